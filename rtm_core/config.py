@@ -1,0 +1,584 @@
+"""Run configuration: frozen dataclasses read from TOML (the `rtm` config contract).
+
+See DESIGN.md "Public contract". Paths in a config file are relative to the file's folder.
+Every problem is a :class:`~rtm_core.errors.ConfigError` naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rtm_core.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_BANDWIDTHS",
+    "LayerSource",
+    "UnitsConfig",
+    "CrimesConfig",
+    "GeneratorConfig",
+    "FeaturesConfig",
+    "ModelConfig",
+    "RunConfig",
+    "load_config",
+    "parse_config",
+    "demo_config",
+    "DEMO_PATH",
+]
+
+DEFAULT_BANDWIDTHS: tuple[int, ...] = (50, 100, 200, 300, 400, 500, 600, 700, 800)
+DEMO_PATH = Path(__file__).resolve().parent / "data" / "chicago_demo.gpkg"
+MEASURES = ("distance", "kde")
+KERNELS = ("quartic", "gaussian")
+MODEL_KINDS = ("dl", "classical")
+LOSSES = ("poisson", "negbin")
+DEVICES = ("auto", "cpu", "cuda")
+MAX_GRID_CELLS = 2_000_000
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where one layer comes from and how to read it.
+
+    Attributes
+    ----------
+    path : Path or None
+        A file (CSV, GeoJSON, GeoPackage, zipped shapefile, shapefile). None with ``data``.
+    layer : str or None
+        Layer name inside a GeoPackage (or a multi-layer file).
+    x, y : str or None
+        Coordinate columns of a CSV (x/easting/longitude, y/northing/latitude).
+    crs : str or None
+        CRS of the coordinates, e.g. ``"EPSG:4326"``; for vector files it overrides a missing
+        or unrecognised .prj.
+    data : bytes or None
+        File content, as an upload arrives (``path`` then only names it).
+    name : str
+        Name shown in messages (the upload's file name, or the path).
+    """
+
+    path: Path | None = None
+    layer: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """Name of the source in messages: file name plus layer."""
+        base = self.name or (self.path.name if self.path is not None else "<upload>")
+        return f"{base}:{self.layer}" if self.layer else base
+
+
+@dataclass(frozen=True)
+class UnitsConfig:
+    """The spatial units of analysis.
+
+    Attributes
+    ----------
+    kind : {"grid", "file"}
+        A square grid over ``boundary``, or units read from ``source``.
+    boundary : LayerSource or None
+        Study-area polygon(s) for a grid.
+    cell_size : float
+        Grid cell side in metres.
+    keep : {"centre", "intersect"}
+        Keep cells whose centre is inside the boundary (default) or that touch it.
+    source : LayerSource or None
+        Units layer (points, lines such as street segments, or polygons) for ``kind="file"``.
+    id_column : str or None
+        Column with a stable unit id in ``source``; default: row number.
+    fixed : tuple of str
+        Columns of the units layer used as fixed covariates (always in, any sign).
+    snap_distance : float
+        For point and line units: a crime is counted at its nearest unit within this distance.
+    crs : str or None
+        Working CRS (projected, metres). Default: the boundary's/units' if projected, else an
+        estimated UTM zone.
+    """
+
+    kind: str = "grid"
+    boundary: LayerSource | None = None
+    cell_size: float = 150.0
+    keep: str = "centre"
+    source: LayerSource | None = None
+    id_column: str | None = None
+    fixed: tuple[str, ...] = ()
+    snap_distance: float = 50.0
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class CrimesConfig:
+    """The outcome: crimes of the training period (t) and the test period (t+1).
+
+    Attributes
+    ----------
+    source : LayerSource or None
+        One file holding both periods (needs ``date``, ``train`` and ``test``).
+    date : str or None
+        Date column of ``source``.
+    train, test : tuple of str or None
+        Inclusive ``(start, end)`` dates of each period.
+    train_source, test_source : LayerSource or None
+        Two files, one per period (instead of ``source``).
+    """
+
+    source: LayerSource | None = None
+    date: str | None = None
+    train: tuple[str, str] | None = None
+    test: tuple[str, str] | None = None
+    train_source: LayerSource | None = None
+    test_source: LayerSource | None = None
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """One crime-generator layer; all its risk factors form one set.
+
+    Attributes
+    ----------
+    name : str
+        Set name, used in variable names ``<name>_dis_<d>`` / ``<name>_kde_<d>``.
+    source : LayerSource
+        Where the layer comes from.
+    measures : tuple of {"distance", "kde"}
+        Which risk factors to build.
+    bandwidths : tuple of int
+        Distances / kernel radii in metres.
+    """
+
+    name: str
+    source: LayerSource
+    measures: tuple[str, ...] = MEASURES
+    bandwidths: tuple[int, ...] = DEFAULT_BANDWIDTHS
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """How risk factors are computed.
+
+    Attributes
+    ----------
+    kernel : {"quartic", "gaussian"}
+        Density kernel; quartic (biweight) has radius = bandwidth, Gaussian has sigma =
+        bandwidth / 2 and is truncated at 2 sigma (= the bandwidth), so both reach as far.
+    threshold : float
+        A density dummy is 1 where the z-scored density exceeds this.
+    chunk_size : int
+        Units per chunk in the neighbour searches (bounds memory on large grids).
+    """
+
+    kernel: str = "quartic"
+    threshold: float = 2.0
+    chunk_size: int = 50_000
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which models to fit and how.
+
+    Attributes
+    ----------
+    kinds : tuple of {"dl", "classical"}
+    loss : {"poisson", "negbin"}
+        Loss of the deep-learning RTM (the classical RTM picks Poisson or NB by BIC).
+    seeds : int
+        Number of deep-learning seeds trained together (stability).
+    burn_in_steps, prune_steps : int
+        Adam steps before and after pruning.
+    learning_rate : float
+    cancel_gate : bool
+        Learnable per-set gate that may switch a whole set off.
+    device : {"auto", "cpu", "cuda"}
+    random_state : int
+    cv_folds : int
+        Folds of the classical RTM's penalty cross-validation.
+    """
+
+    kinds: tuple[str, ...] = MODEL_KINDS
+    loss: str = "poisson"
+    seeds: int = 20
+    burn_in_steps: int = 10_000
+    prune_steps: int = 10_000
+    learning_rate: float = 1e-3
+    cancel_gate: bool = False
+    device: str = "auto"
+    random_state: int = 0
+    cv_folds: int = 5
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole RTM run: units, outcome, generator sets, features and models."""
+
+    units: UnitsConfig
+    crimes: CrimesConfig
+    generators: tuple[GeneratorConfig, ...]
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
+    source: str = "<config>"
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some top-level fields replaced."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """A JSON-friendly description (paths as strings, upload bytes left out)."""
+
+        def clean(value):
+            if dataclasses.is_dataclass(value):
+                return {
+                    f.name: clean(getattr(value, f.name))
+                    for f in dataclasses.fields(value)
+                    if f.name != "data"
+                }
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, tuple | list):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(self)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Table:
+    """A TOML table with typed getters whose errors name the file and key."""
+
+    def __init__(self, data: dict, where: str, file: str, base: Path):
+        self.data, self.where, self.file, self.base = data, where, file, base
+        self.used: set[str] = set()
+
+    def _error(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(self.file, f"{self.where}.{key}" if self.where else key, problem, fix)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: type | tuple, default=None, *, required=False, fix=""):
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self._error(key, "is missing", fix or f"add `{key} = ...` to [{self.where}]")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self._error(key, f"must be {_kind_name(kinds)}, got {value!r}", fix or "")
+        if not isinstance(value, kinds):
+            raise self._error(
+                key,
+                f"must be {_kind_name(kinds)}, got {type(value).__name__} {value!r}",
+                fix or f"write `{key}` as {_kind_name(kinds)}",
+            )
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in options:
+            raise self._error(
+                key, f"unknown value {value!r}", f"use one of {', '.join(map(repr, options))}"
+            )
+        return value
+
+    def positive(self, key: str, default, *, integer=False):
+        value = self.get(key, int if integer else float, default)
+        if not (math.isfinite(value) and value > 0):
+            raise self._error(key, f"must be > 0, got {value!r}", f"set a positive `{key}`")
+        return value
+
+    def path(self, key: str, *, required=False) -> Path | None:
+        value = self.get(key, str, None, required=required, fix=f"set `{key}` to a file path")
+        if value is None:
+            return None
+        path = Path(value)
+        if str(path).startswith("<demo>"):
+            return DEMO_PATH
+        return path if path.is_absolute() else (self.base / path)
+
+    def check_unknown(self, allowed: set[str]) -> None:
+        unknown = sorted(set(self.data) - allowed)
+        if unknown:
+            raise self._error(
+                unknown[0],
+                "unknown key",
+                f"remove it or use one of {', '.join(sorted(allowed))}",
+            )
+
+
+def _kind_name(kinds: tuple) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    names |= {list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+_SOURCE_KEYS = {"file", "layer", "x", "y", "crs"}
+
+
+def _layer_source(table: _Table, prefix: str = "", *, required=True) -> LayerSource | None:
+    path = table.path(f"{prefix}file", required=required)
+    if path is None:
+        return None
+    return LayerSource(
+        path=path,
+        layer=table.get(f"{prefix}layer", str),
+        x=table.get("x", str),
+        y=table.get("y", str),
+        crs=table.get("crs", str),
+        name=path.name,
+    )
+
+
+def _period(table: _Table, key: str) -> tuple[str, str] | None:
+    value = table.get(key, list)
+    if value is None:
+        return None
+    if len(value) != 2 or not all(isinstance(v, str) for v in value):
+        raise table._error(
+            key, f"must be two dates, got {value!r}", f'write `{key} = ["2021-01-01", "2021-12-31"]`'
+        )
+    return (value[0], value[1])
+
+
+def _bandwidths(table: _Table) -> tuple[int, ...]:
+    value = table.get("bandwidths", list, list(DEFAULT_BANDWIDTHS))
+    if not value:
+        raise table._error("bandwidths", "is empty", "list at least one distance in metres")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+            raise table._error("bandwidths", f"{item!r} is not a number", "use metres, e.g. 200")
+        if item <= 0:
+            raise table._error(
+                "bandwidths", f"must be > 0 metres, got {item!r}", "use positive distances"
+            )
+        if item != int(item):
+            raise table._error(
+                "bandwidths", f"must be whole metres, got {item!r}", "round to an integer"
+            )
+        out.append(int(item))
+    if len(set(out)) != len(out):
+        raise table._error("bandwidths", f"repeats a value in {out}", "list each distance once")
+    if max(out) > 20_000:
+        raise table._error(
+            "bandwidths",
+            f"{max(out)} m is over 20 km (feet by mistake?)",
+            "give bandwidths in metres (1 ft = 0.3048 m)",
+        )
+    return tuple(sorted(out))
+
+
+def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None) -> RunConfig:
+    """Build a :class:`RunConfig` from a parsed TOML mapping.
+
+    Parameters
+    ----------
+    data : dict
+        The TOML document.
+    file : str
+        Name used in error messages.
+    base : Path
+        Folder that relative paths are relative to.
+
+    Returns
+    -------
+    RunConfig
+    """
+    base = base or Path.cwd()
+    top = _Table(data, "", file, base)
+    top.check_unknown({"units", "crimes", "generators", "features", "model"})
+
+    units = _Table(top.get("units", dict, required=True), "units", file, base)
+    kind = units.choice("kind", ("grid", "file"), "grid")
+    units_cfg = UnitsConfig(
+        kind=kind,
+        boundary=_boundary(units, kind),
+        cell_size=units.positive("cell_size", 150.0),
+        keep=units.choice("keep", ("centre", "intersect"), "centre"),
+        source=_layer_source(units, required=True) if kind == "file" else None,
+        id_column=units.get("id", str),
+        fixed=tuple(units.get("fixed", list, [])),
+        snap_distance=units.positive("snap_distance", 50.0),
+        crs=units.get("crs", str),
+    )
+    units.check_unknown(
+        {"kind", "boundary", "boundary_layer", "cell_size", "keep", "id", "fixed"}
+        | {"snap_distance", "crs"}
+        | (_SOURCE_KEYS if kind == "file" else set())
+    )
+
+    crimes = _Table(top.get("crimes", dict, required=True), "crimes", file, base)
+    if crimes.has("file"):
+        crimes_cfg = CrimesConfig(
+            source=_layer_source(crimes),
+            date=crimes.get("date", str, required=True, fix="name the date column, or use "
+                            "train_file and test_file"),
+            train=_period(crimes, "train"),
+            test=_period(crimes, "test"),
+        )
+        if crimes_cfg.train is None or crimes_cfg.test is None:
+            missing = "train" if crimes_cfg.train is None else "test"
+            raise crimes._error(missing, "is missing", f'add `{missing} = ["start", "end"]`')
+    elif crimes.has("train_file") and crimes.has("test_file"):
+        crimes_cfg = CrimesConfig(
+            train_source=_split_source(crimes, "train_"),
+            test_source=_split_source(crimes, "test_"),
+        )
+    else:
+        raise crimes._error(
+            "file", "is missing", "give `file` (with date, train, test) or train_file and test_file"
+        )
+    crimes.check_unknown(
+        _SOURCE_KEYS | {"date", "train", "test", "train_file", "test_file"}
+        | {"train_layer", "test_layer"}
+    )
+
+    generators = []
+    raw_generators = top.get("generators", list, required=True, fix="add [[generators]] tables")
+    if not raw_generators:
+        raise top._error("generators", "is empty", "add at least one [[generators]] table")
+    for i, raw in enumerate(raw_generators):
+        if not isinstance(raw, dict):
+            raise top._error("generators", "must be tables", "write each as [[generators]]")
+        table = _Table(raw, f"generators[{i}]", file, base)
+        name = table.get("name", str, required=True, fix="give each generator a short name")
+        if not name.replace("_", "").isalnum() or not name[0].isalpha():
+            raise table._error(
+                "name", f"{name!r} is not a simple name", "use letters, digits and _ only"
+            )
+        measures = tuple(table.get("measures", list, list(MEASURES)))
+        bad = [m for m in measures if m not in MEASURES]
+        if bad or not measures:
+            raise table._error("measures", f"unknown {bad or measures!r}", "use distance and/or kde")
+        generators.append(
+            GeneratorConfig(
+                name=name,
+                source=_layer_source(table),
+                measures=measures,
+                bandwidths=_bandwidths(table),
+            )
+        )
+        table.check_unknown(_SOURCE_KEYS | {"name", "measures", "bandwidths"})
+    names = [g.name for g in generators]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise top._error("generators", f"name {dupes[0]!r} is used twice", "give each layer its own name")
+
+    feats = _Table(top.get("features", dict, {}), "features", file, base)
+    features_cfg = FeaturesConfig(
+        kernel=feats.choice("kernel", KERNELS, "quartic"),
+        threshold=feats.get("threshold", float, 2.0),
+        chunk_size=feats.positive("chunk_size", 50_000, integer=True),
+    )
+    feats.check_unknown({"kernel", "threshold", "chunk_size"})
+
+    model = _Table(top.get("model", dict, {}), "model", file, base)
+    kinds = tuple(model.get("kinds", list, list(MODEL_KINDS)))
+    bad = [k for k in kinds if k not in MODEL_KINDS]
+    if bad or not kinds:
+        raise model._error("kinds", f"unknown {bad or kinds!r}", 'use "dl" and/or "classical"')
+    model_cfg = ModelConfig(
+        kinds=kinds,
+        loss=model.choice("loss", LOSSES, "poisson"),
+        seeds=model.positive("seeds", 20, integer=True),
+        burn_in_steps=model.positive("burn_in_steps", 10_000, integer=True),
+        prune_steps=model.positive("prune_steps", 10_000, integer=True),
+        learning_rate=model.positive("learning_rate", 1e-3),
+        cancel_gate=model.get("cancel_gate", bool, False),
+        device=model.choice("device", DEVICES, "auto"),
+        random_state=model.get("random_state", int, 0),
+        cv_folds=model.positive("cv_folds", 5, integer=True),
+    )
+    model.check_unknown({f.name for f in dataclasses.fields(ModelConfig)})
+    return RunConfig(units_cfg, crimes_cfg, tuple(generators), features_cfg, model_cfg, file)
+
+
+def _boundary(units: _Table, kind: str) -> LayerSource | None:
+    path = units.path("boundary", required=kind == "grid")
+    if path is None:
+        return None
+    return LayerSource(path=path, layer=units.get("boundary_layer", str), name=path.name)
+
+
+def _split_source(table: _Table, prefix: str) -> LayerSource:
+    path = table.path(f"{prefix}file", required=True)
+    return LayerSource(
+        path=path,
+        layer=table.get(f"{prefix}layer", str),
+        x=table.get("x", str),
+        y=table.get("y", str),
+        crs=table.get("crs", str),
+        name=path.name,
+    )
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML run configuration.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file; relative paths inside it are relative to its folder.
+
+    Returns
+    -------
+    RunConfig
+
+    Raises
+    ------
+    ConfigError
+        Unreadable file, TOML syntax error, unknown key, wrong type or bad value.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, "file not found", "check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, f"cannot be read ({exc})", "save it as UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), None, f"is not valid TOML ({exc})", "fix the syntax") from None
+    return parse_config(data, file=path.name, base=path.resolve().parent)
+
+
+def demo_config(**model_overrides: Any) -> RunConfig:
+    """The embedded Chicago demo: 150 m grid, burglary 2017 (train) / 2018 (test), six layers.
+
+    Parameters
+    ----------
+    **model_overrides
+        Fields of :class:`ModelConfig` to change (e.g. ``seeds=5``).
+    """
+
+    def demo(layer: str) -> LayerSource:
+        return LayerSource(path=DEMO_PATH, layer=layer, name="chicago_demo.gpkg")
+
+    layers = (
+        "liquor_retail",
+        "abandoned_buildings",
+        "abandoned_cars",
+        "graffiti",
+        "sanitation",
+        "street_light_outages",
+    )
+    return RunConfig(
+        units=UnitsConfig(kind="grid", boundary=demo("boundary"), cell_size=150.0,
+                          crs="EPSG:26971"),
+        crimes=CrimesConfig(train_source=demo("burglary_2017"), test_source=demo("burglary_2018")),
+        generators=tuple(GeneratorConfig(name=n, source=demo(n)) for n in layers),
+        model=dataclasses.replace(ModelConfig(), **model_overrides),
+        source="<demo>",
+    )

@@ -1,0 +1,86 @@
+"""The model matrix shared by every RTM model: set dummies, fixed covariates, names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Design"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """Risk-factor dummies grouped in sets, plus fixed covariates, for ``n`` units.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_units, n_vars)
+        Set variables (RTM dummies, 0/1), float32. Their coefficients are constrained >= 0
+        and at most one variable per set may be selected.
+    names : tuple of str
+        Column names of ``X`` (e.g. ``"liquor_dis_200"``).
+    sets : tuple of str
+        Set (generator layer) of each column of ``X``; same length as ``names``.
+    fixed : ndarray of shape (n_units, n_fixed)
+        Fixed covariates: always in the model, unconstrained sign. The intercept is NOT a
+        column here; every model adds its own.
+    fixed_names : tuple of str
+        Column names of ``fixed``.
+    """
+
+    X: np.ndarray
+    names: tuple[str, ...]
+    sets: tuple[str, ...]
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    fixed_names: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        X = np.asarray(self.X, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"Design.X must be 2-D, got shape {X.shape}")
+        fixed = np.asarray(self.fixed, dtype=np.float64)
+        if fixed.size == 0:
+            fixed = np.zeros((X.shape[0], 0))
+        if fixed.shape[0] != X.shape[0]:
+            raise ValueError("Design.fixed must have one row per unit, like Design.X")
+        if len(self.names) != X.shape[1] or len(self.sets) != X.shape[1]:
+            raise ValueError("Design.names and Design.sets need one entry per column of X")
+        if len(self.fixed_names) != fixed.shape[1]:
+            raise ValueError("Design.fixed_names needs one entry per column of fixed")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "fixed", fixed)
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "sets", tuple(self.sets))
+        object.__setattr__(self, "fixed_names", tuple(self.fixed_names))
+
+    @property
+    def n_units(self) -> int:
+        """Number of units (rows)."""
+        return self.X.shape[0]
+
+    @property
+    def set_names(self) -> tuple[str, ...]:
+        """Distinct sets in order of first appearance."""
+        return tuple(dict.fromkeys(self.sets))
+
+    @property
+    def set_index(self) -> np.ndarray:
+        """Integer set id (position in :attr:`set_names`) of each column of ``X``."""
+        lookup = {s: i for i, s in enumerate(self.set_names)}
+        return np.array([lookup[s] for s in self.sets], dtype=np.int64)
+
+    def columns_of(self, set_name: str) -> np.ndarray:
+        """Column positions in ``X`` of the variables of one set."""
+        return np.flatnonzero(np.asarray(self.sets) == set_name)
+
+    def subset(self, names) -> Design:
+        """A design keeping only the named set variables (fixed covariates kept)."""
+        pos = [self.names.index(n) for n in names]
+        return Design(
+            X=self.X[:, pos],
+            names=tuple(self.names[i] for i in pos),
+            sets=tuple(self.sets[i] for i in pos),
+            fixed=self.fixed,
+            fixed_names=self.fixed_names,
+        )

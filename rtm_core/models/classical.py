@@ -1,0 +1,452 @@
+"""Classical RTM, as RTMDx does it: lasso screen, stepwise BIC, Poisson or negative binomial.
+
+The fit runs in three phases (names used in progress reports):
+
+``"lasso"``
+    Penalised Poisson regression (glum) with set coefficients bounded below by 0, fixed
+    covariates and intercept unpenalised, penalty chosen by k-fold cross-validation. Set
+    variables with a positive coefficient at the chosen penalty are the *survivors*.
+``"stepwise"``
+    Bidirectional stepwise selection over the survivors minimising BIC (statsmodels GLM
+    Poisson), starting from intercept + fixed covariates, at most one variable per set.
+``"final"``
+    The selected model refitted as Poisson and as negative binomial (NB2, dispersion by
+    maximum likelihood); the family with the lower BIC is kept.
+
+Throughout, BIC = -2 llf + k log(n) with llf the *full* log-likelihood (constants such as
+log(y!) included), k the number of estimated parameters (intercept, fixed covariates,
+selected variables, plus the dispersion for NB) and n the number of units.
+
+Rows are collapsed wherever this is exact: the lasso fits on rows grouped by (pattern,
+fold) with the mean count as response and the group size as weight (the Poisson deviance
+differs from the unit-level one by a constant, so the coefficient path and the CV choice are
+unchanged); every GLM fits on rows grouped by (pattern, count) with frequency weights, which
+gives the unit-level log-likelihood, estimates and standard errors exactly.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from glum import GeneralizedLinearRegressorCV
+from scipy.optimize import minimize_scalar
+from scipy.stats import norm
+from sklearn.model_selection import KFold
+
+from rtm_core.design import Design
+from rtm_core.errors import ConfigError, FitError, NotFittedError, check_cancel
+
+__all__ = ["ClassicalRTM", "StepwiseMove"]
+
+_N_ALPHAS = 40  # lasso path length when ``alphas`` is None
+_MIN_ALPHA_RATIO = 1e-4
+_BIC_TOL = 1e-7  # a move must lower BIC by more than this
+_LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
+_COEF_COLUMNS = [
+    "variable", "set", "coef", "se", "irr", "irr_low", "irr_high", "p_value", "selected_share",
+]
+
+
+@dataclass(frozen=True)
+class StepwiseMove:
+    """One accepted move of the stepwise search.
+
+    Attributes
+    ----------
+    step : int
+        0 for the start model, then 1, 2, ...
+    action : str
+        ``"start"``, ``"add"``, ``"remove"`` or ``"swap"``.
+    variable : str or None
+        The variable entering (add, swap) or leaving (remove); None for the start.
+    replaced : str or None
+        For a swap, the variable of the same set that left.
+    bic : float
+        BIC of the model after the move.
+    """
+
+    step: int
+    action: str
+    variable: str | None
+    replaced: str | None
+    bic: float
+
+
+@dataclass(frozen=True)
+class _GLMFit:
+    params: np.ndarray  # intercept, fixed..., set variables...
+    bse: np.ndarray
+    pvalues: np.ndarray
+    llf: float
+    bic: float
+    dispersion: float | None
+
+
+def _row_keys(*blocks: np.ndarray) -> np.ndarray:
+    """One hashable byte string per row of the given (n, .) blocks (0/1 blocks are packed)."""
+    n_rows = np.asarray(blocks[0]).shape[0]
+    parts = []
+    for block in blocks:
+        block = np.asarray(block)
+        if block.ndim == 1:
+            block = block[:, None]
+        if block.shape[1] == 0:
+            continue
+        if np.isin(block, (0, 1)).all():
+            parts.append(np.packbits(block.astype(bool), axis=1))
+        else:
+            parts.append(np.ascontiguousarray(block, dtype=np.float64).view(np.uint8))
+    if not parts:
+        return np.zeros(n_rows, dtype=np.int64)
+    raw = np.ascontiguousarray(np.hstack(parts))
+    return raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
+
+
+def _collapse(keys: np.ndarray):
+    """First row index, inverse map and size of each group of equal keys."""
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    return first, inverse.ravel(), counts
+
+
+class ClassicalRTM:
+    """Classical Risk Terrain Model (lasso screen + stepwise BIC + Poisson/NB choice).
+
+    Parameters
+    ----------
+    cv_folds : int, default 5
+        Folds of the cross-validation that chooses the lasso penalty.
+    l1_ratio : float, default 1.0
+        Elastic-net mixing of the screen (1.0 = lasso).
+    alphas : array-like or None
+        Penalty path to cross-validate; None lets glum build one (40 values).
+    max_variables : int or None
+        Most set variables the final model may hold (stepwise stops adding there).
+    random_state : int, default 0
+        Seeds the fold assignment; the fit is otherwise deterministic.
+
+    Attributes
+    ----------
+    coefficients_ : DataFrame
+        One row per intercept, fixed covariate and selected variable; columns ``variable,
+        set, coef, se, irr, irr_low, irr_high, p_value, selected_share`` (95 % Wald intervals).
+    selected_ : dict
+        Set name -> selected variable name, or None, for every set.
+    coef_ : ndarray of shape (n_vars,)
+        Set coefficients of the chosen family (zeros for unselected variables).
+    intercept_ : float
+    fixed_coef_ : ndarray of shape (n_fixed,)
+    family_ : str
+        ``"poisson"`` or ``"negbin"``.
+    bic_ : dict
+        ``{"poisson": float, "negbin": float}`` for the final variables.
+    dispersion_ : float or None
+        NB2 dispersion alpha (Var = mu + alpha mu^2) when ``family_ == "negbin"``.
+    survivors_ : list of str
+        Set variables with a positive lasso coefficient at the CV-chosen penalty.
+    alpha_ : float
+        CV-chosen lasso penalty (nan when the design has no set variables).
+    steps_ : list of StepwiseMove
+        Accepted stepwise moves, starting with the start model.
+    fit_seconds_ : float
+    """
+
+    def __init__(self, *, cv_folds=5, l1_ratio=1.0, alphas=None, max_variables=None,
+                 random_state=0):
+        self.cv_folds = cv_folds
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.max_variables = max_variables
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ checks
+    def _validate_params(self, n_units: int) -> None:
+        src = "ClassicalRTM"
+        if not isinstance(self.cv_folds, int | np.integer) or self.cv_folds < 2:
+            raise ConfigError(src, "cv_folds", f"must be an integer >= 2, got {self.cv_folds!r}",
+                              "use 5 or 10 folds")
+        if self.cv_folds > n_units:
+            raise ConfigError(src, "cv_folds", f"{self.cv_folds} folds for {n_units} units",
+                              "use fewer folds than units")
+        if not 0.0 <= float(self.l1_ratio) <= 1.0:
+            raise ConfigError(src, "l1_ratio", f"must lie in [0, 1], got {self.l1_ratio!r}",
+                              "use 1.0 for the lasso")
+        if self.alphas is not None:
+            a = np.asarray(self.alphas, dtype=float)
+            if a.ndim != 1 or a.size == 0 or (a <= 0).any():
+                raise ConfigError(src, "alphas", "must be a 1-D list of positive penalties",
+                                  "pass e.g. [1.0, 0.1, 0.01] or leave it unset")
+        if self.max_variables is not None and (
+            not isinstance(self.max_variables, int | np.integer) or self.max_variables < 1
+        ):
+            raise ConfigError(src, "max_variables",
+                              f"must be a positive integer, got {self.max_variables!r}",
+                              "leave it unset for no limit")
+
+    @staticmethod
+    def _check_y(design: Design, y) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if y.shape[0] != design.n_units:
+            raise ConfigError("ClassicalRTM.fit", "y",
+                              f"has {y.shape[0]} counts but the design has {design.n_units} units",
+                              "pass one crime count per unit, in the design's row order")
+        if not np.isfinite(y).all() or (y < 0).any():
+            raise ConfigError("ClassicalRTM.fit", "y", "holds negative or missing counts",
+                              "pass non-negative crime counts per unit")
+        if y.sum() == 0:
+            raise FitError("ClassicalRTM: no crimes in the training period, nothing to model. "
+                           "Fix: check the training dates and that the crimes fall inside "
+                           "the study area")
+        return y
+
+    def _check_fitted(self, design: Design) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("ClassicalRTM is not fitted yet. Fix: call fit(design, y) first")
+        if tuple(design.names) != self.names_ or tuple(design.fixed_names) != self.fixed_names_:
+            raise ConfigError("ClassicalRTM", "design",
+                              "variables differ from those the model was fitted on",
+                              "build the design with the same risk factors and covariates")
+
+    # ------------------------------------------------------------------ phases
+    def _lasso(self, design: Design, y: np.ndarray) -> tuple[np.ndarray, float]:
+        """Survivor mask and CV penalty of the bounded, penalised Poisson screen."""
+        p, q = design.X.shape[1], design.fixed.shape[1]
+        folds = np.empty(design.n_units, dtype=np.int64)
+        splitter = KFold(self.cv_folds, shuffle=True, random_state=self.random_state)
+        for k, (_, test) in enumerate(splitter.split(np.zeros((design.n_units, 1)))):
+            folds[test] = k
+        first, inverse, counts = _collapse(_row_keys(design.X, design.fixed, folds))
+        y_mean = np.bincount(inverse, weights=y) / counts
+        Xc = np.hstack([design.X[first].astype(np.float64), design.fixed[first]])
+        fold_c = folds[first]
+        cv = [(np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k))
+              for k in range(self.cv_folds)]
+        penalty = np.r_[np.ones(p), np.zeros(q)]
+        model = GeneralizedLinearRegressorCV(
+            family="poisson", l1_ratio=float(self.l1_ratio), P1=penalty, P2=penalty,
+            lower_bounds=np.r_[np.zeros(p), np.full(q, -np.inf)],
+            alphas=None if self.alphas is None else np.sort(np.asarray(self.alphas, float))[::-1],
+            n_alphas=_N_ALPHAS, min_alpha_ratio=_MIN_ALPHA_RATIO, cv=cv, fit_intercept=True,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(Xc, y_mean, sample_weight=counts.astype(np.float64))
+        return np.asarray(model.coef_[:p]) > 0, float(model.alpha_)
+
+    def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:
+        """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y)."""
+        bits = self._bits[:, cols]
+        if len(cols) <= 32:  # integer key: base group id, then one bit per column
+            key = (self._base_id << len(cols)) + bits @ (1 << np.arange(len(cols), dtype=np.int64))
+        else:
+            key = _row_keys(self._base_id, bits)
+        first, _, counts = _collapse(key)
+        exog = np.hstack([self._base_exog[first], self._Xsets[first][:, cols]])
+        endog = self._y[first]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if family == "poisson":
+                    res = GLM(endog, exog, family=families.Poisson(),
+                                 freq_weights=counts).fit(start_params=start)
+                    dispersion, extra = None, 0
+                else:
+                    res, dispersion = self._negbin(endog, exog, counts, start)
+                    extra = 1
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                return None
+        if not np.isfinite(res.llf) or not np.isfinite(res.params).all():
+            return None
+        k = exog.shape[1] + extra
+        bic = -2.0 * res.llf + k * np.log(self._y.size)
+        return _GLMFit(np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues),
+                       float(res.llf), float(bic), dispersion)
+
+    @staticmethod
+    def _negbin(endog, exog, counts, start):
+        """NB2 GLM with the dispersion at its maximum (profile) likelihood."""
+        def fit(log_alpha):
+            fam = families.NegativeBinomial(alpha=float(np.exp(log_alpha)))
+            return GLM(endog, exog, family=fam, freq_weights=counts).fit(start_params=start)
+
+        best = minimize_scalar(lambda a: -fit(a).llf, bounds=_LOG_ALPHA_BOUNDS, method="bounded",
+                               options={"xatol": 1e-5})
+        return fit(best.x), float(np.exp(best.x))
+
+    def _stepwise(self, survivors: np.ndarray, design: Design, progress, cancel):
+        """Bidirectional stepwise BIC over the survivor columns; returns {set: column}."""
+        n_base = 1 + design.fixed.shape[1]
+        set_of = np.asarray(design.sets)
+        current: dict[str, int] = {}
+        fit = self._glm([])
+        steps = [StepwiseMove(0, "start", None, None, fit.bic)]
+        limit = self.max_variables or len(design.set_names)
+        total = max(1, len(set(set_of[survivors])))
+        while True:
+            check_cancel(cancel)
+            moves = []
+            for j in survivors:
+                s = set_of[j]
+                if s not in current and len(current) < limit:
+                    moves.append(("add", s, j, None))
+                elif s in current and current[s] != j:
+                    moves.append(("swap", s, j, current[s]))
+            moves += [("remove", s, None, j) for s, j in current.items()]
+            best, best_move = None, None
+            for action, s, enter, leave in moves:
+                trial = dict(current)
+                if enter is None:
+                    del trial[s]
+                else:
+                    trial[s] = enter
+                cols = sorted(trial.values())
+                start = self._start_params(fit, current, cols, n_base)
+                cand = self._glm(cols, start=start)
+                if cand is None or (cand.params[n_base:] < 0).any():
+                    continue  # negative set coefficient: RTM never says a factor lowers risk
+                if cand.bic < (best.bic if best else fit.bic - _BIC_TOL):
+                    best, best_move = cand, (action, s, enter, leave, trial)
+            if best is None:
+                break
+            action, s, enter, leave, current = best_move
+            fit = best
+            name = design.names[enter if enter is not None else leave]
+            replaced = design.names[leave] if action == "swap" else None
+            steps.append(StepwiseMove(len(steps), action, name, replaced, fit.bic))
+            total = max(total, len(steps) - 1)
+            if progress is not None:
+                progress("stepwise", len(steps) - 1, total, fit.bic)
+        return current, steps
+
+    @staticmethod
+    def _start_params(fit: _GLMFit, current: dict, cols: list[int], n_base: int):
+        """Warm start: current estimates, 0 for an entering variable."""
+        old = dict(zip(sorted(current.values()), fit.params[n_base:], strict=True))
+        return np.r_[fit.params[:n_base], [old.get(c, 0.0) for c in cols]]
+
+    # ------------------------------------------------------------------ API
+    def fit(self, design: Design, y, *, progress=None, cancel=None) -> ClassicalRTM:
+        """Fit the classical RTM on one period's counts.
+
+        Parameters
+        ----------
+        design : Design
+            Set dummies and fixed covariates, one row per unit.
+        y : array-like of shape (n_units,)
+            Crime counts of the training period.
+        progress : callable or None
+            Called as ``progress(phase, step, total, loss)``; phases ``"lasso"``,
+            ``"stepwise"`` (loss = BIC), ``"final"`` (loss = BIC of each family).
+        cancel : object with ``is_set()`` or None
+            Checked between steps; raises :class:`~rtm_core.errors.Cancelled` when set.
+
+        Returns
+        -------
+        self
+        """
+        t0 = time.perf_counter()
+        y = self._check_y(design, y)
+        self._validate_params(design.n_units)
+        check_cancel(cancel)
+        p, q = design.X.shape[1], design.fixed.shape[1]
+        if progress is not None:
+            progress("lasso", 0, 1, float("nan"))
+        if p:
+            survivors_mask, self.alpha_ = self._lasso(design, y)
+        else:
+            survivors_mask, self.alpha_ = np.zeros(0, bool), float("nan")
+        survivors = np.flatnonzero(survivors_mask)
+        self.survivors_ = [design.names[j] for j in survivors]
+        if progress is not None:
+            progress("lasso", 1, 1, float(len(survivors)))
+        check_cancel(cancel)
+
+        # shared arrays of the GLM fits; the base id groups rows on (fixed, y)
+        self._y = y
+        self._Xsets = design.X.astype(np.float64)
+        self._bits = design.X.astype(np.int64)
+        self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.fixed])
+        self._base_id = _collapse(_row_keys(design.fixed, y))[1].astype(np.int64)
+        try:
+            chosen, self.steps_ = self._stepwise(survivors, design, progress, cancel)
+            cols = sorted(chosen.values())
+            check_cancel(cancel)
+            pois = self._glm(cols)
+            if pois is None:
+                raise FitError("ClassicalRTM: the final Poisson model did not converge. Fix: "
+                               "check for risk factors that are constant over all units")
+            if progress is not None:
+                progress("final", 1, 2, pois.bic)
+            check_cancel(cancel)
+            nb = self._glm(cols, family="negbin", start=pois.params)
+            if progress is not None:
+                progress("final", 2, 2, nb.bic if nb else float("nan"))
+        finally:
+            for attr in ("_y", "_Xsets", "_bits", "_base_exog", "_base_id"):
+                delattr(self, attr)
+        nb_ok = nb is not None and (nb.params[1 + q:] >= 0).all()
+        final = nb if nb_ok and nb.bic < pois.bic else pois
+        self.family_ = "negbin" if final is nb else "poisson"
+        self.bic_ = {"poisson": pois.bic, "negbin": nb.bic if nb else float("nan")}
+        self.dispersion_ = final.dispersion
+        self._store(design, cols, final)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _store(self, design: Design, cols: list[int], final: _GLMFit) -> None:
+        q = design.fixed.shape[1]
+        self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
+        self.intercept_ = float(final.params[0])
+        self.fixed_coef_ = final.params[1:1 + q].copy()
+        self.coef_ = np.zeros(design.X.shape[1])
+        self.coef_[cols] = final.params[1 + q:]
+        self.selected_ = {s: None for s in design.set_names}
+        for c in cols:
+            self.selected_[design.sets[c]] = design.names[c]
+        z = norm.ppf(0.975)
+        self.coefficients_ = pd.DataFrame({
+            "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
+            "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
+            "coef": final.params,
+            "se": final.bse,
+            "irr": np.exp(final.params),
+            "irr_low": np.exp(final.params - z * final.bse),
+            "irr_high": np.exp(final.params + z * final.bse),
+            "p_value": final.pvalues,
+            "selected_share": 1.0,
+        }, columns=_COEF_COLUMNS)
+
+    def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
+        """Linear predictor per unit.
+
+        Parameters
+        ----------
+        design : Design
+            Same variables as at fit time.
+        part : {"all", "sets"}
+            ``"all"``: intercept + fixed + set terms; ``"sets"``: set terms only (the input of
+            :func:`rtm_core.evaluate.relative_risk_score`).
+
+        Returns
+        -------
+        ndarray of shape (n_units,)
+        """
+        self._check_fitted(design)
+        eta_sets = design.X.astype(np.float64) @ self.coef_
+        if part == "sets":
+            return eta_sets
+        if part != "all":
+            raise ConfigError("ClassicalRTM.linear_predictor", "part",
+                              f"unknown part {part!r}", "use 'all' or 'sets'")
+        return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets
+
+    def predict(self, design: Design) -> np.ndarray:
+        """Expected crime count per unit (exp of the full linear predictor), shape (n_units,)."""
+        return np.exp(self.linear_predictor(design, "all"))

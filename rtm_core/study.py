@@ -1,0 +1,264 @@
+"""From a run configuration to a study: units, crimes per period, generator layers.
+
+This is where the config meets the data: every layer is read through :mod:`rtm_core.io`,
+brought into the working CRS, the units are built and the crimes counted per period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from rtm_core.config import CrimesConfig, FeaturesConfig, LayerSource, RunConfig
+from rtm_core.errors import InputError, check_cancel
+from rtm_core.features import GeneratorLayer, RiskFactors, build_risk_factors
+from rtm_core.io import Layer, ReadReport, choose_crs, read_layer, to_working_crs
+from rtm_core.units import CountReport, Units, count_crimes, grid_units, units_from_layer
+
+__all__ = ["Study", "load_study", "split_periods", "features_frame", "build_features"]
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything the models need before risk factors.
+
+    Attributes
+    ----------
+    units : Units
+    crimes_train, crimes_test : ndarray of shape (m, 2)
+        Crime coordinates of each period (working CRS), all of them (also those outside).
+    y_train, y_test : ndarray of int64
+        Crimes per unit.
+    generators : tuple of GeneratorLayer
+    boundary : GeoDataFrame or None
+        Study area (grid units).
+    reads : tuple of ReadReport
+        One per layer read.
+    counts : tuple of CountReport
+        Training and test assignment.
+    crs : pyproj.CRS
+        Working CRS.
+    """
+
+    units: Units
+    crimes_train: np.ndarray
+    crimes_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    generators: tuple[GeneratorLayer, ...]
+    boundary: gpd.GeoDataFrame | None
+    reads: tuple[ReadReport, ...]
+    counts: tuple[CountReport, ...]
+    crs: CRS
+
+    def summary(self) -> pd.DataFrame:
+        """One row per layer read: rows read, dropped, kept, CRS and notes."""
+        return pd.DataFrame([r.__dict__ for r in self.reads])
+
+    @property
+    def fixed(self) -> pd.DataFrame:
+        """Fixed covariates of the units (columns beyond id/geometry/row/col)."""
+        skip = {"unit_id", "row", "col", "geometry"}
+        cols = [c for c in self.units.frame.columns if c not in skip]
+        return pd.DataFrame(self.units.frame[cols])
+
+
+def split_periods(
+    frame: gpd.GeoDataFrame, date: str, train: tuple[str, str], test: tuple[str, str], *, source: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int]:
+    """Split one crime layer into training and test periods by its date column.
+
+    Returns
+    -------
+    train, test : GeoDataFrame
+    n_undated : int
+        Rows whose date could not be read (dropped, reported).
+    """
+    if date not in frame.columns:
+        cols = ", ".join(map(str, [c for c in frame.columns if c != "geometry"][:12]))
+        raise InputError(source, date, f"date column not found (columns: {cols})", "set crimes.date to the date column")
+    when = pd.to_datetime(frame[date], errors="coerce", format="mixed")
+    bounds = {}
+    for key, period in (("train", train), ("test", test)):
+        try:
+            start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+        except (ValueError, TypeError):
+            raise InputError(source, f"crimes.{key}", f"cannot read dates {list(period)}", "write YYYY-MM-DD") from None
+        if end < start:
+            raise InputError(source, f"crimes.{key}", f"ends ({period[1]}) before it starts ({period[0]})", "swap the dates")
+        bounds[key] = (start, end + pd.Timedelta(days=1) if end == end.normalize() else end)
+    if bounds["test"][0] < bounds["train"][1]:
+        raise InputError(
+            source,
+            "crimes.test",
+            "the test period starts before the training period ends",
+            "make the test period (t+1) follow the training period (t)",
+        )
+    in_train = (when >= bounds["train"][0]) & (when < bounds["train"][1])
+    in_test = (when >= bounds["test"][0]) & (when < bounds["test"][1])
+    return frame[in_train.to_numpy()], frame[in_test.to_numpy()], int(when.isna().sum())
+
+
+def _read(source: LayerSource, reads: list) -> Layer:
+    layer = read_layer(source)
+    reads.append(layer.report)
+    return layer
+
+
+def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
+    family = layer.geom_type
+    if family != "point":
+        raise InputError(layer.report.source, "geometry", f"crimes must be points, got {family}s", "upload crime points")
+    return shapely.get_coordinates(frame.geometry.values)
+
+
+def _load_crimes(cfg: CrimesConfig, crs: CRS, reads: list) -> tuple[np.ndarray, np.ndarray]:
+    if cfg.source is not None:
+        layer = _read(cfg.source, reads)
+        frame = to_working_crs(layer, crs)
+        train, test, undated = split_periods(frame, cfg.date, cfg.train, cfg.test, source=layer.report.source)
+        if undated:
+            report = reads[-1]
+            reads[-1] = ReadReport(
+                report.source, report.n_read, report.n_dropped + undated, report.n_kept - undated,
+                report.crs, f"{undated} rows without a readable date dropped",
+            )
+        return _crime_points(layer, train), _crime_points(layer, test)
+    train_layer = _read(cfg.train_source, reads)
+    test_layer = _read(cfg.test_source, reads)
+    return (
+        _crime_points(train_layer, to_working_crs(train_layer, crs)),
+        _crime_points(test_layer, to_working_crs(test_layer, crs)),
+    )
+
+
+def load_study(
+    config: RunConfig,
+    *,
+    progress: Callable[[str], None] | None = None,
+    cancel=None,
+    max_cells: int = 2_000_000,
+) -> Study:
+    """Read every layer, build the units and count the crimes of both periods.
+
+    Parameters
+    ----------
+    config : RunConfig
+    progress : callable, optional
+        ``progress(message)`` as each layer is read.
+    cancel : object with ``is_set()``, optional
+    max_cells : int
+        Largest grid built without explicit confirmation.
+
+    Returns
+    -------
+    Study
+    """
+    say = progress or (lambda message: None)
+    reads: list[ReadReport] = []
+    ucfg = config.units
+    boundary = None
+    say("reading units")
+    if ucfg.kind == "grid":
+        layer = _read(ucfg.boundary, reads)
+        crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
+        boundary = to_working_crs(layer, crs)
+        if layer.geom_type != "polygon":
+            raise InputError(layer.report.source, "geometry", "the boundary must be a polygon", "upload the study-area polygon")
+        invalid = ~shapely.is_valid(boundary.geometry.values)
+        if invalid.any():
+            reason = shapely.is_valid_reason(boundary.geometry.values[invalid][0])
+            raise InputError(
+                layer.report.source, "geometry", f"the boundary is not a valid polygon ({reason})",
+                "repair it (e.g. QGIS 'Fix geometries') and upload again",
+            )
+        units = grid_units(boundary, ucfg.cell_size, keep=ucfg.keep, max_cells=max_cells, source=layer.report.source)
+    else:
+        layer = _read(ucfg.source, reads)
+        crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
+        frame = to_working_crs(layer, crs)
+        units = units_from_layer(frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source)
+    check_cancel(cancel)
+    say("reading crimes")
+    train_xy, test_xy = _load_crimes(config.crimes, crs, reads)
+    y_train, train_report = count_crimes(units, train_xy, snap_distance=ucfg.snap_distance, period="train")
+    y_test, test_report = count_crimes(units, test_xy, snap_distance=ucfg.snap_distance, period="test")
+    crime_label = (config.crimes.source or config.crimes.train_source).label
+    if len(train_xy) == 0:
+        raise InputError(crime_label, "crimes.train", "no crimes in the training period", "check the period dates or the file")
+    if train_report.n_counted == 0:
+        raise InputError(
+            crime_label, "geometry", "no training crime falls inside the study area",
+            "check the crimes' CRS and that they cover the boundary",
+        )
+    generators = []
+    for gcfg in config.generators:
+        check_cancel(cancel)
+        say(f"reading {gcfg.name}")
+        glayer = _read(gcfg.source, reads)
+        gframe = to_working_crs(glayer, crs)
+        glayer.geom_type  # noqa: B018  (raises on mixed geometry types)
+        generator = GeneratorLayer.from_frame(gcfg.name, gframe, gcfg.measures, gcfg.bandwidths)
+        _check_near(generator, units, glayer.report.source)
+        generators.append(generator)
+    return Study(
+        units=units,
+        crimes_train=train_xy,
+        crimes_test=test_xy,
+        y_train=y_train,
+        y_test=y_test,
+        generators=tuple(generators),
+        boundary=boundary,
+        reads=tuple(reads),
+        counts=(train_report, test_report),
+        crs=crs,
+    )
+
+
+def _check_near(layer: GeneratorLayer, units: Units, source: str) -> None:
+    """Refuse a generator layer that lies entirely outside the study area (beyond its bandwidths)."""
+    reach = max(layer.bandwidths)
+    ux0, uy0 = units.points.min(axis=0) - reach
+    ux1, uy1 = units.points.max(axis=0) + reach
+    pts = layer.points
+    near = (pts[:, 0] >= ux0) & (pts[:, 0] <= ux1) & (pts[:, 1] >= uy0) & (pts[:, 1] <= uy1)
+    if not near.any():
+        raise InputError(
+            source, "geometry", "no feature lies within reach of the study area",
+            "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
+        )
+
+
+def build_features(study: Study, cfg: FeaturesConfig, *, progress=None, cancel=None) -> RiskFactors:
+    """Risk factors of the study's generator layers at the unit points."""
+    return build_risk_factors(
+        study.units.points,
+        study.generators,
+        kernel=cfg.kernel,
+        threshold=cfg.threshold,
+        chunk_size=cfg.chunk_size,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def features_frame(study: Study, factors: RiskFactors) -> gpd.GeoDataFrame:
+    """One row per unit: ``unit_id``, ``y_train``, ``y_test``, fixed covariates, continuous
+    measures and dummies, with unit geometry (what ``rtm features`` writes)."""
+    base = study.units.frame.drop(columns=["row", "col"], errors="ignore")
+    out = pd.concat(
+        [
+            base[["unit_id"]].reset_index(drop=True),
+            pd.DataFrame({"y_train": study.y_train, "y_test": study.y_test}),
+            study.fixed.reset_index(drop=True),
+            factors.table.reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return gpd.GeoDataFrame(out, geometry=base.geometry.values, crs=study.crs)
