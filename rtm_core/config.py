@@ -168,7 +168,7 @@ class FeaturesConfig:
     ----------
     kernel : {"quartic", "gaussian"}
         Density kernel; quartic (biweight) has radius = bandwidth, Gaussian has sigma =
-        bandwidth / 2 and is truncated at 2 sigma (= the bandwidth), so both reach as far.
+        bandwidth / 3 and is truncated at 3 sigma (= the bandwidth), so both reach as far.
     threshold : float
         A density dummy is 1 where the z-scored density exceeds this.
     chunk_size : int
@@ -268,14 +268,21 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if required:
-                raise self._error(key, "is missing", fix or f"add `{key} = ...` to [{self.where}]")
+                default_fix = (
+                    f"add `{key} = ...` to [{self.where}]" if self.where else f"add a [{key}] table"
+                )
+                raise self._error(key, "is missing", fix or default_fix)
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) and bool not in kinds:
-            raise self._error(key, f"must be {_kind_name(kinds)}, got {value!r}", fix or "")
+            raise self._error(
+                key,
+                f"must be {_kind_name(kinds)}, got {value!r}",
+                fix or f"write `{key}` as {_kind_name(kinds)}",
+            )
         if not isinstance(value, kinds):
             raise self._error(
                 key,
@@ -346,7 +353,9 @@ def _period(table: _Table, key: str) -> tuple[str, str] | None:
         return None
     if len(value) != 2 or not all(isinstance(v, str) for v in value):
         raise table._error(
-            key, f"must be two dates, got {value!r}", f'write `{key} = ["2021-01-01", "2021-12-31"]`'
+            key,
+            f"must be two dates, got {value!r}",
+            f'write `{key} = ["2021-01-01", "2021-12-31"]`',
         )
     return (value[0], value[1])
 
@@ -422,8 +431,12 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     if crimes.has("file"):
         crimes_cfg = CrimesConfig(
             source=_layer_source(crimes),
-            date=crimes.get("date", str, required=True, fix="name the date column, or use "
-                            "train_file and test_file"),
+            date=crimes.get(
+                "date",
+                str,
+                required=True,
+                fix="name the date column, or use train_file and test_file",
+            ),
             train=_period(crimes, "train"),
             test=_period(crimes, "test"),
         )
@@ -440,7 +453,8 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
             "file", "is missing", "give `file` (with date, train, test) or train_file and test_file"
         )
     crimes.check_unknown(
-        _SOURCE_KEYS | {"date", "train", "test", "train_file", "test_file"}
+        _SOURCE_KEYS
+        | {"date", "train", "test", "train_file", "test_file"}
         | {"train_layer", "test_layer"}
     )
 
@@ -460,7 +474,9 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
         measures = tuple(table.get("measures", list, list(MEASURES)))
         bad = [m for m in measures if m not in MEASURES]
         if bad or not measures:
-            raise table._error("measures", f"unknown {bad or measures!r}", "use distance and/or kde")
+            raise table._error(
+                "measures", f"unknown {bad or measures!r}", "use distance and/or kde"
+            )
         generators.append(
             GeneratorConfig(
                 name=name,
@@ -473,7 +489,9 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     names = [g.name for g in generators]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise top._error("generators", f"name {dupes[0]!r} is used twice", "give each layer its own name")
+        raise top._error(
+            "generators", f"name {dupes[0]!r} is used twice", "give each layer its own name"
+        )
 
     feats = _Table(top.get("features", dict, {}), "features", file, base)
     features_cfg = FeaturesConfig(
@@ -546,7 +564,9 @@ def load_config(path: str | Path) -> RunConfig:
     except FileNotFoundError:
         raise ConfigError(str(path), None, "file not found", "check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), None, f"cannot be read ({exc})", "save it as UTF-8 text") from None
+        raise ConfigError(
+            str(path), None, f"cannot be read ({exc})", "save it as UTF-8 text"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -575,8 +595,9 @@ def demo_config(**model_overrides: Any) -> RunConfig:
         "street_light_outages",
     )
     return RunConfig(
-        units=UnitsConfig(kind="grid", boundary=demo("boundary"), cell_size=150.0,
-                          crs="EPSG:26971"),
+        units=UnitsConfig(
+            kind="grid", boundary=demo("boundary"), cell_size=150.0, crs="EPSG:26971"
+        ),
         crimes=CrimesConfig(train_source=demo("burglary_2017"), test_source=demo("burglary_2018")),
         generators=tuple(GeneratorConfig(name=n, source=demo(n)) for n in layers),
         model=dataclasses.replace(ModelConfig(), **model_overrides),

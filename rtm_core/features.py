@@ -176,7 +176,9 @@ def layer_measures_chunk(
     if want_distance:
         if geometry is not None:
             tree = shapely.STRtree(geometry)
-            _, dist = tree.query_nearest(shapely.points(unit_xy), return_distance=True, all_matches=False)
+            _, dist = tree.query_nearest(
+                shapely.points(unit_xy), return_distance=True, all_matches=False
+            )
             distance = np.asarray(dist, dtype=float)
         else:
             distance, _ = cKDTree(unique_xy).query(unit_xy, k=1)
@@ -252,7 +254,9 @@ class RiskFactors:
         fixed : DataFrame, optional
             Fixed covariates (one row per unit, numeric).
         """
-        varying = self.variables[(self.variables["prevalence"] > 0) & (self.variables["prevalence"] < 1)]
+        varying = self.variables[
+            (self.variables["prevalence"] > 0) & (self.variables["prevalence"] < 1)
+        ]
         X = self.table[varying["name"]].to_numpy(dtype=np.float32)
         if fixed is None or fixed.shape[1] == 0:
             return Design(X, tuple(varying["name"]), tuple(varying["set"]))
@@ -296,7 +300,9 @@ def build_risk_factors(
     RiskFactors
     """
     if kernel not in KERNELS:
-        raise InputError("features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"')
+        raise InputError(
+            "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
+        )
     unit_xy = np.asarray(unit_xy, dtype=float)
     n = len(unit_xy)
     columns: dict[str, np.ndarray] = {}
@@ -330,7 +336,9 @@ def build_risk_factors(
             for bandwidth in layer.bandwidths:
                 dummy = f"{layer.name}_dis_{bandwidth}"
                 columns[dummy] = (distance <= bandwidth).astype(np.int8)
-                variables.append((dummy, layer.name, "dis", bandwidth, f"{layer.name} within {bandwidth} m"))
+                variables.append(
+                    (dummy, layer.name, "dis", bandwidth, f"{layer.name} within {bandwidth} m")
+                )
         if want_density:
             for k, bandwidth in enumerate(layer.bandwidths):
                 name = f"{layer.name}_density_{bandwidth}"
@@ -339,7 +347,13 @@ def build_risk_factors(
                 dummy = f"{layer.name}_kde_{bandwidth}"
                 columns[dummy] = zscore_dummy(density[:, k], threshold)
                 variables.append(
-                    (dummy, layer.name, "kde", bandwidth, f"{layer.name} density high ({bandwidth} m)")
+                    (
+                        dummy,
+                        layer.name,
+                        "kde",
+                        bandwidth,
+                        f"{layer.name} density high ({bandwidth} m)",
+                    )
                 )
     if progress is not None:
         progress("done", len(layers), len(layers))
@@ -352,11 +366,25 @@ def build_risk_factors(
 
 def _check_layer(layer: GeneratorLayer) -> None:
     if len(layer.points) == 0:
-        raise InputError(layer.name, None, "the generator layer is empty", "upload a layer with features or remove it")
+        raise InputError(
+            layer.name,
+            None,
+            "the generator layer is empty",
+            "upload a layer with features or remove it",
+        )
     if not layer.bandwidths:
-        raise InputError(layer.name, "bandwidths", "is empty", "list at least one distance in metres")
+        raise InputError(
+            layer.name, "bandwidths", "is empty", "list at least one distance in metres"
+        )
     bad = [b for b in layer.bandwidths if not b > 0]
     if bad:
-        raise InputError(layer.name, "bandwidths", f"must be > 0 metres, got {bad[0]!r}", "use positive distances")
+        raise InputError(
+            layer.name,
+            "bandwidths",
+            f"must be > 0 metres, got {bad[0]!r}",
+            "use positive distances",
+        )
     if not set(layer.measures) <= {"distance", "kde"} or not layer.measures:
-        raise InputError(layer.name, "measures", f"unknown {layer.measures!r}", "use distance and/or kde")
+        raise InputError(
+            layer.name, "measures", f"unknown {layer.measures!r}", "use distance and/or kde"
+        )

@@ -7,6 +7,7 @@ Rows with missing or non-finite coordinates are dropped and counted in a :class:
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ class Layer:
 
     @property
     def geom_type(self) -> str:
-        """"point", "line" or "polygon" (the layer's single geometry family)."""
+        """ "point", "line" or "polygon" (the layer's single geometry family)."""
         return geometry_family(self.frame, self.report.source)
 
 
@@ -179,7 +180,12 @@ def geometry_family(frame: gpd.GeoDataFrame, source: str) -> str:
         )
     family = families.pop()
     if family not in {"point", "line", "polygon"}:
-        raise InputError(source, "geometry", f"has unsupported geometry {family}", "use points, lines or polygons")
+        raise InputError(
+            source,
+            "geometry",
+            f"has unsupported geometry {family}",
+            "use points, lines or polygons",
+        )
     return family
 
 
@@ -199,8 +205,10 @@ def _read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     text = _decode(raw, label)
     try:
         table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(label, None, f"is not a readable CSV ({exc})", "save it as comma-separated UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise InputError(
+            label, None, f"is not a readable CSV ({exc})", "save it as comma-separated UTF-8"
+        ) from None
     columns = list(table.columns)
     dupes = sorted({c for c in columns if columns.count(c) > 1} | _mangled_duplicates(columns))
     if dupes:
@@ -225,9 +233,14 @@ def _read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     y = _numeric(table[y_col], label, y_col)
     if crs is None:
         if _looks_like_degrees(x, y):
-            crs, note = "EPSG:4326", "no CRS given; coordinates look like lon/lat, EPSG:4326 assumed"
+            crs, note = (
+                "EPSG:4326",
+                "no CRS given; coordinates look like lon/lat, EPSG:4326 assumed",
+            )
         else:
-            raise InputError(label, "crs", "no CRS given for the x/y columns", 'set crs, e.g. "EPSG:26971"')
+            raise InputError(
+                label, "crs", "no CRS given for the x/y columns", 'set crs, e.g. "EPSG:26971"'
+            )
     crs_obj = parse_crs(crs, source=label)
     _check_coordinates_match_crs(x, y, crs_obj, label, x_col, y_col)
     geometry = gpd.points_from_xy(x, y)
@@ -249,9 +262,12 @@ def _mangled_duplicates(columns: list) -> set[str]:
 def _decode(raw: bytes, label: str) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:  # NUL bytes: binary data that happens to decode
+            return text
+        break
     raise InputError(label, None, "is not UTF-8 or Windows-1252 text", "save the CSV as UTF-8")
 
 
@@ -261,7 +277,7 @@ def _numeric(column: pd.Series, label: str, name: str) -> np.ndarray:
     text = column.astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() & text.notna() & (text != "")
-    if bad.mean() > 0.5:
+    if bad.any() and bad.mean() > 0.5:
         sample = text[bad].iloc[0]
         hint = (
             "remove thousands separators and use . for decimals"
@@ -299,7 +315,9 @@ def _check_coordinates_match_crs(x, y, crs: CRS, label: str, x_col: str, y_col: 
         return
     if crs.is_geographic:
         if (np.abs(y[finite]) > 90).any() and (np.abs(x[finite]) <= 90).all():
-            raise InputError(label, f"{x_col}/{y_col}", "longitude and latitude look swapped", "swap x and y")
+            raise InputError(
+                label, f"{x_col}/{y_col}", "longitude and latitude look swapped", "swap x and y"
+            )
         if (np.abs(x[finite]) > 180).any() or (np.abs(y[finite]) > 90).any():
             raise InputError(
                 label,
@@ -311,7 +329,7 @@ def _check_coordinates_match_crs(x, y, crs: CRS, label: str, x_col: str, y_col: 
         raise InputError(
             label,
             "crs",
-            f"coordinates look like lon/lat degrees but the CRS {crs.to_string()} is in metres/feet",
+            f"coordinates look like lon/lat degrees but {crs.to_string()} is in metres/feet",
             'set crs = "EPSG:4326"',
         )
 
@@ -325,7 +343,9 @@ def _read_bytes(source: LayerSource) -> bytes:
     except FileNotFoundError:
         raise InputError(source.label, "file", "file not found", "check the path") from None
     except OSError as exc:
-        raise InputError(source.label, "file", f"cannot be read ({exc.strerror})", "check permissions") from None
+        raise InputError(
+            source.label, "file", f"cannot be read ({exc.strerror})", "check permissions"
+        ) from None
 
 
 def _vector_input(source: LayerSource):
@@ -337,9 +357,13 @@ def _vector_input(source: LayerSource):
 def _check_zip(source: LayerSource) -> None:
     """Refuse zips whose names escape the folder, bombs, and zips with no/two shapefiles."""
     try:
-        handle = zipfile.ZipFile(io.BytesIO(source.data) if source.data is not None else source.path)
+        handle = zipfile.ZipFile(
+            io.BytesIO(source.data) if source.data is not None else source.path
+        )
     except zipfile.BadZipFile:
-        raise InputError(source.label, None, "is not a valid zip file", "re-create the zip") from None
+        raise InputError(
+            source.label, None, "is not a valid zip file", "re-create the zip"
+        ) from None
     with handle:
         infos = handle.infolist()
     if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_UNPACKED:
@@ -347,7 +371,12 @@ def _check_zip(source: LayerSource) -> None:
     for info in infos:
         name = info.filename
         if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
-            raise InputError(source.label, None, f"member {name!r} escapes the folder", "re-create the zip with plain names")
+            raise InputError(
+                source.label,
+                None,
+                f"member {name!r} escapes the folder",
+                "re-create the zip with plain names",
+            )
     stems = {}
     for info in infos:
         path = Path(info.filename)
@@ -355,14 +384,21 @@ def _check_zip(source: LayerSource) -> None:
     shapes = {s: exts for s, exts in stems.items() if ".shp" in exts}
     others = [i for i in infos if Path(i.filename).suffix.lower() in {".gpkg", ".geojson", ".json"}]
     if not shapes and not others:
-        raise InputError(source.label, None, "holds no shapefile (.shp)", "zip the .shp, .shx, .dbf and .prj")
+        raise InputError(
+            source.label, None, "holds no shapefile (.shp)", "zip the .shp, .shx, .dbf and .prj"
+        )
     if len(shapes) > 1 and source.layer is None:
         names = ", ".join(Path(s).name for s in sorted(shapes))
-        raise InputError(source.label, "layer", f"holds several layers ({names})", "choose one layer")
+        raise InputError(
+            source.label, "layer", f"holds several layers ({names})", "choose one layer"
+        )
     for stem, exts in shapes.items():
         if ".shx" not in exts:
             raise InputError(
-                source.label, None, f"{Path(stem).name}.shx is missing from the zip", "add the .shx file"
+                source.label,
+                None,
+                f"{Path(stem).name}.shx is missing from the zip",
+                "add the .shx file",
             )
 
 
@@ -376,10 +412,18 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
         layers = list_layers(source)
         if source.layer is not None and layers and source.layer not in layers:
             raise InputError(
-                label, "layer", f"no layer named {source.layer!r} (layers: {', '.join(layers)})", "pick one of those"
+                label,
+                "layer",
+                f"no layer named {source.layer!r} (layers: {', '.join(layers)})",
+                "pick one of those",
             )
         if source.layer is None and len(layers) > 1 and suffix == ".gpkg":
-            raise InputError(label, "layer", f"holds several layers ({', '.join(layers)})", "name the layer to use")
+            raise InputError(
+                label,
+                "layer",
+                f"holds several layers ({', '.join(layers)})",
+                "name the layer to use",
+            )
     try:
         if suffix == ".parquet":
             frame = gpd.read_parquet(_vector_input(source))
@@ -390,9 +434,16 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
         raise
     except Exception as exc:  # pyogrio/GDAL raise many types; all mean "cannot read"
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise InputError(label, None, f"cannot be read as a GIS layer ({first})", "check the file type and that it is complete") from None
+        raise InputError(
+            label,
+            None,
+            f"cannot be read as a GIS layer ({first})",
+            "check the file type and that it is complete",
+        ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
-        raise InputError(label, "geometry", "has no geometry column", "upload a spatial layer or a CSV with x/y")
+        raise InputError(
+            label, "geometry", "has no geometry column", "upload a spatial layer or a CSV with x/y"
+        )
     note = ""
     if source.crs is not None:
         frame = frame.set_crs(parse_crs(source.crs, source=label), allow_override=True)
@@ -454,10 +505,17 @@ def to_working_crs(layer: Layer, crs: CRS) -> gpd.GeoDataFrame:
     try:
         out = frame.to_crs(crs)
     except Exception as exc:
-        raise InputError(layer.report.source, "crs", f"cannot be reprojected ({exc})", "check its CRS") from None
+        raise InputError(
+            layer.report.source, "crs", f"cannot be reprojected ({exc})", "check its CRS"
+        ) from None
     bounds = out.total_bounds
     if not np.isfinite(bounds).all():
-        raise InputError(layer.report.source, "crs", "reprojection gave invalid coordinates", "check the layer's CRS")
+        raise InputError(
+            layer.report.source,
+            "crs",
+            "reprojection gave invalid coordinates",
+            "check the layer's CRS",
+        )
     return out
 
 
@@ -474,5 +532,10 @@ def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path) -> Pat
     elif suffix == ".csv":
         pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(path, index=False)
     else:
-        raise InputError(str(path), None, f"unknown output type {suffix!r}", "use .gpkg, .geojson, .parquet or .csv")
+        raise InputError(
+            str(path),
+            None,
+            f"unknown output type {suffix!r}",
+            "use .gpkg, .geojson, .parquet or .csv",
+        )
     return path

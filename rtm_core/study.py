@@ -70,7 +70,12 @@ class Study:
 
 
 def split_periods(
-    frame: gpd.GeoDataFrame, date: str, train: tuple[str, str], test: tuple[str, str], *, source: str
+    frame: gpd.GeoDataFrame,
+    date: str,
+    train: tuple[str, str],
+    test: tuple[str, str],
+    *,
+    source: str,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int]:
     """Split one crime layer into training and test periods by its date column.
 
@@ -82,16 +87,28 @@ def split_periods(
     """
     if date not in frame.columns:
         cols = ", ".join(map(str, [c for c in frame.columns if c != "geometry"][:12]))
-        raise InputError(source, date, f"date column not found (columns: {cols})", "set crimes.date to the date column")
+        raise InputError(
+            source,
+            date,
+            f"date column not found (columns: {cols})",
+            "set crimes.date to the date column",
+        )
     when = pd.to_datetime(frame[date], errors="coerce", format="mixed")
     bounds = {}
     for key, period in (("train", train), ("test", test)):
         try:
             start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
         except (ValueError, TypeError):
-            raise InputError(source, f"crimes.{key}", f"cannot read dates {list(period)}", "write YYYY-MM-DD") from None
+            raise InputError(
+                source, f"crimes.{key}", f"cannot read dates {list(period)}", "write YYYY-MM-DD"
+            ) from None
         if end < start:
-            raise InputError(source, f"crimes.{key}", f"ends ({period[1]}) before it starts ({period[0]})", "swap the dates")
+            raise InputError(
+                source,
+                f"crimes.{key}",
+                f"ends ({period[1]}) before it starts ({period[0]})",
+                "swap the dates",
+            )
         bounds[key] = (start, end + pd.Timedelta(days=1) if end == end.normalize() else end)
     if bounds["test"][0] < bounds["train"][1]:
         raise InputError(
@@ -114,7 +131,12 @@ def _read(source: LayerSource, reads: list) -> Layer:
 def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
     family = layer.geom_type
     if family != "point":
-        raise InputError(layer.report.source, "geometry", f"crimes must be points, got {family}s", "upload crime points")
+        raise InputError(
+            layer.report.source,
+            "geometry",
+            f"crimes must be points, got {family}s",
+            "upload crime points",
+        )
     return shapely.get_coordinates(frame.geometry.values)
 
 
@@ -122,12 +144,18 @@ def _load_crimes(cfg: CrimesConfig, crs: CRS, reads: list) -> tuple[np.ndarray, 
     if cfg.source is not None:
         layer = _read(cfg.source, reads)
         frame = to_working_crs(layer, crs)
-        train, test, undated = split_periods(frame, cfg.date, cfg.train, cfg.test, source=layer.report.source)
+        train, test, undated = split_periods(
+            frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
+        )
         if undated:
             report = reads[-1]
             reads[-1] = ReadReport(
-                report.source, report.n_read, report.n_dropped + undated, report.n_kept - undated,
-                report.crs, f"{undated} rows without a readable date dropped",
+                report.source,
+                report.n_read,
+                report.n_dropped + undated,
+                report.n_kept - undated,
+                report.crs,
+                f"{undated} rows without a readable date dropped",
             )
         return _crime_points(layer, train), _crime_points(layer, test)
     train_layer = _read(cfg.train_source, reads)
@@ -170,31 +198,57 @@ def load_study(
         crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
         boundary = to_working_crs(layer, crs)
         if layer.geom_type != "polygon":
-            raise InputError(layer.report.source, "geometry", "the boundary must be a polygon", "upload the study-area polygon")
+            raise InputError(
+                layer.report.source,
+                "geometry",
+                "the boundary must be a polygon",
+                "upload the study-area polygon",
+            )
         invalid = ~shapely.is_valid(boundary.geometry.values)
         if invalid.any():
             reason = shapely.is_valid_reason(boundary.geometry.values[invalid][0])
             raise InputError(
-                layer.report.source, "geometry", f"the boundary is not a valid polygon ({reason})",
+                layer.report.source,
+                "geometry",
+                f"the boundary is not a valid polygon ({reason})",
                 "repair it (e.g. QGIS 'Fix geometries') and upload again",
             )
-        units = grid_units(boundary, ucfg.cell_size, keep=ucfg.keep, max_cells=max_cells, source=layer.report.source)
+        units = grid_units(
+            boundary,
+            ucfg.cell_size,
+            keep=ucfg.keep,
+            max_cells=max_cells,
+            source=layer.report.source,
+        )
     else:
         layer = _read(ucfg.source, reads)
         crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
         frame = to_working_crs(layer, crs)
-        units = units_from_layer(frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source)
+        units = units_from_layer(
+            frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source
+        )
     check_cancel(cancel)
     say("reading crimes")
     train_xy, test_xy = _load_crimes(config.crimes, crs, reads)
-    y_train, train_report = count_crimes(units, train_xy, snap_distance=ucfg.snap_distance, period="train")
-    y_test, test_report = count_crimes(units, test_xy, snap_distance=ucfg.snap_distance, period="test")
+    y_train, train_report = count_crimes(
+        units, train_xy, snap_distance=ucfg.snap_distance, period="train"
+    )
+    y_test, test_report = count_crimes(
+        units, test_xy, snap_distance=ucfg.snap_distance, period="test"
+    )
     crime_label = (config.crimes.source or config.crimes.train_source).label
     if len(train_xy) == 0:
-        raise InputError(crime_label, "crimes.train", "no crimes in the training period", "check the period dates or the file")
+        raise InputError(
+            crime_label,
+            "crimes.train",
+            "no crimes in the training period",
+            "check the period dates or the file",
+        )
     if train_report.n_counted == 0:
         raise InputError(
-            crime_label, "geometry", "no training crime falls inside the study area",
+            crime_label,
+            "geometry",
+            "no training crime falls inside the study area",
             "check the crimes' CRS and that they cover the boundary",
         )
     generators = []
@@ -222,7 +276,7 @@ def load_study(
 
 
 def _check_near(layer: GeneratorLayer, units: Units, source: str) -> None:
-    """Refuse a generator layer that lies entirely outside the study area (beyond its bandwidths)."""
+    """Refuse a generator layer lying entirely outside the study area (beyond its bandwidths)."""
     reach = max(layer.bandwidths)
     ux0, uy0 = units.points.min(axis=0) - reach
     ux1, uy1 = units.points.max(axis=0) + reach
@@ -230,7 +284,9 @@ def _check_near(layer: GeneratorLayer, units: Units, source: str) -> None:
     near = (pts[:, 0] >= ux0) & (pts[:, 0] <= ux1) & (pts[:, 1] >= uy0) & (pts[:, 1] <= uy1)
     if not near.any():
         raise InputError(
-            source, "geometry", "no feature lies within reach of the study area",
+            source,
+            "geometry",
+            "no feature lies within reach of the study area",
             "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
         )
 

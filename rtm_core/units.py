@@ -108,13 +108,19 @@ def grid_units(
         Kind "grid", ``unit_id = row * n_cols + col``, cell centres as points.
     """
     if not np.isfinite(cell_size) or cell_size <= 0:
-        raise InputError(source, "cell_size", f"must be > 0 metres, got {cell_size!r}", "use e.g. 150")
+        raise InputError(
+            source, "cell_size", f"must be > 0 metres, got {cell_size!r}", "use e.g. 150"
+        )
     polygons = boundary.geometry[boundary.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
-        raise InputError(source, "geometry", "holds no polygon", "use the study-area polygon as boundary")
+        raise InputError(
+            source, "geometry", "holds no polygon", "use the study-area polygon as boundary"
+        )
     area = shapely.make_valid(shapely.union_all(polygons.values))
     if area.is_empty or area.area <= 0:
-        raise InputError(source, "geometry", "has zero area", "use the study-area polygon as boundary")
+        raise InputError(
+            source, "geometry", "has zero area", "use the study-area polygon as boundary"
+        )
     minx, miny, maxx, maxy = area.bounds
     n_cols = int(np.ceil((maxx - minx) / cell_size))
     n_rows = int(np.ceil((maxy - miny) / cell_size))
@@ -129,7 +135,8 @@ def grid_units(
         raise InputError(
             source,
             "cell_size",
-            f"{cell_size:g} m is larger than the study area ({maxx - minx:.0f} x {maxy - miny:.0f} m)",
+            f"{cell_size:g} m is larger than the study area "
+            f"({maxx - minx:.0f} x {maxy - miny:.0f} m)",
             "use a cell size well below the area's width (e.g. 100-300 m)",
         )
     spec = GridSpec(float(minx), float(miny), float(cell_size), n_rows, n_cols)
@@ -140,12 +147,16 @@ def grid_units(
     if keep == "centre":
         inside = shapely.contains_xy(area, cx, cy)
     elif keep == "intersect":
-        boxes = shapely.box(cx - cell_size / 2, cy - cell_size / 2, cx + cell_size / 2, cy + cell_size / 2)
+        boxes = shapely.box(
+            cx - cell_size / 2, cy - cell_size / 2, cx + cell_size / 2, cy + cell_size / 2
+        )
         inside = shapely.intersects(area, boxes)
     else:
         raise InputError(source, "keep", f"unknown value {keep!r}", 'use "centre" or "intersect"')
     if not inside.any():
-        raise InputError(source, "cell_size", "no cell centre falls inside the boundary", "use smaller cells")
+        raise InputError(
+            source, "cell_size", "no cell centre falls inside the boundary", "use smaller cells"
+        )
     rows, cols, cx, cy = rows[inside], cols[inside], cx[inside], cy[inside]
     half = cell_size / 2
     geometry = shapely.box(cx - half, cy - half, cx + half, cy + half)
@@ -184,32 +195,47 @@ def units_from_layer(
     family = geometry_family(frame, source)
     if id_column is not None:
         if id_column not in frame.columns:
-            raise InputError(source, id_column, "id column not found", f"use one of {list(frame.columns)[:10]}")
+            raise InputError(
+                source, id_column, "id column not found", f"use one of {list(frame.columns)[:10]}"
+            )
         ids = frame[id_column]
         if ids.duplicated().any():
-            raise InputError(source, id_column, f"id {ids[ids.duplicated()].iloc[0]!r} repeats", "use a unique id column")
+            raise InputError(
+                source,
+                id_column,
+                f"id {ids[ids.duplicated()].iloc[0]!r} repeats",
+                "use a unique id column",
+            )
     else:
         ids = pd.Series(np.arange(len(frame)))
-    out = gpd.GeoDataFrame({"unit_id": ids.to_numpy()}, geometry=frame.geometry.values, crs=frame.crs)
+    out = gpd.GeoDataFrame(
+        {"unit_id": ids.to_numpy()}, geometry=frame.geometry.values, crs=frame.crs
+    )
     for col in fixed:
         if col not in frame.columns:
             raise InputError(source, col, "fixed covariate column not found", "check units.fixed")
         values = pd.to_numeric(frame[col], errors="coerce")
         if values.isna().any():
-            raise InputError(source, col, "fixed covariate has missing or non-numeric values", "fill them")
+            raise InputError(
+                source, col, "fixed covariate has missing or non-numeric values", "fill them"
+            )
         out[col] = values.to_numpy(dtype=float)
     geometry = out.geometry.values
     if family == "polygon":
         points = shapely.get_coordinates(shapely.point_on_surface(geometry))
         measure = shapely.area(geometry)
     elif family == "line":
-        points = shapely.get_coordinates(shapely.line_interpolate_point(geometry, 0.5, normalized=True))
+        points = shapely.get_coordinates(
+            shapely.line_interpolate_point(geometry, 0.5, normalized=True)
+        )
         measure = shapely.length(geometry)
     else:
         points = shapely.get_coordinates(shapely.centroid(geometry))
         measure = np.ones(len(out))
     if (measure <= 0).any():
-        raise InputError(source, "geometry", "has units of zero area or length", "remove degenerate units")
+        raise InputError(
+            source, "geometry", "has units of zero area or length", "remove degenerate units"
+        )
     return Units(out, family, points, np.asarray(measure, float), frame.crs)
 
 

@@ -1,0 +1,423 @@
+"""The whole RTM pipeline, headless: data → risk factors → models → evaluation → run folder.
+
+Used by ``rtm run`` and by the app's background jobs, so both write the same run folders.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rtm_core.config import LayerSource, RunConfig
+from rtm_core.design import Design
+from rtm_core.errors import Cancelled, RTMError, check_cancel
+from rtm_core.evaluate import (
+    conjunctive_table,
+    evaluate_models,
+    relative_risk_score,
+    top_places,
+)
+from rtm_core.features import RiskFactors
+from rtm_core.models.baselines import ForestBaseline, kde_risk, prior_counts_risk
+from rtm_core.runs import environment, file_hash, staged_run, write_failed_run
+from rtm_core.stability import selection_table, top_share_by_unit
+from rtm_core.study import Study, build_features, load_study
+
+__all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
+
+# share of the progress bar each phase takes
+PHASES = {
+    "data": (0.0, 0.05),
+    "features": (0.05, 0.12),
+    "dl": (0.12, 0.7),
+    "classical": (0.7, 0.9),
+    "evaluate": (0.9, 1.0),
+}
+KDE_BASELINE_BANDWIDTH = 300.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report of a pipeline run.
+
+    Attributes
+    ----------
+    phase : str
+        "data", "features", "dl", "classical", "evaluate" or "done".
+    fraction : float
+        Overall progress in [0, 1].
+    message : str
+        What is happening, for people.
+    step, total : int
+        Step within the phase (e.g. Adam steps), when known.
+    loss : float or None
+        Current training loss, when training.
+    """
+
+    phase: str
+    fraction: float
+    message: str
+    step: int = 0
+    total: int = 0
+    loss: float | None = None
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A fitted RTM model with what the run folder needs from it."""
+
+    name: str
+    estimator: object
+    expected: np.ndarray
+    score: np.ndarray
+    selected: dict
+    seconds: float
+
+
+def _reporter(progress: Callable[[Progress], None] | None):
+    def report(phase, within=0.0, message="", step=0, total=0, loss=None):
+        if progress is None:
+            return
+        lo, hi = PHASES.get(phase, (1.0, 1.0))
+        progress(
+            Progress(
+                phase,
+                lo + (hi - lo) * float(min(max(within, 0.0), 1.0)),
+                message,
+                step,
+                total,
+                loss,
+            )
+        )
+
+    return report
+
+
+def fit_models(
+    design: Design, y: np.ndarray, config: RunConfig, *, progress=None, cancel=None
+) -> dict[str, FittedModel]:
+    """Fit the configured RTM models (deep-learning and/or classical) on one design.
+
+    Parameters
+    ----------
+    design : Design
+    y : ndarray
+        Training-period counts.
+    config : RunConfig
+    progress : callable, optional
+        Receives :class:`Progress`.
+    cancel : object with ``is_set()``, optional
+
+    Returns
+    -------
+    dict
+        Model name → :class:`FittedModel`.
+    """
+    from rtm_core.models.classical import ClassicalRTM
+    from rtm_core.models.dl import DeepRTM
+
+    report = _reporter(progress)
+    mcfg = config.model
+    fitted = {}
+    for kind in mcfg.kinds:
+        check_cancel(cancel)
+        start = time.perf_counter()
+        if kind == "dl":
+            total = mcfg.burn_in_steps + mcfg.prune_steps
+
+            def dl_progress(phase, step, n_steps, loss, _total=total):
+                done = step + (mcfg.burn_in_steps if phase == "prune" else 0)
+                report("dl", done / _total, f"deep-learning RTM: {phase}", done, _total, loss)
+
+            estimator = DeepRTM(
+                loss=mcfg.loss,
+                burn_in_steps=mcfg.burn_in_steps,
+                prune_steps=mcfg.prune_steps,
+                learning_rate=mcfg.learning_rate,
+                cancel_gate=mcfg.cancel_gate,
+                n_seeds=mcfg.seeds,
+                random_state=mcfg.random_state,
+                device=mcfg.device,
+            ).fit(design, y, progress=dl_progress, cancel=cancel)
+        else:
+
+            def classical_progress(phase, step, n_steps, loss):
+                report(
+                    "classical",
+                    step / max(n_steps, 1),
+                    f"classical RTM: {phase}",
+                    step,
+                    n_steps,
+                    loss,
+                )
+
+            estimator = ClassicalRTM(cv_folds=mcfg.cv_folds, random_state=mcfg.random_state).fit(
+                design, y, progress=classical_progress, cancel=cancel
+            )
+        expected = estimator.predict(design)
+        score = relative_risk_score(estimator.linear_predictor(design, part="sets"))
+        fitted[kind] = FittedModel(
+            kind, estimator, expected, score, dict(estimator.selected_), time.perf_counter() - start
+        )
+    return fitted
+
+
+def _input_hashes(config: RunConfig) -> dict[str, str]:
+    sources: list[LayerSource | None] = [
+        config.units.boundary,
+        config.units.source,
+        config.crimes.source,
+        config.crimes.train_source,
+        config.crimes.test_source,
+    ]
+    sources += [g.source for g in config.generators]
+    hashes = {}
+    for source in sources:
+        if source is None:
+            continue
+        key = source.label
+        if source.data is not None:
+            hashes[key] = file_hash(data=source.data)
+        elif source.path is not None and Path(source.path).is_file():
+            hashes[key] = file_hash(source.path)
+    return hashes
+
+
+def _device_name(fitted: dict[str, FittedModel]) -> str:
+    model = fitted.get("dl")
+    return getattr(model.estimator, "device_", "cpu") if model else "cpu"
+
+
+def _coefficients(fitted: dict[str, FittedModel]) -> pd.DataFrame:
+    frames = []
+    for name, model in fitted.items():
+        table = model.estimator.coefficients_.copy()
+        table.insert(0, "model", name)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _selected_dummies(factors: RiskFactors, selected: dict) -> pd.DataFrame:
+    names = [v for v in selected.values() if v]
+    return factors.table[names].astype(int)
+
+
+def _factors_present(dummies: pd.DataFrame, labels: dict[str, str]) -> np.ndarray:
+    """Per unit, the readable list of selected factors present ("" where none)."""
+    out = np.full(len(dummies), "", dtype=object)
+    for name in dummies.columns:
+        present = dummies[name].to_numpy() == 1
+        label = labels.get(name, name)
+        out[present] = [f"{a}; {label}" if a else label for a in out[present]]
+    return out
+
+
+def run_pipeline(
+    config: RunConfig,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel=None,
+    label: str = "",
+    max_cells: int = 2_000_000,
+) -> Path:
+    """Run the whole pipeline and write a complete run folder atomically.
+
+    Parameters
+    ----------
+    config : RunConfig
+    out_dir : path
+        The run folder to create (must not exist or be empty).
+    progress : callable, optional
+        Receives :class:`Progress` reports.
+    cancel : object with ``is_set()``, optional
+        When set, the run stops within about a second and writes nothing.
+    label : str
+        The analyst's name for the run.
+    max_cells : int
+        Largest grid built without confirmation.
+
+    Returns
+    -------
+    Path
+        The run folder.
+
+    Raises
+    ------
+    RTMError
+        Bad data or config (the message names file, field and fix); a failed-run manifest is
+        left in ``out_dir``. :class:`Cancelled` leaves nothing.
+    """
+    out_dir = Path(out_dir)
+    report = _reporter(progress)
+    started = time.time()
+    manifest = {
+        "label": label,
+        "created": started,
+        "config": config.to_dict(),
+        "models": list(config.model.kinds),
+        "seeds": list(
+            range(config.model.random_state, config.model.random_state + config.model.seeds)
+        ),
+        "versions": environment(),
+    }
+    try:
+        with staged_run(out_dir) as staging:
+            _run_into(staging, config, manifest, report, cancel, max_cells)
+    except Cancelled:
+        raise
+    except RTMError as exc:
+        write_failed_run(out_dir, manifest, str(exc))  # no-op when out_dir already exists
+        raise
+    report("done", 1.0, "finished")
+    if progress is not None:
+        progress(Progress("done", 1.0, f"run written to {out_dir}"))
+    return out_dir
+
+
+def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, max_cells) -> None:
+    timings: dict = {"fit": {}}
+    t0 = time.perf_counter()
+    report("data", 0.0, "reading layers")
+    study = load_study(
+        config, progress=lambda m: report("data", 0.5, m), cancel=cancel, max_cells=max_cells
+    )
+    manifest["inputs"] = _input_hashes(config)
+    manifest["crs"] = study.crs.to_string()
+    manifest["reads"] = [r.__dict__ for r in study.reads]
+    manifest["counts"] = [c.__dict__ for c in study.counts]
+    t1 = time.perf_counter()
+    report("features", 0.0, "building risk factors")
+    factors = build_features(
+        study,
+        config.features,
+        cancel=cancel,
+        progress=lambda name, done, total: report(
+            "features", done / max(total, 1), f"risk factors: {name}"
+        ),
+    )
+    design = factors.design(study.fixed)
+    timings["features"] = time.perf_counter() - t1
+    timings["data"] = t1 - t0
+    fitted = fit_models(
+        design, study.y_train, config, progress=lambda p: _forward(report, p), cancel=cancel
+    )
+    for name, model in fitted.items():
+        timings["fit"][name] = model.seconds
+    check_cancel(cancel)
+    report("evaluate", 0.0, "baselines and evaluation")
+    t2 = time.perf_counter()
+    risks, baselines_seconds = _baselines(study, factors, config)
+    timings["baselines"] = baselines_seconds
+    for name, model in fitted.items():
+        risks = {name: model.expected, **risks} if name == "dl" else {**risks, name: model.expected}
+    order = [k for k in ("dl", "classical") if k in fitted] + ["prior_counts", "kde", "forest"]
+    risks = {k: risks[k] for k in order}
+    metrics, curves = evaluate_models(risks, study.y_train, study.y_test, study.units.measure)
+    report("evaluate", 0.5, "writing the run folder")
+    _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config)
+    timings["evaluate"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    manifest.update(
+        status="complete",
+        device=_device_name(fitted),
+        timings=timings,
+        n_units=len(study.units),
+        unit_kind=study.units.kind,
+        measure=study.units.measure_name,
+        crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
+        selected={k: m.selected for k, m in fitted.items()},
+    )
+    if study.units.grid is not None:
+        manifest["grid"] = study.units.grid.__dict__
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+    from rtm_core.report import write_report
+
+    write_report(staging)
+
+
+def _forward(report, p: Progress) -> None:
+    lo, hi = PHASES.get(p.phase, (0, 1))
+    report(
+        p.phase,
+        (p.fraction - lo) / (hi - lo) if hi > lo else 1.0,
+        p.message,
+        p.step,
+        p.total,
+        p.loss,
+    )
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _baselines(study: Study, factors: RiskFactors, config: RunConfig) -> tuple[dict, float]:
+    start = time.perf_counter()
+    forest = ForestBaseline(random_state=config.model.random_state)
+    continuous = factors.table[factors.continuous_names]
+    forest.fit(continuous, study.y_train)
+    risks = {
+        "prior_counts": prior_counts_risk(study.y_train),
+        "kde": kde_risk(study.units.points, study.crimes_train, bandwidth=KDE_BASELINE_BANDWIDTH),
+        "forest": forest.predict(continuous),
+    }
+    return risks, time.perf_counter() - start
+
+
+def _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config) -> None:
+    units = study.units.frame[["unit_id", "geometry"]].copy()
+    units["y_train"] = study.y_train
+    units["y_test"] = study.y_test
+    labels = factors.labels()
+    for name, model in fitted.items():
+        units[f"risk_{name}"] = model.score
+        units[f"expected_{name}"] = model.expected
+        units[f"factors_{name}"] = _factors_present(
+            _selected_dummies(factors, model.selected), labels
+        )
+    for name in ("prior_counts", "kde", "forest"):
+        units[f"risk_{name}"] = risks[name]
+    stability = pd.DataFrame()
+    dl = fitted.get("dl")
+    if dl is not None:
+        est = dl.estimator
+        stability = selection_table(est.seed_selected_, est.seed_coef_, design.names, design.sets)
+        seed_eta = design.X.astype(np.float64) @ np.asarray(est.seed_coef_, dtype=np.float64).T
+        units["top5_share_dl"] = top_share_by_unit(seed_eta.T, share=0.05)
+    if study.units.grid is not None:
+        units["row"] = study.units.frame["row"].to_numpy()
+        units["col"] = study.units.frame["col"].to_numpy()
+    units.to_file(staging / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    _coefficients(fitted).to_csv(staging / "coefficients.csv", index=False)
+    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
+    curves.to_csv(staging / "curves.csv", index=False)
+    stability.to_csv(staging / "stability.csv", index=False)
+    conj, places = [], []
+    for name, model in fitted.items():
+        dummies = _selected_dummies(factors, model.selected)
+        table = conjunctive_table(dummies, model.expected, study.y_train, study.y_test)
+        table.insert(0, "model", name)
+        conj.append(table)
+        top = top_places(study.units.unit_ids, model.score, dummies, k=25, labels=labels)
+        top.insert(0, "model", name)
+        places.append(top)
+    (pd.concat(conj, ignore_index=True) if conj else pd.DataFrame()).to_csv(
+        staging / "conjunctive.csv", index=False
+    )
+    (pd.concat(places, ignore_index=True) if places else pd.DataFrame()).to_csv(
+        staging / "top_places.csv", index=False
+    )
+    factors.variables.to_csv(staging / "variables.csv", index=False)

@@ -1,0 +1,232 @@
+"""A self-contained HTML report of a run folder, for police planners.
+
+Everything is inline (PNG images as data URIs, no scripts, no web fonts), so the report opens
+with the network switched off and can be e-mailed. It shows units and scores, never raw
+incident locations. All text taken from user files is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = ["write_report", "render_report", "risk_image"]
+
+MODEL_NAMES = {
+    "dl": "Deep-learning RTM",
+    "classical": "Classical RTM",
+    "prior_counts": "Prior counts (baseline)",
+    "kde": "KDE of prior crimes (baseline)",
+    "forest": "Gradient boosting (baseline)",
+}
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1d2330;line-height:1.45}
+h1{margin-bottom:.2rem}
+h2{border-bottom:2px solid #e3e6ee;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}
+th,td{border:1px solid #d8dce6;padding:.25rem .5rem;text-align:right}
+th{background:#f3f5f9}td:first-child,th:first-child{text-align:left}
+.muted{color:#5b6475}.grid{display:flex;gap:1rem;flex-wrap:wrap}img{max-width:100%}
+"""
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def risk_image(units, column: str, title: str) -> str:
+    """A PNG (base64) map of one risk column; grid runs are drawn as a raster."""
+    fig, ax = plt.subplots(figsize=(7, 7))
+    values = np.log(np.maximum(units[column].to_numpy(dtype=float), 1e-9))
+    if {"row", "col"} <= set(units.columns):
+        rows, cols = units["row"].to_numpy(int), units["col"].to_numpy(int)
+        image = np.full((rows.max() + 1, cols.max() + 1), np.nan)
+        image[rows, cols] = values
+        bounds = units.total_bounds
+        ax.imshow(
+            image,
+            origin="lower",
+            cmap="YlOrRd",
+            interpolation="nearest",
+            extent=(bounds[0], bounds[2], bounds[1], bounds[3]),
+        )
+    else:
+        units.assign(_v=values).plot(column="_v", ax=ax, cmap="YlOrRd", linewidth=0.6, markersize=4)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return _png(fig)
+
+
+def _curves_image(curves: pd.DataFrame, metric: str = "pai") -> str:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, period in zip(axes, ("train", "test"), strict=True):
+        part = curves[
+            (curves["period"] == period) & (curves["share"] > 0) & (curves["share"] <= 0.3)
+        ]
+        for model, rows in part.groupby("model", sort=False):
+            ax.plot(
+                rows["share"] * 100,
+                rows[metric],
+                label=MODEL_NAMES.get(model, model),
+                linestyle="-" if model in ("dl", "classical") else "--",
+            )
+        ax.set_title("in sample (period t)" if period == "train" else "out of sample (period t+1)")
+        ax.set_xlabel("share of area flagged (%)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(metric.upper())
+    axes[1].legend(fontsize=8)
+    return _png(fig)
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    if frame is None or frame.empty:
+        return "<p class='muted'>None.</p>"
+    return frame.to_html(
+        index=False, escape=True, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep=""
+    )
+
+
+def _metrics_table(metrics: dict) -> pd.DataFrame:
+    rows = []
+    for model, periods in metrics.items():
+        for period in ("train", "test"):
+            values = periods.get(period, {})
+            row = {"model": MODEL_NAMES.get(model, model), "period": period}
+            for metric in ("pai", "hit_rate", "pei"):
+                for key in ("0.01", "0.05", "0.10", "z2"):
+                    v = values.get(metric, {}).get(key)
+                    row[f"{metric} {key}"] = np.nan if v is None else v
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def render_report(run_dir: str | Path) -> str:
+    """The report of a run folder as one HTML string."""
+    from rtm_core.runs import load_run
+
+    run = load_run(run_dir)
+    m = run.manifest
+    esc = html.escape
+    title = esc(str(m.get("label") or Path(run_dir).name))
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", time.time())))
+    models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
+    crimes = m.get("crimes", {})
+    n_units = m.get("n_units", len(run.units))
+    parts = [
+        f"<h1>Risk Terrain Model: {title}</h1>",
+        f"<p class='muted'>Created {created} · {n_units:,} {esc(m.get('unit_kind', ''))} units · "
+        f"CRS {esc(str(m.get('crs', '')))} · crimes: {crimes.get('train', '?')} in the training "
+        f"period, {crimes.get('test', '?')} in the test period.</p>",
+        "<p>Each unit's <b>relative risk score</b> is how many times more likely a crime is there "
+        "than in the lowest-risk unit, because of the risk factors nearby. Incident rate ratios "
+        "(IRR, the <i>relative risk values</i> of RTMDx) say how much each factor multiplies the "
+        "expected count.</p>",
+    ]
+    if models:
+        images = {
+            k: risk_image(run.units, f"risk_{k}", f"{MODEL_NAMES[k]} - relative risk (log scale)")
+            for k in models
+        }
+        maps = "".join(
+            f"<div><img alt='risk map {k}' src='data:image/png;base64,{png}'></div>"
+            for k, png in images.items()
+        )
+        parts += ["<h2>Risk map</h2>", f"<div class='grid'>{maps}</div>"]
+    coef = run.coefficients
+    if not coef.empty:
+        parts.append("<h2>Risk factors (incident rate ratios)</h2>")
+        for model, rows in coef.groupby("model", sort=False):
+            cols = [
+                c
+                for c in (
+                    "variable",
+                    "set",
+                    "coef",
+                    "se",
+                    "irr",
+                    "irr_low",
+                    "irr_high",
+                    "p_value",
+                    "selected_share",
+                )
+                if c in rows.columns
+            ]
+            parts += [f"<h3>{esc(MODEL_NAMES.get(model, model))}</h3>", _table(rows[cols])]
+    parts += [
+        "<h2>Accuracy: PAI in and out of sample</h2>",
+        "<p class='muted'>PAI = share of crimes captured / share of area flagged. "
+        "Out of sample = the model of period t scored on crimes of period t+1.</p>",
+    ]
+    if not run.curves.empty:
+        parts.append(
+            f"<img alt='PAI curves' src='data:image/png;base64,{_curves_image(run.curves)}'>"
+        )
+    parts.append(_table(_metrics_table(run.metrics), 2))
+    if not run.conjunctive.empty:
+        conj = run.conjunctive.drop(
+            columns=[
+                c
+                for c in run.conjunctive.columns
+                if c
+                not in {
+                    "model",
+                    "profile",
+                    "units",
+                    "expected",
+                    "observed_train",
+                    "observed_test",
+                    "dominant",
+                }
+            ]
+        )
+        parts += [
+            "<h2>Conjunctive analysis (combinations of risk factors)</h2>",
+            "<p class='muted'>Dominant profiles (CACC): at least 5 units when there are fewer than "
+            "1,000 units, else at least 10.</p>",
+            _table(conj.head(40), 2),
+        ]
+    if not run.top_places.empty:
+        parts += ["<h2>Top places</h2>", _table(run.top_places.head(50), 2)]
+    if not run.stability.empty:
+        parts += [
+            "<h2>Seed stability (deep-learning RTM)</h2>",
+            "<p class='muted'>How often each variable was selected across random seeds, and the "
+            "spread of its IRR.</p>",
+            _table(run.stability, 3),
+        ]
+    about = {
+        "timings_s": m.get("timings", {}),
+        "device": m.get("device"),
+        "versions": m.get("versions"),
+    }
+    parts += [
+        "<h2>About this run</h2>",
+        f"<pre>{esc(json.dumps(about, indent=1, default=str))}</pre>",
+    ]
+    body = "\n".join(parts)
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def write_report(run_dir: str | Path) -> Path:
+    """Write ``report.html`` into a run folder."""
+    path = Path(run_dir) / "report.html"
+    path.write_text(render_report(run_dir), encoding="utf-8")
+    return path

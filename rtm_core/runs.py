@@ -1,0 +1,287 @@
+"""Run folders: atomic writes, manifest, listing, loading and deleting.
+
+A run is written into a hidden staging folder beside its final place and renamed when every
+file is complete, so a cancelled, failed or killed run never looks finished. A run folder
+holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status),
+``coefficients.csv``, ``units.gpkg``, ``metrics.json``, ``curves.csv``, ``conjunctive.csv``,
+``stability.csv``, ``top_places.csv``, ``variables.csv`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from rtm_core.errors import InputError
+
+__all__ = [
+    "RunInfo",
+    "RunFiles",
+    "staged_run",
+    "write_failed_run",
+    "list_runs",
+    "load_run",
+    "delete_run",
+    "file_hash",
+    "new_run_name",
+    "REQUIRED_FILES",
+]
+
+REQUIRED_FILES = ("manifest.json", "coefficients.csv", "units.gpkg", "metrics.json")
+STAGING_PREFIX = ".staging-"
+
+
+def file_hash(path: str | Path | None = None, data: bytes | None = None) -> str:
+    """SHA-256 of a file or of bytes (hex)."""
+    digest = hashlib.sha256()
+    if data is not None:
+        digest.update(data)
+    else:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def new_run_name(prefix: str = "run") -> str:
+    """A sortable, unique run folder name: ``run-YYYYmmdd-HHMMSS-xxxx``."""
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+
+
+@contextmanager
+def staged_run(out_dir: str | Path) -> Iterator[Path]:
+    """Write a run into a staging folder; rename it to ``out_dir`` only on success.
+
+    Parameters
+    ----------
+    out_dir : path
+        Final run folder; must not exist yet (earlier runs are never overwritten).
+
+    Yields
+    ------
+    Path
+        The staging folder to write into.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` exists, or its parent cannot be written.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(
+            str(out_dir), "--out", "already exists and is not empty", "choose a new run folder"
+        )
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = parent / f"{STAGING_PREFIX}{out_dir.name}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+    except OSError as exc:
+        raise InputError(
+            str(parent), "--out", f"cannot write here ({exc.strerror})", "choose a writable folder"
+        ) from None
+    try:
+        yield staging
+        if out_dir.exists():
+            out_dir.rmdir()  # an empty folder given as --out
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_failed_run(out_dir: str | Path, manifest: dict, error: str) -> Path | None:
+    """Record a failed run as a folder holding only its manifest (status "failed")."""
+    out_dir = Path(out_dir)
+    try:
+        with staged_run(out_dir) as staging:
+            record = dict(manifest, status="failed", error=error)
+            (staging / "manifest.json").write_text(json.dumps(record, indent=2, default=str))
+    except (InputError, OSError):
+        return None
+    return out_dir
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run folder as listed on the Runs page.
+
+    Attributes
+    ----------
+    path : Path
+    name : str
+    status : {"complete", "failed", "damaged"}
+    created : float
+        Seconds since the epoch.
+    label : str
+        The analyst's label, else the config source.
+    models : tuple of str
+    problem : str
+        Why a run is damaged or failed.
+    manifest : dict
+    """
+
+    path: Path
+    name: str
+    status: str
+    created: float
+    label: str
+    models: tuple[str, ...]
+    problem: str
+    manifest: dict
+
+
+def _inspect(path: Path) -> RunInfo:
+    created = path.stat().st_mtime
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest is not an object")
+    except (OSError, ValueError) as exc:
+        return RunInfo(
+            path,
+            path.name,
+            "damaged",
+            created,
+            path.name,
+            (),
+            f"manifest.json unreadable ({exc})",
+            {},
+        )
+    label = str(manifest.get("label") or manifest.get("config", {}).get("source", path.name))
+    models = tuple(manifest.get("models", ()))
+    created = float(manifest.get("created", created))
+    if manifest.get("status") == "failed":
+        return RunInfo(
+            path,
+            path.name,
+            "failed",
+            created,
+            label,
+            models,
+            str(manifest.get("error", "")),
+            manifest,
+        )
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        return RunInfo(
+            path,
+            path.name,
+            "damaged",
+            created,
+            label,
+            models,
+            f"missing {', '.join(missing)}",
+            manifest,
+        )
+    return RunInfo(path, path.name, "complete", created, label, models, "", manifest)
+
+
+def list_runs(parent: str | Path) -> list[RunInfo]:
+    """Every run folder under ``parent``, newest first; staging folders are skipped."""
+    parent = Path(parent)
+    if not parent.is_dir():
+        return []
+    runs = [_inspect(p) for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(runs, key=lambda r: r.created, reverse=True)
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The contents of a complete run folder."""
+
+    path: Path
+    manifest: dict
+    coefficients: pd.DataFrame
+    metrics: dict
+    units: gpd.GeoDataFrame
+    curves: pd.DataFrame
+    conjunctive: pd.DataFrame
+    stability: pd.DataFrame
+    top_places: pd.DataFrame
+    variables: pd.DataFrame
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.EmptyDataError):
+        return pd.DataFrame()
+
+
+def load_run(path: str | Path) -> RunFiles:
+    """Load a complete run folder.
+
+    Raises
+    ------
+    InputError
+        The folder is not a complete run (damaged or failed).
+    """
+    path = Path(path)
+    info = _inspect(path)
+    if info.status != "complete":
+        raise InputError(
+            str(path), None, f"run is {info.status} ({info.problem})", "delete it or re-run"
+        )
+    try:
+        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        units = gpd.read_file(path / "units.gpkg", engine="pyogrio")
+    except Exception as exc:
+        raise InputError(
+            str(path), None, f"run files unreadable ({exc})", "delete it or re-run"
+        ) from None
+    return RunFiles(
+        path=path,
+        manifest=info.manifest,
+        coefficients=_csv(path / "coefficients.csv"),
+        metrics=metrics,
+        units=units,
+        curves=_csv(path / "curves.csv"),
+        conjunctive=_csv(path / "conjunctive.csv"),
+        stability=_csv(path / "stability.csv"),
+        top_places=_csv(path / "top_places.csv"),
+        variables=_csv(path / "variables.csv"),
+    )
+
+
+def delete_run(path: str | Path, parent: str | Path) -> None:
+    """Delete one run folder that lies directly under ``parent`` (nothing else)."""
+    path, parent = Path(path).resolve(), Path(parent).resolve()
+    if path.parent != parent or not path.is_dir():
+        raise InputError(
+            str(path), None, "is not a run folder of this workspace", "pick a run from the list"
+        )
+    shutil.rmtree(path)
+
+
+def environment() -> dict:
+    """Versions of Python and the key libraries, for the manifest."""
+    import numpy
+    import sklearn
+    import torch
+
+    from rtm_core import __version__
+
+    return {
+        "rtm_core": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "geopandas": gpd.__version__,
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "platform": platform.platform(),
+    }
