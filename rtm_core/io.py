@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -354,8 +354,12 @@ def _vector_input(source: LayerSource):
     return str(source.path)
 
 
-def _check_zip(source: LayerSource) -> None:
-    """Refuse zips whose names escape the folder, bombs, and zips with no/two shapefiles."""
+def _check_zip(source: LayerSource) -> bytes | None:
+    """Refuse zips whose names escape the folder, bombs, and zips with no/two shapefiles.
+
+    Returns the zip re-packed with its shapefile at the root when the shapefile sits in a
+    folder inside the zip ("compress folder"), which GDAL does not look into; else None.
+    """
     try:
         handle = zipfile.ZipFile(
             io.BytesIO(source.data) if source.data is not None else source.path
@@ -377,6 +381,13 @@ def _check_zip(source: LayerSource) -> None:
                 f"member {name!r} escapes the folder",
                 "re-create the zip with plain names",
             )
+    # macOS "Compress" adds __MACOSX/ and ._name resource files: not layers
+    n_members = len(infos)
+    infos = [
+        i
+        for i in infos
+        if "__MACOSX" not in Path(i.filename).parts and not Path(i.filename).name.startswith("._")
+    ]
     stems = {}
     for info in infos:
         path = Path(info.filename)
@@ -400,6 +411,20 @@ def _check_zip(source: LayerSource) -> None:
                 f"{Path(stem).name}.shx is missing from the zip",
                 "add the .shx file",
             )
+    folders = {Path(stem).parent.as_posix() for stem in shapes}
+    if len(folders) != 1 or others or (folders == {"."} and len(infos) == n_members):
+        return None
+    folder = folders.pop()
+    prefix = "" if folder == "." else folder + "/"
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(source.data) if source.data is not None else source.path) as zin,
+        zipfile.ZipFile(out, "w") as zout,
+    ):
+        for info in infos:
+            if info.filename.startswith(prefix) and not info.is_dir():
+                zout.writestr(info.filename[len(prefix) :], zin.read(info))
+    return out.getvalue()
 
 
 def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, str]:
@@ -407,7 +432,9 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
     if source.data is None and source.path is not None and not Path(source.path).exists():
         raise InputError(label, "file", "file not found", "check the path")
     if suffix == ".zip":
-        _check_zip(source)
+        flat = _check_zip(source)
+        if flat is not None:
+            source = replace(source, data=flat)
     if suffix == ".gpkg" or source.layer is None:
         layers = list_layers(source)
         if source.layer is not None and layers and source.layer not in layers:
@@ -446,8 +473,14 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
         )
     note = ""
     if source.crs is not None:
-        frame = frame.set_crs(parse_crs(source.crs, source=label), allow_override=True)
-        note = f"CRS set to {source.crs} as configured"
+        configured = parse_crs(source.crs, source=label)
+        # as documented on LayerSource.crs: it replaces a missing or unrecognised .prj only
+        # (units.crs is also the working CRS; it must not relabel a layer's real CRS)
+        if frame.crs is None or frame.crs.to_epsg() is None:
+            frame = frame.set_crs(configured, allow_override=True)
+            note = f"CRS set to {source.crs} as configured"
+        elif not frame.crs.equals(configured):
+            note = f"read in the file's own CRS {frame.crs.to_string()}, not {source.crs}"
     elif frame.crs is None:
         raise InputError(label, "crs", "has no CRS (missing .prj?)", 'set crs, e.g. "EPSG:26971"')
     return frame, note

@@ -319,7 +319,11 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
         risks = {name: model.expected, **risks} if name == "dl" else {**risks, name: model.expected}
     order = [k for k in ("dl", "classical") if k in fitted] + ["prior_counts", "kde", "forest"]
     risks = {k: risks[k] for k in order}
-    metrics, curves = evaluate_models(risks, study.y_train, study.y_test, study.units.measure)
+    expected = {name: model.expected for name, model in fitted.items()}
+    evaluation = evaluate_models(
+        risks, study.y_train, study.y_test, study.units.measure, expected=expected
+    )
+    metrics, curves = evaluation.metrics, evaluation.curves
     report("evaluate", 0.5, "writing the run folder")
     _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config)
     timings["evaluate"] = time.perf_counter() - t2
@@ -408,7 +412,9 @@ def _write_outputs(staging, study, factors, design, fitted, risks, metrics, curv
     conj, places = [], []
     for name, model in fitted.items():
         dummies = _selected_dummies(factors, model.selected)
-        table = conjunctive_table(dummies, model.expected, study.y_train, study.y_test)
+        table = conjunctive_table(
+            dummies, model.expected, study.y_train, study.y_test, labels=labels
+        )
         table.insert(0, "model", name)
         conj.append(table)
         top = top_places(study.units.unit_ids, model.score, dummies, k=25, labels=labels)

@@ -203,7 +203,7 @@ def units_from_layer(
             raise InputError(
                 source,
                 id_column,
-                f"id {ids[ids.duplicated()].iloc[0]!r} repeats",
+                f"id {ids[ids.duplicated()].tolist()[0]!r} repeats",
                 "use a unique id column",
             )
     else:
@@ -282,7 +282,8 @@ def count_crimes(
         pts = shapely.points(crimes)
         pairs = tree.query(pts, predicate="intersects")
         index = np.full(len(crimes), -1)
-        # a point on a shared edge goes to the first unit only
+        # a point on a shared edge goes to the first unit only (tree order is arbitrary)
+        pairs = pairs[:, np.lexsort((pairs[1], pairs[0]))]
         first = np.unique(pairs[0], return_index=True)[1]
         index[pairs[0, first]] = pairs[1, first]
     else:

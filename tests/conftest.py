@@ -26,6 +26,8 @@ X0, Y0 = 350_000.0, 570_000.0
 POINTS_XY = np.array([[X0 + 10, Y0 + 20], [X0 + 110, Y0 + 20], [X0 + 110, Y0 + 220]])
 POINT_KINDS = ["bar", "shop", "bar"]
 
+SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+
 _TO_LONLAT = Transformer.from_crs(WORK_CRS, "EPSG:4326", always_xy=True)
 _TO_FEET = Transformer.from_crs(WORK_CRS, "EPSG:3435", always_xy=True)
 
@@ -55,13 +57,21 @@ def source_for(path: Path, from_bytes: bool, **kwargs) -> LayerSource:
     return LayerSource(path=Path(path), name=Path(path).name, **kwargs)
 
 
-def zip_shapefile(shp: Path, out: Path, *, members=None, skip=()) -> Path:
-    """Zip the sidecar files of ``shp`` (optionally renamed via ``members`` stem)."""
+def zip_shapefile(shp: Path, out: Path, *, members: str | None = None, skip=(), extra=()) -> Path:
+    """Zip the sidecar files of ``shp``.
+
+    ``members`` replaces the stem of the names inside the zip, verbatim (it may hold a folder,
+    ``..`` or a leading ``/``: ``ZipFile.write`` would clean those); ``skip`` leaves suffixes
+    out; ``extra`` adds ``(name, bytes)`` members.
+    """
     with zipfile.ZipFile(out, "w") as handle:
         for part in sorted(shp.parent.glob(shp.stem + ".*")):
-            if part.suffix.lower() in skip:
+            if part.suffix.lower() in skip or part.suffix.lower() not in SHAPEFILE_PARTS:
                 continue
-            handle.write(part, (members or shp.stem) + part.suffix)
+            name = (members or shp.stem) + part.suffix
+            handle.writestr(zipfile.ZipInfo(name), part.read_bytes())
+        for name, data in extra:
+            handle.writestr(zipfile.ZipInfo(name), data)
     return out
 
 

@@ -132,8 +132,9 @@ def test_evaluate_models_shapes():
     rng = np.random.default_rng(0)
     y_train, y_test = rng.poisson(1, 50), rng.poisson(1, 50)
     risks = {"classical": rng.uniform(size=50), "prior_counts": y_train.astype(float)}
-    ev = evaluate_models(risks, y_train, y_test, shares=[0.0, 0.5, 1.0],
-                         expected={"classical": np.ones(50)})
+    ev = evaluate_models(
+        risks, y_train, y_test, shares=[0.0, 0.5, 1.0], expected={"classical": np.ones(50)}
+    )
     assert set(ev.metrics) == {"classical", "prior_counts"}
     assert set(ev.metrics["classical"]) == {"train", "test"}
     assert "rri" in ev.metrics["classical"]["test"]
@@ -190,7 +191,7 @@ def test_dominant_flag_rule(n_units, big, threshold):
     flag = np.zeros(n_units, dtype=int)
     flag[:big] = 1  # profile "a" holds exactly the threshold
     other = np.zeros(n_units, dtype=int)
-    other[big:2 * big - 1] = 1  # profile "b" holds one unit fewer
+    other[big : 2 * big - 1] = 1  # profile "b" holds one unit fewer
     d = pd.DataFrame({"a": flag, "b": other})
     zeros = np.zeros(n_units)
     table = conjunctive_table(d, np.ones(n_units), zeros, zeros).set_index("profile")
@@ -205,12 +206,20 @@ def test_conjunctive_rejects_non_binary():
 
 def test_top_places():
     d = _dummies()
-    out = top_places(list("abcdef"), [1.0, 5.0, 2.0, 5.0, 3.0, 1.0], d, k=3,
-                     labels={"bar_dis_200": "bar within 200 m"})
+    out = top_places(
+        list("abcdef"),
+        [1.0, 5.0, 2.0, 5.0, 3.0, 1.0],
+        d,
+        k=3,
+        labels={"bar_dis_200": "bar within 200 m"},
+    )
     assert out["unit_id"].tolist() == ["b", "d", "e"]  # tie b/d keeps input order
     assert out["rank"].tolist() == [1, 2, 3]
-    assert out["factors"].tolist() == ["bar within 200 m", "shop_kde_400",
-                                       "bar within 200 m, shop_kde_400"]
+    assert out["factors"].tolist() == [
+        "bar within 200 m",
+        "shop_kde_400",
+        "bar within 200 m, shop_kde_400",
+    ]
     assert out["n_factors"].tolist() == [1, 1, 2]
     with pytest.raises(ConfigError, match="positive integer"):
         top_places(list("abcdef"), np.ones(6), d, k=0)

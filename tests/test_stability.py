@@ -15,19 +15,26 @@ SELECTED = [
     {"bar": "bar_dis_200", "shop": "shop_kde_400"},
     {"bar": None},  # a missing set counts as None
 ]
-COEF = np.log(np.array([
-    [2.0, 1.0, 1.5],
-    [3.0, 1.0, 1.0],
-    [1.0, 1.8, 2.5],
-    [1.0, 1.0, 1.0],
-]))
+COEF = np.log(
+    np.array(
+        [
+            [2.0, 1.0, 1.5],
+            [3.0, 1.0, 1.0],
+            [1.0, 1.8, 2.5],
+            [1.0, 1.0, 1.0],
+        ]
+    )
+)
 
 
 def test_selection_table_by_hand():
     table = selection_table(SELECTED, COEF, NAMES, SETS)
     assert table[["set", "variable"]].values.tolist() == [
-        ["bar", "bar_dis_100"], ["bar", "bar_dis_200"], ["bar", "none"],
-        ["shop", "none"], ["shop", "shop_kde_400"],
+        ["bar", "bar_dis_100"],
+        ["bar", "bar_dis_200"],
+        ["bar", "none"],
+        ["shop", "none"],
+        ["shop", "shop_kde_400"],
     ]
     np.testing.assert_allclose(table.groupby("set")["share"].sum(), 1.0)
     row = table.iloc[0]
@@ -50,11 +57,13 @@ def test_selection_table_errors():
 
 def test_top_share_by_unit_by_hand():
     # 10 units, top 20 % = 2 units per seed
-    risks = np.array([
-        np.arange(10.0),                  # units 9, 8
-        np.arange(10.0)[::-1],            # units 0, 1
-        [0, 0, 0, 0, 0, 0, 0, 5, 5, 5],   # 7, 8, 9 tied for 2 slots: 2/3 each
-    ])
+    risks = np.array(
+        [
+            np.arange(10.0),  # units 9, 8
+            np.arange(10.0)[::-1],  # units 0, 1
+            [0, 0, 0, 0, 0, 0, 0, 5, 5, 5],  # 7, 8, 9 tied for 2 slots: 2/3 each
+        ]
+    )
     got = top_share_by_unit(risks, share=0.2)
     expected = np.zeros(10)
     expected[[9, 8]] += 1

@@ -8,10 +8,15 @@ The fit runs in three phases (names used in progress reports):
     variables with a positive coefficient at the chosen penalty are the *survivors*.
 ``"stepwise"``
     Bidirectional stepwise selection over the survivors minimising BIC (statsmodels GLM
-    Poisson), starting from intercept + fixed covariates, at most one variable per set.
+    Poisson), starting from intercept + fixed covariates, at most one variable per set. Each
+    step tries adding a survivor of a set not yet in the model, removing a variable, and
+    swapping a variable for another survivor of its set, and takes the move that lowers BIC
+    most. A candidate model in which any set coefficient is negative (in particular the
+    entering one) is rejected, so every model on the path keeps set coefficients >= 0.
 ``"final"``
-    The selected model refitted as Poisson and as negative binomial (NB2, dispersion by
-    maximum likelihood); the family with the lower BIC is kept.
+    The selected model refitted as Poisson and as negative binomial (NB2, Var = mu +
+    alpha mu^2, alpha by maximum profile likelihood, standard errors at that alpha); the family
+    with the lower BIC is kept. NB is only eligible if its set coefficients stay >= 0.
 
 Throughout, BIC = -2 llf + k log(n) with llf the *full* log-likelihood (constants such as
 log(y!) included), k the number of estimated parameters (intercept, fixed covariates,
@@ -32,12 +37,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
 from glum import GeneralizedLinearRegressorCV
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 from sklearn.model_selection import KFold
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from threadpoolctl import threadpool_limits
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, NotFittedError, check_cancel
@@ -235,7 +241,9 @@ class ClassicalRTM:
             alphas=None if self.alphas is None else np.sort(np.asarray(self.alphas, float))[::-1],
             n_alphas=_N_ALPHAS, min_alpha_ratio=_MIN_ALPHA_RATIO, cv=cv, fit_intercept=True,
         )
-        with warnings.catch_warnings():
+        # One OpenMP thread: glum's parallel loops slow down 5-10x whenever the cores are
+        # shared (the app's server thread, other jobs); one thread is steady.
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
             warnings.simplefilter("ignore")
             model.fit(Xc, y_mean, sample_weight=counts.astype(np.float64))
         return np.asarray(model.coef_[:p]) > 0, float(model.alpha_)
@@ -248,7 +256,7 @@ class ClassicalRTM:
         else:
             key = _row_keys(self._base_id, bits)
         first, _, counts = _collapse(key)
-        exog = np.hstack([self._base_exog[first], self._Xsets[first][:, cols]])
+        exog = np.hstack([self._base_exog[first], self._Xsets[np.ix_(first, cols)]])
         endog = self._y[first]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

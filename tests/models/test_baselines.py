@@ -21,8 +21,9 @@ def _dense(units, crimes, h, kernel):
     return k.sum(axis=1)
 
 
-@pytest.mark.parametrize(("kernel", "h"), [("gaussian", 100.0), ("gaussian", 30.0),
-                                          ("quartic", 150.0)])
+@pytest.mark.parametrize(
+    ("kernel", "h"), [("gaussian", 100.0), ("gaussian", 30.0), ("quartic", 150.0)]
+)
 def test_kde_matches_dense_hand_computation(kernel, h):
     got = kde_risk(UNITS, CRIMES, bandwidth=h, kernel=kernel)
     np.testing.assert_allclose(got, _dense(UNITS, CRIMES, h, kernel), rtol=1e-12, atol=1e-300)
@@ -39,8 +40,9 @@ def test_kde_chunks_and_empty():
     rng = np.random.default_rng(1)
     units = rng.uniform(0, 3000, (5000, 2))  # more than one chunk of units
     crimes = rng.uniform(0, 3000, (300, 2))
-    np.testing.assert_allclose(kde_risk(units, crimes, 200.0), _dense(units, crimes, 200.0,
-                                                                       "gaussian"), rtol=1e-10)
+    np.testing.assert_allclose(
+        kde_risk(units, crimes, 200.0), _dense(units, crimes, 200.0, "gaussian"), rtol=1e-10
+    )
     assert (kde_risk(units[:3], np.zeros((0, 2))) == 0).all()
 
 
@@ -60,8 +62,9 @@ def test_prior_counts_are_the_counts():
 
 def _features(n=1500, seed=0):
     rng = np.random.default_rng(seed)
-    feats = pd.DataFrame({"bar_distance": rng.uniform(0, 2000, n),
-                          "shop_density": rng.gamma(2.0, 1.0, n)})
+    feats = pd.DataFrame(
+        {"bar_distance": rng.uniform(0, 2000, n), "shop_density": rng.gamma(2.0, 1.0, n)}
+    )
     mu = np.exp(-1 + 1.2 * (feats["bar_distance"] < 300) + 0.2 * feats["shop_density"])
     return feats, rng.poisson(mu)
 

@@ -14,8 +14,12 @@ from rtm_core.models.classical import ClassicalRTM
 
 BANDWIDTHS = (100, 200, 300, 400, 500, 600)
 # set -> (number of generator points, planted variable, planted IRR)
-PLANTED = {"bar": (60, "bar_dis_200", 2.0), "shop": (40, "shop_dis_400", 1.5),
-           "park": (40, None, None), "police": (40, "police_dis_300", 0.6)}
+PLANTED = {
+    "bar": (60, "bar_dis_200", 2.0),
+    "shop": (40, "shop_dis_400", 1.5),
+    "park": (40, None, None),
+    "police": (40, "police_dis_300", 0.6),
+}
 
 
 def make_city(seed=0, side=70, cell=100.0, nb_alpha=None, base=1.0, corner_coef=-0.3):
@@ -37,8 +41,9 @@ def make_city(seed=0, side=70, cell=100.0, nb_alpha=None, base=1.0, corner_coef=
             sets.append(set_name)
     X = np.column_stack(columns).astype(np.float32)
     corner = (np.arange(points.shape[0]) % 7 == 0).astype(float)[:, None]
-    design = Design(X=X, names=tuple(names), sets=tuple(sets), fixed=corner,
-                    fixed_names=("corner",))
+    design = Design(
+        X=X, names=tuple(names), sets=tuple(sets), fixed=corner, fixed_names=("corner",)
+    )
     eta = np.log(base) + corner_coef * corner[:, 0]
     for _, var, irr in PLANTED.values():
         if var:
@@ -64,8 +69,12 @@ def fitted(city):
 
 def test_planted_truth_recovered(fitted):
     model, _ = fitted
-    assert model.selected_ == {"bar": "bar_dis_200", "shop": "shop_dis_400", "park": None,
-                               "police": None}
+    assert model.selected_ == {
+        "bar": "bar_dis_200",
+        "shop": "shop_dis_400",
+        "park": None,
+        "police": None,
+    }
     irr = model.coefficients_.set_index("variable")["irr"]
     assert irr["bar_dis_200"] == pytest.approx(2.0, rel=0.10)
     assert irr["shop_dis_400"] == pytest.approx(1.5, rel=0.10)
@@ -84,8 +93,17 @@ def test_structural_invariants(fitted, city):
     assert not any(v.startswith("police") for v in model.survivors_)
     assert set(model.selected_.values()) - {None} <= set(model.survivors_)
     table = model.coefficients_
-    assert list(table.columns) == ["variable", "set", "coef", "se", "irr", "irr_low",
-                                   "irr_high", "p_value", "selected_share"]
+    assert list(table.columns) == [
+        "variable",
+        "set",
+        "coef",
+        "se",
+        "irr",
+        "irr_low",
+        "irr_high",
+        "p_value",
+        "selected_share",
+    ]
     assert table["variable"].tolist()[:2] == ["intercept", "corner"]
     assert table["set"].tolist()[:2] == ["", ""]
     assert (table["irr_low"] < table["irr"]).all() and (table["irr"] < table["irr_high"]).all()
@@ -115,8 +133,7 @@ def test_predict_and_linear_predictor(fitted, city):
     design, _ = city
     eta = model.linear_predictor(design)
     sets_part = model.linear_predictor(design, part="sets")
-    np.testing.assert_allclose(eta - sets_part,
-                               model.intercept_ + design.fixed @ model.fixed_coef_)
+    np.testing.assert_allclose(eta - sets_part, model.intercept_ + design.fixed @ model.fixed_coef_)
     np.testing.assert_allclose(model.predict(design), np.exp(eta))
     with pytest.raises(ConfigError, match="unknown part 'fixed'"):
         model.linear_predictor(design, part="fixed")
@@ -182,3 +199,50 @@ def test_cancel(city):
     token.set()
     with pytest.raises(Cancelled):
         ClassicalRTM().fit(design, y, cancel=token)
+
+
+def test_negbin_dispersion_is_the_ml_estimate():
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    design, y = make_city(seed=6, side=40, nb_alpha=0.8)
+    model = ClassicalRTM(cv_folds=3).fit(design, y)
+    assert model.family_ == "negbin"
+    chosen = [v for v in model.selected_.values() if v]
+    exog = np.column_stack(
+        [
+            np.ones(design.n_units),
+            design.fixed,
+            design.X[:, [design.names.index(v) for v in chosen]],
+        ]
+    )
+    ref = NegativeBinomial(y, exog, loglike_method="nb2").fit(disp=0, maxiter=200)
+    assert model.dispersion_ == pytest.approx(ref.params[-1], rel=1e-3)
+    coef = model.coefficients_["coef"].to_numpy()
+    np.testing.assert_allclose(coef, ref.params[:-1], rtol=1e-3, atol=1e-4)
+    k = exog.shape[1] + 1
+    assert model.bic_["negbin"] == pytest.approx(
+        -2 * ref.llf + k * np.log(design.n_units), rel=1e-6
+    )
+
+
+def test_collapsed_lasso_matches_unit_level_lasso():
+    from glum import GeneralizedLinearRegressorCV
+    from sklearn.model_selection import KFold
+
+    design, y = make_city(seed=3, side=30)
+    mask, alpha = ClassicalRTM(cv_folds=4, random_state=7)._lasso(design, y.astype(float))
+    folds = list(KFold(4, shuffle=True, random_state=7).split(design.X))
+    p = design.X.shape[1]
+    penalty = np.r_[np.ones(p), 0.0]
+    ref = GeneralizedLinearRegressorCV(
+        family="poisson",
+        l1_ratio=1.0,
+        P1=penalty,
+        P2=penalty,
+        n_alphas=40,
+        min_alpha_ratio=1e-4,
+        lower_bounds=np.r_[np.zeros(p), -np.inf],
+        cv=folds,
+    ).fit(np.hstack([design.X, design.fixed]), y.astype(float))
+    assert alpha == pytest.approx(ref.alpha_, rel=1e-9)
+    np.testing.assert_array_equal(mask, ref.coef_[:p] > 0)

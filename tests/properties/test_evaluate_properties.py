@@ -16,8 +16,11 @@ def scored_units(draw):
     risk = draw(arrays(np.float64, n, elements=st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5, 7.0])))
     observed = draw(arrays(np.int64, n, elements=st.integers(0, 6)))
     equal = draw(st.booleans())
-    measure = (np.ones(n) if equal else
-               draw(arrays(np.float64, n, elements=st.floats(0.25, 4.0, width=32))))
+    measure = (
+        np.ones(n)
+        if equal
+        else draw(arrays(np.float64, n, elements=st.floats(0.25, 4.0, width=32)))
+    )
     if observed.sum() == 0:
         observed[draw(st.integers(0, n - 1))] = 1
     return risk, observed, measure

@@ -1,0 +1,265 @@
+"""The analyst's current data set: which layers play which role (no streamlit here).
+
+A :class:`DataSet` is the part of a :class:`~rtm_core.config.RunConfig` the Data and Risk
+factors pages edit: units (a boundary for a grid, or a units layer), crimes (one dated layer
+or one layer per period), generator layers and feature settings. :func:`add_layer` checks a
+new layer before it replaces anything, so a bad file never loses the previous data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtm_core.config import (
+    CrimesConfig,
+    FeaturesConfig,
+    GeneratorConfig,
+    LayerSource,
+    ModelConfig,
+    RunConfig,
+    UnitsConfig,
+    demo_config,
+)
+from rtm_core.errors import InputError
+from rtm_core.io import Layer, read_layer
+
+__all__ = ["ROLES", "DataSet", "add_layer", "generator_name", "parse_bandwidths"]
+
+#: role key -> what the Data page calls it
+ROLES = {
+    "crimes": "Crimes, both periods (one file with a date column)",
+    "crimes_train": "Crimes, training period (t)",
+    "crimes_test": "Crimes, test period (t+1)",
+    "generator": "Crime generator layer (one risk-factor set)",
+    "boundary": "Study-area boundary (units = grid cells)",
+    "units": "Units layer (street segments, intersections or polygons)",
+}
+_NAME = re.compile(r"[^A-Za-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """Layers and feature settings of one study, possibly incomplete while being edited.
+
+    Attributes
+    ----------
+    name : str
+        Shown in the sidebar ("Chicago demo", "my data").
+    units : UnitsConfig or None
+    crimes : CrimesConfig or None
+    generators : tuple of GeneratorConfig
+    features : FeaturesConfig
+    """
+
+    name: str
+    units: UnitsConfig | None = None
+    crimes: CrimesConfig | None = None
+    generators: tuple[GeneratorConfig, ...] = ()
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+
+    @classmethod
+    def demo(cls) -> DataSet:
+        """The embedded Chicago demo (150 m grid, burglary 2017/2018, six layers)."""
+        config = demo_config()
+        return cls("Chicago demo", config.units, config.crimes, config.generators, config.features)
+
+    def missing(self) -> list[str]:
+        """What must still be added before risk factors can be built."""
+        out = []
+        if self.units is None:
+            out.append("a study-area boundary or a units layer")
+        crimes = self.crimes
+        if crimes is None or (crimes.source is None and crimes.train_source is None):
+            out.append("crimes")
+        elif crimes.source is None and crimes.test_source is None:
+            out.append("test-period crimes")
+        if not self.generators:
+            out.append("at least one crime generator layer")
+        return out
+
+    @property
+    def complete(self) -> bool:
+        """True when units, crimes of both periods and a generator layer are present."""
+        return not self.missing()
+
+    def run_config(self, model: ModelConfig | None = None) -> RunConfig:
+        """The full run configuration with ``model`` settings.
+
+        Raises
+        ------
+        InputError
+            The data set is incomplete (the message says what is missing).
+        """
+        if not self.complete:
+            raise InputError(
+                self.name,
+                None,
+                f"is missing {', '.join(self.missing())}",
+                "add it on the Data page",
+            )
+        return RunConfig(
+            units=self.units,
+            crimes=self.crimes,
+            generators=self.generators,
+            features=self.features,
+            model=model or ModelConfig(),
+            source=self.name,
+        )
+
+    def replace(self, **changes) -> DataSet:
+        """A copy with some fields replaced."""
+        return dataclasses.replace(self, **changes)
+
+    def layers(self) -> list[tuple[str, str, LayerSource]]:
+        """Every layer as ``(role, name, source)``, in the order the Data page lists them."""
+        out: list[tuple[str, str, LayerSource]] = []
+        if self.units is not None:
+            if self.units.kind == "grid" and self.units.boundary is not None:
+                out.append(("boundary", "boundary", self.units.boundary))
+            elif self.units.source is not None:
+                out.append(("units", "units", self.units.source))
+        if self.crimes is not None:
+            for role, source in (
+                ("crimes", self.crimes.source),
+                ("crimes_train", self.crimes.train_source),
+                ("crimes_test", self.crimes.test_source),
+            ):
+                if source is not None:
+                    out.append((role, role.replace("_", " "), source))
+        out += [("generator", g.name, g.source) for g in self.generators]
+        return out
+
+    def without_generator(self, name: str) -> DataSet:
+        """A copy without the generator layer called ``name``."""
+        return self.replace(generators=tuple(g for g in self.generators if g.name != name))
+
+
+def generator_name(file_name: str) -> str:
+    """A valid set name from a file name: ``"Liquor Stores.csv"`` -> ``"liquor_stores"``."""
+    stem = _NAME.sub("_", Path(file_name).stem).strip("_").lower() or "layer"
+    return stem if stem[0].isalpha() else f"layer_{stem}"
+
+
+def parse_bandwidths(text: str, source: str = "bandwidths") -> tuple[int, ...]:
+    """Bandwidths typed as text (``"50, 100 200"``) -> sorted whole metres.
+
+    Raises
+    ------
+    InputError
+        A value is not a positive whole number of metres below 20 km.
+    """
+    values = []
+    for token in re.split(r"[,;\s]+", text.strip()):
+        if not token:
+            continue
+        try:
+            number = float(token)
+        except ValueError:
+            raise InputError(
+                source, "bandwidths", f"{token!r} is not a number", "type metres, e.g. 150, 250"
+            ) from None
+        if not 0 < number <= 20_000 or number != int(number):
+            raise InputError(
+                source,
+                "bandwidths",
+                f"{token} is not a whole number of metres between 1 and 20,000",
+                "type metres, e.g. 150, 250",
+            )
+        values.append(int(number))
+    return tuple(sorted(set(values)))
+
+
+def add_layer(
+    data: DataSet,
+    role: str,
+    source: LayerSource,
+    *,
+    name: str = "",
+    date: str | None = None,
+    train: tuple[str, str] | None = None,
+    test: tuple[str, str] | None = None,
+    id_column: str | None = None,
+    fixed: tuple[str, ...] = (),
+    reader: Callable[[LayerSource], Layer] = read_layer,
+) -> DataSet:
+    """Check a new layer and return the data set with it in its role.
+
+    Parameters
+    ----------
+    data : DataSet
+        The current data set (left unchanged).
+    role : str
+        One of :data:`ROLES`.
+    source : LayerSource
+        The upload (bytes) or path, with layer name, CSV columns and CRS.
+    name : str
+        Set name of a generator layer.
+    date, train, test
+        Date column and ``(start, end)`` periods of a crimes layer holding both periods.
+    id_column, fixed
+        Unit id column and fixed covariates of a units layer.
+    reader : callable
+        Reads the layer (the app passes a cached reader).
+
+    Returns
+    -------
+    DataSet
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has the wrong geometry for its role, lacks the date column,
+        or the generator name is invalid or taken. ``str(error)`` is one line with the fix.
+    """
+    if role not in ROLES:
+        raise InputError(source.label, "role", f"unknown role {role!r}", "pick a role from the list")
+    layer = reader(source)
+    family = layer.geom_type
+    label = layer.report.source
+    if role.startswith("crimes") and family != "point":
+        raise InputError(label, "geometry", f"crimes must be points, got {family}s", "upload points")
+    if role == "boundary" and family != "polygon":
+        raise InputError(
+            label, "geometry", f"a boundary must be a polygon, got {family}s", "upload the area"
+        )
+    if role == "crimes":
+        from rtm_core.study import split_periods
+
+        if not date:
+            raise InputError(
+                label, "date", "no date column chosen", "choose the date column, or upload one "
+                "file per period"
+            )
+        if train is None or test is None:
+            raise InputError(label, "periods", "training and test periods are needed", "set both")
+        split_periods(layer.frame, date, train, test, source=label)
+        crimes = CrimesConfig(source=source, date=date, train=train, test=test)
+        return data.replace(crimes=crimes)
+    if role in ("crimes_train", "crimes_test"):
+        old = data.crimes if data.crimes is not None and data.crimes.source is None else None
+        old = old or CrimesConfig()
+        key = "train_source" if role == "crimes_train" else "test_source"
+        return data.replace(crimes=dataclasses.replace(old, **{key: source}))
+    if role == "boundary":
+        cell = data.units.cell_size if data.units is not None else 150.0
+        return data.replace(units=UnitsConfig(kind="grid", boundary=source, cell_size=cell))
+    if role == "units":
+        missing = [c for c in (id_column, *fixed) if c and c not in layer.frame.columns]
+        if missing:
+            raise InputError(label, missing[0], "column not found", "pick one of the layer's columns")
+        units = UnitsConfig(kind="file", source=source, id_column=id_column or None, fixed=fixed)
+        return data.replace(units=units)
+    name = name.strip()
+    if not name or not name[0].isalpha() or _NAME.search(name):
+        raise InputError(
+            label, "name", f"{name!r} is not a simple set name", "use letters, digits and _ only"
+        )
+    if any(g.name == name for g in data.generators):
+        raise InputError(
+            label, "name", f"a layer called {name!r} is already loaded", "choose another name"
+        )
+    return data.replace(generators=(*data.generators, GeneratorConfig(name=name, source=source)))

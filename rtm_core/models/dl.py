@@ -1,0 +1,440 @@
+"""Deep-learning RTM: the seed's burn-in / prune training, K seeds at once, fast on a CPU.
+
+Model of one seed (sets ``g``, one kept column ``j_g`` per set)::
+
+    eta = b0 + fixed @ b + sum_g gate_g * relu(w[j_g]) * X[:, j_g]
+
+Training (Adam, learning rate ``learning_rate``):
+
+``"burn-in"`` (``burn_in_steps``)
+    At every step each set keeps ONE of its variables, drawn uniformly, independently per set,
+    per step and per seed; only those columns enter the step.
+``"prune"`` (``prune_steps``)
+    Each set keeps the variable with the largest ``relu(w)`` (ties: the lowest column; only
+    variables that vary over units qualify); training goes on with that mask fixed.
+
+A set whose pruned coefficient is 0 (``relu`` clipped it) has no selected variable. With the
+cancel gate, each set also has a gate ``sigmoid(s_g)`` (``s_g`` starts at 2, gate 0.88): during
+pruning the model uses the set iff its gate is >= 0.5, and the gate learns from the exact loss
+change of switching the set off, penalised by ``log(n) / (2 n)`` per set: the BIC price of one
+parameter, on the scale of the mean NLL. A set ends switched off (no variable) when its gain in
+log-likelihood is below ``log(n) / 2``, the rule BIC applies.
+
+Initial values: intercept ``log(mean(y))``, fixed covariates 0, set weights 0.01 (all seeds
+alike: seeds differ only by their burn-in masks), NB2 log-dispersion the log of the moment
+estimate ``(var(y) - mean(y)) / mean(y)**2`` clipped to [0.01, 10].
+
+Loss: mean Poisson NLL over units (log link), or the full NB2 NLL (``lgamma`` terms included)
+with a learnt log-dispersion; ``Var = mu + alpha mu**2``.
+
+Seeds: seed k draws its masks from ``numpy.random.default_rng(SeedSequence(random_state,
+spawn_key=(k,)))``, the k-th child of ``SeedSequence(random_state).spawn``. A fit with
+``n_seeds=K, seed_offset=o`` trains seeds ``o, ..., o + K - 1`` together; each equals the same
+seed trained alone (``n_seeds=1, seed_offset=k``) up to float rounding.
+
+Standard errors, IRR intervals and p-values come from the observed Fisher information of the
+reported model at the deep-learning solution (Poisson: ``Z' diag(mu) Z``; NB2: the observed
+information of the coefficients at the fitted dispersion), with ``Z`` the intercept, fixed
+covariates and selected variables. They are conditional on the selection: they ignore that the
+variables were chosen on the same data, so they are too narrow as tests of selection.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import gammaln
+from scipy.stats import norm
+
+from rtm_core.design import Design
+from rtm_core.errors import ConfigError, FitError, InputError, NotFittedError
+from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
+
+__all__ = ["DeepRTM"]
+
+_LOSSES = ("poisson", "negbin")
+_DEVICES = ("auto", "cpu", "cuda")
+_START_WEIGHT = 0.01
+_COEF_COLUMNS = [
+    "variable", "set", "coef", "se", "irr", "irr_low", "irr_high", "p_value", "selected_share",
+]
+
+
+def _row_keys(*blocks: np.ndarray) -> np.ndarray:
+    """One byte string per row of the given (n, .) blocks, for grouping equal rows."""
+    n_rows = len(blocks[0])
+    parts = [np.ascontiguousarray(b.reshape(n_rows, -1)) for b in blocks]
+    parts = [b if b.dtype == np.uint8 else b.astype(np.float64).view(np.uint8) for b in parts]
+    raw = np.ascontiguousarray(np.hstack(parts))
+    if raw.shape[1] == 0:
+        return np.zeros(n_rows, dtype=np.int64)
+    return raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First index, group id per row and size of each group of equal keys."""
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    return first, inverse.ravel(), counts
+
+
+class _Collapsed:
+    """Units grouped into rows with equal dummies and covariates (NB2: and equal count)."""
+
+    def __init__(self, design: Design, y: np.ndarray, family: str, collapse: bool):
+        dummies = np.packbits(design.X.astype(bool), axis=1)
+        blocks = [dummies, design.fixed] + ([y[:, None]] if family == "negbin" else [])
+        if collapse:
+            first, inverse, counts = _groups(_row_keys(*blocks))
+        else:
+            first = inverse = np.arange(design.n_units)
+            counts = np.ones(design.n_units, dtype=np.int64)
+        self.X = design.X[first]
+        self.fixed = design.fixed[first]
+        self.units = counts.astype(np.float64)
+        self.crimes = np.bincount(inverse, weights=y, minlength=first.size)  # summed over units
+        self.count = y[first]  # the count of each unit of the row (NB2 rows only)
+        rest = [self.fixed] + ([self.count[:, None]] if family == "negbin" else [])
+        rest_first, self.rest_id, _ = _groups(_row_keys(*rest))
+        self.rest_fixed = self.fixed[rest_first].T
+        self.rest_count = self.count[rest_first] if family == "negbin" else None
+
+
+class DeepRTM:
+    """Deep-learning Risk Terrain Model (burn-in with random masks, prune, optional gate).
+
+    Parameters
+    ----------
+    loss : {"poisson", "negbin"}, default "poisson"
+        Poisson NLL, or NB2 NLL with a learnt dispersion.
+    burn_in_steps : int, default 10000
+        Adam steps with one random variable per set and step.
+    prune_steps : int, default 10000
+        Adam steps after pruning to one variable per set.
+    learning_rate : float, default 1e-3
+    cancel_gate : bool, default False
+        Learn a per-set gate that can switch a whole set off (see the module docstring).
+    n_seeds : int, default 1
+        Seeds trained together; the reported model is the one with the lowest final loss.
+    random_state : int, default 0
+        Root of every seed's generator; same value, data and device, same result.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        "auto" uses CUDA when ``torch.cuda.is_available()``.
+    seed_offset : int, default 0
+        Index of the first seed: ``n_seeds=1, seed_offset=k`` trains seed k of a batch alone.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_vars,)
+        Set coefficients (``relu(w)`` >= 0) of the reported model, 0 for unselected variables.
+    intercept_ : float
+    fixed_coef_ : ndarray of shape (n_fixed,)
+    selected_ : dict
+        Set name -> selected variable name, or None, for every set.
+    dispersion_ : float or None
+        NB2 alpha (``Var = mu + alpha mu**2``), None for Poisson.
+    seed_coef_ : ndarray of shape (K, n_vars)
+        Each seed's set coefficients (0 outside its pruned mask and for switched-off sets).
+    seed_intercept_ : ndarray of shape (K,)
+    seed_fixed_coef_ : ndarray of shape (K, n_fixed)
+    seed_selected_ : list of dict
+    seed_gate_ : ndarray of shape (K, n_sets) or None
+        Final gate values (cancel gate only).
+    selection_share_ : dict
+        Variable name -> share of seeds selecting it (every variable).
+    seed_loss_ : ndarray of shape (K,)
+        Final mean NLL of each seed's model (plus the gate penalty of its selected sets when
+        the cancel gate is on).
+    best_seed_ : int
+        Index in ``0..K-1`` of the lowest ``seed_loss_``; the reported model is that seed.
+    loss_history_ : ndarray
+        Mean NLL of the reported seed every 100 steps.
+    coefficients_ : DataFrame
+        One row per intercept, fixed covariate and selected variable: ``variable, set, coef,
+        se, irr, irr_low, irr_high, p_value, selected_share`` (95 % Wald intervals).
+    n_iter_ : int
+    device_ : str
+        ``"cpu"`` or ``"cuda"``.
+    fit_seconds_ : float
+    """
+
+    _collapse_rows = True  # tests switch this off to compare with the uncollapsed fit
+
+    def __init__(self, *, loss="poisson", burn_in_steps=10_000, prune_steps=10_000,
+                 learning_rate=1e-3, cancel_gate=False, n_seeds=1, random_state=0,
+                 device="auto", seed_offset=0):
+        self.loss = loss
+        self.burn_in_steps = burn_in_steps
+        self.prune_steps = prune_steps
+        self.learning_rate = learning_rate
+        self.cancel_gate = cancel_gate
+        self.n_seeds = n_seeds
+        self.random_state = random_state
+        self.device = device
+        self.seed_offset = seed_offset
+
+    # ------------------------------------------------------------------ checks
+    def _validate_params(self) -> None:
+        src = "DeepRTM"
+        if self.loss not in _LOSSES:
+            raise ConfigError(src, "loss", f"unknown loss {self.loss!r}",
+                              'use "poisson" or "negbin"')
+        for field, default in (("burn_in_steps", 10_000), ("prune_steps", 10_000),
+                               ("n_seeds", 1)):
+            value = getattr(self, field)
+            if not _is_int(value) or value < 1:
+                raise ConfigError(src, field, f"must be a positive integer, got {value!r}",
+                                  f"use e.g. {default} (the default)")
+        for field in ("random_state", "seed_offset"):
+            value = getattr(self, field)
+            if not _is_int(value) or value < 0:
+                raise ConfigError(src, field, f"must be a non-negative integer, got {value!r}",
+                                  "use e.g. 0")
+        rate = self.learning_rate
+        if not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate <= 0:
+            raise ConfigError(src, "learning_rate", f"must be a positive number, got {rate!r}",
+                              "use e.g. 1e-3 (the default)")
+        if not isinstance(self.cancel_gate, bool | np.bool_):
+            raise ConfigError(src, "cancel_gate", f"must be True or False, got "
+                              f"{self.cancel_gate!r}", "use True or False")
+        if self.device not in _DEVICES:
+            raise ConfigError(src, "device", f"unknown device {self.device!r}",
+                              'use "auto", "cpu" or "cuda"')
+
+    def _resolve_device(self) -> str:
+        if self.device == "cpu":
+            return "cpu"
+        available = torch.cuda.is_available()
+        if self.device == "cuda" and not available:
+            raise ConfigError("DeepRTM", "device",
+                              "CUDA was asked for but torch.cuda.is_available() is False",
+                              'use device="auto" or "cpu", or install a CUDA build of torch '
+                              "on a machine with an NVIDIA GPU")
+        return "cuda" if available else "cpu"
+
+    @staticmethod
+    def _check_inputs(design: Design, y) -> np.ndarray:
+        src = "DeepRTM.fit"
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1 or y.shape[0] != design.n_units:
+            raise InputError(src, "y", f"has shape {y.shape} but the design has "
+                             f"{design.n_units} units", "pass one crime count per unit, "
+                             "in the design's row order")
+        if not np.isfinite(y).all():
+            raise InputError(src, "y", "holds missing (NaN) or infinite counts",
+                             "pass a count (0 or more) for every unit")
+        if (y < 0).any():
+            raise InputError(src, "y", f"holds negative counts (min {y.min():g})",
+                             "pass crime counts, 0 or more")
+        if (y != np.round(y)).any():
+            raise InputError(src, "y", "holds non-integer counts",
+                             "pass whole crime counts per unit")
+        if design.X.shape[1] == 0:
+            raise InputError(src, "design", "has no set variables (risk-factor dummies)",
+                             "add at least one generator layer")
+        if not ((design.X == 0) | (design.X == 1)).all():
+            raise InputError(src, "design.X", "holds values other than 0 and 1",
+                             "pass risk-factor dummies (0/1); continuous covariates go in "
+                             "design.fixed")
+        if not np.isfinite(design.fixed).all():
+            raise InputError(src, "design.fixed", "holds missing or infinite values",
+                             "fill or drop the missing covariate values")
+        if y.sum() == 0:
+            raise FitError("DeepRTM: no crimes in the training period, nothing to model. "
+                           "Fix: check the training dates and that the crimes fall inside "
+                           "the study area")
+        return y
+
+    def _check_fitted(self, design: Design) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("DeepRTM is not fitted yet. Fix: call fit(design, y) first")
+        if tuple(design.names) != self.names_ or tuple(design.fixed_names) != self.fixed_names_:
+            raise ConfigError("DeepRTM", "design",
+                              "variables differ from those the model was fitted on",
+                              "build the design with the same risk factors and covariates")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, design: Design, y, *, progress=None, cancel=None) -> DeepRTM:
+        """Train ``n_seeds`` seeds and report the one with the lowest final loss.
+
+        Parameters
+        ----------
+        design : Design
+        y : array-like of shape (n_units,)
+            Crime counts of the training period.
+        progress : callable, optional
+            ``progress(phase, step, total, loss)`` with phase ``"burn-in"`` or ``"prune"``,
+            about every 1 % of each phase; ``loss`` is the mean NLL over seeds.
+        cancel : object with ``is_set()``, optional
+            Checked every 50 steps; raises :class:`~rtm_core.errors.Cancelled`.
+
+        Returns
+        -------
+        self
+        """
+        start_time = time.perf_counter()
+        self._validate_params()
+        y = self._check_inputs(design, y)
+        device = self._resolve_device()
+        rows = _Collapsed(design, y, self.loss, self._collapse_rows)
+        problem = self._problem(design, y, rows, device)
+        seeds = range(self.seed_offset, self.seed_offset + self.n_seeds)
+        rngs = [np.random.default_rng(np.random.SeedSequence(self.random_state, spawn_key=(k,)))
+                for k in seeds]
+        spec = TrainSpec(self.burn_in_steps, self.prune_steps, float(self.learning_rate),
+                         self._collapse_rows)
+        result = train(problem, rngs, spec, device, progress=progress, cancel=cancel)
+        self._store(design, problem, result, rows)
+        self.device_ = device
+        self.fit_seconds_ = time.perf_counter() - start_time
+        return self
+
+    def _problem(self, design: Design, y: np.ndarray, rows: _Collapsed, device) -> Problem:
+        n, family = design.n_units, self.loss
+        layout = Layout(design.fixed.shape[1], design.X.shape[1], len(design.set_names),
+                        bool(self.cancel_gate), family == "negbin")
+        set_cols = [design.columns_of(s) for s in design.set_names]
+        sizes = np.array([c.size for c in set_cols])
+        table = np.full((sizes.size, sizes.max()), -1, dtype=np.int64)
+        for g, cols in enumerate(set_cols):
+            table[g, : cols.size] = cols
+        column_sums = design.X.sum(axis=0, dtype=np.float64)
+        start = np.zeros(layout.size)
+        start[0] = math.log(y.mean())
+        start[layout.weights] = _START_WEIGHT
+        start[layout.gates] = GATE_START
+        if layout.dispersion:
+            moment = (y.var() - y.mean()) / y.mean() ** 2
+            start[layout.log_dispersion] = math.log(min(max(moment, 0.01), 10.0))
+        dtype = torch.float64 if family == "negbin" else torch.float32
+        crimes = rows.count if family == "negbin" else rows.crimes / n
+        return Problem(
+            family=family,
+            columns=torch.as_tensor(np.ascontiguousarray(rows.X.T), device=device),
+            rows=Rows(
+                share=torch.as_tensor(rows.units[None] / n, dtype=dtype, device=device),
+                crimes=torch.as_tensor(crimes[None], dtype=dtype, device=device),
+                fixed=torch.as_tensor(rows.fixed.T[None], dtype=torch.float32, device=device),
+            ),
+            set_columns=table,
+            set_sizes=sizes,
+            informative=(column_sums > 0) & (column_sums < n),
+            rest_id=rows.rest_id,
+            rest_fixed=rows.rest_fixed,
+            rest_count=rows.rest_count,
+            start=start,
+            loss_constant=float(gammaln(y + 1).sum() / n),
+            gate_penalty=math.log(n) / (2 * n) if self.cancel_gate else 0.0,
+            layout=layout,
+        )
+
+    # ------------------------------------------------------------------ results
+    def _store(self, design: Design, problem: Problem, result, rows: _Collapsed) -> None:
+        layout, theta, kept = problem.layout, result.theta, result.kept
+        k = theta.shape[0]
+        coef = np.maximum(np.take_along_axis(theta[:, layout.weights], kept, axis=1), 0.0)
+        active = coef > 0
+        self.seed_gate_ = None
+        if layout.gate:
+            self.seed_gate_ = 1.0 / (1.0 + np.exp(-theta[:, layout.gates]))
+            active &= theta[:, layout.gates] > 0
+        self.seed_coef_ = np.zeros((k, layout.n_vars))
+        np.put_along_axis(self.seed_coef_, kept, np.where(active, coef, 0.0), axis=1)
+        self.seed_intercept_ = theta[:, 0].copy()
+        self.seed_fixed_coef_ = theta[:, layout.fixed].copy()
+        self.seed_selected_ = [
+            {s: (design.names[kept[i, g]] if active[i, g] else None)
+             for g, s in enumerate(design.set_names)}
+            for i in range(k)
+        ]
+        picks = [v for sel in self.seed_selected_ for v in sel.values() if v is not None]
+        self.selection_share_ = {name: picks.count(name) / k for name in design.names}
+        self.seed_loss_ = result.seed_loss
+        self.best_seed_ = int(np.argmin(result.seed_loss))
+        best = self.best_seed_
+        self.coef_ = self.seed_coef_[best].copy()
+        self.intercept_ = float(self.seed_intercept_[best])
+        self.fixed_coef_ = self.seed_fixed_coef_[best].copy()
+        self.selected_ = dict(self.seed_selected_[best])
+        self.dispersion_ = (float(np.exp(theta[best, layout.log_dispersion]))
+                            if layout.dispersion else None)
+        self.loss_history_ = result.history[:, best].copy()
+        self.n_iter_ = result.n_iter
+        self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
+        self.coefficients_ = self._coefficient_table(design, rows)
+
+    def _coefficient_table(self, design: Design, rows: _Collapsed) -> pd.DataFrame:
+        cols = [design.names.index(v) for v in self.selected_.values() if v is not None]
+        params = np.concatenate([[self.intercept_], self.fixed_coef_, self.coef_[cols]])
+        se = _standard_errors(rows, cols, params, self.dispersion_)
+        z = norm.ppf(0.975)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_value = 2 * norm.sf(np.abs(params / se))
+        q = len(design.fixed_names)
+        return pd.DataFrame({
+            "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
+            "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
+            "coef": params,
+            "se": se,
+            "irr": np.exp(params),
+            "irr_low": np.exp(params - z * se),
+            "irr_high": np.exp(params + z * se),
+            "p_value": p_value,
+            "selected_share": [1.0] * (1 + q) + [self.selection_share_[design.names[c]]
+                                                 for c in cols],
+        }, columns=_COEF_COLUMNS)
+
+    # ------------------------------------------------------------------ predict
+    def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
+        """Linear predictor per unit of the reported model.
+
+        Parameters
+        ----------
+        design : Design
+            Same variables as at fit time.
+        part : {"all", "sets"}
+            ``"all"``: intercept + fixed + set terms; ``"sets"``: set terms only.
+
+        Returns
+        -------
+        ndarray of shape (n_units,)
+        """
+        self._check_fitted(design)
+        if part not in ("all", "sets"):
+            raise ConfigError("DeepRTM.linear_predictor", "part", f"unknown part {part!r}",
+                              'use "all" or "sets"')
+        eta_sets = design.X.astype(np.float64) @ self.coef_
+        if part == "sets":
+            return eta_sets
+        return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets
+
+    def predict(self, design: Design) -> np.ndarray:
+        """Expected crime count per unit (exp of the full linear predictor), shape (n_units,)."""
+        return np.exp(self.linear_predictor(design, "all"))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _standard_errors(rows: _Collapsed, cols, params, dispersion) -> np.ndarray:
+    """Square roots of the diagonal of the inverse observed information (nan if singular)."""
+    design = np.column_stack([np.ones(len(rows.units)), rows.fixed, rows.X[:, cols]])
+    mu = np.exp(design @ params)
+    if dispersion is None:
+        weight = rows.units * mu
+    else:
+        size = 1.0 / dispersion
+        weight = rows.units * size * mu * (size + rows.count) / (size + mu) ** 2
+    info = design.T @ (design * weight[:, None])
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.full(params.size, np.nan)
+    return np.sqrt(np.clip(np.diag(cov), 0.0, None))

@@ -1,0 +1,463 @@
+"""Torch engine of the deep-learning RTM: K seeds trained together, hand-written gradients.
+
+Every parameter carries a leading seed dimension: ``theta`` has shape ``(K, P)`` and is laid
+out by :class:`Layout` as ``[intercept | fixed (q) | set weights w (p) | gates (G) |
+log-dispersion]`` (gates only with the cancel gate, log-dispersion only for NB2). Seed k's
+loss is summed, not averaged, over seeds and Adam is elementwise, so a seed trained in a batch
+follows the same path as the seed trained alone.
+
+The model of one seed, with one kept column ``j_g`` per set ``g`` and hard gates ``h_g``::
+
+    eta = b0 + fixed @ b + sum_g h_g * relu(w[j_g]) * X[:, j_g]
+
+Speed comes from the layout, not from fewer steps (see ``bench/dl_fit.py``):
+
+* the loss runs over *collapsed rows* (units with the same dummies and covariates, and for
+  NB2 the same count), weighted by their number of units: the loss and its gradient are those
+  of the unit-level model;
+* burn-in gathers only the kept column of each set (``(K, G, m)``), never the full matrix;
+* after pruning each seed's rows collapse again on its G kept columns (at most ``2**G`` row
+  patterns per covariate pattern), so the prune phase costs next to nothing;
+* gradients are written by hand (Poisson ``d/deta = w * mu - ysum``; NB2 with the dispersion)
+  and Adam is the ``torch.optim.Adam`` formula in place; the tests compare both with autograd
+  and ``torch.optim.Adam``.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rtm_core.errors import check_cancel
+
+__all__ = ["Layout", "Rows", "Problem", "TrainSpec", "TrainResult", "Adam", "gradient", "train"]
+
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam defaults
+GATE_START = 2.0  # gate logit at the start: sigmoid(2) = 0.88, the set is on
+CANCEL_EVERY = 50  # steps between cancel checks
+HISTORY_EVERY = 100  # steps between loss_history_ entries
+_MASK_CHUNK = 256  # burn-in masks drawn this many steps at a time
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each parameter lives in the flat parameter row of one seed."""
+
+    n_fixed: int
+    n_vars: int
+    n_sets: int
+    gate: bool
+    dispersion: bool
+
+    @property
+    def fixed(self) -> slice:
+        return slice(1, 1 + self.n_fixed)
+
+    @property
+    def weights(self) -> slice:
+        return slice(self.fixed.stop, self.fixed.stop + self.n_vars)
+
+    @property
+    def gates(self) -> slice:
+        return slice(self.weights.stop, self.weights.stop + (self.n_sets if self.gate else 0))
+
+    @property
+    def log_dispersion(self) -> int:
+        return self.gates.stop
+
+    @property
+    def size(self) -> int:
+        return self.gates.stop + int(self.dispersion)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows a loss runs over; a leading dimension of 1 means "shared by every seed".
+
+    Attributes
+    ----------
+    share : Tensor of shape (K or 1, M)
+        Units in the row divided by the number of units n (the loss is a mean over units).
+    crimes : Tensor of shape (K or 1, M)
+        Poisson: crimes summed over the row's units, divided by n. NB2: the count of each of
+        the row's units (rows are collapsed on the count too).
+    fixed : Tensor of shape (K or 1, q, M)
+        Fixed covariates of the row.
+    """
+
+    share: torch.Tensor
+    crimes: torch.Tensor
+    fixed: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the training loop needs, already on the device.
+
+    Attributes
+    ----------
+    family : {"poisson", "negbin"}
+    columns : Tensor of shape (p, m)
+        Set dummies of the collapsed rows, one column of X per tensor row (float32).
+    rows : Rows
+        The collapsed rows (leading dimension 1).
+    set_columns : ndarray of shape (G, max_set_size)
+        Column positions of each set, padded with -1.
+    set_sizes : ndarray of shape (G,)
+    informative : ndarray of shape (p,)
+        Columns that vary over units; only these can be kept at pruning.
+    rest_id : ndarray of shape (m,)
+        Per collapsed row, the id of its covariate pattern (NB2: covariates and count); rows
+        of one seed collapse again on (rest_id, kept columns) after pruning.
+    rest_fixed : ndarray of shape (q, n_rest)
+    rest_count : ndarray of shape (n_rest,) or None
+        NB2 only: the count of each rest pattern.
+    start : ndarray of shape (P,)
+        Initial parameters of every seed.
+    loss_constant : float
+        ``sum(lgamma(y + 1)) / n``: added to reported losses so they are full NLLs.
+    gate_penalty : float
+        Penalty per switched-on set (0 without the cancel gate).
+    layout : Layout
+    """
+
+    family: str
+    columns: torch.Tensor
+    rows: Rows
+    set_columns: np.ndarray
+    set_sizes: np.ndarray
+    informative: np.ndarray
+    rest_id: np.ndarray
+    rest_fixed: np.ndarray
+    rest_count: np.ndarray | None
+    start: np.ndarray
+    loss_constant: float
+    gate_penalty: float
+    layout: Layout
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Steps and learning rate of one training run."""
+
+    burn_in_steps: int
+    prune_steps: int
+    learning_rate: float
+    collapse_rows: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Raw per-seed results of :func:`train` (numpy, float64)."""
+
+    theta: np.ndarray  # (K, P)
+    kept: np.ndarray  # (K, G) column kept per set after pruning
+    seed_loss: np.ndarray  # (K,) final NLL (+ gate penalty of the sets left on)
+    history: np.ndarray  # (n_records, K) NLL every HISTORY_EVERY steps
+    n_iter: int
+
+
+class Adam:
+    """``torch.optim.Adam`` (defaults, no weight decay) on one parameter tensor, in place."""
+
+    def __init__(self, theta: torch.Tensor, learning_rate: float):
+        self.learning_rate = learning_rate
+        self.exp_avg = torch.zeros_like(theta)
+        self.exp_avg_sq = torch.zeros_like(theta)
+        self.n_steps = 0
+
+    def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        self.n_steps += 1
+        self.exp_avg.lerp_(grad, 1 - BETA1)
+        self.exp_avg_sq.mul_(BETA2).addcmul_(grad, grad, value=1 - BETA2)
+        step_size = self.learning_rate / (1 - BETA1**self.n_steps)
+        denom = (self.exp_avg_sq.sqrt() / math.sqrt(1 - BETA2**self.n_steps)).add_(EPS)
+        theta.addcdiv_(self.exp_avg, denom, value=-step_size)
+
+
+# --------------------------------------------------------------------------- losses
+def _negbin_parts(eta, share, counts, log_dispersion):
+    """NB2 pieces in float64: mu, size = 1/alpha, size + mu."""
+    mu = torch.exp(eta.double())
+    size = torch.exp(-log_dispersion.double())
+    return mu, size, size + mu
+
+
+def row_losses(family, eta, share, crimes, log_dispersion=None):
+    """Per-row loss contributions (mean NLL without ``loss_constant``), shape of ``eta``."""
+    if family == "poisson":
+        return share * torch.exp(eta) - crimes * eta
+    mu, size, total = _negbin_parts(eta, share, crimes, log_dispersion)
+    log_lik = (
+        torch.lgamma(crimes + size) - torch.lgamma(size) + size * torch.log(size)
+        - (size + crimes) * torch.log(total) + crimes * eta.double()
+    )
+    return -share * log_lik
+
+
+def residuals(family, eta, share, crimes, log_dispersion=None):
+    """d loss / d eta per row (float32), and for NB2 d loss / d log-dispersion per seed."""
+    if family == "poisson":
+        return torch.addcmul(-crimes, share, torch.exp(eta)), None
+    mu, size, total = _negbin_parts(eta, share, crimes, log_dispersion)
+    resid = (share * size * (mu - crimes) / total).float()
+    d_size = (
+        torch.digamma(crimes + size) - torch.digamma(size) + torch.log(size) + 1
+        - torch.log(total) - (size + crimes) / total
+    )
+    return resid, (share * size * d_size).sum(-1).float()
+
+
+# --------------------------------------------------------------------------- gradient
+def _linear_predictor(theta, coef, bits, rows, layout):
+    k, n_rows = theta.shape[0], bits.shape[-1]
+    eta = torch.baddbmm(theta[:, :1, None], coef[:, None, :], bits).view(k, n_rows)
+    if layout.n_fixed:
+        eta = eta + torch.matmul(theta[:, None, layout.fixed], rows.fixed).view(k, n_rows)
+    return eta
+
+
+def _gate_terms(family, eta, coef, on, bits, rows, log_disp):
+    """Loss change from switching each set (``L_on - L_off``) and d loss / d coef when on."""
+    sign = 1.0 - 2.0 * on  # +1: set is off, switch it on; -1: set is on, switch it off
+    d_eta = (sign * coef)[:, :, None] * bits
+    eta_t = eta[:, None, :] + d_eta
+    share, crimes = rows.share[:, None, :], rows.crimes[:, None, :]
+    disp = None if log_disp is None else log_disp[:, :, None]
+    base = row_losses(family, eta, rows.share, rows.crimes, log_disp)
+    change = (row_losses(family, eta_t, share, crimes, disp) - base[:, None, :]).sum(-1)
+    resid_t, _ = residuals(family, eta_t, share, crimes, disp)
+    return sign * change.float(), (resid_t * bits).sum(-1)
+
+
+def gradient(theta, kept, bits, rows, family, layout, *, train_gates=False, gate_penalty=0.0,
+             need_loss=False):
+    """Hand-written gradient of every seed's loss (mean NLL over units) at ``theta``.
+
+    Parameters
+    ----------
+    theta : Tensor of shape (K, P)
+    kept : Tensor of shape (K, G)
+        Column kept in each set for this step.
+    bits : Tensor of shape (K, G, M)
+        The kept columns over the rows.
+    rows : Rows
+    family : {"poisson", "negbin"}
+    layout : Layout
+    train_gates : bool
+        Train the gates (prune phase with the cancel gate): a gate's gradient is
+        ``sigmoid'(s) * (L_on - L_off + gate_penalty)``, the exact derivative of the expected
+        loss when the set is on with probability ``sigmoid(s)``, the other sets as they are;
+        a switched-off set's weight keeps learning as if the set were on.
+    need_loss : bool
+        Also return the loss of each seed (mean NLL without ``loss_constant``).
+
+    Returns
+    -------
+    grad : Tensor of shape (K, P)
+    loss : Tensor of shape (K,) or None
+    """
+    weights = theta[:, layout.weights]
+    kept_w = weights.gather(1, kept)
+    coef = torch.relu(kept_w)
+    on = (theta[:, layout.gates] > 0).to(coef.dtype) if layout.gate else None
+    eff = coef if on is None else coef * on
+    eta = _linear_predictor(theta, eff, bits, rows, layout)
+    log_disp = theta[:, layout.log_dispersion, None] if layout.dispersion else None
+    resid, d_disp = residuals(family, eta, rows.share, rows.crimes, log_disp)
+    grad = torch.zeros_like(theta)
+    grad[:, 0] = resid.sum(1)
+    if layout.n_fixed:
+        grad[:, layout.fixed] = torch.matmul(resid[:, None, :], rows.fixed.transpose(1, 2))[:, 0]
+    d_coef = torch.bmm(resid[:, None, :], bits.transpose(1, 2))[:, 0]
+    if train_gates:
+        change, d_coef_on = _gate_terms(family, eta, coef, on, bits, rows, log_disp)
+        d_coef = torch.where(on > 0, d_coef, d_coef_on)
+        gate = torch.sigmoid(theta[:, layout.gates])
+        grad[:, layout.gates] = gate * (1 - gate) * (change + gate_penalty)
+    grad[:, layout.weights].scatter_(1, kept, d_coef * (kept_w > 0))
+    if d_disp is not None:
+        grad[:, layout.log_dispersion] = d_disp
+    loss = None
+    if need_loss:
+        loss = row_losses(family, eta, rows.share, rows.crimes, log_disp).sum(1).float()
+    return grad, loss
+
+
+# --------------------------------------------------------------------------- masks and pruning
+def draw_burn_in_masks(rngs, problem: Problem, n_steps: int) -> np.ndarray:
+    """Kept column per (step, seed, set): one uniform pick per set from each seed's generator."""
+    picks = [rng.integers(0, problem.set_sizes, size=(n_steps, problem.set_sizes.size))
+             for rng in rngs]
+    choice = np.stack(picks, axis=1)  # (steps, K, G)
+    return problem.set_columns[np.arange(problem.set_sizes.size), choice]
+
+
+def prune_columns(weights: np.ndarray, problem: Problem) -> np.ndarray:
+    """Per seed and set, the informative column with the largest relu(w) (ties: lowest)."""
+    score = np.where(problem.informative, np.maximum(weights, 0.0), -np.inf)
+    kept = np.empty((weights.shape[0], problem.set_sizes.size), dtype=np.int64)
+    for g, size in enumerate(problem.set_sizes):
+        cols = problem.set_columns[g, :size]
+        kept[:, g] = cols[np.argmax(score[:, cols], axis=1)]
+    return kept
+
+
+def _code_bits(n_sets: int) -> np.ndarray:
+    codes = np.arange(2**n_sets)
+    return ((codes[None, :] >> np.arange(n_sets)[:, None]) & 1).astype(np.float32)
+
+
+def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
+    """Rows and kept bits of the prune phase.
+
+    With ``collapse`` (and when it pays), every seed's rows collapse on (rest pattern, kept
+    columns) into a fixed grid of ``n_rest * 2**G`` rows, most of them empty (weight 0); the
+    grid is the same for every seed, so a seed's arithmetic does not depend on the batch.
+    Otherwise the rows stay the collapsed rows of the design.
+    """
+    n_sets, n_rows = kept.shape[1], problem.columns.shape[1]
+    n_rest = problem.rest_fixed.shape[1]
+    kept_t = torch.as_tensor(kept, device=device)
+    bits = problem.columns.index_select(0, kept_t.reshape(-1)).view(*kept.shape, n_rows)
+    if not collapse or n_sets > 20 or n_rest * 2**n_sets >= n_rows:
+        return problem.rows, bits
+    columns = problem.columns.index_select(0, kept_t.reshape(-1)).cpu().numpy()
+    codes = (columns.reshape(*kept.shape, n_rows) * (2 ** np.arange(n_sets))[:, None]).sum(1)
+    keys = problem.rest_id[None, :] * 2**n_sets + codes.astype(np.int64)  # (K, m)
+    n_grid = n_rest * 2**n_sets
+    share_rows = problem.rows.share[0].double().cpu().numpy()
+    share = np.stack([np.bincount(k, weights=share_rows, minlength=n_grid) for k in keys])
+    grid_fixed = np.repeat(problem.rest_fixed, 2**n_sets, axis=1)
+    if problem.family == "poisson":
+        crime_rows = problem.rows.crimes[0].double().cpu().numpy()
+        crimes = np.stack([np.bincount(k, weights=crime_rows, minlength=n_grid) for k in keys])
+    else:
+        crimes = np.repeat(problem.rest_count, 2**n_sets)[None, :]
+    dtype = problem.rows.share.dtype
+    rows = Rows(
+        share=torch.as_tensor(share, dtype=dtype, device=device),
+        crimes=torch.as_tensor(crimes, dtype=dtype, device=device),
+        fixed=torch.as_tensor(grid_fixed[None], dtype=torch.float32, device=device),
+    )
+    grid_bits = np.tile(_code_bits(n_sets), (1, n_rest))
+    grid_bits = torch.as_tensor(grid_bits, device=device).expand(kept.shape[0], -1, -1)
+    return rows, grid_bits
+
+
+# --------------------------------------------------------------------------- loop
+@contextmanager
+def cpu_threads(device):
+    """Run with one intra-op thread on CPU (small tensors: extra threads only cost), restore."""
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Recorder:
+    """Loss history, progress calls (about every 1 % of a phase) and cancel checks."""
+
+    def __init__(self, progress, cancel, loss_constant):
+        self.progress, self.cancel, self.constant = progress, cancel, loss_constant
+        self.history: list[np.ndarray] = []
+        self.done = 0
+
+    def wants_loss(self, step: int, total: int) -> bool:
+        every = max(1, total // 100)
+        report = self.progress is not None and ((step + 1) % every == 0 or step + 1 == total)
+        return report or (self.done + 1) % HISTORY_EVERY == 0
+
+    def after_step(self, phase, step, total, loss) -> None:
+        self.done += 1
+        if self.done % CANCEL_EVERY == 0:
+            check_cancel(self.cancel)
+        if loss is None:
+            return
+        loss = loss.double().cpu().numpy() + self.constant
+        if self.done % HISTORY_EVERY == 0:
+            self.history.append(loss)
+        every = max(1, total // 100)
+        if self.progress is not None and ((step + 1) % every == 0 or step + 1 == total):
+            self.progress(phase, step + 1, total, float(loss.mean()))
+
+
+def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits=None,
+               rows=None, train_gates=False):
+    rows = problem.rows if rows is None else rows
+    k = theta.shape[0]
+    n_sets, n_rows = problem.set_sizes.size, problem.columns.shape[1]
+    for start in range(0, n_steps, _MASK_CHUNK):
+        chunk = masks(min(_MASK_CHUNK, n_steps - start))
+        for i in range(chunk.shape[0]):
+            kept = chunk[i]
+            bits = fixed_bits
+            if bits is None:
+                bits = problem.columns.index_select(0, kept.reshape(-1)).view(k, n_sets, n_rows)
+            step = start + i
+            need = recorder.wants_loss(step, n_steps)
+            grad, loss = gradient(theta, kept, bits, rows, problem.family, problem.layout,
+                                  train_gates=train_gates, gate_penalty=problem.gate_penalty,
+                                  need_loss=need)
+            adam.step(theta, grad)
+            recorder.after_step(phase, step, n_steps, loss)
+
+
+def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
+          cancel=None) -> TrainResult:
+    """Burn-in with random one-per-set masks, prune to the largest weight, train on.
+
+    Parameters
+    ----------
+    problem : Problem
+    rngs : list of numpy.random.Generator
+        One per seed; seed k's burn-in masks come from ``rngs[k]`` only.
+    spec : TrainSpec
+    device : str or torch.device
+    progress : callable, optional
+        ``progress(phase, step, total, loss)`` about every 1 % of each phase.
+    cancel : object with ``is_set()``, optional
+        Checked every 50 steps.
+
+    Returns
+    -------
+    TrainResult
+    """
+    k, layout = len(rngs), problem.layout
+    theta = torch.as_tensor(np.tile(problem.start, (k, 1)), dtype=torch.float32, device=device)
+    adam = Adam(theta, spec.learning_rate)
+    recorder = _Recorder(progress, cancel, problem.loss_constant)
+    with cpu_threads(device):
+
+        def burn_in_masks(n):
+            return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)
+
+        _run_phase(theta, adam, problem, recorder, "burn-in", spec.burn_in_steps, burn_in_masks)
+        kept = prune_columns(theta[:, layout.weights].double().cpu().numpy(), problem)
+        rows, bits = prune_rows(problem, kept, spec.collapse_rows, device)
+        kept_t = torch.as_tensor(kept, device=device)
+
+        def prune_masks(n):
+            return kept_t.expand(n, *kept_t.shape)
+
+        _run_phase(theta, adam, problem, recorder, "prune", spec.prune_steps, prune_masks,
+                   fixed_bits=bits, rows=rows, train_gates=layout.gate)
+        _, loss = gradient(theta, kept_t, bits, rows, problem.family, layout, need_loss=True)
+    seed_loss = loss.double().cpu().numpy() + problem.loss_constant
+    theta_np = theta.double().cpu().numpy()
+    if layout.gate:
+        coef = np.maximum(np.take_along_axis(theta_np[:, layout.weights], kept, axis=1), 0.0)
+        n_on = ((theta_np[:, layout.gates] > 0) & (coef > 0)).sum(1)
+        seed_loss = seed_loss + problem.gate_penalty * n_on
+    history = np.array(recorder.history).reshape(-1, k)
+    return TrainResult(theta_np, kept, seed_loss, history,
+                       spec.burn_in_steps + spec.prune_steps)
