@@ -12,7 +12,10 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date as date_
 from pathlib import Path
+
+import pandas as pd
 
 from rtm_core.config import (
     CrimesConfig,
@@ -27,7 +30,16 @@ from rtm_core.config import (
 from rtm_core.errors import InputError
 from rtm_core.io import Layer, read_layer
 
-__all__ = ["ROLES", "DataSet", "add_layer", "generator_name", "parse_bandwidths"]
+__all__ = [
+    "ROLES",
+    "DataSet",
+    "add_layer",
+    "generator_name",
+    "parse_bandwidths",
+    "summary_table",
+    "suggest_periods",
+    "with_factor_settings",
+]
 
 #: role key -> what the Data page calls it
 ROLES = {
@@ -216,12 +228,16 @@ def add_layer(
         or the generator name is invalid or taken. ``str(error)`` is one line with the fix.
     """
     if role not in ROLES:
-        raise InputError(source.label, "role", f"unknown role {role!r}", "pick a role from the list")
+        raise InputError(
+            source.label, "role", f"unknown role {role!r}", "pick a role from the list"
+        )
     layer = reader(source)
     family = layer.geom_type
     label = layer.report.source
     if role.startswith("crimes") and family != "point":
-        raise InputError(label, "geometry", f"crimes must be points, got {family}s", "upload points")
+        raise InputError(
+            label, "geometry", f"crimes must be points, got {family}s", "upload points"
+        )
     if role == "boundary" and family != "polygon":
         raise InputError(
             label, "geometry", f"a boundary must be a polygon, got {family}s", "upload the area"
@@ -231,8 +247,10 @@ def add_layer(
 
         if not date:
             raise InputError(
-                label, "date", "no date column chosen", "choose the date column, or upload one "
-                "file per period"
+                label,
+                "date",
+                "no date column chosen",
+                "choose the date column, or upload one file per period",
             )
         if train is None or test is None:
             raise InputError(label, "periods", "training and test periods are needed", "set both")
@@ -250,7 +268,9 @@ def add_layer(
     if role == "units":
         missing = [c for c in (id_column, *fixed) if c and c not in layer.frame.columns]
         if missing:
-            raise InputError(label, missing[0], "column not found", "pick one of the layer's columns")
+            raise InputError(
+                label, missing[0], "column not found", "pick one of the layer's columns"
+            )
         units = UnitsConfig(kind="file", source=source, id_column=id_column or None, fixed=fixed)
         return data.replace(units=units)
     name = name.strip()
@@ -263,3 +283,103 @@ def add_layer(
             label, "name", f"a layer called {name!r} is already loaded", "choose another name"
         )
     return data.replace(generators=(*data.generators, GeneratorConfig(name=name, source=source)))
+
+
+def summary_table(entries: list[tuple[str, str, Layer]]) -> pd.DataFrame:
+    """One row per layer: role, name, geometry, rows read/dropped/kept and why, CRS, extent.
+
+    The extent is the lon/lat bounding box ``[west, south, east, north]``.
+    """
+    rows = []
+    for role, name, layer in entries:
+        report = layer.report
+        west, south, east, north = layer.frame.to_crs("EPSG:4326").total_bounds
+        why = ""
+        if report.n_dropped:
+            why = "missing, empty or non-finite coordinates"
+        rows.append(
+            {
+                "role": ROLES[role].split(" (")[0],
+                "name": name,
+                "file": report.source,
+                "geometry": layer.geom_type,
+                "rows read": report.n_read,
+                "dropped": report.n_dropped,
+                "why dropped": why,
+                "kept": report.n_kept,
+                "CRS": report.crs,
+                "extent (lon/lat)": f"{west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}",
+                "note": report.note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def suggest_periods(frame, date: str) -> tuple[tuple[date_, date_], tuple[date_, date_]] | None:
+    """Training and test periods that split a layer's date range in two halves (or None)."""
+    if date not in frame.columns:
+        return None
+    when = pd.to_datetime(frame[date], errors="coerce", format="mixed").dropna()
+    if when.empty:
+        return None
+    start, end = when.min().normalize(), when.max().normalize()
+    middle = start + (end - start) / 2
+    middle = middle.normalize()
+    if middle <= start:
+        return None
+    train = (start.date(), middle.date())
+    test = ((middle + pd.Timedelta(days=1)).date(), end.date())
+    return train, test
+
+
+def with_factor_settings(
+    data: DataSet,
+    *,
+    units: dict,
+    kernel: str,
+    threshold: float,
+    generators: dict[str, tuple[tuple[str, ...], tuple[int, ...]]],
+) -> DataSet:
+    """The data set with the Risk factors page's settings.
+
+    Parameters
+    ----------
+    data : DataSet
+    units : dict
+        Fields of :class:`~rtm_core.config.UnitsConfig` to change (cell_size, keep, fixed,
+        snap_distance).
+    kernel : {"quartic", "gaussian"}
+    threshold : float
+        z-score above which a density dummy is 1.
+    generators : dict
+        Set name -> (measures, bandwidths).
+
+    Raises
+    ------
+    InputError
+        A layer has no measure or no bandwidth.
+    """
+    new_generators = []
+    for generator in data.generators:
+        measures, bandwidths = generators.get(
+            generator.name, (generator.measures, generator.bandwidths)
+        )
+        if not measures:
+            raise InputError(
+                generator.name, "measures", "none chosen", "choose distance and/or density"
+            )
+        if not bandwidths:
+            raise InputError(
+                generator.name, "bandwidths", "none chosen", "choose at least one distance"
+            )
+        new_generators.append(
+            dataclasses.replace(
+                generator, measures=tuple(measures), bandwidths=tuple(sorted(set(bandwidths)))
+            )
+        )
+    features = dataclasses.replace(data.features, kernel=kernel, threshold=float(threshold))
+    return data.replace(
+        units=dataclasses.replace(data.units, **units),
+        features=features,
+        generators=tuple(new_generators),
+    )

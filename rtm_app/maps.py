@@ -1,10 +1,14 @@
 """pydeck map builders: compact payloads that draw with no network.
 
-Grid cells travel as their centres (lon/lat, 5 decimals) drawn as squares by a ColumnLayer,
-with only the columns the tooltip needs and colours computed in the browser from one number
-per cell, so the 25k-cell demo grid is a few hundred kB instead of megabytes of polygon JSON.
-Without a basemap (the default) the deck has ``map_provider=None, map_style=None`` and makes
-no network request.
+Units travel as one short array per unit, ``[lon, lat, id, ...]`` (lon/lat of the cell centre
+rounded to 4-5 decimals), drawn as squares by a ColumnLayer for grids and as dots otherwise;
+accessors (``this[0]``) and tooltips (``{2}``) read the array's positions, and colours are
+computed in the browser from the score, so the 25k-cell demo grid is about a megabyte rather
+than many megabytes of polygon JSON. Decks are serialised once, without indentation.
+
+Offline (the default) the deck has ``map_provider=None`` and pydeck's default map style: the
+browser then draws the layers on a blank background and makes no network request. (Passing
+``map_style=None`` as well makes Streamlit fall back to a Carto style fetched from the web.)
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import shapely
 from pydeck.bindings.json_tools import default_serialize
 
 LONLAT = "EPSG:4326"
-SAMPLE_POINTS = 4000
+SAMPLE_POINTS = 3000
 #: colours for layers and factor overlays (Okabe-Ito, colour-blind safe)
 PALETTE = [
     (0, 114, 178),
@@ -32,12 +36,11 @@ PALETTE = [
     (240, 228, 66),
     (0, 0, 0),
 ]
-#: yellow -> orange -> dark red, evaluated in the browser from t in [0, 1]
-RISK_COLOR = (
-    "t < 0.5 ? [255, 255 - 154 * t, 178 - 228 * t, 200] "
-    ": [254 - 140 * (t - 0.5), 178 - 356 * (t - 0.5), 64 - 56 * (t - 0.5), 220]"
-)
-_STOPS = ((0.0, (255, 255, 178)), (0.5, (254, 178, 64)), (1.0, (184, 0, 36)))
+#: yellow -> orange -> dark red
+_STOPS = ((0.0, (255, 255, 178)), (0.5, (253, 141, 60)), (1.0, (177, 0, 38)))
+#: quantiles of the relative-risk score that start a new colour class
+RISK_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
+GREY = (60, 60, 60)
 
 
 class CompactDeck(pdk.Deck):
@@ -53,12 +56,61 @@ class CompactDeck(pdk.Deck):
         return cached
 
 
+def payload_bytes(deck_obj: pdk.Deck) -> int:
+    """Size of the deck JSON sent to the browser, in bytes."""
+    return len(deck_obj.to_json().encode("utf-8"))
+
+
 def ramp_color(t: float) -> tuple[int, int, int]:
-    """The risk ramp's RGB at ``t`` in [0, 1] (same as the browser's expression)."""
+    """RGB of the risk ramp at ``t`` in [0, 1]."""
     t = min(max(float(t), 0.0), 1.0)
     (t0, c0), (t1, c1) = (_STOPS[0], _STOPS[1]) if t < 0.5 else (_STOPS[1], _STOPS[2])
     w = (t - t0) / (t1 - t0)
     return tuple(int(round(a + (b - a) * w)) for a, b in zip(c0, c1, strict=True))
+
+
+def hex_color(rgb) -> str:
+    """``(r, g, b)`` -> ``"#rrggbb"``."""
+    r, g, b = rgb[:3]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def class_color(field: int, breaks: list[float], alpha: int = 210) -> str:
+    """A browser expression colouring ``this[field]`` by class: below breaks[0], ... above."""
+    n = len(breaks)
+    colors = [[*ramp_color(k / n if n else 0.0), alpha] for k in range(n + 1)]
+    expression = str(colors[-1])
+    for k in range(n - 1, -1, -1):
+        expression = f"this[{field}] < {breaks[k]} ? {colors[k]} : ({expression})"
+    return expression
+
+
+def class_legend(breaks: list[float], low: float, fmt="{:.3g}") -> list[tuple[str, str]]:
+    """``(hex colour, range text)`` of each class of :func:`class_color`."""
+    n = len(breaks)
+    edges = [low, *breaks]
+    out = []
+    for k in range(n + 1):
+        if k == n:
+            text = f"≥ {fmt.format(edges[k])}"
+        else:
+            text = f"{fmt.format(edges[k])} – {fmt.format(edges[k + 1])}"
+        out.append((hex_color(ramp_color(k / n if n else 0.0)), text))
+    return out
+
+
+def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES) -> list[float]:
+    """Class breaks of scores at ``quantiles`` (rounded to 2 decimals, distinct, above min)."""
+    score = np.asarray(score, dtype=float)
+    score = score[np.isfinite(score)]
+    if score.size == 0:
+        return []
+    low = round(float(score.min()), 2)
+    values = sorted({round(float(v), 2) for v in np.quantile(score, quantiles)})
+    return [v for v in values if v > low]
+
+
+# ----------------------------------------------------------------------- geometry
 
 
 def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -68,7 +120,7 @@ def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(LONLAT)
 
 
-def centres(frame: gpd.GeoDataFrame) -> np.ndarray:
+def centres(frame: gpd.GeoDataFrame, digits: int = 5) -> np.ndarray:
     """Lon/lat of each feature's representative point (cell centre, segment midpoint...)."""
     geometry = frame.geometry.values
     kind = shapely.get_type_id(geometry)
@@ -77,24 +129,52 @@ def centres(frame: gpd.GeoDataFrame) -> np.ndarray:
     if lines.any():
         points[lines] = shapely.line_interpolate_point(geometry[lines], 0.5, normalized=True)
     lonlat = to_lonlat(gpd.GeoDataFrame(geometry=points, crs=frame.crs))
-    return np.round(shapely.get_coordinates(lonlat.geometry.values), 5)
+    return np.round(shapely.get_coordinates(lonlat.geometry.values), digits)
 
 
-def view_for(bounds, *, width: int = 700, height: int = 520) -> pdk.ViewState:
+def units_outline(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The outer edge of polygon units (grid cells) as one feature (empty for other units)."""
+    geometry = units.geometry.values
+    if len(geometry) == 0 or not np.isin(shapely.get_type_id(geometry), (3, 6)).all():
+        return gpd.GeoDataFrame(geometry=[], crs=units.crs)
+    return gpd.GeoDataFrame(geometry=[shapely.coverage_union_all(geometry)], crs=units.crs)
+
+
+def view_for(bounds, *, width: int = 900, height: int = 520) -> pdk.ViewState:
     """A view that fits lon/lat ``bounds`` (minx, miny, maxx, maxy) in the map."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
     span_x = max(maxx - minx, 1e-4)
     span_y = max(maxy - miny, 1e-4) / max(math.cos(math.radians(lat)), 0.1)
     zoom = min(math.log2(360 * width / (256 * span_x)), math.log2(360 * height / (256 * span_y)))
-    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.15, 2), pitch=0)
+    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.2, 2), pitch=0)
+
+
+def _bounds(frames) -> tuple[float, float, float, float]:
+    boxes = [to_lonlat(f).total_bounds for f in frames if f is not None and not f.empty]
+    if not boxes:
+        return (-180.0, -60.0, 180.0, 75.0)
+    stacked = np.array(boxes)
+    return (*stacked[:, :2].min(axis=0), *stacked[:, 2:].max(axis=0))
+
+
+def records(units: gpd.GeoDataFrame, columns: list, *, digits: int = 5) -> list[list]:
+    """One array per unit: ``[lon, lat, *columns]`` (floats in ``columns`` as given)."""
+    xy = centres(units, digits)
+    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    for k, values in enumerate(columns):
+        frame[k] = np.asarray(values)
+    return frame.to_numpy(dtype=object).tolist()
+
+
+# ----------------------------------------------------------------------- layers
 
 
 def deck(layers, view: pdk.ViewState, *, tooltip: dict | None = None, online: bool = False):
-    """A :class:`CompactDeck`; a Carto basemap only when ``online``."""
-    provider = dict(map_provider="carto", map_style="light") if online else {}
+    """A :class:`CompactDeck`; with a Carto basemap only when ``online``."""
+    provider = {"map_provider": "carto", "map_style": "light"} if online else {}
     if not online:
-        provider = dict(map_provider=None, map_style=None)
+        provider = {"map_provider": None}  # keep pydeck's style sentinel: no request at all
     return CompactDeck(
         layers=[layer for layer in layers if layer is not None],
         initial_view_state=view,
@@ -103,7 +183,7 @@ def deck(layers, view: pdk.ViewState, *, tooltip: dict | None = None, online: bo
     )
 
 
-def outline_layer(frame: gpd.GeoDataFrame | None, color=(60, 60, 60), width_px: float = 1.5):
+def outline_layer(frame: gpd.GeoDataFrame | None, color=GREY, width_px: float = 1.5):
     """The outline of polygons (e.g. the study area), simplified to ~10 m."""
     if frame is None or frame.empty:
         return None
@@ -119,27 +199,26 @@ def outline_layer(frame: gpd.GeoDataFrame | None, color=(60, 60, 60), width_px: 
     )
 
 
-def points_layer(xy: np.ndarray, color, *, radius: float = 25, sample: int = SAMPLE_POINTS):
-    """A point layer (sampled to ``sample`` points, fixed seed) of lon/lat pairs."""
+def points_layer(xy: np.ndarray, color, *, sample: int = SAMPLE_POINTS):
+    """A point layer of lon/lat pairs (sampled to ``sample`` points with a fixed seed)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) > sample:
         keep = np.random.default_rng(0).choice(len(xy), sample, replace=False)
         xy = xy[np.sort(keep)]
-    data = [{"p": [round(x, 5), round(y, 5)]} for x, y in xy]
     return pdk.Layer(
         "ScatterplotLayer",
-        data=data,
-        get_position="p",
-        get_fill_color=[*color, 190],
-        get_radius=radius,
+        data=np.round(xy, 4).tolist(),
+        get_position="[this[0], this[1]]",
+        get_fill_color=[*color, 200],
+        get_radius=20,
         radius_min_pixels=1.5,
-        radius_max_pixels=6,
+        radius_max_pixels=5,
         pickable=False,
     )
 
 
 def frame_layer(frame: gpd.GeoDataFrame, color, *, sample: int = SAMPLE_POINTS):
-    """Any layer as a preview: polygons/lines as outlines, points sampled."""
+    """Any layer as a preview: points sampled, lines and polygons as outlines."""
     family = frame.geom_type.str.replace("Multi", "", regex=False).iloc[0]
     if family == "Point":
         lonlat = to_lonlat(frame)
@@ -147,8 +226,8 @@ def frame_layer(frame: gpd.GeoDataFrame, color, *, sample: int = SAMPLE_POINTS):
     frame = to_lonlat(frame)
     if len(frame) > sample:
         frame = frame.sample(sample, random_state=0)
-    simplified = frame.geometry.simplify(5e-5)
-    data = json.loads(gpd.GeoSeries(simplified).to_json(to_wgs84=False, drop_id=True))
+    simplified = gpd.GeoSeries(frame.geometry.simplify(5e-5), crs=frame.crs)
+    data = json.loads(simplified.to_json(drop_id=True))
     return pdk.Layer(
         "GeoJsonLayer",
         data=data,
@@ -160,96 +239,173 @@ def frame_layer(frame: gpd.GeoDataFrame, color, *, sample: int = SAMPLE_POINTS):
     )
 
 
-def cell_layer(records: list[dict], cell_size: float, color, *, pickable: bool = True, alpha=1.0):
-    """Grid cells as squares of side ``cell_size`` metres centred on ``[x, y]`` records.
+def unit_layer(data: list, cell_size: float | None, color, *, pickable=True, radius=None):
+    """Units from :func:`records`: squares of ``cell_size`` metres for grids, else dots."""
+    common = {
+        "data": data,
+        "get_position": "[this[0], this[1]]",
+        "get_fill_color": color,
+        "pickable": pickable,
+        "auto_highlight": pickable,
+    }
+    if cell_size:
+        return pdk.Layer(
+            "ColumnLayer",
+            disk_resolution=4,
+            angle=45,
+            radius=cell_size / math.sqrt(2),
+            extruded=False,
+            **common,
+        )
+    return pdk.Layer("ScatterplotLayer", get_radius=radius or 30, radius_min_pixels=2, **common)
 
-    ``color`` is an RGBA list or a browser expression over the record's fields.
-    """
-    return pdk.Layer(
-        "ColumnLayer",
-        data=records,
-        get_position="[x, y]",
-        disk_resolution=4,
-        angle=45,
-        radius=cell_size / math.sqrt(2),
-        extruded=False,
-        get_fill_color=color,
-        opacity=alpha,
-        pickable=pickable,
-        auto_highlight=pickable,
-    )
 
-
-def dot_layer(records: list[dict], color, *, radius: float, pickable=True, stroked=False):
-    """Units as dots (point and line units, or overlays) at ``[x, y]`` records."""
+def ring_layer(data: list, color, *, radius: float):
+    """Rings around units (factor overlays)."""
     return pdk.Layer(
         "ScatterplotLayer",
-        data=records,
-        get_position="[x, y]",
-        get_fill_color=color,
-        get_line_color=color if stroked else [0, 0, 0, 0],
-        stroked=stroked,
-        filled=not stroked,
-        line_width_min_pixels=1.5 if stroked else 0,
+        data=data,
+        get_position="[this[0], this[1]]",
+        get_line_color=list(color),
+        stroked=True,
+        filled=False,
+        line_width_min_pixels=1.5,
         get_radius=radius,
-        radius_min_pixels=2,
-        pickable=pickable,
-        auto_highlight=pickable,
+        radius_min_pixels=3,
+        pickable=False,
     )
 
 
-def risk_scale(score: np.ndarray) -> tuple[np.ndarray, float]:
-    """Colour position ``t`` in [0, 1] of relative-risk scores, and the score at ``t = 1``.
-
-    ``t = log(score) / log(top)``, with ``top`` the 99th percentile (at least 1.01), so the
-    lowest-risk units are pale and the top 1 % share the darkest colour.
-    """
-    score = np.asarray(score, dtype=float)
-    finite = score[np.isfinite(score) & (score > 0)]
-    top = max(float(np.quantile(finite, 0.99)) if finite.size else 1.0, 1.01)
-    low = max(float(finite.min()) if finite.size else 1.0, 1e-9)
-    t = np.log(np.clip(score, low, None) / low) / math.log(top / low if top > low else 1.01)
-    return np.round(np.clip(np.nan_to_num(t), 0, 1), 2), top
+# ----------------------------------------------------------------------- page maps
 
 
-def legend_stops(top: float, n: int = 5) -> list[tuple[str, str]]:
-    """``(hex colour, score text)`` pairs along the risk ramp for a legend."""
-    out = []
-    for k in range(n):
-        t = k / (n - 1)
-        r, g, b = ramp_color(t)
-        value = top**t
-        text = f"{value:.3g}" + ("+" if k == n - 1 else "")
-        out.append((f"#{r:02x}{g:02x}{b:02x}", text))
-    return out
+def layer_colors(names: list[str]) -> dict[str, str]:
+    """Hex colour of each preview layer, as :func:`data_map` draws them."""
+    return {
+        name: hex_color(GREY if name in ("boundary", "units") else PALETTE[k % len(PALETTE)])
+        for k, name in enumerate(names)
+    }
 
 
-def units_records(
-    units: gpd.GeoDataFrame, columns: dict[str, str], *, digits: dict | None = None
-) -> list[dict]:
-    """One compact record per unit: ``x``, ``y`` (lon/lat) plus renamed ``columns``.
+def data_map(layers: list[tuple[str, gpd.GeoDataFrame]], *, online: bool = False) -> CompactDeck:
+    """Preview of the data set: each ``(name, frame)`` in its :func:`layer_colors` colour."""
+    drawn = []
+    for k, (name, frame) in enumerate(layers):
+        if name == "boundary":
+            drawn.append(outline_layer(frame, GREY, 2))
+        else:
+            color = GREY if name == "units" else PALETTE[k % len(PALETTE)]
+            drawn.append(frame_layer(frame, color))
+    return deck(drawn, view_for(_bounds([f for _, f in layers])), online=online)
+
+
+def factor_map(
+    units: gpd.GeoDataFrame,
+    present: np.ndarray,
+    *,
+    cell_size: float | None,
+    generator: gpd.GeoDataFrame | None = None,
+    label: str = "",
+    online: bool = False,
+) -> CompactDeck:
+    """Units where one risk factor is present, the generator's features, the area outline."""
+    subset = units.loc[np.asarray(present, dtype=bool)]
+    layers = [
+        outline_layer(units_outline(units)),
+        unit_layer(records(subset, [subset["unit_id"]], digits=4), cell_size, [230, 97, 1, 200]),
+    ]
+    if generator is not None and not generator.empty:
+        layers.append(frame_layer(generator, (40, 40, 40)))
+    tooltip = {"html": f"Unit {{2}}<br/>{label}", "style": {"fontSize": "12px"}}
+    return deck(layers, view_for(_bounds([units])), tooltip=tooltip, online=online)
+
+
+def factor_codes(factors: pd.Series, labels: list[str]) -> np.ndarray:
+    """Per unit, the numbers (1-based in ``labels``) of the factors present: ``"1 3"``."""
+    number = {label: str(k + 1) for k, label in enumerate(labels)}
+    lists = factors.fillna("").astype(str).str.split("; ")
+    return np.array(
+        [" ".join(number[x] for x in items if x in number) or "none" for items in lists],
+        dtype=object,
+    )
+
+
+def risk_map(
+    units: gpd.GeoDataFrame,
+    model: str,
+    *,
+    cell_size: float | None,
+    factor_labels: list[str] = (),
+    overlays: dict[str, np.ndarray] | None = None,
+    online: bool = False,
+) -> tuple[CompactDeck, list[tuple[str, str]]]:
+    """Relative-risk map of one model, with optional factor overlays.
 
     Parameters
     ----------
     units : GeoDataFrame
-    columns : dict
-        Record key -> units column (e.g. ``{"i": "unit_id", "s": "risk_dl"}``).
-    digits : dict, optional
-        Record key -> decimals to round floats to (default 3).
+        The run's units (``unit_id``, ``y_train``, ``y_test``, ``risk_<model>``,
+        ``factors_<model>``).
+    model : str
+        Model key ("dl", "classical").
+    cell_size : float or None
+        Grid cell side (metres) for grid runs, None for other units.
+    factor_labels : list of str
+        The model's selected factors; the tooltip names them by their number in this list.
+    overlays : dict, optional
+        Factor label -> boolean mask of units where it is present (drawn as rings).
+
+    Returns
+    -------
+    deck : CompactDeck
+    legend : list of (hex colour, text)
+        The score classes.
     """
-    digits = digits or {}
-    xy = centres(units)
-    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
-    for key, column in columns.items():
-        values = units[column]
-        if pd.api.types.is_float_dtype(values):
-            values = values.round(digits.get(key, 3))
-        elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
-            values = values.fillna("").astype(str)
-        frame[key] = values.to_numpy()
-    return frame.to_dict(orient="records")
+    score = np.round(units[f"risk_{model}"].to_numpy(dtype=float), 2)
+    factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
+    columns = [
+        units["unit_id"],
+        score,
+        units["y_train"].astype(int),
+        units["y_test"].astype(int),
+        factor_codes(factors, list(factor_labels)),
+    ]
+    breaks = score_breaks(score)
+    data = records(units, columns, digits=4 if (cell_size or 0) >= 60 else 5)
+    layers = [unit_layer(data, cell_size, class_color(3, breaks))]
+    for k, mask in enumerate((overlays or {}).values()):
+        ring = records(units.loc[np.asarray(mask, dtype=bool)], [], digits=4)
+        layers.append(
+            ring_layer(ring, [*PALETTE[k % len(PALETTE)], 255], radius=(cell_size or 60) * 0.4)
+        )
+    tooltip = {
+        "html": "<b>Unit {2}</b><br/>Relative risk score: <b>{3}</b><br/>"
+        "Crimes: {4} in period t, {5} in period t+1<br/>Risk factors present: {6}",
+        "style": {"fontSize": "12px"},
+    }
+    low = float(np.nanmin(score)) if score.size else 1.0
+    view = view_for(_bounds([units]))
+    return deck(layers, view, tooltip=tooltip, online=online), class_legend(breaks, low)
 
 
-def payload_bytes(deck_obj: pdk.Deck) -> int:
-    """Size of the deck JSON sent to the browser, in bytes."""
-    return len(deck_obj.to_json().encode("utf-8"))
+def share_map(
+    units: gpd.GeoDataFrame, column: str, *, cell_size: float | None, online: bool = False
+) -> CompactDeck:
+    """How often each unit is in the top 5 % across seeds (units never there stay blank)."""
+    share = units[column].to_numpy(dtype=float)
+    subset = units.loc[share > 0]
+    data = records(subset, [subset["unit_id"], np.round(share[share > 0], 2)], digits=4)
+    layers = [
+        outline_layer(units_outline(units)),
+        unit_layer(data, cell_size, class_color(3, list(SHARE_BREAKS))),
+    ]
+    tooltip = {"html": "Unit {2}<br/>in the top 5 % for a share {3} of the seeds"}
+    return deck(layers, view_for(_bounds([units])), tooltip=tooltip, online=online)
+
+
+SHARE_BREAKS = (0.2, 0.4, 0.6, 0.8)
+
+
+def share_legend() -> list[tuple[str, str]]:
+    """``(hex colour, text)`` of :func:`share_map`'s classes."""
+    return class_legend(list(SHARE_BREAKS), 0.0, fmt="{:.0%}")

@@ -76,12 +76,17 @@ class GeneratorLayer:
     ) -> GeneratorLayer:
         """Build from a GeoDataFrame already in the working CRS."""
         geometry = frame.geometry.values
-        is_point = shapely.get_type_id(geometry) == 0
-        if is_point.all():
+        type_id = shapely.get_type_id(geometry)
+        if np.isin(type_id, (0, 4)).all():  # points and multipoints: every point counts
             points = shapely.get_coordinates(geometry)
             geoms = None
         else:
-            points = shapely.get_coordinates(shapely.point_on_surface(geometry))
+            # a line's representative point is its midpoint (as for line units); a vertex
+            # (what point_on_surface gives for a line) can lie far from most of the line
+            is_line = np.isin(type_id, (1, 2, 5))
+            rep = shapely.point_on_surface(geometry)
+            rep[is_line] = shapely.line_interpolate_point(geometry[is_line], 0.5, normalized=True)
+            points = shapely.get_coordinates(rep)
             geoms = np.asarray(geometry)
         return cls(name, points, geoms, tuple(measures), tuple(int(b) for b in bandwidths))
 

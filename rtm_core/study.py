@@ -280,8 +280,11 @@ def _check_near(layer: GeneratorLayer, units: Units, source: str) -> None:
     reach = max(layer.bandwidths)
     ux0, uy0 = units.points.min(axis=0) - reach
     ux1, uy1 = units.points.max(axis=0) + reach
-    pts = layer.points
-    near = (pts[:, 0] >= ux0) & (pts[:, 0] <= ux1) & (pts[:, 1] >= uy0) & (pts[:, 1] <= uy1)
+    if layer.geometry is not None:  # lines and polygons: any part of them, not their points
+        near = shapely.intersects(layer.geometry, shapely.box(ux0, uy0, ux1, uy1))
+    else:
+        pts = layer.points
+        near = (pts[:, 0] >= ux0) & (pts[:, 0] <= ux1) & (pts[:, 1] >= uy0) & (pts[:, 1] <= uy1)
     if not near.any():
         raise InputError(
             source,

@@ -12,6 +12,7 @@ from rtm_core.config import (
     DEFAULT_BANDWIDTHS,
     DEMO_PATH,
     FeaturesConfig,
+    GeneratorConfig,
     LayerSource,
     ModelConfig,
     RunConfig,
@@ -207,9 +208,7 @@ def test_demo_config_model_overrides():
 def test_to_dict_is_json_serialisable_and_leaves_bytes_out(tmp_path):
     cfg = demo_config()
     upload = LayerSource(data=b"\x00\x01 raw upload", name="bars.zip")
-    cfg = cfg.replace(
-        generators=cfg.generators[:1] + (cfg.generators[1].__class__("bars", upload),)
-    )
+    cfg = cfg.replace(generators=cfg.generators[:1] + (GeneratorConfig("bars", upload),))
     data = json.loads(json.dumps(cfg.to_dict()))
     assert data["units"]["boundary"]["path"] == str(DEMO_PATH)
     assert data["units"]["cell_size"] == 150.0

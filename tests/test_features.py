@@ -283,8 +283,8 @@ def test_lines_and_polygons_use_distance_to_the_nearest_geometry():
     frame = gpd.GeoDataFrame({"kind": ["street", "park"]}, geometry=[street, park])
     layer = GeneratorLayer.from_frame("places", frame, bandwidths=(60, 150))
     assert layer.geometry is not None and len(layer.geometry) == 2
-    # densities use one representative point per feature, on the feature
-    assert street.distance(Point(layer.points[0])) < 1e-9
+    # densities use one representative point per feature: a line's midpoint, a point in a polygon
+    np.testing.assert_allclose(layer.points[0], [100, 0])
     assert park.contains(Point(layer.points[1]))
 
     units = np.array([[0.0, 0.0], [100.0, 80.0], [250.0, 50.0], [400.0, 50.0]])
@@ -306,6 +306,18 @@ def test_point_layer_from_frame_keeps_duplicates():
     assert layer.geometry is None
     assert layer.points.tolist() == [[1, 2], [1, 2], [5, 6]]
     assert layer.bandwidths == (100,) and layer.measures == ("kde",)
+
+
+def test_multipoint_layer_counts_every_point():
+    frame = gpd.GeoDataFrame(
+        geometry=gpd.GeoSeries.from_wkt(["MULTIPOINT ((30 0), (0 40))", "POINT (30 0)"])
+    )
+    layer = GeneratorLayer.from_frame("p", frame, bandwidths=(50,))
+    assert layer.geometry is None
+    assert sorted(layer.points.tolist()) == [[0, 40], [30, 0], [30, 0]]
+    factors = build_risk_factors(UNIT, [layer])
+    assert factors.table["p_dist"].tolist() == [30.0]
+    assert factors.table["p_density_50"].iloc[0] == pytest.approx(quartic_by_hand(50, [30, 30, 40]))
 
 
 def test_design_leaves_constant_dummies_out():

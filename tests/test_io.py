@@ -35,6 +35,9 @@ from tests.conftest import (
     zip_shapefile,
 )
 
+# GDAL notes that a GeoPackage read from memory has no .gpkg name: harmless
+pytestmark = pytest.mark.filterwarnings("ignore:.*non conformant file extension:RuntimeWarning")
+
 WORKING = CRS.from_user_input(WORK_CRS)
 FORMATS = ["csv_xy", "csv_lonlat", "geojson", "gpkg", "shp", "zip"]
 
@@ -58,7 +61,7 @@ XY = {"x": "x", "y": "y", "crs": WORK_CRS}
     ("fmt", "from_bytes"),
     # a bare .shp upload has no .shx/.dbf: shapefiles are uploaded zipped
     [(fmt, b) for fmt in FORMATS for b in (False, True) if not (fmt == "shp" and b)],
-    ids=lambda v: {False: "path", True: "bytes"}.get(v, v) if isinstance(v, bool) else v,
+    ids=lambda v: ("bytes" if v else "path") if isinstance(v, bool) else v,
 )
 def test_every_format_reads_the_same_points(layer_files, fmt, from_bytes):
     path, kwargs = layer_files[fmt]

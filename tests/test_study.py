@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from rtm_core.config import GeneratorConfig, LayerSource, demo_config, load_config
 from rtm_core.errors import InputError
@@ -137,7 +137,9 @@ def test_tiny_city_end_to_end(tiny_city, tmp_path):
     ]
     # centres at X0 + 100/300/500: liquor at (100, 100) twice and (420, 100)
     centres = [(x, y) for y in (100, 300, 500) for x in (100, 300, 500)]
-    liquor_dist = [min(math.hypot(x - 100, y - 100), math.hypot(x - 420, y - 100)) for x, y in centres]
+    liquor_dist = [
+        min(math.hypot(x - 100, y - 100), math.hypot(x - 420, y - 100)) for x, y in centres
+    ]
     np.testing.assert_allclose(frame["liquor_dist"], liquor_dist, atol=1e-3)
     assert frame["liquor_dis_100"].tolist() == [1, 0, 1, 0, 0, 0, 0, 0, 0]
     bars_dist = [math.hypot(x - 500, y - 500) for x, y in centres]
@@ -161,7 +163,7 @@ def test_tiny_city_with_two_crime_files(tiny_city):
     text = tiny_city.config.read_text().replace(
         'file = "data/crimes.csv"', 'train_file = "data/t0.csv"\ntest_file = "data/t1.csv"'
     )
-    text = re.sub(r'date = .*\ntrain = .*\ntest = .*\n', "", text)
+    text = re.sub(r"date = .*\ntrain = .*\ntest = .*\n", "", text)
     tiny_city.config.write_text(text)
     study = load_study(load_config(tiny_city.config))
     assert study.y_train.tolist() == list(tiny_city.y_train)
@@ -256,16 +258,19 @@ def test_bad_periods(train, test, match):
 
 def test_missing_date_column():
     frame = points_frame(np.zeros((1, 2)), day=["2021-05-05"])
-    with pytest.raises(InputError, match=r"c\.csv \[when\]: date column not found \(columns: day\)"):
-        split_periods(frame, "when", ("2021-01-01", "2021-12-31"), ("2022-01-01", "2022-12-31"), source="c.csv")
+    with pytest.raises(
+        InputError, match=r"c\.csv \[when\]: date column not found \(columns: day\)"
+    ):
+        split_periods(
+            frame,
+            "when",
+            ("2021-01-01", "2021-12-31"),
+            ("2022-01-01", "2022-12-31"),
+            source="c.csv",
+        )
 
 
 # ------------------------------------------------------------------------ bad studies
-
-
-def _with_crimes(config, tiny_city, rows):
-    pd.DataFrame(rows, columns=["x", "y", "when"]).to_csv(tiny_city.crimes, index=False)
-    return config
 
 
 def test_test_period_before_training(tiny_city):
@@ -310,7 +315,9 @@ def test_crimes_declared_in_the_wrong_crs_fall_outside(tiny_city):
 
 
 def _add_generator(config, name, path, **source):
-    extra = GeneratorConfig(name, LayerSource(path=path, name=path.name, **source), bandwidths=(100,))
+    extra = GeneratorConfig(
+        name, LayerSource(path=path, name=path.name, **source), bandwidths=(100,)
+    )
     return config.replace(generators=config.generators + (extra,))
 
 
@@ -326,6 +333,18 @@ def test_generator_layer_entirely_outside_the_area(tiny_city):
         load_study(config)
 
 
+def test_long_line_generator_crossing_the_area_is_kept(tiny_city):
+    # the line crosses the area, but its midpoint (and its vertices) lie kilometres away
+    path = tiny_city.folder / "data" / "rail.gpkg"
+    rail = LineString([(X0 + 300, Y0 - 9000), (X0 + 300, Y0 + 9000), (X0 + 30000, Y0 + 9000)])
+    gpd.GeoDataFrame(geometry=[rail], crs=WORK_CRS).to_file(path, engine="pyogrio")
+    study = load_study(_add_generator(load_config(tiny_city.config), "rail", path))
+    rail = study.generators[-1]
+    factors = build_features(study, load_config(tiny_city.config).features)
+    np.testing.assert_allclose(factors.table["rail_dist"], [200, 0, 200] * 3)
+    assert rail.points[0, 0] > X0 + 5000
+
+
 def test_generator_with_lat_lon_swapped_is_caught(tiny_city):
     # Chicago's swapped values are still valid degrees (lat -87.7, lon 41.8): only the
     # distance to the study area gives them away
@@ -333,7 +352,9 @@ def test_generator_with_lat_lon_swapped_is_caught(tiny_city):
     path = tiny_city.folder / "data" / "swapped.csv"
     swapped.to_csv(path, index=False)
     config = _add_generator(load_config(tiny_city.config), "swapped", path)
-    with pytest.raises(InputError, match=r"swapped\.csv \[geometry\]: no feature lies within reach"):
+    with pytest.raises(
+        InputError, match=r"swapped\.csv \[geometry\]: no feature lies within reach"
+    ):
         load_study(config)
 
 
@@ -373,7 +394,9 @@ def test_cell_size_larger_than_the_area(tiny_city):
 
 def test_grid_over_max_cells(tiny_city):
     config = load_config(tiny_city.config)
-    with pytest.raises(InputError, match=r"boundary\.gpkg \[cell_size\]: 200 m cells make a 3 x 3 grid"):
+    with pytest.raises(
+        InputError, match=r"boundary\.gpkg \[cell_size\]: 200 m cells make a 3 x 3 grid"
+    ):
         load_study(config, max_cells=8)
 
 
@@ -407,9 +430,9 @@ def test_crimes_must_be_points(tiny_city):
 
 def test_generator_with_mixed_geometry(tiny_city):
     path = tiny_city.folder / "data" / "mixed.geojson"
-    gpd.GeoDataFrame(
-        geometry=[Point(X0, Y0), box(X0, Y0, X0 + 10, Y0 + 10)], crs=WORK_CRS
-    ).to_file(path, driver="GeoJSON", engine="pyogrio")
+    gpd.GeoDataFrame(geometry=[Point(X0, Y0), box(X0, Y0, X0 + 10, Y0 + 10)], crs=WORK_CRS).to_file(
+        path, driver="GeoJSON", engine="pyogrio"
+    )
     config = _add_generator(load_config(tiny_city.config), "mixed", path)
     with pytest.raises(InputError, match=r"mixed\.geojson \[geometry\]: mixes geometry types"):
         load_study(config)

@@ -49,6 +49,12 @@ def test_grid_keeps_cells_whose_centre_is_inside():
     assert units.frame.geometry.iloc[3].equals(box(0, 100, 100, 200))
 
 
+def test_grid_centre_on_the_boundary_is_not_inside():
+    # 100 m cells over a 250 m square: the centres at 250 lie on the edge and are dropped
+    units = grid_units(_frame([box(0, 0, 250, 250)]), 100)
+    assert units.unit_ids.tolist() == [0, 1, 3, 4]
+
+
 def test_grid_intersect_keeps_every_overlapping_cell():
     units = _l_units("intersect")
     assert units.unit_ids.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]

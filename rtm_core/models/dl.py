@@ -316,7 +316,7 @@ class DeepRTM:
         crimes = rows.count if family == "negbin" else rows.crimes / n
         return Problem(
             family=family,
-            columns=torch.as_tensor(np.ascontiguousarray(rows.X.T), device=device),
+            columns=torch.as_tensor(np.ascontiguousarray(rows.X.T, dtype=np.uint8), device=device),
             rows=Rows(
                 share=torch.as_tensor(rows.units[None] / n, dtype=dtype, device=device),
                 crimes=torch.as_tensor(crimes[None], dtype=dtype, device=device),

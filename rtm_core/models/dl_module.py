@@ -26,8 +26,10 @@ Speed comes from the layout, not from fewer steps (see ``bench/dl_fit.py``):
 from __future__ import annotations
 
 import math
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -41,6 +43,8 @@ GATE_START = 2.0  # gate logit at the start: sigmoid(2) = 0.88, the set is on
 CANCEL_EVERY = 50  # steps between cancel checks
 HISTORY_EVERY = 100  # steps between loss_history_ entries
 _MASK_CHUNK = 256  # burn-in masks drawn this many steps at a time
+MAX_WORKERS = 4  # burn-in worker threads on CPU (Python drives each step: more would queue)
+MIN_WORK_PER_WORKER = 200_000  # gathered cells per burn-in step that pay for one more worker
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ class Problem:
     ----------
     family : {"poisson", "negbin"}
     columns : Tensor of shape (p, m)
-        Set dummies of the collapsed rows, one column of X per tensor row (float32).
+        Set dummies of the collapsed rows, one column of X per tensor row (uint8: a quarter
+        of the memory traffic of float32 when a step gathers its kept columns).
     rows : Rows
         The collapsed rows (leading dimension 1).
     set_columns : ndarray of shape (G, max_set_size)
@@ -169,6 +174,13 @@ class Adam:
         self.exp_avg = torch.zeros_like(theta)
         self.exp_avg_sq = torch.zeros_like(theta)
         self.n_steps = 0
+
+    def block(self, seeds: slice) -> Adam:
+        """An Adam on rows ``seeds`` of the parameters, sharing this one's moment buffers."""
+        part = Adam.__new__(Adam)
+        part.learning_rate, part.n_steps = self.learning_rate, self.n_steps
+        part.exp_avg, part.exp_avg_sq = self.exp_avg[seeds], self.exp_avg_sq[seeds]
+        return part
 
     def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
         self.n_steps += 1
@@ -307,6 +319,11 @@ def prune_columns(weights: np.ndarray, problem: Problem) -> np.ndarray:
     return kept
 
 
+def kept_bits(columns: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """The kept columns of each seed over the rows, float32 of shape (K, G, m)."""
+    return columns.index_select(0, kept.reshape(-1)).view(*kept.shape, -1).to(torch.float32)
+
+
 def _code_bits(n_sets: int) -> np.ndarray:
     codes = np.arange(2**n_sets)
     return ((codes[None, :] >> np.arange(n_sets)[:, None]) & 1).astype(np.float32)
@@ -322,12 +339,11 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
     """
     n_sets, n_rows = kept.shape[1], problem.columns.shape[1]
     n_rest = problem.rest_fixed.shape[1]
-    kept_t = torch.as_tensor(kept, device=device)
-    bits = problem.columns.index_select(0, kept_t.reshape(-1)).view(*kept.shape, n_rows)
+    bits = kept_bits(problem.columns, torch.as_tensor(kept, device=device))
     if not collapse or n_sets > 20 or n_rest * 2**n_sets >= n_rows:
         return problem.rows, bits
-    columns = problem.columns.index_select(0, kept_t.reshape(-1)).cpu().numpy()
-    codes = (columns.reshape(*kept.shape, n_rows) * (2 ** np.arange(n_sets))[:, None]).sum(1)
+    powers = (2 ** np.arange(n_sets, dtype=np.int64))[:, None]
+    codes = (bits.cpu().numpy().astype(np.int64) * powers).sum(1)  # (K, m)
     keys = problem.rest_id[None, :] * 2**n_sets + codes.astype(np.int64)  # (K, m)
     n_grid = n_rest * 2**n_sets
     share_rows = problem.rows.share[0].double().cpu().numpy()
@@ -352,7 +368,11 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
 # --------------------------------------------------------------------------- loop
 @contextmanager
 def cpu_threads(device):
-    """Run with one intra-op thread on CPU (small tensors: extra threads only cost), restore."""
+    """One intra-op thread per worker on CPU, restored afterwards.
+
+    The tensors are small: parallel regions inside ops cost more than they give (on 2-core
+    VMs they made steps 10-50x slower). The cores go to seed workers instead.
+    """
     if torch.device(device).type != "cpu":
         yield
         return
@@ -364,45 +384,84 @@ def cpu_threads(device):
         torch.set_num_threads(before)
 
 
-class _Recorder:
-    """Loss history, progress calls (about every 1 % of a phase) and cancel checks."""
+def n_workers(n_seeds: int, n_rows: int, n_sets: int, device) -> int:
+    """Burn-in worker threads: one on CUDA or for small steps, else up to torch's threads.
 
-    def __init__(self, progress, cancel, loss_constant):
-        self.progress, self.cancel, self.constant = progress, cancel, loss_constant
+    Each worker is a Python thread driving its block of seeds; torch releases the GIL inside
+    ops, so workers overlap only when the ops are large (``MIN_WORK_PER_WORKER`` gathered
+    cells per step); with small ops they queue on the GIL and slow each other down.
+    """
+    if torch.device(device).type != "cpu":
+        return 1
+    by_work = n_seeds * n_sets * n_rows // MIN_WORK_PER_WORKER
+    return int(max(1, min(n_seeds, torch.get_num_threads(), MAX_WORKERS, by_work)))
+
+
+class _Stopped(Exception):
+    """Another worker failed or was cancelled; this one stops quietly."""
+
+
+class _Monitor:
+    """Shared by the workers: progress (mean loss over every seed), cancel, stop on failure."""
+
+    def __init__(self, progress, cancel):
+        self.progress, self.cancel = progress, cancel
+        self.n_workers = 1
+        self.lock = threading.Lock()
+        self.pending: dict[tuple[str, int], list[np.ndarray]] = {}
+        self.stop = threading.Event()
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        check_cancel(self.cancel)
+
+    def submit(self, phase: str, step: int, total: int, losses: np.ndarray) -> None:
+        """Record one worker's seed losses; the last worker to arrive calls ``progress``."""
+        with self.lock:
+            entry = self.pending.setdefault((phase, step), [])
+            entry.append(losses)
+            if len(entry) == self.n_workers:
+                del self.pending[(phase, step)]
+                self.progress(phase, step, total, float(np.concatenate(entry).mean()))
+
+
+class _Recorder:
+    """One worker's loss history, progress points (about every 1 % of a phase), cancel checks."""
+
+    def __init__(self, monitor: _Monitor, loss_constant: float, done: int = 0):
+        self.monitor, self.constant = monitor, loss_constant
         self.history: list[np.ndarray] = []
-        self.done = 0
+        self.done = done
+
+    def _reports(self, step: int, total: int) -> bool:
+        every = max(1, total // 100)
+        return self.monitor.progress is not None and ((step + 1) % every == 0 or step + 1 == total)
 
     def wants_loss(self, step: int, total: int) -> bool:
-        every = max(1, total // 100)
-        report = self.progress is not None and ((step + 1) % every == 0 or step + 1 == total)
-        return report or (self.done + 1) % HISTORY_EVERY == 0
+        return self._reports(step, total) or (self.done + 1) % HISTORY_EVERY == 0
 
     def after_step(self, phase, step, total, loss) -> None:
         self.done += 1
         if self.done % CANCEL_EVERY == 0:
-            check_cancel(self.cancel)
+            self.monitor.check()
         if loss is None:
             return
         loss = loss.double().cpu().numpy() + self.constant
         if self.done % HISTORY_EVERY == 0:
             self.history.append(loss)
-        every = max(1, total // 100)
-        if self.progress is not None and ((step + 1) % every == 0 or step + 1 == total):
-            self.progress(phase, step + 1, total, float(loss.mean()))
+        if self._reports(step, total):
+            self.monitor.submit(phase, step + 1, total, loss)
 
 
 def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits=None,
                rows=None, train_gates=False):
     rows = problem.rows if rows is None else rows
-    k = theta.shape[0]
-    n_sets, n_rows = problem.set_sizes.size, problem.columns.shape[1]
     for start in range(0, n_steps, _MASK_CHUNK):
         chunk = masks(min(_MASK_CHUNK, n_steps - start))
         for i in range(chunk.shape[0]):
             kept = chunk[i]
-            bits = fixed_bits
-            if bits is None:
-                bits = problem.columns.index_select(0, kept.reshape(-1)).view(k, n_sets, n_rows)
+            bits = kept_bits(problem.columns, kept) if fixed_bits is None else fixed_bits
             step = start + i
             need = recorder.wants_loss(step, n_steps)
             grad, loss = gradient(theta, kept, bits, rows, problem.family, problem.layout,
@@ -412,9 +471,54 @@ def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits
             recorder.after_step(phase, step, n_steps, loss)
 
 
+def _burn_in(problem, theta, adam, rngs, n_steps, device, monitor) -> np.ndarray:
+    """One worker's burn-in of its block of seeds (views of the shared parameters)."""
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(1)  # this thread's intra-op pool
+
+    def masks(n):
+        return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)
+
+    recorder = _Recorder(monitor, problem.loss_constant)
+    _run_phase(theta, adam, problem, recorder, "burn-in", n_steps, masks)
+    return np.array(recorder.history).reshape(-1, len(rngs))
+
+
+def _in_workers(tasks, monitor: _Monitor) -> list:
+    """Run ``tasks`` (callables) in threads, the first in this one; re-raise the first error."""
+    results: list = [None] * len(tasks)
+    errors: list[BaseException] = []
+    monitor.n_workers = len(tasks)
+
+    def work(i):
+        try:
+            results[i] = tasks[i]()
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the caller's thread below
+            errors.append(exc)
+            monitor.stop.set()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(tasks))]
+    for thread in threads:
+        thread.start()
+    work(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
           cancel=None) -> TrainResult:
     """Burn-in with random one-per-set masks, prune to the largest weight, train on.
+
+    On CPU, when a burn-in step is large enough, the seeds are shared out over up to
+    ``torch.get_num_threads()`` worker threads (at most ``MAX_WORKERS``), each training its
+    block of seeds as one batch. A seed's arithmetic does not depend on its batch, so the
+    split changes nothing in the results. The prune phase (a few rows per seed) runs in the
+    caller's thread.
 
     Parameters
     ----------
@@ -424,7 +528,8 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
     spec : TrainSpec
     device : str or torch.device
     progress : callable, optional
-        ``progress(phase, step, total, loss)`` about every 1 % of each phase.
+        ``progress(phase, step, total, loss)`` about every 1 % of each phase, ``loss`` the
+        mean NLL over every seed.
     cancel : object with ``is_set()``, optional
         Checked every 50 steps.
 
@@ -435,22 +540,24 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
     k, layout = len(rngs), problem.layout
     theta = torch.as_tensor(np.tile(problem.start, (k, 1)), dtype=torch.float32, device=device)
     adam = Adam(theta, spec.learning_rate)
-    recorder = _Recorder(progress, cancel, problem.loss_constant)
+    monitor = _Monitor(progress, cancel)
+    workers = n_workers(k, problem.columns.shape[1], problem.set_sizes.size, device)
+    blocks = [slice(int(b[0]), int(b[-1]) + 1) for b in np.array_split(np.arange(k), workers)]
     with cpu_threads(device):
-
-        def burn_in_masks(n):
-            return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)
-
-        _run_phase(theta, adam, problem, recorder, "burn-in", spec.burn_in_steps, burn_in_masks)
+        histories = _in_workers([
+            partial(_burn_in, problem, theta[b], adam.block(b), rngs[b], spec.burn_in_steps,
+                    device, monitor)
+            for b in blocks
+        ], monitor)
+        adam.n_steps = spec.burn_in_steps
+        monitor.n_workers = 1
         kept = prune_columns(theta[:, layout.weights].double().cpu().numpy(), problem)
         rows, bits = prune_rows(problem, kept, spec.collapse_rows, device)
         kept_t = torch.as_tensor(kept, device=device)
-
-        def prune_masks(n):
-            return kept_t.expand(n, *kept_t.shape)
-
-        _run_phase(theta, adam, problem, recorder, "prune", spec.prune_steps, prune_masks,
-                   fixed_bits=bits, rows=rows, train_gates=layout.gate)
+        recorder = _Recorder(monitor, problem.loss_constant, done=spec.burn_in_steps)
+        _run_phase(theta, adam, problem, recorder, "prune", spec.prune_steps,
+                   lambda n: kept_t.expand(n, *kept_t.shape), fixed_bits=bits, rows=rows,
+                   train_gates=layout.gate)
         _, loss = gradient(theta, kept_t, bits, rows, problem.family, layout, need_loss=True)
     seed_loss = loss.double().cpu().numpy() + problem.loss_constant
     theta_np = theta.double().cpu().numpy()
@@ -458,6 +565,7 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
         coef = np.maximum(np.take_along_axis(theta_np[:, layout.weights], kept, axis=1), 0.0)
         n_on = ((theta_np[:, layout.gates] > 0) & (coef > 0)).sum(1)
         seed_loss = seed_loss + problem.gate_penalty * n_on
-    history = np.array(recorder.history).reshape(-1, k)
+    history = np.concatenate([np.concatenate(histories, axis=1),
+                              np.array(recorder.history).reshape(-1, k)])
     return TrainResult(theta_np, kept, seed_loss, history,
                        spec.burn_in_steps + spec.prune_steps)

@@ -1,0 +1,156 @@
+"""Risk factors: units, kernel and bandwidths per generator layer; how common each factor is."""
+
+import streamlit as st
+
+from rtm_app import cache, state, widgets
+from rtm_app.dataset import parse_bandwidths, with_factor_settings
+from rtm_core.config import DEFAULT_BANDWIDTHS
+from rtm_core.errors import RTMError
+
+MEASURES = {"distance": "Distance to nearest", "kde": "Kernel density"}
+KEEP = {"centre": "centre inside the boundary", "intersect": "touching the boundary"}
+KERNELS = {"quartic": "Quartic (biweight)", "gaussian": "Gaussian (truncated)"}
+
+st.title("Risk factors")
+st.caption(
+    "For each generator layer and bandwidth d: *distance* dummies (unit within d metres of "
+    "the nearest feature) and *density* dummies (kernel density z-score above the threshold). "
+    "All factors of one layer form a set; a model keeps at most one per set."
+)
+widgets.show_flash()
+data = state.dataset()
+if data.missing():
+    st.warning("Add " + ", ".join(data.missing()) + " first.", icon=":material/warning:")
+    st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+units = data.units
+with st.form("factor_settings"):
+    st.subheader("Units")
+    if units.kind == "grid":
+        left, right = st.columns(2)
+        cell_size = left.number_input(
+            "Cell size (m)", min_value=10.0, max_value=5000.0, value=float(units.cell_size)
+        )
+        keep = right.radio(
+            "Keep cells with their",
+            list(KEEP),
+            format_func=KEEP.get,
+            horizontal=True,
+            index=list(KEEP).index(units.keep),
+        )
+        unit_settings = {"cell_size": float(cell_size), "keep": keep}
+    else:
+        try:
+            frame = cache.layer(units.source).frame
+            numeric = [c for c in frame.select_dtypes("number").columns if c != units.id_column]
+        except RTMError as exc:
+            widgets.show_error(exc)
+            numeric = []
+        left, right = st.columns(2)
+        fixed = left.multiselect(
+            "Fixed covariates (always in, any sign)",
+            numeric,
+            default=[c for c in units.fixed if c in numeric],
+        )
+        snap = right.number_input(
+            "Snap distance for crimes (m)", min_value=1.0, value=float(units.snap_distance)
+        )
+        unit_settings = {"fixed": tuple(fixed), "snap_distance": float(snap)}
+
+    st.subheader("Densities")
+    left, right = st.columns(2)
+    kernel = left.selectbox(
+        "Kernel",
+        list(KERNELS),
+        format_func=KERNELS.get,
+        index=list(KERNELS).index(data.features.kernel),
+    )
+    threshold = right.number_input(
+        "Density threshold (z-score)", value=float(data.features.threshold), step=0.5
+    )
+
+    st.subheader("Generator layers")
+    chosen: dict = {}
+    for generator in data.generators:
+        with st.container(border=True):
+            name_col, measure_col, band_col, more_col = st.columns([1.2, 2, 3, 1.5])
+            name_col.markdown(f"**{generator.name}**")
+            name_col.caption(generator.source.label)
+            measures = measure_col.multiselect(
+                "Measures",
+                list(MEASURES),
+                default=list(generator.measures),
+                format_func=MEASURES.get,
+                key=f"measures_{generator.name}",
+            )
+            options = sorted(set(DEFAULT_BANDWIDTHS) | set(generator.bandwidths))
+            bands = band_col.multiselect(
+                "Bandwidths (m)",
+                options,
+                default=list(generator.bandwidths),
+                key=f"bands_{generator.name}",
+            )
+            more = more_col.text_input(
+                "More (m)", placeholder="e.g. 150, 250", key=f"more_{generator.name}"
+            )
+            chosen[generator.name] = (tuple(measures), tuple(bands), more)
+    build = st.form_submit_button("Build risk factors", type="primary", icon=":material/build:")
+
+if build:
+    try:
+        settings = {
+            name: (measures, bands + parse_bandwidths(more, name))
+            for name, (measures, bands, more) in chosen.items()
+        }
+        data = with_factor_settings(
+            data, units=unit_settings, kernel=kernel, threshold=threshold, generators=settings
+        )
+        config = data.run_config()
+        cache.risk_factors(config)
+    except RTMError as exc:
+        widgets.show_error(exc)
+    else:
+        state.set_dataset(data)
+        st.session_state["rtm_factors_key"] = cache.config_key(config)
+
+config = data.run_config()
+if st.session_state.get("rtm_factors_key") != cache.config_key(config):
+    st.info("Press **Build risk factors** to compute them with these settings.")
+    st.stop()
+
+try:
+    factors = cache.risk_factors(config)
+except RTMError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+variables = factors.variables.copy()
+variables["in model"] = variables["prevalence"].between(0, 1, inclusive="neither")
+st.subheader("How common each risk factor is")
+st.caption(
+    f"{len(variables)} dummies over {len(factors.table):,} units. Factors present in no unit "
+    "or in every unit carry no information and are left out of the models."
+)
+table_col, map_col = st.columns([2, 3], gap="large")
+with table_col:
+    st.dataframe(
+        variables[["set", "name", "label", "prevalence", "in model"]],
+        hide_index=True,
+        width="stretch",
+        height=520,
+        column_config={
+            "prevalence": st.column_config.ProgressColumn(
+                "Share of units", format="percent", min_value=0.0, max_value=1.0
+            )
+        },
+    )
+with map_col:
+    labels = dict(zip(variables["name"], variables["label"], strict=True))
+    usable = variables.loc[variables["in model"], "name"].tolist() or variables["name"].tolist()
+    variable = st.selectbox("Show on the map", usable, format_func=labels.get)
+    st.pydeck_chart(
+        cache.factor_map(config, variable, state.online_basemap()), height=480, key="factor_map"
+    )
+    widgets.legend([("#e66101", f"units where {labels[variable]}"), ("#282828", "features")])
+st.page_link(widgets.TRAIN_PAGE, label="Next: train the models", icon=":material/model_training:")

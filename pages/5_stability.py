@@ -1,0 +1,52 @@
+"""Stability: does the deep-learning RTM pick the same factors, IRRs and places across seeds?"""
+
+import streamlit as st
+
+from rtm_app import cache, charts, maps, state, widgets
+from rtm_core.errors import RTMError
+
+st.title("Seed stability")
+st.caption(
+    "The deep-learning RTM is trained with several random seeds at once. A stable result picks "
+    "the same variable in each set, with similar IRRs, and flags the same places."
+)
+path = widgets.run_picker("stability")
+if path is None:
+    st.stop()
+try:
+    run = cache.run_files(path)
+except RTMError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+seeds = run.manifest.get("seeds", [])
+if run.stability.empty:
+    st.info(
+        "This run has no seed results: stability needs the deep-learning RTM. "
+        "Start a run with it on the Train page.",
+        icon=":material/info:",
+    )
+    st.stop()
+st.markdown(f"**{len(seeds)} seeds** of the deep-learning RTM.")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("How often each variable was selected")
+    bars = charts.selection_bars(run.stability)
+    if bars is not None:
+        st.altair_chart(bars)
+with right:
+    st.subheader("IRR across seeds")
+    st.caption("Median (dot), central 95 % (thick) and full range (thin) over the seeds.")
+    spread = charts.irr_spread(run.stability)
+    if spread is not None:
+        st.altair_chart(spread, width="stretch")
+    else:
+        st.caption("No variable was selected by any seed.")
+
+st.subheader("Places in the top 5 % across seeds")
+if "top5_share_dl" in run.units.columns:
+    st.pydeck_chart(cache.share_map(path, state.online_basemap()), height=520, key="share_map")
+    widgets.legend(maps.share_legend(), "Share of seeds (units never in the top 5 % blank):")
+st.subheader("Selection table")
+st.dataframe(run.stability, hide_index=True, width="stretch")

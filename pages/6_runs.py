@@ -1,0 +1,93 @@
+"""Runs: every run folder on disk (from the app or the `rtm` command); open, compare, delete."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from rtm_app import cache, state, tables, widgets
+from rtm_core.errors import RTMError
+from rtm_core.runs import delete_run
+
+st.title("Runs")
+st.caption(f"Run folders in `{state.runs_dir().resolve()}`, newest first.")
+widgets.show_flash()
+runs = cache.runs(state.runs_dir())
+if not runs:
+    st.info("No run yet. Start one on the Train page, or with `rtm run --demo --out runs/demo`.")
+    st.stop()
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            "run": [r.name for r in runs],
+            "label": [r.label for r in runs],
+            "status": [r.status for r in runs],
+            "created": [time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) for r in runs],
+            "models": [", ".join(r.models) for r in runs],
+            "problem": [r.problem for r in runs],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+complete = [r for r in runs if r.status == "complete"]
+names = {str(r.path): f"{r.label} · {r.name}" for r in runs}
+
+st.subheader("Open a run")
+if complete:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Complete run", [str(r.path) for r in complete], format_func=names.get)
+    if right.button("Open in Results", type="primary", icon=":material/insights:"):
+        state.select_run(chosen)
+        st.switch_page(widgets.RESULTS_PAGE)
+else:
+    st.caption("No complete run to open.")
+
+st.subheader("Compare two runs")
+if len(complete) >= 2:
+    paths = [str(r.path) for r in complete]
+    left, right = st.columns(2)
+    a = left.selectbox("Run A", paths, index=1, format_func=names.get, key="compare_a")
+    b = right.selectbox("Run B", paths, index=0, format_func=names.get, key="compare_b")
+    try:
+        run_a, run_b = cache.run_files(a), cache.run_files(b)
+    except RTMError as exc:
+        widgets.show_error(exc)
+    else:
+        st.markdown("**Selected variables**")
+        st.dataframe(tables.compare_selected(run_a.manifest, run_b.manifest), hide_index=True)
+        left, right = st.columns([3, 2], gap="large")
+        left.markdown("**IRR changes (B − A)**")
+        left.dataframe(
+            tables.compare_irr(run_a.coefficients, run_b.coefficients),
+            hide_index=True,
+            width="stretch",
+        )
+        right.markdown("**Out-of-sample PAI**")
+        right.dataframe(tables.compare_pai(run_a.metrics, run_b.metrics), hide_index=True)
+else:
+    st.caption("Comparing needs two complete runs.")
+
+st.subheader("Delete a run")
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+victim = left.selectbox("Run to delete", [str(r.path) for r in runs], format_func=names.get)
+if right.button("Delete...", icon=":material/delete:"):
+    st.session_state["rtm_confirm_delete"] = victim
+if st.session_state.get("rtm_confirm_delete") == victim:
+    st.warning(f"Delete **{names[victim]}** and all its files? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete it", type="primary"):
+        try:
+            delete_run(victim, state.runs_dir())
+        except RTMError as exc:
+            widgets.show_error(exc)
+        else:
+            if str(state.selected_run()) == victim:
+                state.select_run(None)
+            st.session_state.pop("rtm_confirm_delete", None)
+            widgets.flash(f"Deleted {names[victim]}.")
+            st.rerun()
+    if no.button("Keep it"):
+        st.session_state.pop("rtm_confirm_delete", None)
+        st.rerun()

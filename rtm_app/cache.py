@@ -1,0 +1,260 @@
+"""Thin caching wrappers around rtm_core calls, shared by every page.
+
+Layers, studies and risk factors are cached as resources (read-only, never copied) under a
+content key: the config's settings plus a hash of every upload's bytes or every file's
+size and modification time. Map payloads are built once per run and option set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from rtm_app import maps
+from rtm_core.config import LayerSource, ModelConfig, RunConfig
+from rtm_core.errors import RTMError
+from rtm_core.io import Layer, read_layer
+from rtm_core.jobs import JobManager
+from rtm_core.runs import RunFiles, RunInfo, list_runs, load_run
+from rtm_core.study import Study, build_features, load_study
+
+# --------------------------------------------------------------------------- keys
+
+
+def source_key(source: LayerSource) -> str:
+    """A content key of one layer source."""
+    digest = hashlib.sha256()
+    path = str(source.path) if source.path is not None else ""
+    digest.update(repr((path, source.layer, source.x, source.y, source.crs, source.name)).encode())
+    if source.data is not None:
+        digest.update(source.data)
+    elif source.path is not None and Path(source.path).is_file():
+        stat = Path(source.path).stat()
+        digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def config_key(config: RunConfig) -> str:
+    """A content key of a config's data and feature settings (model settings ignored)."""
+    config = config.replace(model=ModelConfig())
+    sources = [
+        config.units.boundary,
+        config.units.source,
+        config.crimes.source,
+        config.crimes.train_source,
+        config.crimes.test_source,
+        *(g.source for g in config.generators),
+    ]
+    text = json.dumps(config.to_dict(), sort_keys=True, default=str)
+    text += "|".join(source_key(s) for s in sources if s is not None)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """The server's one job manager (limit from ``RTM_MAX_JOBS``, default 2)."""
+    return JobManager()
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _layer(key: str, _source: LayerSource) -> Layer:
+    return read_layer(_source)
+
+
+def layer(source: LayerSource) -> Layer:
+    """:func:`rtm_core.io.read_layer`, cached by content."""
+    return _layer(source_key(source), source)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def csv_columns(data: bytes) -> list[str]:
+    """Column names of an uploaded CSV (its header line)."""
+    try:
+        header = pd.read_csv(io.BytesIO(data), nrows=5, sep=None, engine="python")
+    except Exception:  # the full read gives the one-line error later
+        return []
+    return [str(c) for c in header.columns]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading layers and counting crimes...")
+def _study(key: str, _config: RunConfig) -> Study:
+    return load_study(_config)
+
+
+def study(config: RunConfig) -> Study:
+    """:func:`rtm_core.study.load_study`, cached by content."""
+    return _study(config_key(config), config)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Building risk factors...")
+def _factors(key: str, _config: RunConfig):
+    return build_features(study(_config), _config.features)
+
+
+def risk_factors(config: RunConfig):
+    """:func:`rtm_core.study.build_features` for the config's study, cached by content."""
+    return _factors(config_key(config), config)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the data...")
+def _data_map(key: str, _config_layers, online: bool):
+    return maps.data_map(_config_layers, online=online)
+
+
+def data_map(key: str, named_frames: list, online: bool):
+    """The Data page's preview map (cached per data-set key)."""
+    return _data_map(key, named_frames, online)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the risk factor...")
+def _factor_map(key: str, variable: str, online: bool, _config: RunConfig):
+    the_study = study(_config)
+    factors = risk_factors(_config)
+    table = factors.variables.set_index("name")
+    set_name = table.loc[variable, "set"]
+    generator = next((g for g in the_study.generators if g.name == set_name), None)
+    points = None
+    if generator is not None:
+        import geopandas as gpd
+
+        points = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(generator.points[:, 0], generator.points[:, 1]),
+            crs=the_study.crs,
+        )
+    grid = the_study.units.grid
+    return maps.factor_map(
+        the_study.units.frame,
+        factors.table[variable].to_numpy() == 1,
+        cell_size=grid.cell_size if grid is not None else None,
+        generator=points,
+        label=str(table.loc[variable, "label"]),
+        online=online,
+    )
+
+
+def factor_map(config: RunConfig, variable: str, online: bool):
+    """Map of where one risk factor is present."""
+    return _factor_map(config_key(config), variable, online, config)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def runs(parent: Path) -> list[RunInfo]:
+    """Every run folder under ``parent`` (complete, failed or damaged), newest first."""
+    return list_runs(parent)
+
+
+def _stamp(path: Path) -> float:
+    try:
+        return (Path(path) / "manifest.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the run...")
+def _run(path: str, stamp: float) -> RunFiles:
+    return load_run(path)
+
+
+def run_files(path: Path) -> RunFiles:
+    """:func:`rtm_core.runs.load_run`, cached until the folder changes."""
+    return _run(str(path), _stamp(path))
+
+
+def cell_size(run: RunFiles) -> float | None:
+    """Grid cell side of a grid run, else None."""
+    grid = run.manifest.get("grid") or {}
+    return float(grid["cell_size"]) if "cell_size" in grid else None
+
+
+def factor_labels(run: RunFiles, model: str) -> list[str]:
+    """Readable labels of the model's selected factors, in set order."""
+    selected = (run.manifest.get("selected") or {}).get(model) or {}
+    names = [v for v in selected.values() if v]
+    labels = {}
+    if {"name", "label"} <= set(run.variables.columns):
+        labels = dict(zip(run.variables["name"], run.variables["label"], strict=True))
+    return [str(labels.get(name, name)) for name in names]
+
+
+def factor_masks(run: RunFiles, model: str) -> dict[str, np.ndarray]:
+    """Selected factor label -> units where it is present (from ``factors_<model>``)."""
+    column = f"factors_{model}"
+    if column not in run.units.columns:
+        return {}
+    lists = run.units[column].fillna("").astype(str).str.split("; ")
+    return {
+        label: lists.map(lambda items, x=label: x in items).to_numpy()
+        for label in factor_labels(run, model)
+    }
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the risk map...")
+def _risk_map(path: str, stamp: float, model: str, overlays: tuple, online: bool):
+    run = _run(path, stamp)
+    masks = factor_masks(run, model)
+    return maps.risk_map(
+        run.units,
+        model,
+        cell_size=cell_size(run),
+        factor_labels=factor_labels(run, model),
+        overlays={name: masks[name] for name in overlays if name in masks},
+        online=online,
+    )
+
+
+def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
+    """The Results page's risk map and its legend."""
+    return _risk_map(str(path), _stamp(path), model, tuple(overlays), online)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Drawing the map...")
+def _share_map(path: str, stamp: float, online: bool):
+    run = _run(path, stamp)
+    return maps.share_map(run.units, "top5_share_dl", cell_size=cell_size(run), online=online)
+
+
+def share_map(path: Path, online: bool):
+    """The Stability page's map of how often each unit is in the top 5 %."""
+    return _share_map(str(path), _stamp(path), online)
+
+
+def dataset_key(data) -> str:
+    """A content key of a data set's layers and roles."""
+    parts = [f"{role}:{name}:{source_key(source)}" for role, name, source in data.layers()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def layer_entries(data) -> tuple[list, list[Exception]]:
+    """Read every layer of a data set: ``[(role, name, Layer)]`` and the errors met."""
+    entries, errors = [], []
+    for role, name, source in data.layers():
+        try:
+            entries.append((role, name, layer(source)))
+        except RTMError as exc:
+            errors.append(exc)
+    return entries, errors
+
+
+@st.cache_resource(show_spinner=False)
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device."""
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False

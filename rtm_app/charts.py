@@ -1,0 +1,146 @@
+"""Altair chart builders for the Results, Stability and Runs pages."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+MODEL_NAMES = {
+    "dl": "Deep-learning RTM",
+    "classical": "Classical RTM",
+    "prior_counts": "Prior counts (baseline)",
+    "kde": "KDE of prior crimes (baseline)",
+    "forest": "Gradient boosting (baseline)",
+}
+PERIOD_NAMES = {"train": "In sample (period t)", "test": "Out of sample (period t+1)"}
+METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": "PEI*"}
+
+
+def model_name(key: str) -> str:
+    """Readable name of a model or baseline key."""
+    return MODEL_NAMES.get(key, key)
+
+
+def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
+    """IRR with its interval for each selected set variable, one colour per model (log x)."""
+    if coefficients.empty or "irr" not in coefficients.columns:
+        return None
+    rows = coefficients[coefficients["set"].fillna("").astype(str) != ""].copy()
+    rows = rows[rows["irr"].notna() & (rows["coef"].fillna(0) > 0)]
+    if rows.empty:
+        return None
+    rows["Model"] = rows["model"].map(model_name)
+    for column in ("irr_low", "irr_high"):
+        if column not in rows.columns:
+            rows[column] = rows["irr"]
+        rows[column] = rows[column].fillna(rows["irr"])
+    order = rows.sort_values("irr", ascending=False)["variable"].drop_duplicates().tolist()
+    base = alt.Chart(rows).encode(
+        y=alt.Y("variable:N", sort=order, title=None),
+        yOffset=alt.YOffset("Model:N"),
+        color=alt.Color("Model:N", legend=alt.Legend(orient="bottom")),
+        tooltip=[
+            "Model",
+            "variable",
+            alt.Tooltip("irr:Q", format=".2f", title="IRR"),
+            alt.Tooltip("irr_low:Q", format=".2f", title="low"),
+            alt.Tooltip("irr_high:Q", format=".2f", title="high"),
+        ],
+    )
+    scale = alt.Scale(type="log", zero=False, nice=False)
+    interval = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("irr_low:Q", scale=scale, title="Incident rate ratio (log scale)"), x2="irr_high:Q"
+    )
+    points = base.mark_point(filled=True, size=60).encode(x=alt.X("irr:Q", scale=scale))
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color="#888")
+    return (one.encode(x="x:Q") + interval + points).properties(height=max(160, 34 * len(order)))
+
+
+def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float = 0.3):
+    """A metric against the share of area flagged, in and out of sample, models vs baselines."""
+    if curves.empty or metric not in curves.columns:
+        return None
+    rows = curves[(curves["share"] > 0) & (curves["share"] <= max_share)].copy()
+    rows = rows[rows[metric].notna()]
+    if rows.empty:
+        return None
+    rows["Model"] = rows["model"].map(model_name)
+    rows["kind"] = rows["model"].map(lambda m: "model" if m in ("dl", "classical") else "baseline")
+    rows["Period"] = rows["period"].map(PERIOD_NAMES).fillna(rows["period"])
+    rows["Area flagged (%)"] = rows["share"] * 100
+    title = METRIC_NAMES.get(metric, metric)
+    return (
+        alt.Chart(rows)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("Area flagged (%):Q"),
+            y=alt.Y(f"{metric}:Q", title=title),
+            color=alt.Color("Model:N", legend=alt.Legend(orient="bottom", columns=3)),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
+                legend=None,
+            ),
+            tooltip=[
+                "Model",
+                "Period",
+                alt.Tooltip("Area flagged (%):Q", format=".1f"),
+                alt.Tooltip(f"{metric}:Q", format=".2f", title=title),
+            ],
+        )
+        .properties(height=280)
+        .facet(column=alt.Column("Period:N", title=None, sort=list(PERIOD_NAMES.values())))
+    )
+
+
+def selection_bars(stability: pd.DataFrame) -> alt.Chart | None:
+    """Share of seeds selecting each variable (or none), one panel row per set."""
+    if stability.empty or "share" not in stability.columns:
+        return None
+    rows = stability[stability["share"] > 0].copy()
+    rows["variable"] = rows["variable"].fillna("none").astype(str)
+    return (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", title="Share of seeds", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("variable:N", title=None, sort="-x"),
+            color=alt.Color("set:N", legend=None),
+            row=alt.Row("set:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+            tooltip=["set", "variable", "n_seeds", alt.Tooltip("share:Q", format=".0%")],
+        )
+        .resolve_scale(y="independent")
+        .properties(width=420)
+    )
+
+
+def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
+    """Median IRR across the seeds that selected each variable, with 95 % and full range."""
+    needed = {"irr_median", "irr_min", "irr_max"}
+    if stability.empty or not needed <= set(stability.columns):
+        return None
+    rows = stability[stability["irr_median"].notna() & (stability["variable"] != "none")].copy()
+    if rows.empty:
+        return None
+    for low, high in (("irr_p2_5", "irr_min"), ("irr_p97_5", "irr_max")):
+        if low not in rows.columns:
+            rows[low] = rows[high]
+    scale = alt.Scale(type="log", zero=False, nice=False)
+    base = alt.Chart(rows).encode(
+        y=alt.Y("variable:N", title=None, sort="-x"),
+        color=alt.Color("set:N", legend=alt.Legend(orient="bottom", columns=3)),
+        tooltip=[
+            "set",
+            "variable",
+            "n_seeds",
+            alt.Tooltip("irr_median:Q", format=".2f"),
+            alt.Tooltip("irr_min:Q", format=".2f"),
+            alt.Tooltip("irr_max:Q", format=".2f"),
+        ],
+    )
+    full = base.mark_rule(opacity=0.4).encode(
+        x=alt.X("irr_min:Q", scale=scale, title="IRR across seeds (log scale)"), x2="irr_max:Q"
+    )
+    middle = base.mark_rule(strokeWidth=3).encode(x="irr_p2_5:Q", x2="irr_p97_5:Q")
+    point = base.mark_point(filled=True, size=50, color="black").encode(x="irr_median:Q")
+    return (full + middle + point).properties(height=max(160, 22 * len(rows)))

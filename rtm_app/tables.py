@@ -1,0 +1,115 @@
+"""Tables the pages show, shaped from a run's files (pandas only, no streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rtm_app.charts import model_name
+
+READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
+CONJUNCTIVE_COLUMNS = [
+    "profile",
+    "n_factors",
+    "units",
+    "expected",
+    "observed_train",
+    "observed_test",
+    "expected_rate",
+    "dominant",
+]
+
+
+def irr_table(coefficients: pd.DataFrame) -> pd.DataFrame:
+    """IRR (RRV) with 95 % interval, p-value and selection share, one row per model term."""
+    if coefficients.empty:
+        return pd.DataFrame()
+    frame = coefficients.copy()
+    frame["set"] = frame["set"].fillna("").astype(str).replace("", "(fixed)")
+    out = pd.DataFrame(
+        {
+            "model": frame["model"].map(model_name),
+            "variable": frame["variable"],
+            "set": frame["set"],
+            "IRR": frame["irr"],
+            "95 % low": frame.get("irr_low"),
+            "95 % high": frame.get("irr_high"),
+            "p-value": frame.get("p_value"),
+            "selected share": frame.get("selected_share"),
+        }
+    )
+    return out.dropna(axis=1, how="all")
+
+
+def readouts(metrics: dict, metric: str = "pai") -> pd.DataFrame:
+    """One metric at 1 %, 5 %, 10 % of the area and at the z > 2 rule, per model and period."""
+    rows = []
+    for model, periods in metrics.items():
+        for period, label in (("train", "in sample (t)"), ("test", "out of sample (t+1)")):
+            values = periods.get(period, {}).get(metric, {})
+            row = {"model": model_name(model), "period": label}
+            row |= {name: values.get(key) for key, name in READOUT_KEYS.items()}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def conjunctive(table: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The conjunctive table of one model, with the columns people read."""
+    if table.empty:
+        return table
+    rows = table[table["model"] == model] if "model" in table.columns else table
+    return rows[[c for c in CONJUNCTIVE_COLUMNS if c in rows.columns]].reset_index(drop=True)
+
+
+def top_places(table: pd.DataFrame, model: str, n: int) -> pd.DataFrame:
+    """The ``n`` riskiest units of one model."""
+    if table.empty:
+        return table
+    rows = table[table["model"] == model] if "model" in table.columns else table
+    return rows.drop(columns=["model"], errors="ignore").head(n).reset_index(drop=True)
+
+
+def compare_selected(manifest_a: dict, manifest_b: dict, names=("A", "B")) -> pd.DataFrame:
+    """Selected variable per model and set in two runs side by side."""
+    rows = []
+    sel_a, sel_b = manifest_a.get("selected", {}), manifest_b.get("selected", {})
+    for model in dict.fromkeys([*sel_a, *sel_b]):
+        sets = dict.fromkeys([*sel_a.get(model, {}), *sel_b.get(model, {})])
+        for set_name in sets:
+            a = sel_a.get(model, {}).get(set_name) or "-"
+            b = sel_b.get(model, {}).get(set_name) or "-"
+            rows.append(
+                {
+                    "model": model_name(model),
+                    "set": set_name,
+                    names[0]: a,
+                    names[1]: b,
+                    "same": a == b,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def compare_irr(coef_a: pd.DataFrame, coef_b: pd.DataFrame, names=("A", "B")) -> pd.DataFrame:
+    """IRR of every term in either run, and the change from A to B."""
+    keep = ["model", "variable", "irr"]
+    if coef_a.empty or coef_b.empty:
+        return pd.DataFrame()
+    merged = coef_a[keep].merge(
+        coef_b[keep], on=["model", "variable"], how="outer", suffixes=(" A", " B")
+    )
+    merged = merged.rename(columns={"irr A": f"IRR {names[0]}", "irr B": f"IRR {names[1]}"})
+    merged["change"] = merged[f"IRR {names[1]}"] - merged[f"IRR {names[0]}"]
+    merged["model"] = merged["model"].map(model_name)
+    return merged.sort_values(["model", "variable"]).reset_index(drop=True)
+
+
+def compare_pai(metrics_a: dict, metrics_b: dict, names=("A", "B")) -> pd.DataFrame:
+    """Out-of-sample PAI at 1, 5 and 10 % of the area for each model in two runs."""
+    rows = []
+    for model in dict.fromkeys([*metrics_a, *metrics_b]):
+        for name, metrics in zip(names, (metrics_a, metrics_b), strict=True):
+            values = metrics.get(model, {}).get("test", {}).get("pai", {})
+            row = {"model": model_name(model), "run": name}
+            row |= {READOUT_KEYS[k]: values.get(k) for k in ("0.01", "0.05", "0.10")}
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,164 @@
+"""Small UI pieces used by several pages: the sidebar, the run picker, job progress, legends."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from rtm_app import cache, state
+from rtm_app.charts import model_name
+from rtm_core.errors import RTMError
+from rtm_core.jobs import JobStatus
+
+DATA_PAGE = "pages/1_data.py"
+FACTORS_PAGE = "pages/2_risk_factors.py"
+TRAIN_PAGE = "pages/3_train.py"
+RESULTS_PAGE = "pages/4_results.py"
+
+
+def show_error(exc: Exception) -> None:
+    """The one-line message of an RTM error (no traceback)."""
+    text = str(exc) if isinstance(exc, RTMError) else f"Unexpected error: {exc}"
+    st.error(text.splitlines()[0] if text else type(exc).__name__, icon=":material/error:")
+
+
+def my_jobs() -> list[JobStatus]:
+    """This session's jobs, newest first."""
+    return cache.job_manager().jobs(owner=state.session_id())
+
+
+def progress_text(job: JobStatus) -> str:
+    """One line: phase, step and loss of a job."""
+    if job.status == "queued":
+        return f"Queued: position {job.position} in line"
+    parts = [job.message or job.phase]
+    if job.total:
+        parts.append(f"step {job.step:,} / {job.total:,}")
+    if job.loss is not None:
+        parts.append(f"loss {job.loss:.4f}")
+    if job.status == "running":
+        parts.append(f"{job.elapsed:.0f} s")
+    return " · ".join(parts)
+
+
+def job_line(job: JobStatus) -> str:
+    """Short status line of a job for the sidebar."""
+    name = job.label or job.out_dir.name
+    return f"**{name}**: {job.status}"
+
+
+def sidebar() -> None:
+    """Current data set, this session's active job, open run, basemap switch."""
+    data = state.dataset()
+    st.markdown("### Risk Terrain Modeling")
+    st.caption("Current data set")
+    st.markdown(f"**{data.name}**")
+    if data.complete:
+        units = data.units
+        kind = f"grid of {units.cell_size:g} m cells" if units.kind == "grid" else "units layer"
+        st.caption(f"{kind} · {len(data.generators)} generator layers")
+    else:
+        st.caption("Missing: " + ", ".join(data.missing()))
+    _sidebar_jobs()
+    run = state.selected_run()
+    if run is not None:
+        st.caption("Open run")
+        st.markdown(f"`{run.name}`")
+    st.toggle(
+        "Basemap (needs internet)",
+        key="rtm_basemap",
+        value=state.online_basemap(),
+        help="Draw a Carto street map under the layers. Off: layers only, no network needed.",
+    )
+
+
+def _sidebar_jobs() -> None:
+    jobs = my_jobs()
+    active = [j for j in jobs if j.active]
+    if not active:
+        if jobs:
+            st.caption("Last job")
+            st.markdown(job_line(jobs[0]))
+        return
+
+    @st.fragment(run_every=2.0)
+    def live() -> None:
+        now = [j for j in my_jobs() if j.active]
+        if not now:
+            st.rerun()
+        st.caption("Training")
+        for job in now:
+            st.markdown(job_line(job))
+            st.progress(job.fraction, text=progress_text(job))
+
+    live()
+
+
+def default_run(complete: list) -> Path | None:
+    """The open run if still complete, else this session's latest, else the latest on disk."""
+    paths = {str(r.path) for r in complete}
+    chosen = state.selected_run()
+    if chosen is not None and str(chosen) in paths:
+        return chosen
+    for job in my_jobs():
+        if job.result is not None and str(job.result) in paths:
+            return job.result
+    return complete[0].path if complete else None
+
+
+def run_picker(key: str) -> Path | None:
+    """Choose a complete run (default: :func:`default_run`); None when there is none."""
+    complete = [r for r in cache.runs(state.runs_dir()) if r.status == "complete"]
+    if not complete:
+        st.info("No finished run yet. Start one on the Train page.", icon=":material/info:")
+        st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+        return None
+    default = default_run(complete)
+    options = [str(r.path) for r in complete]
+    names = {str(r.path): f"{r.label} · {r.name}" for r in complete}
+    index = options.index(str(default)) if default is not None else 0
+    choice = st.selectbox(
+        "Run", options, index=index, format_func=names.get, key=f"{key}_run_picker"
+    )
+    if state.selected_run() is None or str(state.selected_run()) != choice:
+        state.select_run(choice)
+    return Path(choice)
+
+
+def run_header(run) -> None:
+    """Label, date, units, crimes and models of a run, as metrics."""
+    m = run.manifest
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
+    crimes = m.get("crimes", {})
+    cols = st.columns(5)
+    cols[0].metric("Units", f"{m.get('n_units', len(run.units)):,}", help=m.get("unit_kind"))
+    cols[1].metric("Crimes, period t", f"{crimes.get('train', '?'):,}")
+    cols[2].metric("Crimes, period t+1", f"{crimes.get('test', '?'):,}")
+    cols[3].metric("Models", ", ".join(model_name(k) for k in m.get("models", [])) or "-")
+    cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s", help=created)
+
+
+def legend(items: list[tuple[str, str]], title: str = "") -> None:
+    """A row of coloured squares with labels under a map."""
+    chips = " ".join(
+        f"<span style='display:inline-block;width:12px;height:12px;background:{color};"
+        f"border:1px solid #999;margin:0 4px 0 10px;vertical-align:middle'></span>"
+        f"{html.escape(text)}"
+        for color, text in items
+    )
+    st.html(f"<div style='font-size:0.85rem'>{html.escape(title)}{chips}</div>")
+
+
+def flash(message: str) -> None:
+    """Show ``message`` as a success note on the next run of the page."""
+    st.session_state["rtm_flash"] = message
+
+
+def show_flash() -> None:
+    """Show (once) the note left by :func:`flash`."""
+    message = st.session_state.pop("rtm_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

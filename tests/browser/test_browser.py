@@ -1,0 +1,169 @@
+"""The analyst's path in a real browser: Data → Risk factors → Train → Results → Stability →
+Runs → Export, on the embedded Chicago demo, with screenshots of every page.
+
+Maps are checked by their pixels (a painted deck.gl canvas, not just an element), and the
+size of the risk map's payload and the time to the first painted map are printed.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MAP = '[data-testid="stDeckGlJsonChart"] canvas'
+
+
+def painted_share(png: bytes) -> float:
+    """Share of pixels that are not (near) white background."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    pixels = list(image.getdata())
+    painted = sum(1 for r, g, b in pixels if min(r, g, b) < 235)
+    return painted / max(len(pixels), 1)
+
+
+def wait_for_painted_map(page, minimum: float, timeout: float = 60.0) -> float:
+    """Seconds until the first map canvas shows at least ``minimum`` painted pixels."""
+    start = time.monotonic()
+    canvas = page.locator(MAP).first
+    canvas.wait_for(state="visible", timeout=timeout * 1000)
+    share = 0.0
+    while time.monotonic() - start < timeout:
+        try:
+            share = painted_share(canvas.screenshot())
+        except Exception:  # canvas re-created by a rerun
+            share = 0.0
+        if share >= minimum:
+            return time.monotonic() - start
+        time.sleep(0.25)
+    pytest.fail(f"map canvas stayed blank ({share:.1%} painted)")
+
+
+def go(page, title: str) -> None:
+    """Open a page from the sidebar and wait for its title."""
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", level=1).filter(has_text=title).first.wait_for(timeout=30_000)
+
+
+def idle(page, timeout: float = 60.0) -> None:
+    """Wait until the script run has finished (the running indicator is gone)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout * 1000)
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def no_traceback(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, "a traceback is shown"
+
+
+def test_analyst_path(page, app_url, runs_dir):
+    # ---------------------------------------------------------------- Data (demo ready)
+    started = time.monotonic()
+    page.goto(app_url)
+    page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
+    wait_for_painted_map(page, minimum=0.02)
+    data_paint = time.monotonic() - started
+    idle(page)
+    assert page.get_by_text("Chicago demo").first.is_visible()
+    page.get_by_text("Study check").first.wait_for()
+    page.get_by_text("Crimes in period t", exact=True).wait_for(timeout=60_000)
+    no_traceback(page)
+    shot(page, "1_data")
+
+    # ---------------------------------------------------------------- Risk factors
+    go(page, "Risk factors")
+    page.get_by_role("button", name="Build risk factors").click()
+    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
+    wait_for_painted_map(page, minimum=0.01)
+    idle(page)
+    no_traceback(page)
+    shot(page, "2_risk_factors")
+
+    # ---------------------------------------------------------------- Train (tiny steps)
+    go(page, "Train")
+    page.get_by_label("Burn-in steps").fill("60")
+    page.get_by_label("Prune steps").fill("60")
+    page.get_by_label("Seeds").fill("3")
+    page.get_by_label("Run label").fill("browser test")
+    page.get_by_role("button", name="Start training").click()
+    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=30_000)
+    shot(page, "3_train_running")
+    open_results = page.get_by_role("button", name="Open results")
+    open_results.wait_for(timeout=180_000)
+    idle(page)
+    no_traceback(page)
+    shot(page, "3_train_done")
+    assert len([p for p in runs_dir.iterdir() if not p.name.startswith(".")]) == 1
+
+    # ---------------------------------------------------------------- Results
+    open_results.click()
+    page.get_by_role("heading", name="Results").first.wait_for(timeout=30_000)
+    clicked = time.monotonic()
+    results_paint = wait_for_painted_map(page, minimum=0.05)
+    idle(page)
+    results_paint_total = time.monotonic() - clicked
+    canvas_share = painted_share(page.locator(MAP).first.screenshot())
+    assert canvas_share > 0.05, f"risk map mostly blank ({canvas_share:.1%} painted)"
+    assert page.get_by_text("incident rate ratios").first.is_visible()
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 3
+    page.get_by_text("Accuracy in and out of sample").scroll_into_view_if_needed()
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(1).wait_for(timeout=30_000)
+    assert charts.count() >= 2  # IRR forest + PAI curves
+    no_traceback(page)
+    shot(page, "4_results")
+
+    # ---------------------------------------------------------------- Stability
+    go(page, "Stability")
+    page.get_by_text("How often each variable was selected").wait_for(timeout=30_000)
+    wait_for_painted_map(page, minimum=0.002)
+    idle(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    no_traceback(page)
+    shot(page, "5_stability")
+
+    # ---------------------------------------------------------------- Runs
+    go(page, "Runs")
+    page.get_by_text("browser test").first.wait_for(timeout=30_000)
+    idle(page)
+    no_traceback(page)
+    shot(page, "6_runs")
+
+    # ---------------------------------------------------------------- Export + download
+    go(page, "Export")
+    page.get_by_role("button", name="CSV", exact=True).wait_for(timeout=30_000)
+    idle(page)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    download = info.value
+    assert download.suggested_filename.endswith("units.csv")
+    header = open(download.path(), encoding="utf-8").readline()
+    assert "unit_id" in header and "risk_dl" in header
+    no_traceback(page)
+    shot(page, "7_export")
+
+    # ---------------------------------------------------------------- measurements
+    from rtm_app import cache, maps
+    from rtm_core.runs import list_runs, load_run
+
+    run = load_run(list_runs(runs_dir)[0].path)
+    deck, _ = maps.risk_map(
+        run.units, "dl", cell_size=cache.cell_size(run), factor_labels=[], online=False
+    )
+    external = [u for u in page.failed_requests if "127.0.0.1" not in u]
+    print(
+        f"\nrisk map payload: {maps.payload_bytes(deck) / 1e6:.2f} MB for {len(run.units):,} "
+        f"units; time to first painted map: Data page {data_paint:.1f} s after navigation, "
+        f"Results page {results_paint:.1f} s after 'Open results' "
+        f"(page idle after {results_paint_total:.1f} s); failed external requests: {external}"
+    )
+    assert not external, f"maps asked the network: {external}"
