@@ -259,6 +259,7 @@ def run_pipeline(
     started = time.time()
     manifest = {
         "label": label,
+        "name": out_dir.name,
         "created": started,
         "config": config.to_dict(),
         "models": list(config.model.kinds),

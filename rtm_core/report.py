@@ -51,7 +51,7 @@ def _png(fig) -> str:
 
 def risk_image(units, column: str, title: str) -> str:
     """A PNG (base64) map of one risk column; grid runs are drawn as a raster."""
-    fig, ax = plt.subplots(figsize=(7, 7))
+    fig, ax = plt.subplots(figsize=(5.2, 5.2))
     values = np.log(np.maximum(units[column].to_numpy(dtype=float), 1e-9))
     if {"row", "col"} <= set(units.columns):
         rows, cols = units["row"].to_numpy(int), units["col"].to_numpy(int)
@@ -122,7 +122,7 @@ def render_report(run_dir: str | Path) -> str:
     run = load_run(run_dir)
     m = run.manifest
     esc = html.escape
-    title = esc(str(m.get("label") or Path(run_dir).name))
+    title = esc(str(m.get("label") or m.get("name") or Path(run_dir).name))
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", time.time())))
     models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
     crimes = m.get("crimes", {})
