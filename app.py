@@ -8,7 +8,7 @@ import streamlit as st
 
 from rtm_app import widgets
 
-st.set_page_config(page_title="Risk Terrain Modeling", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="Risk Terrain Modeling", page_icon="🗺️", layout="wide")
 
 PAGES = [
     st.Page("pages/1_data.py", title="Data", icon=":material/upload_file:", default=True),

@@ -32,10 +32,10 @@ form_id = st.session_state.setdefault("rtm_upload_form", 0)
 
 head = st.columns([3, 1, 1], vertical_alignment="center")
 head[0].markdown(f"Data set: **{data.name}** · {len(data.layers())} layers")
-if head[1].button("Load the Chicago demo", icon=":material/restart_alt:", width="stretch"):
+if head[1].button("Load demo", icon=":material/restart_alt:", width="stretch"):
     state.set_dataset(DataSet.demo())
     st.rerun()
-if head[2].button("Start an empty data set", icon=":material/add:", width="stretch"):
+if head[2].button("Start empty", icon=":material/add:", width="stretch"):
     state.set_dataset(DataSet("My data"))
     st.rerun()
 
@@ -116,11 +116,16 @@ with add_col:
 with map_col:
     st.subheader("Map")
     if entries:
-        named = [(name, layer.frame) for _, name, layer in entries]
-        deck = cache.data_map(cache.dataset_key(data), named, state.online_basemap())
+        names = [name for _, name, _ in entries]
+        colors = maps.layer_colors(names)
+        shown = st.multiselect(
+            "Layers on the map", names, default=[n for n in names if "crimes" not in n]
+        )
+        named = [(name, layer.frame) for _, name, layer in entries if name in shown]
+        key = cache.dataset_key(data) + "|".join(shown)
+        deck = cache.data_map(key, named, names, state.online_basemap())
         st.pydeck_chart(deck, height=520, key="data_map")
-        colors = maps.layer_colors([name for name, _ in named])
-        widgets.legend([(color, name) for name, color in colors.items()])
+        widgets.legend([(colors[name], name) for name in shown])
         st.caption(f"Point layers show at most {maps.SAMPLE_POINTS:,} points each.")
     else:
         st.info("No layer yet: add one on the left, or load the Chicago demo.")
@@ -154,6 +159,7 @@ else:
                 f"{count.n_counted:,}",
                 f"{count.n_outside:,} outside the units",
                 delta_color="off",
+                delta_arrow="off",
             )
         cols[3].metric("Working CRS", study.crs.to_string())
         notes = [r.note for r in study.reads if r.note]

@@ -1,13 +1,12 @@
 """Risk factors: units, kernel and bandwidths per generator layer; how common each factor is."""
 
+import pandas as pd
 import streamlit as st
 
 from rtm_app import cache, state, widgets
 from rtm_app.dataset import parse_bandwidths, with_factor_settings
-from rtm_core.config import DEFAULT_BANDWIDTHS
 from rtm_core.errors import RTMError
 
-MEASURES = {"distance": "Distance to nearest", "kde": "Kernel density"}
 KEEP = {"centre": "centre inside the boundary", "intersect": "touching the boundary"}
 KERNELS = {"quartic": "Quartic (biweight)", "gaussian": "Gaussian (truncated)"}
 
@@ -71,37 +70,38 @@ with st.form("factor_settings"):
     )
 
     st.subheader("Generator layers")
-    chosen: dict = {}
-    for generator in data.generators:
-        with st.container(border=True):
-            name_col, measure_col, band_col, more_col = st.columns([1.2, 2, 3, 1.5])
-            name_col.markdown(f"**{generator.name}**")
-            name_col.caption(generator.source.label)
-            measures = measure_col.multiselect(
-                "Measures",
-                list(MEASURES),
-                default=list(generator.measures),
-                format_func=MEASURES.get,
-                key=f"measures_{generator.name}",
-            )
-            options = sorted(set(DEFAULT_BANDWIDTHS) | set(generator.bandwidths))
-            bands = band_col.multiselect(
-                "Bandwidths (m)",
-                options,
-                default=list(generator.bandwidths),
-                key=f"bands_{generator.name}",
-            )
-            more = more_col.text_input(
-                "More (m)", placeholder="e.g. 150, 250", key=f"more_{generator.name}"
-            )
-            chosen[generator.name] = (tuple(measures), tuple(bands), more)
+    st.caption("One row per layer (one set). Bandwidths in metres, separated by spaces.")
+    layers = pd.DataFrame(
+        {
+            "layer": [g.name for g in data.generators],
+            "file": [g.source.label for g in data.generators],
+            "distance": ["distance" in g.measures for g in data.generators],
+            "density": ["kde" in g.measures for g in data.generators],
+            "bandwidths": [" ".join(map(str, g.bandwidths)) for g in data.generators],
+        }
+    )
+    edited = st.data_editor(
+        layers,
+        hide_index=True,
+        width="stretch",
+        disabled=["layer", "file"],
+        column_config={
+            "distance": st.column_config.CheckboxColumn("Distance dummies"),
+            "density": st.column_config.CheckboxColumn("Density dummies"),
+            "bandwidths": st.column_config.TextColumn("Bandwidths (m)", width="large"),
+        },
+        key="generator_settings",
+    )
     build = st.form_submit_button("Build risk factors", type="primary", icon=":material/build:")
 
 if build:
     try:
         settings = {
-            name: (measures, bands + parse_bandwidths(more, name))
-            for name, (measures, bands, more) in chosen.items()
+            row.layer: (
+                tuple(m for m, on in (("distance", row.distance), ("kde", row.density)) if on),
+                parse_bandwidths(str(row.bandwidths), row.layer),
+            )
+            for row in edited.itertuples()
         }
         data = with_factor_settings(
             data, units=unit_settings, kernel=kernel, threshold=threshold, generators=settings
@@ -135,22 +135,26 @@ st.caption(
 table_col, map_col = st.columns([2, 3], gap="large")
 with table_col:
     st.dataframe(
-        variables[["set", "name", "label", "prevalence", "in model"]],
+        variables[["label", "prevalence", "in model"]],
         hide_index=True,
         width="stretch",
         height=520,
         column_config={
+            "label": st.column_config.TextColumn("Risk factor", width="medium"),
             "prevalence": st.column_config.ProgressColumn(
                 "Share of units", format="percent", min_value=0.0, max_value=1.0
-            )
+            ),
         },
     )
 with map_col:
     labels = dict(zip(variables["name"], variables["label"], strict=True))
     usable = variables.loc[variables["in model"], "name"].tolist() or variables["name"].tolist()
-    variable = st.selectbox("Show on the map", usable, format_func=labels.get)
+    common = variables["prevalence"].between(0.05, 0.5)
+    first = variables.loc[common, "name"].tolist()
+    index = usable.index(first[0]) if first and first[0] in usable else 0
+    variable = st.selectbox("Show on the map", usable, index=index, format_func=labels.get)
     st.pydeck_chart(
         cache.factor_map(config, variable, state.online_basemap()), height=480, key="factor_map"
     )
-    widgets.legend([("#e66101", f"units where {labels[variable]}"), ("#282828", "features")])
+    widgets.legend([("#e66101", f"units where {labels[variable]}"), ("#505050", "layer features")])
 st.page_link(widgets.TRAIN_PAGE, label="Next: train the models", icon=":material/model_training:")

@@ -49,8 +49,12 @@ st.segmented_control(
 )
 with st.form("train_settings"):
     top = st.columns(3)
-    kinds = top[0].multiselect(
-        "Models", ["dl", "classical"], default=["dl", "classical"], format_func=model_name
+    kinds = top[0].pills(
+        "Models",
+        ["dl", "classical"],
+        selection_mode="multi",
+        default=["dl", "classical"],
+        format_func=model_name,
     )
     loss = top[1].selectbox("Loss (deep-learning RTM)", list(LOSSES), format_func=LOSSES.get)
     devices = ["auto", "cpu", "cuda"] if cuda else ["auto", "cpu"]

@@ -26,8 +26,7 @@ st.caption(
     "IRR = how many times a factor multiplies the expected number of crimes in a unit, "
     "with its 95 % interval. Only one factor per set is kept; fixed terms have no set."
 )
-irr_col, chart_col = st.columns([3, 2], gap="large")
-irr_col.dataframe(
+st.dataframe(
     tables.irr_table(run.coefficients),
     hide_index=True,
     width="stretch",
@@ -37,7 +36,7 @@ irr_col.dataframe(
 )
 forest = charts.irr_forest(run.coefficients)
 if forest is not None:
-    chart_col.altair_chart(forest, width="stretch")
+    st.altair_chart(forest, width="stretch")
 
 
 @st.fragment
@@ -79,6 +78,10 @@ metric = st.segmented_control(
 curves = charts.accuracy_curves(run.curves, metric or "pai")
 if curves is not None:
     st.altair_chart(curves, width="stretch")
+st.caption(
+    f"{METRICS[metric or 'pai']} at 1 %, 5 % and 10 % of the area, and over the units whose "
+    "predicted risk has a z-score above 2 (the seed's rule)."
+)
 st.dataframe(
     tables.readouts(run.metrics, metric or "pai"),
     hide_index=True,
@@ -91,23 +94,21 @@ if models:
     model = st.radio(
         "Model", models, format_func=charts.model_name, horizontal=True, key="table_model"
     )
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.caption(
-            "Units grouped by their combination of selected risk factors. Dominant profiles "
-            "(CACC): at least 5 units when there are fewer than 1,000 units, else at least 10."
-        )
-        st.dataframe(
-            tables.conjunctive(run.conjunctive, model),
-            hide_index=True,
-            width="stretch",
-            column_config={"expected": NUMBER, "expected_rate": NUMBER},
-        )
-    with right:
-        n = st.slider("Top places", min_value=5, max_value=25, value=10)
-        st.dataframe(
-            tables.top_places(run.top_places, model, n),
-            hide_index=True,
-            width="stretch",
-            column_config={"score": NUMBER},
-        )
+    st.caption(
+        "Units grouped by their combination of selected risk factors: units, expected crimes "
+        "(model) and observed crimes in t and t+1. Dominant profiles (CACC): at least 5 units "
+        "when there are fewer than 1,000 units, else at least 10."
+    )
+    st.dataframe(
+        tables.conjunctive(run.conjunctive, model),
+        hide_index=True,
+        width="stretch",
+        column_config={"expected": NUMBER, "expected_rate": NUMBER},
+    )
+    n = st.slider("Top places", min_value=5, max_value=25, value=10)
+    st.dataframe(
+        tables.top_places(run.top_places, model, n),
+        hide_index=True,
+        width="stretch",
+        column_config={"score": NUMBER},
+    )

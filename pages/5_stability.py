@@ -29,24 +29,29 @@ if run.stability.empty:
     st.stop()
 st.markdown(f"**{len(seeds)} seeds** of the deep-learning RTM.")
 
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("How often each variable was selected")
-    bars = charts.selection_bars(run.stability)
-    if bars is not None:
-        st.altair_chart(bars)
-with right:
-    st.subheader("IRR across seeds")
-    st.caption("Median (dot), central 95 % (thick) and full range (thin) over the seeds.")
-    spread = charts.irr_spread(run.stability)
-    if spread is not None:
-        st.altair_chart(spread, width="stretch")
-    else:
-        st.caption("No variable was selected by any seed.")
+st.subheader("How often each variable was selected")
+st.caption("Share of the seeds that kept each variable of a set (or none of the set).")
+bars = charts.selection_bars(run.stability)
+if bars is not None:
+    st.altair_chart(bars)
+
+st.subheader("IRR across seeds")
+st.caption("Median (dot), central 95 % (thick) and full range (thin) over the seeds.")
+spread = charts.irr_spread(run.stability)
+if spread is not None:
+    st.altair_chart(spread, width="stretch")
+else:
+    st.caption("No variable was selected by any seed.")
 
 st.subheader("Places in the top 5 % across seeds")
 if "top5_share_dl" in run.units.columns:
     st.pydeck_chart(cache.share_map(path, state.online_basemap()), height=520, key="share_map")
     widgets.legend(maps.share_legend(), "Share of seeds (units never in the top 5 % blank):")
 st.subheader("Selection table")
-st.dataframe(run.stability, hide_index=True, width="stretch")
+st.dataframe(
+    run.stability,
+    hide_index=True,
+    width="stretch",
+    column_config={"share": st.column_config.NumberColumn(format="percent")}
+    | {c: st.column_config.NumberColumn(format="%.3f") for c in run.stability.columns[4:]},
+)

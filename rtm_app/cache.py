@@ -109,13 +109,13 @@ def risk_factors(config: RunConfig):
 
 
 @st.cache_resource(max_entries=8, show_spinner="Drawing the data...")
-def _data_map(key: str, _config_layers, online: bool):
-    return maps.data_map(_config_layers, online=online)
+def _data_map(key: str, _named_frames, _all_names, online: bool):
+    return maps.data_map(_named_frames, online=online, all_names=_all_names)
 
 
-def data_map(key: str, named_frames: list, online: bool):
-    """The Data page's preview map (cached per data-set key)."""
-    return _data_map(key, named_frames, online)
+def data_map(key: str, named_frames: list, all_names: list[str], online: bool):
+    """The Data page's preview map (cached under ``key``: the data set and layers shown)."""
+    return _data_map(key, named_frames, all_names, online)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Drawing the risk factor...")

@@ -12,6 +12,15 @@ MODEL_NAMES = {
     "kde": "KDE of prior crimes (baseline)",
     "forest": "Gradient boosting (baseline)",
 }
+#: one fixed colour per model and baseline (Okabe-Ito)
+MODEL_COLORS = {
+    "dl": "#0072B2",
+    "classical": "#D55E00",
+    "prior_counts": "#009E73",
+    "kde": "#CC79A7",
+    "forest": "#E69F00",
+}
+SHORT_NAMES = {"dl": "DL", "classical": "classical"}
 PERIOD_NAMES = {"train": "In sample (period t)", "test": "Out of sample (period t+1)"}
 METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": "PEI*"}
 
@@ -19,6 +28,15 @@ METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": 
 def model_name(key: str) -> str:
     """Readable name of a model or baseline key."""
     return MODEL_NAMES.get(key, key)
+
+
+def model_colors(keys) -> alt.Scale:
+    """A colour scale giving each model (by readable name) its fixed colour."""
+    keys = [k for k in dict.fromkeys(keys)]
+    return alt.Scale(
+        domain=[model_name(k) for k in keys],
+        range=[MODEL_COLORS.get(k, "#555555") for k in keys],
+    )
 
 
 def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
@@ -36,9 +54,11 @@ def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
         rows[column] = rows[column].fillna(rows["irr"])
     order = rows.sort_values("irr", ascending=False)["variable"].drop_duplicates().tolist()
     base = alt.Chart(rows).encode(
-        y=alt.Y("variable:N", sort=order, title=None),
+        y=alt.Y("variable:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
         yOffset=alt.YOffset("Model:N"),
-        color=alt.Color("Model:N", legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "Model:N", scale=model_colors(rows["model"]), legend=alt.Legend(orient="top")
+        ),
         tooltip=[
             "Model",
             "variable",
@@ -75,7 +95,11 @@ def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float 
         .encode(
             x=alt.X("Area flagged (%):Q"),
             y=alt.Y(f"{metric}:Q", title=title),
-            color=alt.Color("Model:N", legend=alt.Legend(orient="bottom", columns=3)),
+            color=alt.Color(
+                "Model:N",
+                scale=model_colors(rows["model"]),
+                legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
+            ),
             strokeDash=alt.StrokeDash(
                 "kind:N",
                 scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
@@ -88,7 +112,7 @@ def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float 
                 alt.Tooltip(f"{metric}:Q", format=".2f", title=title),
             ],
         )
-        .properties(height=280)
+        .properties(height=280, width=430)
         .facet(column=alt.Column("Period:N", title=None, sort=list(PERIOD_NAMES.values())))
     )
 
@@ -104,7 +128,7 @@ def selection_bars(stability: pd.DataFrame) -> alt.Chart | None:
         .mark_bar()
         .encode(
             x=alt.X("share:Q", title="Share of seeds", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("variable:N", title=None, sort="-x"),
+            y=alt.Y("variable:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
             color=alt.Color("set:N", legend=None),
             row=alt.Row("set:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
             tooltip=["set", "variable", "n_seeds", alt.Tooltip("share:Q", format=".0%")],
@@ -127,7 +151,7 @@ def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
             rows[low] = rows[high]
     scale = alt.Scale(type="log", zero=False, nice=False)
     base = alt.Chart(rows).encode(
-        y=alt.Y("variable:N", title=None, sort="-x"),
+        y=alt.Y("variable:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
         color=alt.Color("set:N", legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[
             "set",

@@ -13,6 +13,7 @@ browser then draws the layers on a blank background and makes no network request
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
@@ -140,14 +141,17 @@ def units_outline(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=[shapely.coverage_union_all(geometry)], crs=units.crs)
 
 
-def view_for(bounds, *, width: int = 900, height: int = 520) -> pdk.ViewState:
-    """A view that fits lon/lat ``bounds`` (minx, miny, maxx, maxy) in the map."""
+def view_for(bounds, *, width: int = 850, height: int = 520) -> pdk.ViewState:
+    """A view that fits lon/lat ``bounds`` (minx, miny, maxx, maxy) in a map of that size.
+
+    deck.gl's Web Mercator world is 512 pixels wide at zoom 0.
+    """
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
     span_x = max(maxx - minx, 1e-4)
     span_y = max(maxy - miny, 1e-4) / max(math.cos(math.radians(lat)), 0.1)
-    zoom = min(math.log2(360 * width / (256 * span_x)), math.log2(360 * height / (256 * span_y)))
-    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.2, 2), pitch=0)
+    zoom = min(math.log2(360 * width / (512 * span_x)), math.log2(360 * height / (512 * span_y)))
+    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.1, 2), pitch=0)
 
 
 def _bounds(frames) -> tuple[float, float, float, float]:
@@ -199,7 +203,7 @@ def outline_layer(frame: gpd.GeoDataFrame | None, color=GREY, width_px: float = 
     )
 
 
-def points_layer(xy: np.ndarray, color, *, sample: int = SAMPLE_POINTS):
+def points_layer(xy: np.ndarray, color, *, sample: int = SAMPLE_POINTS, radius_px=(1.5, 5)):
     """A point layer of lon/lat pairs (sampled to ``sample`` points with a fixed seed)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) > sample:
@@ -211,18 +215,19 @@ def points_layer(xy: np.ndarray, color, *, sample: int = SAMPLE_POINTS):
         get_position="[this[0], this[1]]",
         get_fill_color=[*color, 200],
         get_radius=20,
-        radius_min_pixels=1.5,
-        radius_max_pixels=5,
+        radius_min_pixels=radius_px[0],
+        radius_max_pixels=radius_px[1],
         pickable=False,
     )
 
 
-def frame_layer(frame: gpd.GeoDataFrame, color, *, sample: int = SAMPLE_POINTS):
+def frame_layer(frame: gpd.GeoDataFrame, color, *, sample: int = SAMPLE_POINTS, radius_px=(1.5, 5)):
     """Any layer as a preview: points sampled, lines and polygons as outlines."""
     family = frame.geom_type.str.replace("Multi", "", regex=False).iloc[0]
     if family == "Point":
         lonlat = to_lonlat(frame)
-        return points_layer(shapely.get_coordinates(lonlat.geometry.values), color, sample=sample)
+        xy = shapely.get_coordinates(lonlat.geometry.values)
+        return points_layer(xy, color, sample=sample, radius_px=radius_px)
     frame = to_lonlat(frame)
     if len(frame) > sample:
         frame = frame.sample(sample, random_state=0)
@@ -279,24 +284,39 @@ def ring_layer(data: list, color, *, radius: float):
 # ----------------------------------------------------------------------- page maps
 
 
+def layer_rgb(names: list[str]) -> dict[str, tuple[int, int, int]]:
+    """RGB of each data layer: grey for units, a palette colour for each other layer."""
+    others = [n for n in names if n not in ("boundary", "units")]
+    out = {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(others)}
+    return {name: out.get(name, GREY) for name in names}
+
+
 def layer_colors(names: list[str]) -> dict[str, str]:
-    """Hex colour of each preview layer, as :func:`data_map` draws them."""
-    return {
-        name: hex_color(GREY if name in ("boundary", "units") else PALETTE[k % len(PALETTE)])
-        for k, name in enumerate(names)
-    }
+    """Hex colour of each data layer, as :func:`data_map` draws them."""
+    return {name: hex_color(rgb) for name, rgb in layer_rgb(names).items()}
 
 
-def data_map(layers: list[tuple[str, gpd.GeoDataFrame]], *, online: bool = False) -> CompactDeck:
-    """Preview of the data set: each ``(name, frame)`` in its :func:`layer_colors` colour."""
+def data_map(
+    layers: list[tuple[str, gpd.GeoDataFrame]],
+    *,
+    online: bool = False,
+    width: int = 500,
+    all_names: list[str] | None = None,
+) -> CompactDeck:
+    """Preview of the data set: each ``(name, frame)`` in its :func:`layer_colors` colour.
+
+    ``all_names`` lists every layer of the data set, so colours stay the same when only some
+    layers are drawn.
+    """
+    colors = layer_rgb(all_names or [name for name, _ in layers])
     drawn = []
-    for k, (name, frame) in enumerate(layers):
+    for name, frame in layers:
         if name == "boundary":
             drawn.append(outline_layer(frame, GREY, 2))
         else:
-            color = GREY if name == "units" else PALETTE[k % len(PALETTE)]
-            drawn.append(frame_layer(frame, color))
-    return deck(drawn, view_for(_bounds([f for _, f in layers])), online=online)
+            drawn.append(frame_layer(frame, colors[name]))
+    view = view_for(_bounds([f for _, f in layers]), width=width)
+    return deck(drawn, view, online=online)
 
 
 def factor_map(
@@ -307,6 +327,7 @@ def factor_map(
     generator: gpd.GeoDataFrame | None = None,
     label: str = "",
     online: bool = False,
+    width: int = 500,
 ) -> CompactDeck:
     """Units where one risk factor is present, the generator's features, the area outline."""
     subset = units.loc[np.asarray(present, dtype=bool)]
@@ -315,9 +336,10 @@ def factor_map(
         unit_layer(records(subset, [subset["unit_id"]], digits=4), cell_size, [230, 97, 1, 200]),
     ]
     if generator is not None and not generator.empty:
-        layers.append(frame_layer(generator, (40, 40, 40)))
-    tooltip = {"html": f"Unit {{2}}<br/>{label}", "style": {"fontSize": "12px"}}
-    return deck(layers, view_for(_bounds([units])), tooltip=tooltip, online=online)
+        layers.append(frame_layer(generator, (80, 80, 80), radius_px=(1, 3)))
+    tooltip = {"html": f"Unit {{2}}<br/>{html.escape(label)}", "style": {"fontSize": "12px"}}
+    view = view_for(_bounds([units]), width=width, height=480)
+    return deck(layers, view, tooltip=tooltip, online=online)
 
 
 def factor_codes(factors: pd.Series, labels: list[str]) -> np.ndarray:
@@ -384,7 +406,7 @@ def risk_map(
         "style": {"fontSize": "12px"},
     }
     low = float(np.nanmin(score)) if score.size else 1.0
-    view = view_for(_bounds([units]))
+    view = view_for(_bounds([units]), height=560)
     return deck(layers, view, tooltip=tooltip, online=online), class_legend(breaks, low)
 
 

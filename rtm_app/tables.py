@@ -8,14 +8,14 @@ from rtm_app.charts import model_name
 
 READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
 CONJUNCTIVE_COLUMNS = [
-    "profile",
-    "n_factors",
     "units",
     "expected",
     "observed_train",
     "observed_test",
     "expected_rate",
     "dominant",
+    "n_factors",
+    "profile",
 ]
 
 
@@ -65,7 +65,9 @@ def top_places(table: pd.DataFrame, model: str, n: int) -> pd.DataFrame:
     if table.empty:
         return table
     rows = table[table["model"] == model] if "model" in table.columns else table
-    return rows.drop(columns=["model"], errors="ignore").head(n).reset_index(drop=True)
+    rows = rows.drop(columns=["model"], errors="ignore").head(n).reset_index(drop=True)
+    first = [c for c in ("rank", "unit_id", "score", "n_factors") if c in rows.columns]
+    return rows[first + [c for c in rows.columns if c not in first]]
 
 
 def compare_selected(manifest_a: dict, manifest_b: dict, names=("A", "B")) -> pd.DataFrame:

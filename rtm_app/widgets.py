@@ -137,7 +137,9 @@ def run_header(run) -> None:
     cols[0].metric("Units", f"{m.get('n_units', len(run.units)):,}", help=m.get("unit_kind"))
     cols[1].metric("Crimes, period t", f"{crimes.get('train', '?'):,}")
     cols[2].metric("Crimes, period t+1", f"{crimes.get('test', '?'):,}")
-    cols[3].metric("Models", ", ".join(model_name(k) for k in m.get("models", [])) or "-")
+    short = {"dl": "DL", "classical": "classical"}
+    models = " + ".join(short.get(k, k) for k in m.get("models", [])) or "-"
+    cols[3].metric("Models", models, help=", ".join(map(model_name, m.get("models", []))))
     cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s", help=created)
 
 

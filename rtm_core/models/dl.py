@@ -10,9 +10,11 @@ Training (Adam, learning rate ``learning_rate``):
     At every step each set keeps ONE of its variables, drawn uniformly, independently per set,
     per step and per seed; only those columns enter the step.
 ``"prune"`` (``prune_steps``)
-    Each set keeps the variable with the largest ``relu(w)`` (ties: the lowest column; only
-    variables that vary over units qualify); training goes on with that mask fixed.
+    Each set keeps the variable with the largest ``relu(w)`` (ties: the lowest column);
+    training goes on with that mask fixed.
 
+Dummies that do not vary over units (all 0: no information; all 1: the intercept again) are
+left out of training and never selected; a set with only such dummies has no variable.
 A set whose pruned coefficient is 0 (``relu`` clipped it) has no selected variable. With the
 cancel gate, each set also has a gate ``sigmoid(s_g)`` (``s_g`` starts at 2, gate 0.88): during
 pruning the model uses the set iff its gate is >= 0.5, and the gate learns from the exact loss
@@ -30,7 +32,12 @@ with a learnt log-dispersion; ``Var = mu + alpha mu**2``.
 Seeds: seed k draws its masks from ``numpy.random.default_rng(SeedSequence(random_state,
 spawn_key=(k,)))``, the k-th child of ``SeedSequence(random_state).spawn``. A fit with
 ``n_seeds=K, seed_offset=o`` trains seeds ``o, ..., o + K - 1`` together; each equals the same
-seed trained alone (``n_seeds=1, seed_offset=k``) up to float rounding.
+seed trained alone (``n_seeds=1, seed_offset=k``) up to float rounding (bit for bit on CPU
+with the Poisson loss).
+
+Speed (see :mod:`rtm_core.models.dl_module` and ``bench/dl_fit.py``): the loss runs over
+distinct rows weighted by their units, burn-in gathers only the kept columns, each seed's rows
+collapse to at most ``2**G`` patterns after pruning, gradients and Adam are written by hand.
 
 Standard errors, IRR intervals and p-values come from the observed Fisher information of the
 reported model at the deep-learning solution (Poisson: ``Z' diag(mu) Z``; NB2: the observed
@@ -282,15 +289,17 @@ class DeepRTM:
         self._validate_params()
         y = self._check_inputs(design, y)
         device = self._resolve_device()
-        rows = _Collapsed(design, y, self.loss, self._collapse_rows)
-        problem = self._problem(design, y, rows, device)
+        varying = _varying_columns(design)
+        trained = design.subset([design.names[j] for j in varying])
+        rows = _Collapsed(trained, y, self.loss, self._collapse_rows)
+        problem = self._problem(trained, y, rows, device)
         seeds = range(self.seed_offset, self.seed_offset + self.n_seeds)
         rngs = [np.random.default_rng(np.random.SeedSequence(self.random_state, spawn_key=(k,)))
                 for k in seeds]
         spec = TrainSpec(self.burn_in_steps, self.prune_steps, float(self.learning_rate),
                          self._collapse_rows)
         result = train(problem, rngs, spec, device, progress=progress, cancel=cancel)
-        self._store(design, problem, result, rows)
+        self._store(design, trained, varying, problem, result, rows)
         self.device_ = device
         self.fit_seconds_ = time.perf_counter() - start_time
         return self
@@ -304,7 +313,6 @@ class DeepRTM:
         table = np.full((sizes.size, sizes.max()), -1, dtype=np.int64)
         for g, cols in enumerate(set_cols):
             table[g, : cols.size] = cols
-        column_sums = design.X.sum(axis=0, dtype=np.float64)
         start = np.zeros(layout.size)
         start[0] = math.log(y.mean())
         start[layout.weights] = _START_WEIGHT
@@ -324,7 +332,6 @@ class DeepRTM:
             ),
             set_columns=table,
             set_sizes=sizes,
-            informative=(column_sums > 0) & (column_sums < n),
             rest_id=rows.rest_id,
             rest_fixed=rows.rest_fixed,
             rest_count=rows.rest_count,
@@ -335,29 +342,34 @@ class DeepRTM:
         )
 
     # ------------------------------------------------------------------ results
-    def _store(self, design: Design, problem: Problem, result, rows: _Collapsed) -> None:
+    def _store(self, design: Design, trained: Design, varying: np.ndarray, problem: Problem,
+               result, rows: _Collapsed) -> None:
+        """Fitted attributes on the full design (``trained`` holds its varying columns)."""
         layout, theta, kept = problem.layout, result.theta, result.kept
         k = theta.shape[0]
         coef = np.maximum(np.take_along_axis(theta[:, layout.weights], kept, axis=1), 0.0)
         active = coef > 0
         self.seed_gate_ = None
         if layout.gate:
-            self.seed_gate_ = 1.0 / (1.0 + np.exp(-theta[:, layout.gates]))
+            gates = 1.0 / (1.0 + np.exp(-theta[:, layout.gates]))
             active &= theta[:, layout.gates] > 0
-        self.seed_coef_ = np.zeros((k, layout.n_vars))
-        np.put_along_axis(self.seed_coef_, kept, np.where(active, coef, 0.0), axis=1)
+            self.seed_gate_ = np.full((k, len(design.set_names)), np.nan)
+            self.seed_gate_[:, _set_positions(design, trained)] = gates
+        self.seed_coef_ = np.zeros((k, design.X.shape[1]))
+        np.put_along_axis(self.seed_coef_, varying[kept], np.where(active, coef, 0.0), axis=1)
         self.seed_intercept_ = theta[:, 0].copy()
         self.seed_fixed_coef_ = theta[:, layout.fixed].copy()
-        self.seed_selected_ = [
-            {s: (design.names[kept[i, g]] if active[i, g] else None)
-             for g, s in enumerate(design.set_names)}
-            for i in range(k)
-        ]
+        self.seed_selected_ = []
+        for i in range(k):
+            chosen = {s: None for s in design.set_names}
+            for g, set_name in enumerate(trained.set_names):
+                if active[i, g]:
+                    chosen[set_name] = trained.names[kept[i, g]]
+            self.seed_selected_.append(chosen)
         picks = [v for sel in self.seed_selected_ for v in sel.values() if v is not None]
         self.selection_share_ = {name: picks.count(name) / k for name in design.names}
         self.seed_loss_ = result.seed_loss
-        self.best_seed_ = int(np.argmin(result.seed_loss))
-        best = self.best_seed_
+        self.best_seed_ = best = int(np.argmin(result.seed_loss))
         self.coef_ = self.seed_coef_[best].copy()
         self.intercept_ = float(self.seed_intercept_[best])
         self.fixed_coef_ = self.seed_fixed_coef_[best].copy()
@@ -367,28 +379,30 @@ class DeepRTM:
         self.loss_history_ = result.history[:, best].copy()
         self.n_iter_ = result.n_iter
         self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
-        self.coefficients_ = self._coefficient_table(design, rows)
+        self.coefficients_ = self._coefficient_table(trained, rows)
 
-    def _coefficient_table(self, design: Design, rows: _Collapsed) -> pd.DataFrame:
-        cols = [design.names.index(v) for v in self.selected_.values() if v is not None]
-        params = np.concatenate([[self.intercept_], self.fixed_coef_, self.coef_[cols]])
+    def _coefficient_table(self, trained: Design, rows: _Collapsed) -> pd.DataFrame:
+        """Intercept, fixed and selected variables with Wald inference (``rows``: trained)."""
+        chosen = [v for v in self.selected_.values() if v is not None]
+        cols = [trained.names.index(v) for v in chosen]
+        coef = [self.coef_[self.names_.index(v)] for v in chosen]
+        params = np.concatenate([[self.intercept_], self.fixed_coef_, coef])
         se = _standard_errors(rows, cols, params, self.dispersion_)
         z = norm.ppf(0.975)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p_value = 2 * norm.sf(np.abs(params / se))
-        q = len(design.fixed_names)
-        return pd.DataFrame({
-            "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
-            "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
-            "coef": params,
-            "se": se,
-            "irr": np.exp(params),
-            "irr_low": np.exp(params - z * se),
-            "irr_high": np.exp(params + z * se),
-            "p_value": p_value,
-            "selected_share": [1.0] * (1 + q) + [self.selection_share_[design.names[c]]
-                                                 for c in cols],
-        }, columns=_COEF_COLUMNS)
+        fixed = list(trained.fixed_names)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return pd.DataFrame({
+                "variable": ["intercept", *fixed, *chosen],
+                "set": ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
+                "coef": params,
+                "se": se,
+                "irr": np.exp(params),
+                "irr_low": np.exp(params - z * se),
+                "irr_high": np.exp(params + z * se),
+                "p_value": 2 * norm.sf(np.abs(params / se)),
+                "selected_share": [1.0] * (1 + len(fixed)) + [self.selection_share_[v]
+                                                              for v in chosen],
+            }, columns=_COEF_COLUMNS)
 
     # ------------------------------------------------------------------ predict
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
@@ -417,6 +431,22 @@ class DeepRTM:
     def predict(self, design: Design) -> np.ndarray:
         """Expected crime count per unit (exp of the full linear predictor), shape (n_units,)."""
         return np.exp(self.linear_predictor(design, "all"))
+
+
+def _varying_columns(design: Design) -> np.ndarray:
+    """Columns that vary over units: a constant dummy is never selected nor trained (all-0
+    adds nothing, all-1 duplicates the intercept)."""
+    sums = design.X.sum(axis=0, dtype=np.float64)
+    varying = np.flatnonzero((sums > 0) & (sums < design.n_units))
+    if varying.size == 0:
+        raise InputError("DeepRTM.fit", "design", "no risk-factor dummy varies over the units",
+                         "check the generator layers and bandwidths (every dummy is all 0 "
+                         "or all 1)")
+    return varying
+
+
+def _set_positions(design: Design, trained: Design) -> np.ndarray:
+    return np.array([design.set_names.index(s) for s in trained.set_names], dtype=np.int64)
 
 
 def _is_int(value) -> bool:

@@ -21,15 +21,20 @@ Speed comes from the layout, not from fewer steps (see ``bench/dl_fit.py``):
 * gradients are written by hand (Poisson ``d/deta = w * mu - ysum``; NB2 with the dispersion)
   and Adam is the ``torch.optim.Adam`` formula in place; the tests compare both with autograd
   and ``torch.optim.Adam``.
+
+What remains is a burn-in step touching every distinct row once per seed: its cost grows as
+seeds x distinct rows x sets (~5 ns per seed and row on a 2-core VM), while a prune step and
+a small burn-in step cost the ~30 op dispatches of the step itself (~0.2 ms). Real dummy data
+collapses little (the Chicago demo: ~20,000 distinct rows of 25,043 units), so K batched seeds
+cost well under K single fits but more than one (see ``bench/dl_fit.py``); on a GPU a batch of
+seeds costs about one seed.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import torch
@@ -43,8 +48,6 @@ GATE_START = 2.0  # gate logit at the start: sigmoid(2) = 0.88, the set is on
 CANCEL_EVERY = 50  # steps between cancel checks
 HISTORY_EVERY = 100  # steps between loss_history_ entries
 _MASK_CHUNK = 256  # burn-in masks drawn this many steps at a time
-MAX_WORKERS = 4  # burn-in worker threads on CPU (Python drives each step: more would queue)
-MIN_WORK_PER_WORKER = 200_000  # gathered cells per burn-in step that pay for one more worker
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,6 @@ class Problem:
     set_columns : ndarray of shape (G, max_set_size)
         Column positions of each set, padded with -1.
     set_sizes : ndarray of shape (G,)
-    informative : ndarray of shape (p,)
-        Columns that vary over units; only these can be kept at pruning.
     rest_id : ndarray of shape (m,)
         Per collapsed row, the id of its covariate pattern (NB2: covariates and count); rows
         of one seed collapse again on (rest_id, kept columns) after pruning.
@@ -135,7 +136,6 @@ class Problem:
     rows: Rows
     set_columns: np.ndarray
     set_sizes: np.ndarray
-    informative: np.ndarray
     rest_id: np.ndarray
     rest_fixed: np.ndarray
     rest_count: np.ndarray | None
@@ -175,13 +175,6 @@ class Adam:
         self.exp_avg_sq = torch.zeros_like(theta)
         self.n_steps = 0
 
-    def block(self, seeds: slice) -> Adam:
-        """An Adam on rows ``seeds`` of the parameters, sharing this one's moment buffers."""
-        part = Adam.__new__(Adam)
-        part.learning_rate, part.n_steps = self.learning_rate, self.n_steps
-        part.exp_avg, part.exp_avg_sq = self.exp_avg[seeds], self.exp_avg_sq[seeds]
-        return part
-
     def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
         self.n_steps += 1
         self.exp_avg.lerp_(grad, 1 - BETA1)
@@ -192,7 +185,7 @@ class Adam:
 
 
 # --------------------------------------------------------------------------- losses
-def _negbin_parts(eta, share, counts, log_dispersion):
+def _negbin_parts(eta, log_dispersion):
     """NB2 pieces in float64: mu, size = 1/alpha, size + mu."""
     mu = torch.exp(eta.double())
     size = torch.exp(-log_dispersion.double())
@@ -203,7 +196,7 @@ def row_losses(family, eta, share, crimes, log_dispersion=None):
     """Per-row loss contributions (mean NLL without ``loss_constant``), shape of ``eta``."""
     if family == "poisson":
         return share * torch.exp(eta) - crimes * eta
-    mu, size, total = _negbin_parts(eta, share, crimes, log_dispersion)
+    mu, size, total = _negbin_parts(eta, log_dispersion)
     log_lik = (
         torch.lgamma(crimes + size) - torch.lgamma(size) + size * torch.log(size)
         - (size + crimes) * torch.log(total) + crimes * eta.double()
@@ -215,7 +208,7 @@ def residuals(family, eta, share, crimes, log_dispersion=None):
     """d loss / d eta per row (float32), and for NB2 d loss / d log-dispersion per seed."""
     if family == "poisson":
         return torch.addcmul(-crimes, share, torch.exp(eta)), None
-    mu, size, total = _negbin_parts(eta, share, crimes, log_dispersion)
+    mu, size, total = _negbin_parts(eta, log_dispersion)
     resid = (share * size * (mu - crimes) / total).float()
     d_size = (
         torch.digamma(crimes + size) - torch.digamma(size) + torch.log(size) + 1
@@ -310,8 +303,8 @@ def draw_burn_in_masks(rngs, problem: Problem, n_steps: int) -> np.ndarray:
 
 
 def prune_columns(weights: np.ndarray, problem: Problem) -> np.ndarray:
-    """Per seed and set, the informative column with the largest relu(w) (ties: lowest)."""
-    score = np.where(problem.informative, np.maximum(weights, 0.0), -np.inf)
+    """Per seed and set, the column with the largest relu(w) (ties: the lowest column)."""
+    score = np.maximum(weights, 0.0)
     kept = np.empty((weights.shape[0], problem.set_sizes.size), dtype=np.int64)
     for g, size in enumerate(problem.set_sizes):
         cols = problem.set_columns[g, :size]
@@ -368,10 +361,11 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
 # --------------------------------------------------------------------------- loop
 @contextmanager
 def cpu_threads(device):
-    """One intra-op thread per worker on CPU, restored afterwards.
+    """One intra-op thread on CPU during the fit, restored afterwards.
 
-    The tensors are small: parallel regions inside ops cost more than they give (on 2-core
-    VMs they made steps 10-50x slower). The cores go to seed workers instead.
+    The tensors are small: parallel regions inside ops cost more than they give (measured on
+    2-core VMs: steps 2-50x slower with 2 threads). Worker threads sharing out the seeds gave
+    nothing either (a burn-in step is memory-bound), so the fit runs in the caller's thread.
     """
     if torch.device(device).type != "cpu":
         yield
@@ -384,59 +378,17 @@ def cpu_threads(device):
         torch.set_num_threads(before)
 
 
-def n_workers(n_seeds: int, n_rows: int, n_sets: int, device) -> int:
-    """Burn-in worker threads: one on CUDA or for small steps, else up to torch's threads.
-
-    Each worker is a Python thread driving its block of seeds; torch releases the GIL inside
-    ops, so workers overlap only when the ops are large (``MIN_WORK_PER_WORKER`` gathered
-    cells per step); with small ops they queue on the GIL and slow each other down.
-    """
-    if torch.device(device).type != "cpu":
-        return 1
-    by_work = n_seeds * n_sets * n_rows // MIN_WORK_PER_WORKER
-    return int(max(1, min(n_seeds, torch.get_num_threads(), MAX_WORKERS, by_work)))
-
-
-class _Stopped(Exception):
-    """Another worker failed or was cancelled; this one stops quietly."""
-
-
-class _Monitor:
-    """Shared by the workers: progress (mean loss over every seed), cancel, stop on failure."""
-
-    def __init__(self, progress, cancel):
-        self.progress, self.cancel = progress, cancel
-        self.n_workers = 1
-        self.lock = threading.Lock()
-        self.pending: dict[tuple[str, int], list[np.ndarray]] = {}
-        self.stop = threading.Event()
-
-    def check(self) -> None:
-        if self.stop.is_set():
-            raise _Stopped
-        check_cancel(self.cancel)
-
-    def submit(self, phase: str, step: int, total: int, losses: np.ndarray) -> None:
-        """Record one worker's seed losses; the last worker to arrive calls ``progress``."""
-        with self.lock:
-            entry = self.pending.setdefault((phase, step), [])
-            entry.append(losses)
-            if len(entry) == self.n_workers:
-                del self.pending[(phase, step)]
-                self.progress(phase, step, total, float(np.concatenate(entry).mean()))
-
-
 class _Recorder:
-    """One worker's loss history, progress points (about every 1 % of a phase), cancel checks."""
+    """Loss history, progress calls (about every 1 % of a phase) and cancel checks."""
 
-    def __init__(self, monitor: _Monitor, loss_constant: float, done: int = 0):
-        self.monitor, self.constant = monitor, loss_constant
+    def __init__(self, progress, cancel, loss_constant: float):
+        self.progress, self.cancel, self.constant = progress, cancel, loss_constant
         self.history: list[np.ndarray] = []
-        self.done = done
+        self.done = 0
 
     def _reports(self, step: int, total: int) -> bool:
         every = max(1, total // 100)
-        return self.monitor.progress is not None and ((step + 1) % every == 0 or step + 1 == total)
+        return self.progress is not None and ((step + 1) % every == 0 or step + 1 == total)
 
     def wants_loss(self, step: int, total: int) -> bool:
         return self._reports(step, total) or (self.done + 1) % HISTORY_EVERY == 0
@@ -444,14 +396,14 @@ class _Recorder:
     def after_step(self, phase, step, total, loss) -> None:
         self.done += 1
         if self.done % CANCEL_EVERY == 0:
-            self.monitor.check()
+            check_cancel(self.cancel)
         if loss is None:
             return
         loss = loss.double().cpu().numpy() + self.constant
         if self.done % HISTORY_EVERY == 0:
             self.history.append(loss)
         if self._reports(step, total):
-            self.monitor.submit(phase, step + 1, total, loss)
+            self.progress(phase, step + 1, total, float(loss.mean()))
 
 
 def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits=None,
@@ -471,54 +423,9 @@ def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits
             recorder.after_step(phase, step, n_steps, loss)
 
 
-def _burn_in(problem, theta, adam, rngs, n_steps, device, monitor) -> np.ndarray:
-    """One worker's burn-in of its block of seeds (views of the shared parameters)."""
-    if torch.device(device).type == "cpu":
-        torch.set_num_threads(1)  # this thread's intra-op pool
-
-    def masks(n):
-        return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)
-
-    recorder = _Recorder(monitor, problem.loss_constant)
-    _run_phase(theta, adam, problem, recorder, "burn-in", n_steps, masks)
-    return np.array(recorder.history).reshape(-1, len(rngs))
-
-
-def _in_workers(tasks, monitor: _Monitor) -> list:
-    """Run ``tasks`` (callables) in threads, the first in this one; re-raise the first error."""
-    results: list = [None] * len(tasks)
-    errors: list[BaseException] = []
-    monitor.n_workers = len(tasks)
-
-    def work(i):
-        try:
-            results[i] = tasks[i]()
-        except _Stopped:
-            pass
-        except BaseException as exc:  # handed to the caller's thread below
-            errors.append(exc)
-            monitor.stop.set()
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(tasks))]
-    for thread in threads:
-        thread.start()
-    work(0)
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
-
-
 def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
           cancel=None) -> TrainResult:
     """Burn-in with random one-per-set masks, prune to the largest weight, train on.
-
-    On CPU, when a burn-in step is large enough, the seeds are shared out over up to
-    ``torch.get_num_threads()`` worker threads (at most ``MAX_WORKERS``), each training its
-    block of seeds as one batch. A seed's arithmetic does not depend on its batch, so the
-    split changes nothing in the results. The prune phase (a few rows per seed) runs in the
-    caller's thread.
 
     Parameters
     ----------
@@ -529,7 +436,7 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
     device : str or torch.device
     progress : callable, optional
         ``progress(phase, step, total, loss)`` about every 1 % of each phase, ``loss`` the
-        mean NLL over every seed.
+        mean NLL over the seeds.
     cancel : object with ``is_set()``, optional
         Checked every 50 steps.
 
@@ -540,21 +447,16 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
     k, layout = len(rngs), problem.layout
     theta = torch.as_tensor(np.tile(problem.start, (k, 1)), dtype=torch.float32, device=device)
     adam = Adam(theta, spec.learning_rate)
-    monitor = _Monitor(progress, cancel)
-    workers = n_workers(k, problem.columns.shape[1], problem.set_sizes.size, device)
-    blocks = [slice(int(b[0]), int(b[-1]) + 1) for b in np.array_split(np.arange(k), workers)]
+    recorder = _Recorder(progress, cancel, problem.loss_constant)
     with cpu_threads(device):
-        histories = _in_workers([
-            partial(_burn_in, problem, theta[b], adam.block(b), rngs[b], spec.burn_in_steps,
-                    device, monitor)
-            for b in blocks
-        ], monitor)
-        adam.n_steps = spec.burn_in_steps
-        monitor.n_workers = 1
+
+        def burn_in_masks(n):
+            return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)
+
+        _run_phase(theta, adam, problem, recorder, "burn-in", spec.burn_in_steps, burn_in_masks)
         kept = prune_columns(theta[:, layout.weights].double().cpu().numpy(), problem)
         rows, bits = prune_rows(problem, kept, spec.collapse_rows, device)
         kept_t = torch.as_tensor(kept, device=device)
-        recorder = _Recorder(monitor, problem.loss_constant, done=spec.burn_in_steps)
         _run_phase(theta, adam, problem, recorder, "prune", spec.prune_steps,
                    lambda n: kept_t.expand(n, *kept_t.shape), fixed_bits=bits, rows=rows,
                    train_gates=layout.gate)
@@ -565,7 +467,6 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
         coef = np.maximum(np.take_along_axis(theta_np[:, layout.weights], kept, axis=1), 0.0)
         n_on = ((theta_np[:, layout.gates] > 0) & (coef > 0)).sum(1)
         seed_loss = seed_loss + problem.gate_penalty * n_on
-    history = np.concatenate([np.concatenate(histories, axis=1),
-                              np.array(recorder.history).reshape(-1, k)])
+    history = np.array(recorder.history).reshape(-1, k)
     return TrainResult(theta_np, kept, seed_loss, history,
                        spec.burn_in_steps + spec.prune_steps)

@@ -68,15 +68,24 @@ def app_url(runs_dir: Path, chromium_path: str):
     port = _free_port()
     env = dict(os.environ, RTM_RUNS_DIR=str(runs_dir), RTM_MAX_JOBS="2")
     env.pop("RTM_BASEMAP", None)
-    log = open(runs_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115
+    log = open(runs_dir.parent / f"streamlit-{port}.log", "w")
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-            "--server.port", str(port),
-            "--server.address", "127.0.0.1",
-            "--server.headless", "true",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=ROOT,
         env=env,
@@ -115,7 +124,9 @@ def page(chromium_path: str, app_url: str):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        )
         tab = context.new_page()
         tab.failed_requests = []
         tab.on("requestfailed", lambda request: tab.failed_requests.append(request.url))

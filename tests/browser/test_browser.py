@@ -8,8 +8,11 @@ size of the risk map's payload and the time to the first painted map are printed
 from __future__ import annotations
 
 import io
+import json
+import shutil
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -23,9 +26,9 @@ MAP = '[data-testid="stDeckGlJsonChart"] canvas'
 def painted_share(png: bytes) -> float:
     """Share of pixels that are not (near) white background."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    pixels = list(image.getdata())
-    painted = sum(1 for r, g, b in pixels if min(r, g, b) < 235)
-    return painted / max(len(pixels), 1)
+    pixels = np.asarray(image)
+    painted = (pixels.min(axis=2) < 235).sum()
+    return float(painted) / max(pixels.shape[0] * pixels.shape[1], 1)
 
 
 def wait_for_painted_map(page, minimum: float, timeout: float = 60.0) -> float:
@@ -58,7 +61,16 @@ def idle(page, timeout: float = 60.0) -> None:
 
 
 def shot(page, name: str) -> None:
+    """Save a screenshot of the whole page (the viewport grows to the content's height)."""
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+            '[data-testid="stMain"], [data-testid="stAppViewContainer"], '
+            + '[data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight), 1000)"""
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 7000)})
+    page.wait_for_timeout(1200)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def no_traceback(page) -> None:
@@ -70,6 +82,7 @@ def test_analyst_path(page, app_url, runs_dir):
     started = time.monotonic()
     page.goto(app_url)
     page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
+    data_title = time.monotonic() - started
     wait_for_painted_map(page, minimum=0.02)
     data_paint = time.monotonic() - started
     idle(page)
@@ -103,6 +116,7 @@ def test_analyst_path(page, app_url, runs_dir):
     no_traceback(page)
     shot(page, "3_train_done")
     assert len([p for p in runs_dir.iterdir() if not p.name.startswith(".")]) == 1
+    assert page.get_by_text("Finished in").first.is_visible()
 
     # ---------------------------------------------------------------- Results
     open_results.click()
@@ -132,8 +146,18 @@ def test_analyst_path(page, app_url, runs_dir):
     shot(page, "5_stability")
 
     # ---------------------------------------------------------------- Runs
+    finished = next(p for p in runs_dir.iterdir() if not p.name.startswith("."))
+    copy = runs_dir / "run-copy-for-compare"
+    shutil.copytree(finished, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(manifest | {"label": "copied run"}))
+    (runs_dir / "broken-run").mkdir()
+    (runs_dir / "broken-run" / "manifest.json").write_text("{not json")
     go(page, "Runs")
-    page.get_by_text("browser test").first.wait_for(timeout=30_000)
+    # table cells live in a canvas grid: their text is in the DOM but hidden
+    page.get_by_text("copied run").first.wait_for(state="attached", timeout=30_000)
+    page.get_by_text("damaged", exact=True).first.wait_for(state="attached", timeout=30_000)
+    page.get_by_text("IRR changes").first.wait_for(timeout=30_000)
     idle(page)
     no_traceback(page)
     shot(page, "6_runs")
@@ -153,16 +177,17 @@ def test_analyst_path(page, app_url, runs_dir):
 
     # ---------------------------------------------------------------- measurements
     from rtm_app import cache, maps
-    from rtm_core.runs import list_runs, load_run
+    from rtm_core.runs import load_run
 
-    run = load_run(list_runs(runs_dir)[0].path)
+    run = load_run(finished)
     deck, _ = maps.risk_map(
         run.units, "dl", cell_size=cache.cell_size(run), factor_labels=[], online=False
     )
     external = [u for u in page.failed_requests if "127.0.0.1" not in u]
     print(
         f"\nrisk map payload: {maps.payload_bytes(deck) / 1e6:.2f} MB for {len(run.units):,} "
-        f"units; time to first painted map: Data page {data_paint:.1f} s after navigation, "
+        f"units; time to first painted map: Data page {data_paint:.1f} s after navigation "
+        f"(title after {data_title:.1f} s), "
         f"Results page {results_paint:.1f} s after 'Open results' "
         f"(page idle after {results_paint_total:.1f} s); failed external requests: {external}"
     )
