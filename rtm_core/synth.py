@@ -45,6 +45,10 @@ class PlantedSet:
         The planted variable (e.g. ``"bars_dis_200"``) or None for a set with no effect.
     irr : float
         Planted incident rate ratio of ``variable``.
+    measures : tuple of str
+        Risk factors built for the layer (as an analyst would choose per layer).
+    bandwidths : tuple of int
+        Metres.
     """
 
     name: str
@@ -53,11 +57,17 @@ class PlantedSet:
     spread: float
     variable: str | None
     irr: float = 1.0
+    measures: tuple[str, ...] = ("distance", "kde")
+    bandwidths: tuple[int, ...] = BANDWIDTHS
 
 
+# Planted effects are *identifiable*: no other dummy of the set flags a subset of the planted
+# variable's units. Where one does (e.g. dis_50 inside a planted dis_200, both with the same
+# rate), the two fit equally well in expectation and the deep-learning RTM's prune rule (largest
+# coefficient) picks the subset; distance-only layers therefore start at their planted bandwidth.
 DEFAULT_PLAN: tuple[PlantedSet, ...] = (
-    PlantedSet("bars", 160, 0, 0.0, "bars_dis_200", 2.0),
-    PlantedSet("liquor", 60, 0, 0.0, "liquor_dis_400", 1.5),
+    PlantedSet("bars", 160, 0, 0.0, "bars_dis_100", 2.0, ("distance",), (100, 200, 400, 800)),
+    PlantedSet("liquor", 60, 0, 0.0, "liquor_dis_200", 1.5, ("distance",), (200, 400, 800)),
     PlantedSet("vacant", 500, 6, 700.0, "vacant_kde_400", 1.8),
     PlantedSet("transit", 150, 0, 0.0, None),
     PlantedSet("graffiti", 1200, 10, 900.0, None),
@@ -75,6 +85,7 @@ class SyntheticCity:
     cell_size: float
     y_train: np.ndarray
     y_test: np.ndarray
+    plan: tuple[PlantedSet, ...] = DEFAULT_PLAN
 
 
 def _boundary(size: float) -> shapely.Polygon:
@@ -143,7 +154,7 @@ def make_city(
         generators[item.name] = gpd.GeoDataFrame(
             geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=CRS
         )
-        layers.append(GeneratorLayer(item.name, pts, None, ("distance", "kde"), BANDWIDTHS))
+        layers.append(GeneratorLayer(item.name, pts, None, item.measures, item.bandwidths))
     factors = build_risk_factors(units.points, layers)
     eta = np.full(len(units), intercept)
     for item in plan:
@@ -160,7 +171,7 @@ def make_city(
             for item in plan
         },
     }
-    return SyntheticCity(boundary, generators, crimes, truth, cell_size, y_train, y_test)
+    return SyntheticCity(boundary, generators, crimes, truth, cell_size, y_train, y_test, plan)
 
 
 def _crime_points(centres, cell_size, y_train, y_test, rng) -> gpd.GeoDataFrame:
@@ -220,10 +231,11 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
         else:
             frame.assign(kind=name).to_file(out / "generators.gpkg", layer=name, engine="pyogrio")
             sections.append(f'file = "generators.gpkg"\nlayer = "{name}"')
-    bandwidths = ", ".join(map(str, BANDWIDTHS))
     generator_tables = "\n".join(
-        f'[[generators]]\nname = "{name}"\n{section}\nbandwidths = [{bandwidths}]\n'
-        for name, section in zip(city.generators, sections, strict=True)
+        f'[[generators]]\nname = "{item.name}"\n{section}\n'
+        f"measures = [{', '.join(repr(m).replace(chr(39), chr(34)) for m in item.measures)}]\n"
+        f"bandwidths = [{', '.join(map(str, item.bandwidths))}]\n"
+        for item, section in zip(city.plan, sections, strict=True)
     )
     config = f"""# Synthetic city written by `rtm synth`; the planted truth is in truth.json.
 [units]

@@ -31,7 +31,7 @@ def test_features_to_geopackage_keeps_geometry(tmp_path):
     assert main(["features", str(city / "config.toml"), "--out", str(out)]) == 0
     frame = gpd.read_file(out)
     assert frame.crs.to_epsg() == 32616 and frame.geom_type.eq("Polygon").all()
-    assert "bars_dis_200" in frame
+    assert "bars_dis_100" in frame and "bars_kde_100" not in frame
 
 
 def test_synth_refuses_a_non_empty_folder(tmp_path, capsys):

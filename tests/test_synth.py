@@ -26,7 +26,7 @@ def test_same_seed_same_city():
 def test_truth_names_planted_variables_and_null_sets(city):
     sets = city.truth["sets"]
     assert set(sets) == {p.name for p in DEFAULT_PLAN}
-    assert sets["bars"] == {"variable": "bars_dis_200", "irr": 2.0}
+    assert sets["bars"] == {"variable": "bars_dis_100", "irr": 2.0}
     assert sets["transit"] is None and sets["graffiti"] is None
     assert city.truth["intercept"] == pytest.approx(np.log(0.8))
 
@@ -47,7 +47,7 @@ def test_written_city_reads_back_with_the_same_counts(city, tmp_path):
 def test_planted_effect_is_visible_in_raw_rates(city, tmp_path):
     study = load_study(load_config(write_city(city, tmp_path)))
     factors = build_features(study, load_config(tmp_path / "config.toml").features)
-    dummy = factors.table["bars_dis_200"].to_numpy() == 1
+    dummy = factors.table["bars_dis_100"].to_numpy() == 1
     y = study.y_train + study.y_test
     ratio = y[dummy].mean() / y[~dummy].mean()
     assert 1.5 < ratio < 2.6  # planted IRR 2.0, diluted by the other factors
