@@ -15,19 +15,21 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.config import LayerSource, RunConfig
+from rtm_core.conjunctive import conjunctive_table, top_places
 from rtm_core.design import Design
 from rtm_core.errors import Cancelled, RTMError, check_cancel
-from rtm_core.evaluate import (
-    conjunctive_table,
-    evaluate_models,
-    relative_risk_score,
-    top_places,
-)
+from rtm_core.evaluate import evaluate_models, relative_risk_score
 from rtm_core.features import RiskFactors
 from rtm_core.models.baselines import ForestBaseline, kde_risk, prior_counts_risk
-from rtm_core.runs import environment, file_hash, staged_run, write_failed_run
+from rtm_core.runs import (
+    INCIDENTS_FILE,
+    environment,
+    file_hash,
+    staged_run,
+    write_failed_run,
+)
 from rtm_core.stability import selection_table, top_share_by_unit
-from rtm_core.study import Study, build_features, load_study
+from rtm_core.study import Study, build_features, check_outcome_varies, load_study
 
 __all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
 
@@ -225,7 +227,7 @@ def run_pipeline(
     progress: Callable[[Progress], None] | None = None,
     cancel=None,
     label: str = "",
-    max_cells: int = 2_000_000,
+    max_cells: int | None = None,
 ) -> Path:
     """Run the whole pipeline and write a complete run folder atomically.
 
@@ -240,8 +242,8 @@ def run_pipeline(
         When set, the run stops within about a second and writes nothing.
     label : str
         The analyst's name for the run.
-    max_cells : int
-        Largest grid built without confirmation.
+    max_cells : int, optional
+        Largest grid built; default ``config.units.max_cells``.
 
     Returns
     -------
@@ -252,7 +254,8 @@ def run_pipeline(
     ------
     RTMError
         Bad data or config (the message names file, field and fix); a failed-run manifest is
-        left in ``out_dir``. :class:`Cancelled` leaves nothing.
+        left in ``out_dir``. :class:`Cancelled` leaves nothing. Any other exception (a bug)
+        also leaves a failed-run manifest, then propagates.
     """
     out_dir = Path(out_dir)
     report = _reporter(progress)
@@ -276,6 +279,10 @@ def run_pipeline(
     except RTMError as exc:
         write_failed_run(out_dir, manifest, str(exc))  # no-op when out_dir already exists
         raise
+    except Exception as exc:  # a bug: still leave a run that says it failed, and why
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        write_failed_run(out_dir, manifest, f"internal error ({type(exc).__name__}: {first})")
+        raise
     report("done", 1.0, "finished")
     if progress is not None:
         progress(Progress("done", 1.0, f"run written to {out_dir}"))
@@ -289,6 +296,8 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
     study = load_study(
         config, progress=lambda m: report("data", 0.5, m), cancel=cancel, max_cells=max_cells
     )
+    crimes_cfg = config.crimes
+    check_outcome_varies(study, (crimes_cfg.source or crimes_cfg.train_source).label)
     manifest["inputs"] = _input_hashes(config)
     manifest["crs"] = study.crs.to_string()
     manifest["reads"] = [r.__dict__ for r in study.reads]
@@ -341,10 +350,21 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
     )
     if study.units.grid is not None:
         manifest["grid"] = study.units.grid.__dict__
+    if config.report.include_incidents:  # the analyst opted in: crime points for the report
+        _incidents(study).to_csv(staging / INCIDENTS_FILE, index=False)
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
     from rtm_core.report import write_report
 
     write_report(staging)
+
+
+def _incidents(study: Study) -> pd.DataFrame:
+    """Crime points of both periods (working CRS), for a report that shows incidents."""
+    parts = [
+        pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "period": period})
+        for xy, period in ((study.crimes_train, "train"), (study.crimes_test, "test"))
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _forward(report, p: Progress) -> None:

@@ -6,16 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtm_core.conjunctive import conjunctive_table, dominant_threshold, top_places
 from rtm_core.errors import ConfigError
 from rtm_core.evaluate import (
     accuracy_curve,
-    conjunctive_table,
-    dominant_threshold,
     evaluate_models,
     flag_z2,
     readouts,
     relative_risk_score,
-    top_places,
 )
 
 # Five equal-area units. Ranked by risk: u0 (3 crimes), u2 (1), u1 (0), u4 (4), u3 (2).
