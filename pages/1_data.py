@@ -118,9 +118,11 @@ with map_col:
     if entries:
         names = [name for _, name, _ in entries]
         colors = maps.layer_colors(names)
-        shown = st.multiselect(
-            "Layers on the map", names, default=[n for n in names if "crimes" not in n]
-        )
+        roles = [role for role, _, _ in entries]
+        first = {role: name for role, name in reversed(list(zip(roles, names, strict=True)))}
+        default = [first[r] for r in ("boundary", "units", "crimes", "crimes_train") if r in first]
+        default += [first["generator"]] if "generator" in first else []
+        shown = st.multiselect("Layers on the map", names, default=default)
         named = [(name, layer.frame) for _, name, layer in entries if name in shown]
         key = cache.dataset_key(data) + "|".join(shown)
         deck = cache.data_map(key, named, names, state.online_basemap())

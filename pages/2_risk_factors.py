@@ -74,7 +74,6 @@ with st.form("factor_settings"):
     layers = pd.DataFrame(
         {
             "layer": [g.name for g in data.generators],
-            "file": [g.source.label for g in data.generators],
             "distance": ["distance" in g.measures for g in data.generators],
             "density": ["kde" in g.measures for g in data.generators],
             "bandwidths": [" ".join(map(str, g.bandwidths)) for g in data.generators],
@@ -84,7 +83,7 @@ with st.form("factor_settings"):
         layers,
         hide_index=True,
         width="stretch",
-        disabled=["layer", "file"],
+        disabled=["layer"],
         column_config={
             "distance": st.column_config.CheckboxColumn("Distance dummies"),
             "density": st.column_config.CheckboxColumn("Density dummies"),

@@ -96,6 +96,7 @@ if start:
             owner=state.session_id(),
         )
         state.add_job(job_id)
+        st.rerun()  # so the sidebar shows the new job too
 
 
 def job_card(job) -> None:

@@ -57,15 +57,21 @@ if len(complete) >= 2:
     else:
         st.markdown("**Selected variables**")
         st.dataframe(tables.compare_selected(run_a.manifest, run_b.manifest), hide_index=True)
-        left, right = st.columns([3, 2], gap="large")
-        left.markdown("**IRR changes (B − A)**")
-        left.dataframe(
+        number = st.column_config.NumberColumn(format="%.3f")
+        st.markdown("**IRR changes (B − A)**")
+        st.dataframe(
             tables.compare_irr(run_a.coefficients, run_b.coefficients),
             hide_index=True,
             width="stretch",
+            column_config={"IRR A": number, "IRR B": number, "change": number},
         )
-        right.markdown("**Out-of-sample PAI**")
-        right.dataframe(tables.compare_pai(run_a.metrics, run_b.metrics), hide_index=True)
+        st.markdown("**Out-of-sample PAI**")
+        st.dataframe(
+            tables.compare_pai(run_a.metrics, run_b.metrics),
+            hide_index=True,
+            width="stretch",
+            column_config={c: number for c in ("1 %", "5 %", "10 %")},
+        )
 else:
     st.caption("Comparing needs two complete runs.")
 

@@ -129,7 +129,7 @@ def selection_bars(stability: pd.DataFrame) -> alt.Chart | None:
         .encode(
             x=alt.X("share:Q", title="Share of seeds", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("variable:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
-            color=alt.Color("set:N", legend=None),
+            color=alt.Color("set:N", legend=None, scale=alt.Scale(scheme="tableau10")),
             row=alt.Row("set:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
             tooltip=["set", "variable", "n_seeds", alt.Tooltip("share:Q", format=".0%")],
         )
@@ -150,9 +150,14 @@ def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
         if low not in rows.columns:
             rows[low] = rows[high]
     scale = alt.Scale(type="log", zero=False, nice=False)
+    order = rows.sort_values("irr_median", ascending=False)["variable"].tolist()
     base = alt.Chart(rows).encode(
-        y=alt.Y("variable:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
-        color=alt.Color("set:N", legend=alt.Legend(orient="bottom", columns=3)),
+        y=alt.Y("variable:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        color=alt.Color(
+            "set:N",
+            scale=alt.Scale(scheme="tableau10"),
+            legend=alt.Legend(orient="bottom", columns=3),
+        ),
         tooltip=[
             "set",
             "variable",
@@ -167,4 +172,4 @@ def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
     )
     middle = base.mark_rule(strokeWidth=3).encode(x="irr_p2_5:Q", x2="irr_p97_5:Q")
     point = base.mark_point(filled=True, size=50, color="black").encode(x="irr_median:Q")
-    return (full + middle + point).properties(height=max(160, 22 * len(rows)))
+    return (full + middle + point).properties(height=alt.Step(24))

@@ -129,7 +129,7 @@ def run_picker(key: str) -> Path | None:
 
 
 def run_header(run) -> None:
-    """Label, date, units, crimes and models of a run, as metrics."""
+    """Units, crimes, seeds and run time of a run as metrics, with models and device below."""
     m = run.manifest
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
     crimes = m.get("crimes", {})
@@ -137,10 +137,13 @@ def run_header(run) -> None:
     cols[0].metric("Units", f"{m.get('n_units', len(run.units)):,}", help=m.get("unit_kind"))
     cols[1].metric("Crimes, period t", f"{crimes.get('train', '?'):,}")
     cols[2].metric("Crimes, period t+1", f"{crimes.get('test', '?'):,}")
-    short = {"dl": "DL", "classical": "classical"}
-    models = " + ".join(short.get(k, k) for k in m.get("models", [])) or "-"
-    cols[3].metric("Models", models, help=", ".join(map(model_name, m.get("models", []))))
-    cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s", help=created)
+    cols[3].metric("Seeds", len(m.get("seeds", [])), help="of the deep-learning RTM")
+    cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s")
+    models = ", ".join(model_name(k) for k in m.get("models", [])) or "none"
+    st.caption(
+        f"Models: {models} · device {m.get('device', '?')} · CRS {m.get('crs', '?')} · "
+        f"created {created} · folder `{run.path}`"
+    )
 
 
 def legend(items: list[tuple[str, str]], title: str = "") -> None:

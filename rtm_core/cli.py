@@ -52,6 +52,20 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", help="config TOML file")
     parser.add_argument("--demo", action="store_true", help="use the embedded Chicago demo")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--allow-large-grid",
+        action="store_true",
+        help="confirm a grid over units.max_cells (default 1,000,000) cells, up to 10,000,000",
+    )
+
+
+def _max_cells(config, args) -> int | None:
+    """The grid limit: the config's, or the confirmed large-grid limit with the flag."""
+    from rtm_core.config import LARGE_GRID_CELLS
+
+    if not args.allow_large_grid:
+        return None
+    return max(config.units.max_cells, LARGE_GRID_CELLS)
 
 
 def _load(args):
@@ -116,7 +130,9 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    out = run_pipeline(config, args.out, progress=progress, label=args.label)
+    out = run_pipeline(
+        config, args.out, progress=progress, label=args.label, max_cells=_max_cells(config, args)
+    )
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
     for name in ("report.html", "coefficients.csv", "metrics.json", "units.gpkg"):
         print(f"  {name}: {Path(out).resolve() / name}")
@@ -129,7 +145,7 @@ def _cmd_features(args) -> int:
 
     config = _load(args)
     start = time.perf_counter()
-    study = load_study(config)
+    study = load_study(config, max_cells=_max_cells(config, args))
     factors = build_features(study, config.features)
     frame = features_frame(study, factors)
     out = Path(args.out)

@@ -23,6 +23,7 @@ __all__ = [
     "GeneratorConfig",
     "FeaturesConfig",
     "ModelConfig",
+    "ReportConfig",
     "RunConfig",
     "load_config",
     "parse_config",
@@ -37,7 +38,8 @@ KERNELS = ("quartic", "gaussian")
 MODEL_KINDS = ("dl", "classical")
 LOSSES = ("poisson", "negbin")
 DEVICES = ("auto", "cpu", "cuda")
-MAX_GRID_CELLS = 2_000_000
+MAX_GRID_CELLS = 1_000_000  # largest grid built without confirmation (units.max_cells)
+LARGE_GRID_CELLS = 10_000_000  # the limit once confirmed (`rtm --allow-large-grid`)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class UnitsConfig:
     crs : str or None
         Working CRS (projected, metres). Default: the boundary's/units' if projected, else an
         estimated UTM zone.
+    max_cells : int
+        Largest grid (cells of the boundary's bounding box) built without complaint; a bigger
+        one is refused as probably asked by accident. Raise it to confirm a large grid.
     """
 
     kind: str = "grid"
@@ -112,6 +117,7 @@ class UnitsConfig:
     fixed: tuple[str, ...] = ()
     snap_distance: float = 50.0
     crs: str | None = None
+    max_cells: int = MAX_GRID_CELLS
 
 
 @dataclass(frozen=True)
@@ -215,8 +221,22 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """What the shareable HTML report may show.
+
+    Attributes
+    ----------
+    include_incidents : bool
+        Store the crime points in the run folder (``incidents.csv``) and show them in the
+        report. Off by default: the report shows units and scores, not incident locations.
+    """
+
+    include_incidents: bool = False
+
+
+@dataclass(frozen=True)
 class RunConfig:
-    """A whole RTM run: units, outcome, generator sets, features and models."""
+    """A whole RTM run: units, outcome, generator sets, features, models and report."""
 
     units: UnitsConfig
     crimes: CrimesConfig
@@ -224,6 +244,7 @@ class RunConfig:
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     source: str = "<config>"
+    report: ReportConfig = ReportConfig()
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some top-level fields replaced."""
@@ -406,7 +427,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     """
     base = base or Path.cwd()
     top = _Table(data, "", file, base)
-    top.check_unknown({"units", "crimes", "generators", "features", "model"})
+    top.check_unknown({"units", "crimes", "generators", "features", "model", "report"})
 
     units = _Table(top.get("units", dict, required=True), "units", file, base)
     kind = units.choice("kind", ("grid", "file"), "grid")
@@ -417,13 +438,14 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
         keep=units.choice("keep", ("centre", "intersect"), "centre"),
         source=_layer_source(units, required=True) if kind == "file" else None,
         id_column=units.get("id", str),
-        fixed=tuple(units.get("fixed", list, [])),
+        fixed=_names(units, "fixed"),
         snap_distance=units.positive("snap_distance", 50.0),
         crs=units.get("crs", str),
+        max_cells=units.positive("max_cells", MAX_GRID_CELLS, integer=True),
     )
     units.check_unknown(
         {"kind", "boundary", "boundary_layer", "cell_size", "keep", "id", "fixed"}
-        | {"snap_distance", "crs"}
+        | {"snap_distance", "crs", "max_cells"}
         | (_SOURCE_KEYS if kind == "file" else set())
     )
 
@@ -496,7 +518,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     feats = _Table(top.get("features", dict, {}), "features", file, base)
     features_cfg = FeaturesConfig(
         kernel=feats.choice("kernel", KERNELS, "quartic"),
-        threshold=feats.get("threshold", float, 2.0),
+        threshold=_finite(feats, "threshold", 2.0),
         chunk_size=feats.positive("chunk_size", 50_000, integer=True),
     )
     feats.check_unknown({"kernel", "threshold", "chunk_size"})
@@ -519,7 +541,32 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
         cv_folds=model.positive("cv_folds", 5, integer=True),
     )
     model.check_unknown({f.name for f in dataclasses.fields(ModelConfig)})
-    return RunConfig(units_cfg, crimes_cfg, tuple(generators), features_cfg, model_cfg, file)
+
+    report = _Table(top.get("report", dict, {}), "report", file, base)
+    report_cfg = ReportConfig(include_incidents=report.get("include_incidents", bool, False))
+    report.check_unknown({"include_incidents"})
+    return RunConfig(
+        units_cfg, crimes_cfg, tuple(generators), features_cfg, model_cfg, file, report_cfg
+    )
+
+
+def _finite(table: _Table, key: str, default: float) -> float:
+    value = table.get(key, float, default)
+    if not math.isfinite(value):
+        raise table._error(key, f"must be a finite number, got {value!r}", f"set e.g. `{key} = 2`")
+    return value
+
+
+def _names(table: _Table, key: str) -> tuple[str, ...]:
+    value = table.get(key, list, [])
+    bad = [v for v in value if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise table._error(
+            key, f"must list column names, got {bad[0]!r}", f'write `{key} = ["column", ...]`'
+        )
+    if len(set(value)) != len(value):
+        raise table._error(key, f"repeats a column in {value}", "list each column once")
+    return tuple(value)
 
 
 def _boundary(units: _Table, kind: str) -> LayerSource | None:

@@ -191,7 +191,7 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
         The run is not a grid run, or the column does not exist.
     """
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     grid = run.manifest.get("grid")
     units = run.units
@@ -226,7 +226,7 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
         "count": 1,
         "dtype": "float32",
         "crs": run.manifest.get("crs") or (units.crs.to_string() if units.crs else None),
-        "transform": from_origin(x0, y0 + n_rows * cell, cell, cell),
+        "transform": Affine(cell, 0.0, x0, 0.0, -cell, y0 + n_rows * cell),
         "nodata": float("nan"),
         "compress": "deflate",
     }

@@ -3,12 +3,17 @@
 Readers accept a path or the bytes of an upload. Supported: CSV (x/y or lon/lat columns),
 GeoJSON, GeoPackage (layer by name), shapefile, zipped shapefile, GeoParquet.
 Rows with missing or non-finite coordinates are dropped and counted in a :class:`ReadReport`.
+Files over the upload limit (``RTM_MAX_UPLOAD_MB``, default 200 MB) are refused before they
+are parsed; zips are checked for names that escape the folder and for bombs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+import uuid
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from rtm_core.config import LayerSource
-from rtm_core.errors import InputError
+from rtm_core.errors import ConfigError, InputError
 
 __all__ = [
     "ReadReport",
@@ -33,13 +38,26 @@ __all__ = [
     "to_working_crs",
     "write_table",
     "list_layers",
+    "max_upload_bytes",
 ]
 
 LON_NAMES = ("lon", "long", "lng", "longitude", "x_lon")
 LAT_NAMES = ("lat", "latitude", "y_lat")
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".parquet", ".gml"}
-MAX_ZIP_MEMBERS = 200
-MAX_ZIP_UNPACKED = 2_000_000_000
+MAX_ZIP_MEMBERS = 200  # files in one zip
+MAX_ZIP_UNPACKED = 2_000_000_000  # bytes a zip may unpack to (declared sizes)
+MAX_UPLOAD_ENV = "RTM_MAX_UPLOAD_MB"
+DEFAULT_MAX_UPLOAD_MB = 200.0  # as Streamlit's server.maxUploadSize
+MB = 1024 * 1024
+# first bytes of files that are often renamed to .csv by mistake
+_NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook or a zipped layer?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
+    (b"SQLite format 3\x00", "a GeoPackage/SQLite database"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,52 @@ def parse_crs(value: str | int | CRS, *, source: str, field: str = "crs") -> CRS
         ) from None
 
 
+def max_upload_bytes() -> int:
+    """The largest file read, in bytes: ``RTM_MAX_UPLOAD_MB`` megabytes (default 200).
+
+    Raises
+    ------
+    ConfigError
+        The variable is set but is not a positive number.
+    """
+    raw = os.environ.get(MAX_UPLOAD_ENV, "").strip()
+    if not raw:
+        return int(DEFAULT_MAX_UPLOAD_MB * MB)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise ConfigError(
+            "environment", MAX_UPLOAD_ENV, f"must be a positive number, got {raw!r}", "e.g. 200"
+        )
+    return int(value * MB)
+
+
+def _check_size(source: LayerSource) -> None:
+    """Refuse a file over the upload limit before parsing it."""
+    if source.data is not None:
+        size = len(source.data)
+    elif source.path is not None and Path(source.path).is_file():
+        size = Path(source.path).stat().st_size
+    else:
+        return
+    limit = max_upload_bytes()
+    if size > limit:
+        raise InputError(
+            source.label,
+            "file",
+            f"is {_megabytes(size)} MB, over the {_megabytes(limit)} MB limit",
+            f"filter or split the layer, or raise {MAX_UPLOAD_ENV}",
+        )
+
+
+def _megabytes(size: int) -> str:
+    """Bytes as megabytes for messages: "3,338", "1.5", "0.01"."""
+    value = size / MB
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def list_layers(source: LayerSource) -> list[str]:
     """Layer names in a (multi-layer) vector file such as a GeoPackage."""
     try:
@@ -127,6 +191,7 @@ def read_layer(source: LayerSource) -> Layer:
     """
     label = source.label
     suffix = _suffix(source)
+    _check_size(source)
     if suffix in {".csv", ".txt", ".tsv"}:
         frame, note = _read_csv(source)
     elif suffix in VECTOR_SUFFIXES or source.data is None:
@@ -202,6 +267,14 @@ def _suffix(source: LayerSource) -> str:
 def _read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     label = source.label
     raw = source.data if source.data is not None else _read_bytes(source)
+    for magic, kind in _NOT_TEXT:
+        if raw.startswith(magic):
+            raise InputError(
+                label,
+                "file",
+                f"is {kind}, not CSV text (renamed?)",
+                "export the data as CSV (UTF-8), or upload the file under its real extension",
+            )
     text = _decode(raw, label)
     try:
         table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
@@ -260,6 +333,11 @@ def _mangled_duplicates(columns: list) -> set[str]:
 
 
 def _decode(raw: bytes, label: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
@@ -370,11 +448,25 @@ def _check_zip(source: LayerSource) -> bytes | None:
         ) from None
     with handle:
         infos = handle.infolist()
-    if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_UNPACKED:
-        raise InputError(source.label, None, "unpacks too large", "zip only the layer's files")
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise InputError(
+            source.label,
+            None,
+            f"holds {len(infos):,} files (limit {MAX_ZIP_MEMBERS})",
+            "zip only the layer's files (.shp, .shx, .dbf, .prj)",
+        )
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > MAX_ZIP_UNPACKED:
+        raise InputError(
+            source.label,
+            None,
+            f"unpacks to {_megabytes(unpacked)} MB (limit {_megabytes(MAX_ZIP_UNPACKED)} MB)",
+            "zip only the layer's files, or filter the layer first",
+        )
     for info in infos:
         name = info.filename
-        if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
+        posix = name.replace("\\", "/")
+        if posix.startswith("/") or ".." in posix.split("/") or ":" in name:
             raise InputError(
                 source.label,
                 None,
@@ -460,7 +552,10 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
     except InputError:
         raise
     except Exception as exc:  # pyogrio/GDAL raise many types; all mean "cannot read"
-        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if source.path is not None:  # GDAL quotes the full path: the name is enough
+            first = first.replace(str(source.path), Path(source.path).name)
+        first = first.split(";")[0].rstrip(".")[:160]
         raise InputError(
             label,
             None,
@@ -482,8 +577,29 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
         elif not frame.crs.equals(configured):
             note = f"read in the file's own CRS {frame.crs.to_string()}, not {source.crs}"
     elif frame.crs is None:
+        if _has_prj(source, suffix):
+            raise InputError(
+                label,
+                "crs",
+                "has a .prj that holds no readable CRS",
+                'set crs, e.g. "EPSG:26971", or replace the .prj with a good copy',
+            )
         raise InputError(label, "crs", "has no CRS (missing .prj?)", 'set crs, e.g. "EPSG:26971"')
     return frame, note
+
+
+def _has_prj(source: LayerSource, suffix: str) -> bool:
+    """Whether a shapefile (plain or zipped) comes with a .prj (that GDAL could not read)."""
+    try:
+        if suffix == ".shp" and source.path is not None:
+            return Path(source.path).with_suffix(".prj").is_file()
+        if suffix == ".zip":
+            data = source.data if source.data is not None else Path(source.path).read_bytes()
+            with zipfile.ZipFile(io.BytesIO(data)) as handle:
+                return any(n.lower().endswith(".prj") for n in handle.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return False
 
 
 # ------------------------------------------------------------------------------ CRS
@@ -553,22 +669,61 @@ def to_working_crs(layer: Layer, crs: CRS) -> gpd.GeoDataFrame:
 
 
 def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path) -> Path:
-    """Write units and risk factors by extension: .gpkg, .geojson, .parquet or .csv."""
+    """Write units and risk factors by extension: .gpkg, .geojson, .parquet or .csv.
+
+    The file is written beside its place under a temporary name and renamed when complete, so
+    a failed write (disk full, killed) never leaves a half-written file or spoils an older one.
+
+    Raises
+    ------
+    InputError
+        Unknown extension, geometry missing for .gpkg/.geojson, or the write failed.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif suffix in {".gpkg", ".geojson"}:
-        if not isinstance(frame, gpd.GeoDataFrame):
-            raise InputError(str(path), None, "needs unit geometry", "write .parquet or .csv")
-        frame.to_file(path, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio")
-    elif suffix == ".csv":
-        pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(path, index=False)
-    else:
+    if suffix not in {".parquet", ".gpkg", ".geojson", ".csv"}:
         raise InputError(
             str(path),
             None,
             f"unknown output type {suffix!r}",
             "use .gpkg, .geojson, .parquet or .csv",
         )
+    if suffix in {".gpkg", ".geojson"} and not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(str(path), None, "needs unit geometry", "write .parquet or .csv")
+    if path.is_dir():
+        raise InputError(str(path), "--out", "is a folder", "give a file name, e.g. factors.gpkg")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
+        raise InputError(
+            str(path.parent),
+            "--out",
+            "cannot be used as the output folder "
+            f"({'a file is in the way' if in_the_way else exc.strerror})",
+            "choose a writable folder",
+        ) from None
+    partial = path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(partial, index=False)
+        elif suffix in {".gpkg", ".geojson"}:
+            driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+            frame.to_file(partial, driver=driver, layer=path.stem, engine="pyogrio")
+        else:
+            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(
+                partial, index=False
+            )
+        os.replace(partial, path)
+    except (OSError, pyogrio.errors.DataSourceError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:160]
+        raise InputError(
+            str(path),
+            "--out",
+            f"could not be written ({reason})",
+            "free disk space or choose a writable folder",
+        ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return path

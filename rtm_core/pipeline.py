@@ -334,6 +334,7 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
         risks, study.y_train, study.y_test, study.units.measure, expected=expected
     )
     metrics, curves = evaluation.metrics, evaluation.curves
+    check_cancel(cancel)
     report("evaluate", 0.5, "writing the run folder")
     _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config)
     timings["evaluate"] = time.perf_counter() - t2
@@ -356,6 +357,7 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
     from rtm_core.report import write_report
 
     write_report(staging)
+    check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
 
 
 def _incidents(study: Study) -> pd.DataFrame:

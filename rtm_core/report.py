@@ -1,8 +1,10 @@
 """A self-contained HTML report of a run folder, for police planners.
 
 Everything is inline (PNG images as data URIs, no scripts, no web fonts), so the report opens
-with the network switched off and can be e-mailed. It shows units and scores, never raw
-incident locations. All text taken from user files is HTML-escaped.
+with the network switched off and can be e-mailed. It shows units and scores, not raw
+incident locations, unless the analyst opts in (``[report] include_incidents = true``, or
+``include_incidents=True`` here, for a run that stored its ``incidents.csv``). All text taken
+from user files (labels, layer and column names) is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -115,23 +117,74 @@ def _metrics_table(metrics: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_report(run_dir: str | Path) -> str:
-    """The report of a run folder as one HTML string."""
+def _incidents_image(units, incidents: pd.DataFrame) -> str:
+    fig, ax = plt.subplots(figsize=(5.2, 5.2))
+    units.boundary.plot(ax=ax, color="#d8dce6", linewidth=0.3)
+    for period, colour in (("train", "#1f5fbf"), ("test", "#d9480f")):
+        rows = incidents[incidents["period"] == period]
+        ax.scatter(rows["x"], rows["y"], s=3, color=colour, label=f"{period} ({len(rows):,})")
+    ax.legend(fontsize=8)
+    ax.set_title("Incidents (raw locations)")
+    ax.set_axis_off()
+    return _png(fig)
+
+
+def _incidents_section(run_dir: Path, units) -> list[str]:
+    from rtm_core.runs import INCIDENTS_FILE
+
+    path = run_dir / INCIDENTS_FILE
+    if not path.is_file():
+        return [
+            "<h2>Incidents</h2>",
+            "<p class='muted'>This run did not store incident locations "
+            "(set <code>[report] include_incidents = true</code> and run again).</p>",
+        ]
+    incidents = pd.read_csv(path)
+    png = _incidents_image(units, incidents)
+    return [
+        "<h2>Incidents (raw locations, included by the analyst)</h2>",
+        f"<img alt='incident locations' src='data:image/png;base64,{png}'>",
+        _table(incidents.head(100), 1),
+    ]
+
+
+def render_report(run_dir: str | Path, *, include_incidents: bool | None = None) -> str:
+    """The report of a run folder as one HTML string.
+
+    Parameters
+    ----------
+    run_dir : path
+        A complete run folder.
+    include_incidents : bool, optional
+        Show the crime points (map and table). Default: as the run's config said
+        (``[report] include_incidents``, off unless the analyst opted in).
+    """
     from rtm_core.runs import load_run
 
     run = load_run(run_dir)
     m = run.manifest
     esc = html.escape
     title = esc(str(m.get("label") or m.get("name") or Path(run_dir).name))
-    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", time.time())))
+    try:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(m.get("created"))))
+    except (TypeError, ValueError, OverflowError):
+        created = "?"
     models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
-    crimes = m.get("crimes", {})
+    crimes = m.get("crimes") if isinstance(m.get("crimes"), dict) else {}
     n_units = m.get("n_units", len(run.units))
+    n_units = f"{n_units:,}" if isinstance(n_units, int) else esc(str(n_units))
+    if include_incidents is None:
+        config = m.get("config") if isinstance(m.get("config"), dict) else {}
+        report_cfg = config.get("report") or {}
+        include_incidents = bool(
+            isinstance(report_cfg, dict) and report_cfg.get("include_incidents")
+        )
     parts = [
         f"<h1>Risk Terrain Model: {title}</h1>",
-        f"<p class='muted'>Created {created} · {n_units:,} {esc(m.get('unit_kind', ''))} units · "
-        f"CRS {esc(str(m.get('crs', '')))} · crimes: {crimes.get('train', '?')} in the training "
-        f"period, {crimes.get('test', '?')} in the test period.</p>",
+        f"<p class='muted'>Created {created} · {n_units} {esc(str(m.get('unit_kind', '')))} "
+        f"units · CRS {esc(str(m.get('crs', '')))} · crimes: "
+        f"{esc(str(crimes.get('train', '?')))} in the training period, "
+        f"{esc(str(crimes.get('test', '?')))} in the test period.</p>",
         "<p>Each unit's <b>relative risk score</b> is how many times more likely a crime is there "
         "than in the lowest-risk unit, because of the risk factors nearby. Incident rate ratios "
         "(IRR, the <i>relative risk values</i> of RTMDx) say how much each factor multiplies the "
@@ -209,6 +262,8 @@ def render_report(run_dir: str | Path) -> str:
             "spread of its IRR.</p>",
             _table(run.stability, 3),
         ]
+    if include_incidents:
+        parts += _incidents_section(Path(run_dir), run.units)
     about = {
         "timings_s": m.get("timings", {}),
         "device": m.get("device"),
@@ -225,8 +280,8 @@ def render_report(run_dir: str | Path) -> str:
     )
 
 
-def write_report(run_dir: str | Path) -> Path:
-    """Write ``report.html`` into a run folder."""
+def write_report(run_dir: str | Path, *, include_incidents: bool | None = None) -> Path:
+    """Write ``report.html`` into a run folder (see :func:`render_report`)."""
     path = Path(run_dir) / "report.html"
-    path.write_text(render_report(run_dir), encoding="utf-8")
+    path.write_text(render_report(run_dir, include_incidents=include_incidents), encoding="utf-8")
     return path

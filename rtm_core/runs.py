@@ -4,7 +4,10 @@ A run is written into a hidden staging folder beside its final place and renamed
 file is complete, so a cancelled, failed or killed run never looks finished. A run folder
 holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status),
 ``coefficients.csv``, ``units.gpkg``, ``metrics.json``, ``curves.csv``, ``conjunctive.csv``,
-``stability.csv``, ``top_places.csv``, ``variables.csv`` and ``report.html``.
+``stability.csv``, ``top_places.csv``, ``variables.csv`` and ``report.html`` (and
+``incidents.csv`` only when the analyst opted in to incident locations in the report).
+A write that fails (disk full, read-only folder) is reported as an :class:`InputError` and
+leaves no staging folder; a folder that is not a complete run is listed as "damaged".
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 REQUIRED_FILES = ("manifest.json", "coefficients.csv", "units.gpkg", "metrics.json")
+INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
 STAGING_PREFIX = ".staging-"
 
 
@@ -77,7 +81,8 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
     Raises
     ------
     InputError
-        ``out_dir`` exists, or its parent cannot be written.
+        ``out_dir`` exists, its parent cannot be written, or writing failed (disk full,
+        read-only folder); the staging folder is removed first.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
@@ -90,14 +95,26 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
         staging = parent / f"{STAGING_PREFIX}{out_dir.name}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
     except OSError as exc:
+        in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
+        reason = "a file is in the way" if in_the_way else exc.strerror
         raise InputError(
-            str(parent), "--out", f"cannot write here ({exc.strerror})", "choose a writable folder"
+            str(parent), "--out", f"cannot write here ({reason})", "choose a writable folder"
         ) from None
     try:
         yield staging
         if out_dir.exists():
             out_dir.rmdir()  # an empty folder given as --out
         os.replace(staging, out_dir)
+    except OSError as exc:  # disk full, read-only, quota: report it, leave nothing half-written
+        shutil.rmtree(staging, ignore_errors=True)
+        name = Path(exc.filename).name if isinstance(exc.filename, str | Path) else ""
+        reason = (exc.strerror or str(exc) or type(exc).__name__) + (f": {name}" if name else "")
+        raise InputError(
+            str(out_dir),
+            "--out",
+            f"writing the run failed ({reason})",
+            "free disk space or choose a writable folder, then run again",
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -145,6 +162,36 @@ class RunInfo:
 
 
 def _inspect(path: Path) -> RunInfo:
+    """Status of one run folder; anything unexpected in it makes it "damaged", never raises."""
+    try:
+        return _inspect_files(path)
+    except Exception as exc:  # odd manifest types, unreadable files: list it, do not crash
+        try:
+            created = path.stat().st_mtime
+        except OSError:
+            created = 0.0
+        return RunInfo(
+            path, path.name, "damaged", created, path.name, (), f"unreadable ({exc})", {}
+        )
+
+
+def _gpkg_problem(path: Path) -> str:
+    """Why a GeoPackage is unusable (not SQLite, truncated), from its header only; "" if fine."""
+    with open(path, "rb") as handle:
+        head = handle.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return f"{path.name} is not a GeoPackage"
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    size = path.stat().st_size
+    header_valid = head[24:28] == head[92:96]  # else SQLite ignores the page count
+    if (header_valid and size < page_size * pages) or (page_size and size % page_size):
+        return f"{path.name} is truncated"
+    return ""
+
+
+def _inspect_files(path: Path) -> RunInfo:
     created = path.stat().st_mtime
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
@@ -161,8 +208,11 @@ def _inspect(path: Path) -> RunInfo:
             f"manifest.json unreadable ({exc})",
             {},
         )
-    label = str(manifest.get("label") or manifest.get("config", {}).get("source", path.name))
-    models = tuple(manifest.get("models", ()))
+    config = manifest.get("config")
+    source = config.get("source", path.name) if isinstance(config, dict) else path.name
+    label = str(manifest.get("label") or source)
+    models = manifest.get("models", ())
+    models = tuple(str(m) for m in models) if isinstance(models, list | tuple) else ()
     created = float(manifest.get("created", created))
     if manifest.get("status") == "failed":
         return RunInfo(
@@ -176,17 +226,14 @@ def _inspect(path: Path) -> RunInfo:
             manifest,
         )
     missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
-    if missing:
-        return RunInfo(
-            path,
-            path.name,
-            "damaged",
-            created,
-            label,
-            models,
-            f"missing {', '.join(missing)}",
-            manifest,
-        )
+    problem = f"missing {', '.join(missing)}" if missing else _gpkg_problem(path / "units.gpkg")
+    if not problem:
+        try:
+            json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problem = f"metrics.json unreadable ({exc})"
+    if problem:
+        return RunInfo(path, path.name, "damaged", created, label, models, problem, manifest)
     return RunInfo(path, path.name, "complete", created, label, models, "", manifest)
 
 
@@ -218,8 +265,13 @@ class RunFiles:
 def _csv(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.EmptyDataError):
+    except (OSError, pd.errors.EmptyDataError):  # optional files may be missing or empty
         return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(
+            str(path.parent), path.name, f"run file unreadable ({first})", "delete it or re-run"
+        ) from None
 
 
 def load_run(path: str | Path) -> RunFiles:

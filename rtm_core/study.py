@@ -21,7 +21,18 @@ from rtm_core.features import GeneratorLayer, RiskFactors, build_risk_factors
 from rtm_core.io import Layer, ReadReport, choose_crs, read_layer, to_working_crs
 from rtm_core.units import CountReport, Units, count_crimes, grid_units, units_from_layer
 
-__all__ = ["Study", "load_study", "split_periods", "features_frame", "build_features"]
+__all__ = [
+    "Study",
+    "load_study",
+    "split_periods",
+    "features_frame",
+    "build_features",
+    "check_outcome_varies",
+]
+
+#: this many training crimes or more, all in one unit, are refused as a data error (geocoded
+#: to one default point, or the wrong CRS squeezing them together)
+PILED_CRIMES = 10
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,15 @@ def split_periods(
             "set crimes.date to the date column",
         )
     when = pd.to_datetime(frame[date], errors="coerce", format="mixed")
+    if len(when) and when.isna().all():
+        sample = frame[date].dropna().astype(str)
+        example = f" (e.g. {sample.iloc[0][:40]!r})" if len(sample) else ""
+        raise InputError(
+            source,
+            date,
+            f"no date in the column could be read{example}",
+            "use dates like 2021-03-01 (YYYY-MM-DD), or set crimes.date to the date column",
+        )
     bounds = {}
     for key, period in (("train", train), ("test", test)):
         try:
@@ -140,14 +160,24 @@ def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
     return shapely.get_coordinates(frame.geometry.values)
 
 
-def _load_crimes(cfg: CrimesConfig, crs: CRS, reads: list) -> tuple[np.ndarray, np.ndarray]:
+def _load_crimes(
+    cfg: CrimesConfig, crs: CRS, reads: list
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[Layer, LayerSource], ...]]:
+    """Crime points of both periods, and the layers they came from (for later checks)."""
     if cfg.source is not None:
         layer = _read(cfg.source, reads)
         frame = to_working_crs(layer, crs)
         train, test, undated = split_periods(
             frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
         )
+        # rows with a date outside both periods are not used: say so, do not drop silently
+        unused = len(frame) - len(train) - len(test) - undated
+        notes = [reads[-1].note] if reads[-1].note else []
         if undated:
+            notes.append(f"{undated} rows without a readable date dropped")
+        if unused:
+            notes.append(f"{unused} rows dated outside both periods not used")
+        if undated or unused:
             report = reads[-1]
             reads[-1] = ReadReport(
                 report.source,
@@ -155,14 +185,16 @@ def _load_crimes(cfg: CrimesConfig, crs: CRS, reads: list) -> tuple[np.ndarray, 
                 report.n_dropped + undated,
                 report.n_kept - undated,
                 report.crs,
-                f"{undated} rows without a readable date dropped",
+                "; ".join(notes),
             )
-        return _crime_points(layer, train), _crime_points(layer, test)
+        points = _crime_points(layer, train), _crime_points(layer, test)
+        return points[0], points[1], ((layer, cfg.source),)
     train_layer = _read(cfg.train_source, reads)
     test_layer = _read(cfg.test_source, reads)
     return (
         _crime_points(train_layer, to_working_crs(train_layer, crs)),
         _crime_points(test_layer, to_working_crs(test_layer, crs)),
+        ((train_layer, cfg.train_source), (test_layer, cfg.test_source)),
     )
 
 
@@ -171,7 +203,7 @@ def load_study(
     *,
     progress: Callable[[str], None] | None = None,
     cancel=None,
-    max_cells: int = 2_000_000,
+    max_cells: int | None = None,
 ) -> Study:
     """Read every layer, build the units and count the crimes of both periods.
 
@@ -181,12 +213,18 @@ def load_study(
     progress : callable, optional
         ``progress(message)`` as each layer is read.
     cancel : object with ``is_set()``, optional
-    max_cells : int
-        Largest grid built without explicit confirmation.
+    max_cells : int, optional
+        Largest grid built; default ``config.units.max_cells`` (1,000,000 cells unless the
+        analyst raised it to confirm a large grid).
 
     Returns
     -------
     Study
+
+    Raises
+    ------
+    InputError
+        A layer cannot be used; the message names the file, the field and the fix.
     """
     say = progress or (lambda message: None)
     reads: list[ReadReport] = []
@@ -217,7 +255,7 @@ def load_study(
             boundary,
             ucfg.cell_size,
             keep=ucfg.keep,
-            max_cells=max_cells,
+            max_cells=ucfg.max_cells if max_cells is None else max_cells,
             source=layer.report.source,
         )
     else:
@@ -229,7 +267,7 @@ def load_study(
         )
     check_cancel(cancel)
     say("reading crimes")
-    train_xy, test_xy = _load_crimes(config.crimes, crs, reads)
+    train_xy, test_xy, crime_layers = _load_crimes(config.crimes, crs, reads)
     y_train, train_report = count_crimes(
         units, train_xy, snap_distance=ucfg.snap_distance, period="train"
     )
@@ -245,11 +283,30 @@ def load_study(
             "check the period dates or the file",
         )
     if train_report.n_counted == 0:
+        for crime_layer, crime_source in crime_layers:
+            _check_not_swapped(crime_layer, crime_source, crs, _reach_box(units, 0.0))
         raise InputError(
             crime_label,
             "geometry",
             "no training crime falls inside the study area",
             "check the crimes' CRS and that they cover the boundary",
+        )
+    occupied = np.flatnonzero(y_train)
+    if len(occupied) == 1 and len(units) > 1 and y_train.sum() >= PILED_CRIMES:
+        raise InputError(
+            crime_label,
+            "geometry",
+            f"every training crime ({int(y_train.sum())}) falls in one unit "
+            f"(unit_id {units.unit_ids[occupied[0]]}), so risk cannot vary over space",
+            "check the crimes' coordinates and CRS (all geocoded to one default point?)",
+        )
+    if len(test_xy) == 0:
+        test_label = (config.crimes.source or config.crimes.test_source).label
+        raise InputError(
+            test_label,
+            "crimes.test",
+            "no crimes in the test period",
+            "check the period dates or the file",
         )
     generators = []
     for gcfg in config.generators:
@@ -259,7 +316,14 @@ def load_study(
         gframe = to_working_crs(glayer, crs)
         glayer.geom_type  # noqa: B018  (raises on mixed geometry types)
         generator = GeneratorLayer.from_frame(gcfg.name, gframe, gcfg.measures, gcfg.bandwidths)
-        _check_near(generator, units, glayer.report.source)
+        if not _is_near(generator, units):
+            _check_not_swapped(glayer, gcfg.source, crs, _reach_box(units, max(gcfg.bandwidths)))
+            raise InputError(
+                glayer.report.source,
+                "geometry",
+                "no feature lies within reach of the study area",
+                "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
+            )
         generators.append(generator)
     return Study(
         units=units,
@@ -275,22 +339,72 @@ def load_study(
     )
 
 
-def _check_near(layer: GeneratorLayer, units: Units, source: str) -> None:
-    """Refuse a generator layer lying entirely outside the study area (beyond its bandwidths)."""
-    reach = max(layer.bandwidths)
-    ux0, uy0 = units.points.min(axis=0) - reach
-    ux1, uy1 = units.points.max(axis=0) + reach
+def _reach_box(units: Units, reach: float) -> tuple[float, float, float, float]:
+    """The units' bounding box (of their geometry) grown by ``reach`` metres."""
+    x0, y0, x1, y1 = units.frame.total_bounds
+    return (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+
+
+def _is_near(layer: GeneratorLayer, units: Units) -> bool:
+    """Whether any feature lies within reach (the largest bandwidth) of the study area."""
+    box = _reach_box(units, max(layer.bandwidths))
     if layer.geometry is not None:  # lines and polygons: any part of them, not their points
-        near = shapely.intersects(layer.geometry, shapely.box(ux0, uy0, ux1, uy1))
-    else:
-        pts = layer.points
-        near = (pts[:, 0] >= ux0) & (pts[:, 0] <= ux1) & (pts[:, 1] >= uy0) & (pts[:, 1] <= uy1)
-    if not near.any():
+        return bool(shapely.intersects(layer.geometry, shapely.box(*box)).any())
+    return bool(_inside(layer.points, box).any())
+
+
+def _inside(pts: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+
+
+def _check_not_swapped(
+    layer: Layer, source: LayerSource, crs: CRS, box: tuple[float, float, float, float]
+) -> None:
+    """Refuse lon/lat points that miss the study area but would cover it with x and y swapped.
+
+    Swapped values are often still valid degrees (Chicago: lat -87.7, lon 41.8), so only the
+    study area can tell. Called once a layer is known to miss the area.
+    """
+    frame = layer.frame
+    if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
+        return
+    geometry = frame.geometry.values
+    if not (shapely.get_type_id(geometry) == 0).all():  # plain points only
+        return
+    xy = shapely.get_coordinates(geometry)
+    if (np.abs(xy[:, 0]) > 90).any():  # swapped, x would be a latitude
+        return
+    try:
+        swapped = gpd.GeoSeries(gpd.points_from_xy(xy[:, 1], xy[:, 0]), crs=frame.crs).to_crs(crs)
+    except Exception:  # cannot be projected: not a plausible swap
+        return
+    if _inside(shapely.get_coordinates(swapped.values), box).mean() > 0.5:
+        columns = f"{source.x}/{source.y}" if source.x and source.y else "lon/lat"
         raise InputError(
-            source,
+            layer.report.source,
+            columns,
+            "longitude and latitude look swapped (swapped back, the points fall on the study area)",
+            "swap x and y",
+        )
+
+
+def check_outcome_varies(study: Study, label: str) -> None:
+    """Refuse to fit a model when the training crimes occupy fewer than two units.
+
+    Raises
+    ------
+    InputError
+        The outcome has no spatial variation, so no risk factor can explain it.
+    """
+    occupied = np.flatnonzero(study.y_train)
+    if len(occupied) < 2:
+        raise InputError(
+            label,
             "geometry",
-            "no feature lies within reach of the study area",
-            "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
+            f"every training crime ({int(study.y_train.sum())}) falls in one unit "
+            f"(unit_id {study.units.unit_ids[occupied[0]]}), so risk cannot vary over space",
+            "check the crimes' coordinates and CRS, or use a longer training period",
         )
 
 

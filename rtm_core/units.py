@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from rtm_core.config import MAX_GRID_CELLS
 from rtm_core.errors import InputError
 
 __all__ = ["Units", "GridSpec", "grid_units", "units_from_layer", "count_crimes", "CountReport"]
@@ -84,7 +85,7 @@ def grid_units(
     cell_size: float,
     *,
     keep: str = "centre",
-    max_cells: int = 2_000_000,
+    max_cells: int = MAX_GRID_CELLS,
     source: str = "boundary",
 ) -> Units:
     """Lay a square grid over a boundary.
@@ -98,7 +99,7 @@ def grid_units(
     keep : {"centre", "intersect"}
         Keep cells whose centre lies inside the boundary, or every cell touching it.
     max_cells : int
-        Refuse grids larger than this (asked by accident?).
+        Refuse grids (cells of the bounding box) larger than this (asked by accident?).
     source : str
         Name for messages.
 
@@ -129,7 +130,8 @@ def grid_units(
             source,
             "cell_size",
             f"{cell_size:g} m cells make a {n_rows:,} x {n_cols:,} grid (> {max_cells:,} cells)",
-            "use a larger cell size, or confirm and raise the limit",
+            "use a larger cell size, or confirm the size by raising units.max_cells "
+            "(rtm: --allow-large-grid)",
         )
     if cell_size > max(maxx - minx, maxy - miny):
         raise InputError(

@@ -2,15 +2,21 @@
 
 import json
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 from rtm_core.errors import InputError
 from rtm_core.runs import delete_run, list_runs, staged_run, write_failed_run
 
 
 def _fake_complete(folder):
-    for name in ("coefficients.csv", "metrics.json", "units.gpkg"):
+    for name in ("coefficients.csv", "metrics.json"):
         (folder / name).write_text("{}")
+    # list_runs checks the GeoPackage's header: write a real (one-cell) one
+    gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 1, 1)], crs=32616).to_file(
+        folder / "units.gpkg", layer="units", engine="pyogrio"
+    )
     (folder / "manifest.json").write_text(json.dumps({"status": "complete", "created": 1.0}))
 
 

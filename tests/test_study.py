@@ -347,13 +347,14 @@ def test_long_line_generator_crossing_the_area_is_kept(tiny_city):
 
 def test_generator_with_lat_lon_swapped_is_caught(tiny_city):
     # Chicago's swapped values are still valid degrees (lat -87.7, lon 41.8): only the
-    # distance to the study area gives them away
+    # study area gives them away (swapped back, they land on it)
     swapped = pd.read_csv(tiny_city.liquor).rename(columns={"lon": "lat", "lat": "lon"})
     path = tiny_city.folder / "data" / "swapped.csv"
     swapped.to_csv(path, index=False)
     config = _add_generator(load_config(tiny_city.config), "swapped", path)
     with pytest.raises(
-        InputError, match=r"swapped\.csv \[geometry\]: no feature lies within reach"
+        InputError,
+        match=r"swapped\.csv \[lon/lat\]: longitude and latitude look swapped .*Fix: swap x and y",
     ):
         load_study(config)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import SCREENSHOTS
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -109,6 +111,11 @@ def test_analyst_path(page, app_url, runs_dir):
     page.get_by_label("Run label").fill("browser test")
     page.get_by_role("button", name="Start training").click()
     page.locator('[data-testid="stProgress"]').first.wait_for(timeout=30_000)
+    try:  # a moment with step counts on the bar makes a more telling screenshot
+        bar = page.locator('[data-testid="stProgress"]', has_text=re.compile(r"step \d"))
+        bar.first.wait_for(timeout=60_000)
+    except Exception:
+        pass
     shot(page, "3_train_running")
     open_results = page.get_by_role("button", name="Open results")
     open_results.wait_for(timeout=180_000)

@@ -67,8 +67,7 @@ def fitted(data):
 
 
 def test_planted_truth_is_selected_with_its_irr(fitted):
-    assert fitted.selected_ == {"bars": "bars_dis_100", "liquor": "liquor_dis_100",
-                                "parks": None}
+    assert fitted.selected_ == {"bars": "bars_dis_100", "liquor": "liquor_dis_100", "parks": None}
     names = list(fitted.names_)
     for name, irr in TRUTH.items():
         assert np.exp(fitted.coef_[names.index(name)]) == pytest.approx(irr, rel=0.10)
@@ -87,8 +86,17 @@ def test_irrs_match_a_statsmodels_glm_refit(data, fitted):
 
 def test_coefficients_table_layout(fitted):
     table = fitted.coefficients_
-    assert list(table.columns) == ["variable", "set", "coef", "se", "irr", "irr_low",
-                                   "irr_high", "p_value", "selected_share"]
+    assert list(table.columns) == [
+        "variable",
+        "set",
+        "coef",
+        "se",
+        "irr",
+        "irr_low",
+        "irr_high",
+        "p_value",
+        "selected_share",
+    ]
     assert list(table["variable"]) == ["intercept", "bars_dis_100", "liquor_dis_100"]
     assert list(table["set"]) == ["", "bars", "liquor"]
     assert (table["irr_low"] < table["irr"]).all() and (table["irr"] < table["irr_high"]).all()
@@ -139,16 +147,19 @@ def test_same_seed_gives_identical_results(data):
 @pytest.mark.parametrize("loss", ["poisson", "negbin"])
 def test_batched_seed_equals_the_seed_alone(loss):
     design, y = planted(n=1500, seed=2, fixed=True)
-    params = {"burn_in_steps": 600, "prune_steps": 600, "learning_rate": 1e-2, "loss": loss,
-              "random_state": 11}
+    params = {
+        "burn_in_steps": 600,
+        "prune_steps": 600,
+        "learning_rate": 1e-2,
+        "loss": loss,
+        "random_state": 11,
+    }
     batch = DeepRTM(n_seeds=3, **params).fit(design, y)
     for k in range(3):
         alone = DeepRTM(n_seeds=1, seed_offset=k, **params).fit(design, y)
         np.testing.assert_allclose(alone.seed_coef_[0], batch.seed_coef_[k], atol=1e-5)
-        np.testing.assert_allclose(alone.seed_intercept_[0], batch.seed_intercept_[k],
-                                   atol=1e-5)
-        np.testing.assert_allclose(alone.seed_fixed_coef_[0], batch.seed_fixed_coef_[k],
-                                   atol=1e-5)
+        np.testing.assert_allclose(alone.seed_intercept_[0], batch.seed_intercept_[k], atol=1e-5)
+        np.testing.assert_allclose(alone.seed_fixed_coef_[0], batch.seed_fixed_coef_[k], atol=1e-5)
         assert alone.seed_selected_[0] == batch.seed_selected_[k]
     first = DeepRTM(n_seeds=1, **params).fit(design, y)
     np.testing.assert_array_equal(first.seed_coef_[0], batch.seed_coef_[0])
@@ -180,8 +191,13 @@ def _unit_loss(family, theta, kept, X, fixed, y, layout, on):
         return (torch.exp(eta) - y * eta).mean(1)
     size = torch.exp(-theta[:, layout.log_dispersion, None])
     mu = torch.exp(eta)
-    log_lik = (torch.lgamma(y + size) - torch.lgamma(size) + size * torch.log(size)
-               - (size + y) * torch.log(size + mu) + y * eta)
+    log_lik = (
+        torch.lgamma(y + size)
+        - torch.lgamma(size)
+        + size * torch.log(size)
+        - (size + y) * torch.log(size + mu)
+        + y * eta
+    )
     return -log_lik.mean(1)
 
 
@@ -216,8 +232,17 @@ def test_hand_gradient_equals_autograd(family, gate):
         fixed=fixed.T[None].float(),
     )
     bits = X.T[kept].float()
-    grad, loss = gradient(theta.float(), kept, bits, rows, family, layout,
-                          train_gates=gate, gate_penalty=0.01, need_loss=True)
+    grad, loss = gradient(
+        theta.float(),
+        kept,
+        bits,
+        rows,
+        family,
+        layout,
+        train_gates=gate,
+        gate_penalty=0.01,
+        need_loss=True,
+    )
 
     ref = theta.clone().requires_grad_(True)
     reference_loss = _unit_loss(family, ref, kept, X, fixed, y, layout, on)
@@ -233,8 +258,9 @@ def test_hand_gradient_equals_autograd(family, gate):
             other_loss = _unit_loss(family, other, kept, X, fixed, y, layout, flip)
             other_loss.sum().backward()
             base = reference_loss.detach()
-            change = torch.where(on[:, g] > 0, base - other_loss.detach(),
-                                 other_loss.detach() - base)
+            change = torch.where(
+                on[:, g] > 0, base - other_loss.detach(), other_loss.detach() - base
+            )
             expected[:, layout.gates.start + g] = sig[:, g] * (1 - sig[:, g]) * (change + 0.01)
             for k in range(kept.shape[0]):  # a switched-off set learns as if it were on
                 if on[k, g] == 0:
@@ -279,8 +305,7 @@ def test_cancel_gate_switches_off_a_set_that_does_not_pay():
     plain = DeepRTM(**FAST).fit(design, y)
     gated = DeepRTM(cancel_gate=True, **FAST).fit(design, y)
     assert plain.selected_["parks"] is not None
-    assert gated.selected_ == {"bars": "bars_dis_100", "liquor": "liquor_dis_100",
-                               "parks": None}
+    assert gated.selected_ == {"bars": "bars_dis_100", "liquor": "liquor_dis_100", "parks": None}
     assert gated.seed_gate_.shape == (1, 3)
     assert gated.seed_gate_[0, 2] < 0.5 < gated.seed_gate_[0, 0]
     assert gated.coef_[design.columns_of("parks")].max() == 0.0
@@ -299,8 +324,7 @@ class _Token:
 def test_progress_is_called_with_increasing_steps(data):
     design, y = data
     calls = []
-    DeepRTM(burn_in_steps=1000, prune_steps=500).fit(
-        design, y, progress=lambda *a: calls.append(a))
+    DeepRTM(burn_in_steps=1000, prune_steps=500).fit(design, y, progress=lambda *a: calls.append(a))
     burn = [c for c in calls if c[0] == "burn-in"]
     prune = [c for c in calls if c[0] == "prune"]
     assert calls == burn + prune
@@ -319,8 +343,9 @@ def test_cancel_stops_the_fit_quickly(data):
             token.event.set()
 
     with pytest.raises(Cancelled):
-        DeepRTM(burn_in_steps=100_000, prune_steps=10).fit(design, y, progress=progress,
-                                                         cancel=token)
+        DeepRTM(burn_in_steps=100_000, prune_steps=10).fit(
+            design, y, progress=progress, cancel=token
+        )
     assert time.perf_counter() - token.at < 1.0
 
 
@@ -335,16 +360,19 @@ def test_cancel_stops_a_batch_and_restores_torch_threads(data):
 
 
 # --------------------------------------------------------------------------- errors
-@pytest.mark.parametrize(("params", "match"), [
-    ({"loss": "gamma"}, r"DeepRTM \[loss\]: unknown loss 'gamma'.*Fix: use \"poisson\""),
-    ({"burn_in_steps": 0}, r"\[burn_in_steps\]: must be a positive integer, got 0"),
-    ({"prune_steps": 2.5}, r"\[prune_steps\]: must be a positive integer, got 2.5"),
-    ({"n_seeds": True}, r"\[n_seeds\]: must be a positive integer, got True"),
-    ({"learning_rate": -1.0}, r"\[learning_rate\]: must be a positive number, got -1.0"),
-    ({"random_state": -3}, r"\[random_state\]: must be a non-negative integer, got -3"),
-    ({"cancel_gate": "yes"}, r"\[cancel_gate\]: must be True or False, got 'yes'"),
-    ({"device": "tpu"}, r"\[device\]: unknown device 'tpu'.*\"auto\", \"cpu\" or \"cuda\""),
-])
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"loss": "gamma"}, r"DeepRTM \[loss\]: unknown loss 'gamma'.*Fix: use \"poisson\""),
+        ({"burn_in_steps": 0}, r"\[burn_in_steps\]: must be a positive integer, got 0"),
+        ({"prune_steps": 2.5}, r"\[prune_steps\]: must be a positive integer, got 2.5"),
+        ({"n_seeds": True}, r"\[n_seeds\]: must be a positive integer, got True"),
+        ({"learning_rate": -1.0}, r"\[learning_rate\]: must be a positive number, got -1.0"),
+        ({"random_state": -3}, r"\[random_state\]: must be a non-negative integer, got -3"),
+        ({"cancel_gate": "yes"}, r"\[cancel_gate\]: must be True or False, got 'yes'"),
+        ({"device": "tpu"}, r"\[device\]: unknown device 'tpu'.*\"auto\", \"cpu\" or \"cuda\""),
+    ],
+)
 def test_bad_hyperparameters_are_rejected(data, params, match):
     design, y = data
     with pytest.raises(ConfigError, match=match):
@@ -354,17 +382,23 @@ def test_bad_hyperparameters_are_rejected(data, params, match):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present")
 def test_cuda_without_a_gpu_names_the_fix(data):
     design, y = data
-    with pytest.raises(ConfigError, match=r"\[device\]: CUDA was asked for.*Fix: use "
-                                          r"device=\"auto\" or \"cpu\""):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[device\]: CUDA was asked for.*Fix: use "
+        r"device=\"auto\" or \"cpu\"",
+    ):
         DeepRTM(device="cuda").fit(design, y)
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda y: y[:-1], r"DeepRTM.fit \[y\]: has shape \(3999,\) but the design has 4000"),
-    (lambda y: np.where(np.arange(len(y)) == 3, -1.0, y), r"\[y\]: holds negative counts"),
-    (lambda y: np.where(np.arange(len(y)) == 3, np.nan, y), r"\[y\]: holds missing \(NaN\)"),
-    (lambda y: y + 0.5, r"\[y\]: holds non-integer counts"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda y: y[:-1], r"DeepRTM.fit \[y\]: has shape \(3999,\) but the design has 4000"),
+        (lambda y: np.where(np.arange(len(y)) == 3, -1.0, y), r"\[y\]: holds negative counts"),
+        (lambda y: np.where(np.arange(len(y)) == 3, np.nan, y), r"\[y\]: holds missing \(NaN\)"),
+        (lambda y: y + 0.5, r"\[y\]: holds non-integer counts"),
+    ],
+)
 def test_bad_counts_are_rejected(data, change, match):
     design, y = data
     with pytest.raises(InputError, match=match):
@@ -373,8 +407,11 @@ def test_bad_counts_are_rejected(data, change, match):
 
 def test_no_crimes_is_a_fit_error(data):
     design, y = data
-    with pytest.raises(FitError, match=r"no crimes in the training period.*Fix: check the "
-                                       r"training dates"):
+    with pytest.raises(
+        FitError,
+        match=r"no crimes in the training period.*Fix: check the "
+        r"training dates",
+    ):
         DeepRTM().fit(design, np.zeros_like(y))
 
 
@@ -400,8 +437,11 @@ def test_constant_dummies_are_never_selected(data):
     design, y = data
     n = design.n_units
     X = np.column_stack([design.X, np.ones(n), np.zeros(n), np.zeros(n)]).astype(np.float32)
-    extended = Design(X=X, names=(*design.names, "all_dis_100", "none_dis_100", "none_kde_50"),
-                      sets=(*design.sets, "bars", "empty", "empty"))
+    extended = Design(
+        X=X,
+        names=(*design.names, "all_dis_100", "none_dis_100", "none_kde_50"),
+        sets=(*design.sets, "bars", "empty", "empty"),
+    )
     model = DeepRTM(**FAST).fit(extended, y)
     reference = DeepRTM(**FAST).fit(design, y)
     assert model.selected_ == {**reference.selected_, "empty": None}

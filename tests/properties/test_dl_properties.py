@@ -27,8 +27,9 @@ def small_designs(draw):
     names = [f"v{j}" for j in range(p)]
     q = draw(st.integers(0, 1))
     fixed = draw(arrays(np.float64, (n, q), elements=st.sampled_from([0.0, 1.0, 2.5])))
-    design = Design(X=X, names=names, sets=sets, fixed=fixed,
-                    fixed_names=tuple(f"f{i}" for i in range(q)))
+    design = Design(
+        X=X, names=names, sets=sets, fixed=fixed, fixed_names=tuple(f"f{i}" for i in range(q))
+    )
     params = {
         "loss": draw(st.sampled_from(["poisson", "negbin"])),
         "cancel_gate": draw(st.booleans()),
@@ -61,4 +62,5 @@ def test_selection_invariants(case):
     shares = model.selection_share_
     assert all(0.0 <= s <= 1.0 for s in shares.values())
     assert len(model.coefficients_) == 1 + design.fixed.shape[1] + sum(
-        v is not None for v in model.selected_.values())
+        v is not None for v in model.selected_.values()
+    )
