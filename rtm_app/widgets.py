@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def progress_text(job: JobStatus) -> str:
     parts = [job.message or job.phase]
     if job.total:
         parts.append(f"step {job.step:,} / {job.total:,}")
-    if job.loss is not None:
+    if job.loss is not None and math.isfinite(job.loss):
         parts.append(f"loss {job.loss:.4f}")
     if job.status == "running":
         parts.append(f"{job.elapsed:.0f} s")
