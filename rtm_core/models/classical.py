@@ -245,7 +245,13 @@ class ClassicalRTM:
         # shared (the app's server thread, other jobs); one thread is steady.
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
             warnings.simplefilter("ignore")
-            model.fit(Xc, y_mean, sample_weight=counts.astype(np.float64))
+            try:
+                model.fit(Xc, y_mean, sample_weight=counts.astype(np.float64))
+            except ValueError as exc:  # e.g. glum's "No variation in `y`" in a CV fold
+                raise FitError(
+                    f"classical RTM: the cross-validated lasso cannot be fitted ({exc}). "
+                    "Fix: use more crimes or larger units, or lower model.cv_folds"
+                ) from None
         return np.asarray(model.coef_[:p]) > 0, float(model.alpha_)
 
     def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:

@@ -246,3 +246,15 @@ def test_collapsed_lasso_matches_unit_level_lasso():
     ).fit(np.hstack([design.X, design.fixed]), y.astype(float))
     assert alpha == pytest.approx(ref.alpha_, rel=1e-9)
     np.testing.assert_array_equal(mask, ref.coef_[:p] > 0)
+
+
+def test_a_fold_without_crimes_is_a_fit_error_with_a_fix():
+    # one crime among 50 units: some CV training folds hold no crime at all
+    X = np.zeros((50, 2), np.float32)
+    X[:10, 0] = 1
+    X[5:20, 1] = 1
+    y = np.zeros(50)
+    y[3] = 1
+    design = Design(X, ("a_dis_1", "a_dis_2"), ("a", "a"))
+    with pytest.raises(FitError, match=r"lasso cannot be fitted .*Fix: use more crimes"):
+        ClassicalRTM(cv_folds=5).fit(design, y)
