@@ -935,3 +935,34 @@ def test_excel_unicode_text_csv_is_read(tmp_path):
     source = LayerSource(data=text.encode("utf-16"), name="export.csv", x="x", y="y", crs=CRS)
     layer = read_layer(source)
     assert list(layer.frame["name"]) == ["café", "naïve"]
+
+
+_APP_ROLE = {"crimes.csv": "crimes", "boundary.gpkg": "boundary"}
+
+
+@pytest.mark.parametrize("row", UPLOADS, ids=[row.id for row in UPLOADS])
+def test_app_upload_path(row, synth_city, monkeypatch):
+    """The same files through the Data page's upload path (``rtm_app.dataset.add_layer``)."""
+    from rtm_app.dataset import DataSet, add_layer
+
+    for name, value in row.env.items():
+        monkeypatch.setenv(name, value)
+    config = load_config(row.build(synth_city))
+    sources = [config.units.boundary, config.crimes.source] + [g.source for g in config.generators]
+    source = next(s for s in sources if s is not None and s.path.name == row.upload)
+    upload = dataclasses.replace(
+        source, path=None, data=(synth_city / row.upload).read_bytes(), name=row.upload
+    )
+    role = _APP_ROLE.get(row.upload, "generator")
+    extra = {"name": "uploaded"} if role == "generator" else {}
+    if role == "crimes":
+        extra = {
+            "date": config.crimes.date,
+            "train": config.crimes.train,
+            "test": config.crimes.test,
+        }
+    data = DataSet.demo()
+    with pytest.raises(RTMError) as info:
+        add_layer(data, role, upload, **extra)
+    _check_message(row, str(info.value))
+    assert data == DataSet.demo()  # the data set in the session is unchanged
