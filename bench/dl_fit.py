@@ -113,17 +113,18 @@ def main() -> None:
 
     design, y = demo_design() if args.demo else grid_city()
     n_rows = len(np.unique(design.X, axis=0))
-    print(f"design: {design.n_units} units x {design.X.shape[1]} dummies, "
-          f"{n_rows} distinct rows, {int(y.sum())} crimes; torch threads "
-          f"{torch.get_num_threads()}")
+    print(
+        f"design: {design.n_units} units x {design.X.shape[1]} dummies, "
+        f"{n_rows} distinct rows, {int(y.sum())} crimes; torch threads "
+        f"{torch.get_num_threads()}"
+    )
     timed_fit(design, y, burn_in_steps=50, prune_steps=50)  # warm-up
 
     seed_step = seed_style_step_seconds(design, y)
     burn, _ = timed_fit(design, y, burn_in_steps=2_000, prune_steps=1)
     prune, _ = timed_fit(design, y, burn_in_steps=1, prune_steps=2_000)
     one, model = timed_fit(design, y, burn_in_steps=steps, prune_steps=steps)
-    many, batch = timed_fit(design, y, burn_in_steps=steps, prune_steps=steps,
-                            n_seeds=args.seeds)
+    many, batch = timed_fit(design, y, burn_in_steps=steps, prune_steps=steps, n_seeds=args.seeds)
     burn_step, prune_step = burn / 2_000, prune / 2_000
 
     rows = [

@@ -3,20 +3,12 @@
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
-from rtm_core.errors import RTMError
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 METRICS = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI"}
 
 st.title("Results")
-path = widgets.run_picker("results")
-if path is None:
-    st.stop()
-try:
-    run = cache.run_files(path)
-except RTMError as exc:
-    widgets.show_error(exc)
-    st.stop()
+run = widgets.open_run("results")
 
 widgets.run_header(run)
 models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
@@ -50,7 +42,7 @@ def risk_map_section() -> None:
     model = pick.radio("Model", models, format_func=charts.model_name, key="map_model")
     labels = cache.factor_labels(run, model)
     chosen = overlay.multiselect("Ring the units where these risk factors are present", labels)
-    deck, classes = cache.risk_map(path, model, tuple(chosen), state.online_basemap())
+    deck, classes = cache.risk_map(run.path, model, tuple(chosen), state.online_basemap())
     st.pydeck_chart(deck, height=560, key="risk_map")
     widgets.legend(classes, "Relative risk score:")
     if labels:

@@ -3,21 +3,13 @@
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, widgets
-from rtm_core.errors import RTMError
 
 st.title("Seed stability")
 st.caption(
     "The deep-learning RTM is trained with several random seeds at once. A stable result picks "
     "the same variable in each set, with similar IRRs, and flags the same places."
 )
-path = widgets.run_picker("stability")
-if path is None:
-    st.stop()
-try:
-    run = cache.run_files(path)
-except RTMError as exc:
-    widgets.show_error(exc)
-    st.stop()
+run = widgets.open_run("stability")
 
 seeds = run.manifest.get("seeds", [])
 if run.stability.empty:
@@ -45,7 +37,7 @@ else:
 
 st.subheader("Places in the top 5 % across seeds")
 if "top5_share_dl" in run.units.columns:
-    st.pydeck_chart(cache.share_map(path, state.online_basemap()), height=520, key="share_map")
+    st.pydeck_chart(cache.share_map(run.path, state.online_basemap()), height=520, key="share_map")
     widgets.legend(maps.share_legend(), "Share of seeds (units never in the top 5 % blank):")
 st.subheader("Selection table")
 st.dataframe(

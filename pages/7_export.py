@@ -4,19 +4,11 @@ from functools import partial
 
 import streamlit as st
 
-from rtm_app import cache, charts, widgets
+from rtm_app import charts, widgets
 from rtm_core import export
-from rtm_core.errors import RTMError
 
 st.title("Export")
-path = widgets.run_picker("export")
-if path is None:
-    st.stop()
-try:
-    run = cache.run_files(path)
-except RTMError as exc:
-    widgets.show_error(exc)
-    st.stop()
+run = widgets.open_run("export")
 
 
 def download(column, label: str, make, suffix: str, mime: str, help_text: str) -> None:

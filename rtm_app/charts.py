@@ -5,13 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-MODEL_NAMES = {
-    "dl": "Deep-learning RTM",
-    "classical": "Classical RTM",
-    "prior_counts": "Prior counts (baseline)",
-    "kde": "KDE of prior crimes (baseline)",
-    "forest": "Gradient boosting (baseline)",
-}
+from rtm_core.models import MODEL_NAMES
+
 #: one fixed colour per model and baseline (Okabe-Ito)
 MODEL_COLORS = {
     "dl": "#0072B2",

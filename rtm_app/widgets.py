@@ -129,6 +129,19 @@ def run_picker(key: str) -> Path | None:
     return Path(choice)
 
 
+def open_run(key: str):
+    """The run chosen with :func:`run_picker`, loaded; stops the page when there is none or
+    it cannot be read (the reason is shown as one line)."""
+    path = run_picker(key)
+    if path is None:
+        st.stop()
+    try:
+        return cache.run_files(path)
+    except RTMError as exc:
+        show_error(exc)
+        st.stop()
+
+
 def run_header(run) -> None:
     """Units, crimes, seeds and run time of a run as metrics, with models and device below."""
     m = run.manifest

@@ -23,15 +23,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rtm_core.models import MODEL_NAMES
+
 __all__ = ["write_report", "render_report", "risk_image"]
 
-MODEL_NAMES = {
-    "dl": "Deep-learning RTM",
-    "classical": "Classical RTM",
-    "prior_counts": "Prior counts (baseline)",
-    "kde": "KDE of prior crimes (baseline)",
-    "forest": "Gradient boosting (baseline)",
-}
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2330;line-height:1.45}

@@ -1,0 +1,43 @@
+"""RTM models (deep-learning and classical), the baselines, and what they share."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rtm_core.design import Design
+from rtm_core.errors import ConfigError, FitError, NotFittedError
+
+__all__ = ["MODEL_NAMES", "check_fitted_on", "require_crimes"]
+
+#: readable names of the models and baselines of a run, keyed as in metrics.json
+MODEL_NAMES = {
+    "dl": "Deep-learning RTM",
+    "classical": "Classical RTM",
+    "prior_counts": "Prior counts (baseline)",
+    "kde": "KDE of prior crimes (baseline)",
+    "forest": "Gradient boosting (baseline)",
+}
+
+
+def check_fitted_on(estimator, design: Design) -> None:
+    """Refuse an unfitted estimator, or a design whose variables differ from the fit's."""
+    name = type(estimator).__name__
+    if not hasattr(estimator, "coef_"):
+        raise NotFittedError(f"{name} is not fitted yet. Fix: call fit(design, y) first")
+    same = tuple(design.names) == estimator.names_
+    if not same or tuple(design.fixed_names) != estimator.fixed_names_:
+        raise ConfigError(
+            name,
+            "design",
+            "variables differ from those the model was fitted on",
+            "build the design with the same risk factors and covariates",
+        )
+
+
+def require_crimes(y: np.ndarray, estimator: str) -> None:
+    """A model needs at least one crime in the training period."""
+    if y.sum() == 0:
+        raise FitError(
+            f"{estimator}: no crimes in the training period, nothing to model. "
+            "Fix: check the training dates and that the crimes fall inside the study area"
+        )

@@ -41,8 +41,12 @@ def _points(xy, source: str, field: str) -> np.ndarray:
     if xy.size == 0:
         return np.zeros((0, 2))
     if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
-        raise ConfigError(source, field, f"needs finite (n, 2) x/y coordinates, got {xy.shape}",
-                          "pass projected coordinates in metres, one row per point")
+        raise ConfigError(
+            source,
+            field,
+            f"needs finite (n, 2) x/y coordinates, got {xy.shape}",
+            "pass projected coordinates in metres, one row per point",
+        )
     return xy
 
 
@@ -74,11 +78,16 @@ def kde_risk(unit_xy, crime_xy_train, bandwidth: float = 300.0, kernel: str = "g
     with a weight first.
     """
     if kernel not in KERNELS:
-        raise ConfigError("kde_risk", "kernel", f"unknown kernel {kernel!r}",
-                          f"use one of {', '.join(KERNELS)}")
+        raise ConfigError(
+            "kde_risk", "kernel", f"unknown kernel {kernel!r}", f"use one of {', '.join(KERNELS)}"
+        )
     if not np.isfinite(bandwidth) or bandwidth <= 0:
-        raise ConfigError("kde_risk", "bandwidth", f"must be a positive distance, got {bandwidth}",
-                          "use a bandwidth in metres such as 300")
+        raise ConfigError(
+            "kde_risk",
+            "bandwidth",
+            f"must be a positive distance, got {bandwidth}",
+            "use a bandwidth in metres such as 300",
+        )
     units = _points(unit_xy, "kde_risk", "unit_xy")
     crimes = _points(crime_xy_train, "kde_risk", "crime_xy_train")
     out = np.zeros(units.shape[0])
@@ -89,14 +98,14 @@ def kde_risk(unit_xy, crime_xy_train, bandwidth: float = 300.0, kernel: str = "g
     reach = _GAUSS_CUTOFF * h if kernel == "gaussian" else h
     crime_tree = cKDTree(crimes)
     for start in range(0, units.shape[0], _CHUNK):
-        chunk = units[start:start + _CHUNK]
+        chunk = units[start : start + _CHUNK]
         pairs = cKDTree(chunk).sparse_distance_matrix(crime_tree, reach, output_type="ndarray")
         u2 = (pairs["v"] / h) ** 2
         if kernel == "gaussian":
             k = np.exp(-0.5 * u2) / (2.0 * np.pi * h * h)
         else:
             k = np.where(u2 < 1.0, 3.0 / (np.pi * h * h) * (1.0 - u2) ** 2, 0.0)
-        out[start:start + chunk.shape[0]] = np.bincount(
+        out[start : start + chunk.shape[0]] = np.bincount(
             pairs["i"], weights=k * weight[pairs["j"]], minlength=chunk.shape[0]
         )
     return out
@@ -125,8 +134,15 @@ class ForestBaseline:
     feature_names_ : list of str
     """
 
-    def __init__(self, *, random_state=0, max_iter=300, learning_rate=0.05, max_leaf_nodes=31,
-                 min_samples_leaf=20):
+    def __init__(
+        self,
+        *,
+        random_state=0,
+        max_iter=300,
+        learning_rate=0.05,
+        max_leaf_nodes=31,
+        min_samples_leaf=20,
+    ):
         self.random_state = random_state
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -147,17 +163,26 @@ class ForestBaseline:
         """
         y = np.asarray(y, dtype=np.float64).ravel()
         if len(features) != y.shape[0]:
-            raise ConfigError("ForestBaseline.fit", "y",
-                              f"has {y.shape[0]} counts for {len(features)} feature rows",
-                              "pass one count per unit")
+            raise ConfigError(
+                "ForestBaseline.fit",
+                "y",
+                f"has {y.shape[0]} counts for {len(features)} feature rows",
+                "pass one count per unit",
+            )
         if y.sum() <= 0:
-            raise FitError("ForestBaseline: no crimes in the training period. Fix: check the "
-                           "training dates")
+            raise FitError(
+                "ForestBaseline: no crimes in the training period. Fix: check the training dates"
+            )
         self.feature_names_ = [str(c) for c in features.columns]
         self.model_ = HistGradientBoostingRegressor(
-            loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
-            early_stopping=True, validation_fraction=0.1, n_iter_no_change=20,
+            loss="poisson",
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            early_stopping=True,
+            validation_fraction=0.1,
+            n_iter_no_change=20,
             random_state=self.random_state,
         )
         self.model_.fit(features.to_numpy(dtype=np.float64), y)
@@ -168,7 +193,10 @@ class ForestBaseline:
         if not hasattr(self, "model_"):
             raise NotFittedError("ForestBaseline is not fitted yet. Fix: call fit first")
         if [str(c) for c in features.columns] != self.feature_names_:
-            raise ConfigError("ForestBaseline.predict", "features",
-                              "columns differ from those seen in fit",
-                              "pass the same measures in the same order")
+            raise ConfigError(
+                "ForestBaseline.predict",
+                "features",
+                "columns differ from those seen in fit",
+                "pass the same measures in the same order",
+            )
         return self.model_.predict(features.to_numpy(dtype=np.float64))

@@ -46,7 +46,8 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from threadpoolctl import threadpool_limits
 
 from rtm_core.design import Design
-from rtm_core.errors import ConfigError, FitError, NotFittedError, check_cancel
+from rtm_core.errors import ConfigError, FitError, check_cancel
+from rtm_core.models import check_fitted_on, require_crimes
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
 
@@ -55,7 +56,15 @@ _MIN_ALPHA_RATIO = 1e-4
 _BIC_TOL = 1e-7  # a move must lower BIC by more than this
 _LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
 _COEF_COLUMNS = [
-    "variable", "set", "coef", "se", "irr", "irr_low", "irr_high", "p_value", "selected_share",
+    "variable",
+    "set",
+    "coef",
+    "se",
+    "irr",
+    "irr_low",
+    "irr_high",
+    "p_value",
+    "selected_share",
 ]
 
 
@@ -164,8 +173,9 @@ class ClassicalRTM:
     fit_seconds_ : float
     """
 
-    def __init__(self, *, cv_folds=5, l1_ratio=1.0, alphas=None, max_variables=None,
-                 random_state=0):
+    def __init__(
+        self, *, cv_folds=5, l1_ratio=1.0, alphas=None, max_variables=None, random_state=0
+    ):
         self.cv_folds = cv_folds
         self.l1_ratio = l1_ratio
         self.alphas = alphas
@@ -176,49 +186,64 @@ class ClassicalRTM:
     def _validate_params(self, n_units: int) -> None:
         src = "ClassicalRTM"
         if not isinstance(self.cv_folds, int | np.integer) or self.cv_folds < 2:
-            raise ConfigError(src, "cv_folds", f"must be an integer >= 2, got {self.cv_folds!r}",
-                              "use 5 or 10 folds")
+            raise ConfigError(
+                src,
+                "cv_folds",
+                f"must be an integer >= 2, got {self.cv_folds!r}",
+                "use 5 or 10 folds",
+            )
         if self.cv_folds > n_units:
-            raise ConfigError(src, "cv_folds", f"{self.cv_folds} folds for {n_units} units",
-                              "use fewer folds than units")
+            raise ConfigError(
+                src,
+                "cv_folds",
+                f"{self.cv_folds} folds for {n_units} units",
+                "use fewer folds than units",
+            )
         if not 0.0 <= float(self.l1_ratio) <= 1.0:
-            raise ConfigError(src, "l1_ratio", f"must lie in [0, 1], got {self.l1_ratio!r}",
-                              "use 1.0 for the lasso")
+            raise ConfigError(
+                src,
+                "l1_ratio",
+                f"must lie in [0, 1], got {self.l1_ratio!r}",
+                "use 1.0 for the lasso",
+            )
         if self.alphas is not None:
             a = np.asarray(self.alphas, dtype=float)
             if a.ndim != 1 or a.size == 0 or (a <= 0).any():
-                raise ConfigError(src, "alphas", "must be a 1-D list of positive penalties",
-                                  "pass e.g. [1.0, 0.1, 0.01] or leave it unset")
+                raise ConfigError(
+                    src,
+                    "alphas",
+                    "must be a 1-D list of positive penalties",
+                    "pass e.g. [1.0, 0.1, 0.01] or leave it unset",
+                )
         if self.max_variables is not None and (
             not isinstance(self.max_variables, int | np.integer) or self.max_variables < 1
         ):
-            raise ConfigError(src, "max_variables",
-                              f"must be a positive integer, got {self.max_variables!r}",
-                              "leave it unset for no limit")
+            raise ConfigError(
+                src,
+                "max_variables",
+                f"must be a positive integer, got {self.max_variables!r}",
+                "leave it unset for no limit",
+            )
 
     @staticmethod
     def _check_y(design: Design, y) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64).ravel()
         if y.shape[0] != design.n_units:
-            raise ConfigError("ClassicalRTM.fit", "y",
-                              f"has {y.shape[0]} counts but the design has {design.n_units} units",
-                              "pass one crime count per unit, in the design's row order")
+            raise ConfigError(
+                "ClassicalRTM.fit",
+                "y",
+                f"has {y.shape[0]} counts but the design has {design.n_units} units",
+                "pass one crime count per unit, in the design's row order",
+            )
         if not np.isfinite(y).all() or (y < 0).any():
-            raise ConfigError("ClassicalRTM.fit", "y", "holds negative or missing counts",
-                              "pass non-negative crime counts per unit")
-        if y.sum() == 0:
-            raise FitError("ClassicalRTM: no crimes in the training period, nothing to model. "
-                           "Fix: check the training dates and that the crimes fall inside "
-                           "the study area")
+            raise ConfigError(
+                "ClassicalRTM.fit",
+                "y",
+                "holds negative or missing counts",
+                "pass non-negative crime counts per unit",
+            )
+        require_crimes(y, "ClassicalRTM")
         return y
-
-    def _check_fitted(self, design: Design) -> None:
-        if not hasattr(self, "coef_"):
-            raise NotFittedError("ClassicalRTM is not fitted yet. Fix: call fit(design, y) first")
-        if tuple(design.names) != self.names_ or tuple(design.fixed_names) != self.fixed_names_:
-            raise ConfigError("ClassicalRTM", "design",
-                              "variables differ from those the model was fitted on",
-                              "build the design with the same risk factors and covariates")
 
     # ------------------------------------------------------------------ phases
     def _lasso(self, design: Design, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -232,14 +257,21 @@ class ClassicalRTM:
         y_mean = np.bincount(inverse, weights=y) / counts
         Xc = np.hstack([design.X[first].astype(np.float64), design.fixed[first]])
         fold_c = folds[first]
-        cv = [(np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k))
-              for k in range(self.cv_folds)]
+        cv = [
+            (np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k)) for k in range(self.cv_folds)
+        ]
         penalty = np.r_[np.ones(p), np.zeros(q)]
         model = GeneralizedLinearRegressorCV(
-            family="poisson", l1_ratio=float(self.l1_ratio), P1=penalty, P2=penalty,
+            family="poisson",
+            l1_ratio=float(self.l1_ratio),
+            P1=penalty,
+            P2=penalty,
             lower_bounds=np.r_[np.zeros(p), np.full(q, -np.inf)],
             alphas=None if self.alphas is None else np.sort(np.asarray(self.alphas, float))[::-1],
-            n_alphas=_N_ALPHAS, min_alpha_ratio=_MIN_ALPHA_RATIO, cv=cv, fit_intercept=True,
+            n_alphas=_N_ALPHAS,
+            min_alpha_ratio=_MIN_ALPHA_RATIO,
+            cv=cv,
+            fit_intercept=True,
         )
         # One OpenMP thread: glum's parallel loops slow down 5-10x whenever the cores are
         # shared (the app's server thread, other jobs); one thread is steady.
@@ -268,8 +300,9 @@ class ClassicalRTM:
             warnings.simplefilter("ignore")
             try:
                 if family == "poisson":
-                    res = GLM(endog, exog, family=families.Poisson(),
-                                 freq_weights=counts).fit(start_params=start)
+                    res = GLM(endog, exog, family=families.Poisson(), freq_weights=counts).fit(
+                        start_params=start
+                    )
                     dispersion, extra = None, 0
                 else:
                     res, dispersion = self._negbin(endog, exog, counts, start)
@@ -280,18 +313,29 @@ class ClassicalRTM:
             return None
         k = exog.shape[1] + extra
         bic = -2.0 * res.llf + k * np.log(self._y.size)
-        return _GLMFit(np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues),
-                       float(res.llf), float(bic), dispersion)
+        return _GLMFit(
+            np.asarray(res.params),
+            np.asarray(res.bse),
+            np.asarray(res.pvalues),
+            float(res.llf),
+            float(bic),
+            dispersion,
+        )
 
     @staticmethod
     def _negbin(endog, exog, counts, start):
         """NB2 GLM with the dispersion at its maximum (profile) likelihood."""
+
         def fit(log_alpha):
             fam = families.NegativeBinomial(alpha=float(np.exp(log_alpha)))
             return GLM(endog, exog, family=fam, freq_weights=counts).fit(start_params=start)
 
-        best = minimize_scalar(lambda a: -fit(a).llf, bounds=_LOG_ALPHA_BOUNDS, method="bounded",
-                               options={"xatol": 1e-5})
+        best = minimize_scalar(
+            lambda a: -fit(a).llf,
+            bounds=_LOG_ALPHA_BOUNDS,
+            method="bounded",
+            options={"xatol": 1e-5},
+        )
         return fit(best.x), float(np.exp(best.x))
 
     def _stepwise(self, survivors: np.ndarray, design: Design, progress, cancel):
@@ -394,8 +438,10 @@ class ClassicalRTM:
             check_cancel(cancel)
             pois = self._glm(cols)
             if pois is None:
-                raise FitError("ClassicalRTM: the final Poisson model did not converge. Fix: "
-                               "check for risk factors that are constant over all units")
+                raise FitError(
+                    "ClassicalRTM: the final Poisson model did not converge. Fix: "
+                    "check for risk factors that are constant over all units"
+                )
             if progress is not None:
                 progress("final", 1, 2, pois.bic)
             check_cancel(cancel)
@@ -405,7 +451,7 @@ class ClassicalRTM:
         finally:
             for attr in ("_y", "_Xsets", "_bits", "_base_exog", "_base_id"):
                 delattr(self, attr)
-        nb_ok = nb is not None and (nb.params[1 + q:] >= 0).all()
+        nb_ok = nb is not None and (nb.params[1 + q :] >= 0).all()
         final = nb if nb_ok and nb.bic < pois.bic else pois
         self.family_ = "negbin" if final is nb else "poisson"
         self.bic_ = {"poisson": pois.bic, "negbin": nb.bic if nb else float("nan")}
@@ -418,24 +464,27 @@ class ClassicalRTM:
         q = design.fixed.shape[1]
         self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
         self.intercept_ = float(final.params[0])
-        self.fixed_coef_ = final.params[1:1 + q].copy()
+        self.fixed_coef_ = final.params[1 : 1 + q].copy()
         self.coef_ = np.zeros(design.X.shape[1])
-        self.coef_[cols] = final.params[1 + q:]
+        self.coef_[cols] = final.params[1 + q :]
         self.selected_ = {s: None for s in design.set_names}
         for c in cols:
             self.selected_[design.sets[c]] = design.names[c]
         z = norm.ppf(0.975)
-        self.coefficients_ = pd.DataFrame({
-            "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
-            "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
-            "coef": final.params,
-            "se": final.bse,
-            "irr": np.exp(final.params),
-            "irr_low": np.exp(final.params - z * final.bse),
-            "irr_high": np.exp(final.params + z * final.bse),
-            "p_value": final.pvalues,
-            "selected_share": 1.0,
-        }, columns=_COEF_COLUMNS)
+        self.coefficients_ = pd.DataFrame(
+            {
+                "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
+                "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
+                "coef": final.params,
+                "se": final.bse,
+                "irr": np.exp(final.params),
+                "irr_low": np.exp(final.params - z * final.bse),
+                "irr_high": np.exp(final.params + z * final.bse),
+                "p_value": final.pvalues,
+                "selected_share": 1.0,
+            },
+            columns=_COEF_COLUMNS,
+        )
 
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
         """Linear predictor per unit.
@@ -452,13 +501,17 @@ class ClassicalRTM:
         -------
         ndarray of shape (n_units,)
         """
-        self._check_fitted(design)
+        check_fitted_on(self, design)
         eta_sets = design.X.astype(np.float64) @ self.coef_
         if part == "sets":
             return eta_sets
         if part != "all":
-            raise ConfigError("ClassicalRTM.linear_predictor", "part",
-                              f"unknown part {part!r}", "use 'all' or 'sets'")
+            raise ConfigError(
+                "ClassicalRTM.linear_predictor",
+                "part",
+                f"unknown part {part!r}",
+                "use 'all' or 'sets'",
+            )
         return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets
 
     def predict(self, design: Design) -> np.ndarray:

@@ -59,7 +59,8 @@ from scipy.special import gammaln
 from scipy.stats import norm
 
 from rtm_core.design import Design
-from rtm_core.errors import ConfigError, FitError, InputError, NotFittedError
+from rtm_core.errors import ConfigError, InputError
+from rtm_core.models import check_fitted_on, require_crimes
 from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
 
 __all__ = ["DeepRTM"]
@@ -68,7 +69,15 @@ _LOSSES = ("poisson", "negbin")
 _DEVICES = ("auto", "cpu", "cuda")
 _START_WEIGHT = 0.01
 _COEF_COLUMNS = [
-    "variable", "set", "coef", "se", "irr", "irr_low", "irr_high", "p_value", "selected_share",
+    "variable",
+    "set",
+    "coef",
+    "se",
+    "irr",
+    "irr_low",
+    "irr_high",
+    "p_value",
+    "selected_share",
 ]
 
 
@@ -173,9 +182,19 @@ class DeepRTM:
 
     _collapse_rows = True  # tests switch this off to compare with the uncollapsed fit
 
-    def __init__(self, *, loss="poisson", burn_in_steps=10_000, prune_steps=10_000,
-                 learning_rate=1e-3, cancel_gate=False, n_seeds=1, random_state=0,
-                 device="auto", seed_offset=0):
+    def __init__(
+        self,
+        *,
+        loss="poisson",
+        burn_in_steps=10_000,
+        prune_steps=10_000,
+        learning_rate=1e-3,
+        cancel_gate=False,
+        n_seeds=1,
+        random_state=0,
+        device="auto",
+        seed_offset=0,
+    ):
         self.loss = loss
         self.burn_in_steps = burn_in_steps
         self.prune_steps = prune_steps
@@ -190,39 +209,56 @@ class DeepRTM:
     def _validate_params(self) -> None:
         src = "DeepRTM"
         if self.loss not in _LOSSES:
-            raise ConfigError(src, "loss", f"unknown loss {self.loss!r}",
-                              'use "poisson" or "negbin"')
-        for field, default in (("burn_in_steps", 10_000), ("prune_steps", 10_000),
-                               ("n_seeds", 1)):
+            raise ConfigError(
+                src, "loss", f"unknown loss {self.loss!r}", 'use "poisson" or "negbin"'
+            )
+        for field, default in (("burn_in_steps", 10_000), ("prune_steps", 10_000), ("n_seeds", 1)):
             value = getattr(self, field)
             if not _is_int(value) or value < 1:
-                raise ConfigError(src, field, f"must be a positive integer, got {value!r}",
-                                  f"use e.g. {default} (the default)")
+                raise ConfigError(
+                    src,
+                    field,
+                    f"must be a positive integer, got {value!r}",
+                    f"use e.g. {default} (the default)",
+                )
         for field in ("random_state", "seed_offset"):
             value = getattr(self, field)
             if not _is_int(value) or value < 0:
-                raise ConfigError(src, field, f"must be a non-negative integer, got {value!r}",
-                                  "use e.g. 0")
+                raise ConfigError(
+                    src, field, f"must be a non-negative integer, got {value!r}", "use e.g. 0"
+                )
         rate = self.learning_rate
         if not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate <= 0:
-            raise ConfigError(src, "learning_rate", f"must be a positive number, got {rate!r}",
-                              "use e.g. 1e-3 (the default)")
+            raise ConfigError(
+                src,
+                "learning_rate",
+                f"must be a positive number, got {rate!r}",
+                "use e.g. 1e-3 (the default)",
+            )
         if not isinstance(self.cancel_gate, bool | np.bool_):
-            raise ConfigError(src, "cancel_gate", f"must be True or False, got "
-                              f"{self.cancel_gate!r}", "use True or False")
+            raise ConfigError(
+                src,
+                "cancel_gate",
+                f"must be True or False, got {self.cancel_gate!r}",
+                "use True or False",
+            )
         if self.device not in _DEVICES:
-            raise ConfigError(src, "device", f"unknown device {self.device!r}",
-                              'use "auto", "cpu" or "cuda"')
+            raise ConfigError(
+                src, "device", f"unknown device {self.device!r}", 'use "auto", "cpu" or "cuda"'
+            )
 
     def _resolve_device(self) -> str:
         if self.device == "cpu":
             return "cpu"
         available = torch.cuda.is_available()
         if self.device == "cuda" and not available:
-            raise ConfigError("DeepRTM", "device",
-                              "CUDA was asked for but torch.cuda.is_available() is False",
-                              'use device="auto" or "cpu", or install a CUDA build of torch '
-                              "on a machine with an NVIDIA GPU")
+            raise ConfigError(
+                "DeepRTM",
+                "device",
+                "CUDA was asked for but torch.cuda.is_available() is False",
+                'use device="auto" or "cpu", or install a CUDA build of torch '
+                "on a machine with an NVIDIA GPU",
+            )
         return "cuda" if available else "cpu"
 
     @staticmethod
@@ -230,41 +266,50 @@ class DeepRTM:
         src = "DeepRTM.fit"
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or y.shape[0] != design.n_units:
-            raise InputError(src, "y", f"has shape {y.shape} but the design has "
-                             f"{design.n_units} units", "pass one crime count per unit, "
-                             "in the design's row order")
+            raise InputError(
+                src,
+                "y",
+                f"has shape {y.shape} but the design has {design.n_units} units",
+                "pass one crime count per unit, in the design's row order",
+            )
         if not np.isfinite(y).all():
-            raise InputError(src, "y", "holds missing (NaN) or infinite counts",
-                             "pass a count (0 or more) for every unit")
+            raise InputError(
+                src,
+                "y",
+                "holds missing (NaN) or infinite counts",
+                "pass a count (0 or more) for every unit",
+            )
         if (y < 0).any():
-            raise InputError(src, "y", f"holds negative counts (min {y.min():g})",
-                             "pass crime counts, 0 or more")
+            raise InputError(
+                src, "y", f"holds negative counts (min {y.min():g})", "pass crime counts, 0 or more"
+            )
         if (y != np.round(y)).any():
-            raise InputError(src, "y", "holds non-integer counts",
-                             "pass whole crime counts per unit")
+            raise InputError(
+                src, "y", "holds non-integer counts", "pass whole crime counts per unit"
+            )
         if design.X.shape[1] == 0:
-            raise InputError(src, "design", "has no set variables (risk-factor dummies)",
-                             "add at least one generator layer")
+            raise InputError(
+                src,
+                "design",
+                "has no set variables (risk-factor dummies)",
+                "add at least one generator layer",
+            )
         if not ((design.X == 0) | (design.X == 1)).all():
-            raise InputError(src, "design.X", "holds values other than 0 and 1",
-                             "pass risk-factor dummies (0/1); continuous covariates go in "
-                             "design.fixed")
+            raise InputError(
+                src,
+                "design.X",
+                "holds values other than 0 and 1",
+                "pass risk-factor dummies (0/1); continuous covariates go in design.fixed",
+            )
         if not np.isfinite(design.fixed).all():
-            raise InputError(src, "design.fixed", "holds missing or infinite values",
-                             "fill or drop the missing covariate values")
-        if y.sum() == 0:
-            raise FitError("DeepRTM: no crimes in the training period, nothing to model. "
-                           "Fix: check the training dates and that the crimes fall inside "
-                           "the study area")
+            raise InputError(
+                src,
+                "design.fixed",
+                "holds missing or infinite values",
+                "fill or drop the missing covariate values",
+            )
+        require_crimes(y, "DeepRTM")
         return y
-
-    def _check_fitted(self, design: Design) -> None:
-        if not hasattr(self, "coef_"):
-            raise NotFittedError("DeepRTM is not fitted yet. Fix: call fit(design, y) first")
-        if tuple(design.names) != self.names_ or tuple(design.fixed_names) != self.fixed_names_:
-            raise ConfigError("DeepRTM", "design",
-                              "variables differ from those the model was fitted on",
-                              "build the design with the same risk factors and covariates")
 
     # ------------------------------------------------------------------ fit
     def fit(self, design: Design, y, *, progress=None, cancel=None) -> DeepRTM:
@@ -294,10 +339,13 @@ class DeepRTM:
         rows = _Collapsed(trained, y, self.loss, self._collapse_rows)
         problem = self._problem(trained, y, rows, device)
         seeds = range(self.seed_offset, self.seed_offset + self.n_seeds)
-        rngs = [np.random.default_rng(np.random.SeedSequence(self.random_state, spawn_key=(k,)))
-                for k in seeds]
-        spec = TrainSpec(self.burn_in_steps, self.prune_steps, float(self.learning_rate),
-                         self._collapse_rows)
+        rngs = [
+            np.random.default_rng(np.random.SeedSequence(self.random_state, spawn_key=(k,)))
+            for k in seeds
+        ]
+        spec = TrainSpec(
+            self.burn_in_steps, self.prune_steps, float(self.learning_rate), self._collapse_rows
+        )
         result = train(problem, rngs, spec, device, progress=progress, cancel=cancel)
         self._store(design, trained, varying, problem, result, rows)
         self.device_ = device
@@ -306,8 +354,13 @@ class DeepRTM:
 
     def _problem(self, design: Design, y: np.ndarray, rows: _Collapsed, device) -> Problem:
         n, family = design.n_units, self.loss
-        layout = Layout(design.fixed.shape[1], design.X.shape[1], len(design.set_names),
-                        bool(self.cancel_gate), family == "negbin")
+        layout = Layout(
+            design.fixed.shape[1],
+            design.X.shape[1],
+            len(design.set_names),
+            bool(self.cancel_gate),
+            family == "negbin",
+        )
         set_cols = [design.columns_of(s) for s in design.set_names]
         sizes = np.array([c.size for c in set_cols])
         table = np.full((sizes.size, sizes.max()), -1, dtype=np.int64)
@@ -342,8 +395,15 @@ class DeepRTM:
         )
 
     # ------------------------------------------------------------------ results
-    def _store(self, design: Design, trained: Design, varying: np.ndarray, problem: Problem,
-               result, rows: _Collapsed) -> None:
+    def _store(
+        self,
+        design: Design,
+        trained: Design,
+        varying: np.ndarray,
+        problem: Problem,
+        result,
+        rows: _Collapsed,
+    ) -> None:
         """Fitted attributes on the full design (``trained`` holds its varying columns)."""
         layout, theta, kept = problem.layout, result.theta, result.kept
         k = theta.shape[0]
@@ -374,8 +434,9 @@ class DeepRTM:
         self.intercept_ = float(self.seed_intercept_[best])
         self.fixed_coef_ = self.seed_fixed_coef_[best].copy()
         self.selected_ = dict(self.seed_selected_[best])
-        self.dispersion_ = (float(np.exp(theta[best, layout.log_dispersion]))
-                            if layout.dispersion else None)
+        self.dispersion_ = (
+            float(np.exp(theta[best, layout.log_dispersion])) if layout.dispersion else None
+        )
         self.loss_history_ = result.history[:, best].copy()
         self.n_iter_ = result.n_iter
         self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
@@ -391,18 +452,21 @@ class DeepRTM:
         z = norm.ppf(0.975)
         fixed = list(trained.fixed_names)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            return pd.DataFrame({
-                "variable": ["intercept", *fixed, *chosen],
-                "set": ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
-                "coef": params,
-                "se": se,
-                "irr": np.exp(params),
-                "irr_low": np.exp(params - z * se),
-                "irr_high": np.exp(params + z * se),
-                "p_value": 2 * norm.sf(np.abs(params / se)),
-                "selected_share": [1.0] * (1 + len(fixed)) + [self.selection_share_[v]
-                                                              for v in chosen],
-            }, columns=_COEF_COLUMNS)
+            return pd.DataFrame(
+                {
+                    "variable": ["intercept", *fixed, *chosen],
+                    "set": ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
+                    "coef": params,
+                    "se": se,
+                    "irr": np.exp(params),
+                    "irr_low": np.exp(params - z * se),
+                    "irr_high": np.exp(params + z * se),
+                    "p_value": 2 * norm.sf(np.abs(params / se)),
+                    "selected_share": [1.0] * (1 + len(fixed))
+                    + [self.selection_share_[v] for v in chosen],
+                },
+                columns=_COEF_COLUMNS,
+            )
 
     # ------------------------------------------------------------------ predict
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
@@ -419,10 +483,11 @@ class DeepRTM:
         -------
         ndarray of shape (n_units,)
         """
-        self._check_fitted(design)
+        check_fitted_on(self, design)
         if part not in ("all", "sets"):
-            raise ConfigError("DeepRTM.linear_predictor", "part", f"unknown part {part!r}",
-                              'use "all" or "sets"')
+            raise ConfigError(
+                "DeepRTM.linear_predictor", "part", f"unknown part {part!r}", 'use "all" or "sets"'
+            )
         eta_sets = design.X.astype(np.float64) @ self.coef_
         if part == "sets":
             return eta_sets
@@ -439,9 +504,12 @@ def _varying_columns(design: Design) -> np.ndarray:
     sums = design.X.sum(axis=0, dtype=np.float64)
     varying = np.flatnonzero((sums > 0) & (sums < design.n_units))
     if varying.size == 0:
-        raise InputError("DeepRTM.fit", "design", "no risk-factor dummy varies over the units",
-                         "check the generator layers and bandwidths (every dummy is all 0 "
-                         "or all 1)")
+        raise InputError(
+            "DeepRTM.fit",
+            "design",
+            "no risk-factor dummy varies over the units",
+            "check the generator layers and bandwidths (every dummy is all 0 or all 1)",
+        )
     return varying
 
 

@@ -198,8 +198,11 @@ def row_losses(family, eta, share, crimes, log_dispersion=None):
         return share * torch.exp(eta) - crimes * eta
     mu, size, total = _negbin_parts(eta, log_dispersion)
     log_lik = (
-        torch.lgamma(crimes + size) - torch.lgamma(size) + size * torch.log(size)
-        - (size + crimes) * torch.log(total) + crimes * eta.double()
+        torch.lgamma(crimes + size)
+        - torch.lgamma(size)
+        + size * torch.log(size)
+        - (size + crimes) * torch.log(total)
+        + crimes * eta.double()
     )
     return -share * log_lik
 
@@ -211,8 +214,12 @@ def residuals(family, eta, share, crimes, log_dispersion=None):
     mu, size, total = _negbin_parts(eta, log_dispersion)
     resid = (share * size * (mu - crimes) / total).float()
     d_size = (
-        torch.digamma(crimes + size) - torch.digamma(size) + torch.log(size) + 1
-        - torch.log(total) - (size + crimes) / total
+        torch.digamma(crimes + size)
+        - torch.digamma(size)
+        + torch.log(size)
+        + 1
+        - torch.log(total)
+        - (size + crimes) / total
     )
     return resid, (share * size * d_size).sum(-1).float()
 
@@ -239,8 +246,9 @@ def _gate_terms(family, eta, coef, on, bits, rows, log_disp):
     return sign * change.float(), (resid_t * bits).sum(-1)
 
 
-def gradient(theta, kept, bits, rows, family, layout, *, train_gates=False, gate_penalty=0.0,
-             need_loss=False):
+def gradient(
+    theta, kept, bits, rows, family, layout, *, train_gates=False, gate_penalty=0.0, need_loss=False
+):
     """Hand-written gradient of every seed's loss (mean NLL over units) at ``theta``.
 
     Parameters
@@ -296,8 +304,9 @@ def gradient(theta, kept, bits, rows, family, layout, *, train_gates=False, gate
 # --------------------------------------------------------------------------- masks and pruning
 def draw_burn_in_masks(rngs, problem: Problem, n_steps: int) -> np.ndarray:
     """Kept column per (step, seed, set): one uniform pick per set from each seed's generator."""
-    picks = [rng.integers(0, problem.set_sizes, size=(n_steps, problem.set_sizes.size))
-             for rng in rngs]
+    picks = [
+        rng.integers(0, problem.set_sizes, size=(n_steps, problem.set_sizes.size)) for rng in rngs
+    ]
     choice = np.stack(picks, axis=1)  # (steps, K, G)
     return problem.set_columns[np.arange(problem.set_sizes.size), choice]
 
@@ -406,8 +415,18 @@ class _Recorder:
             self.progress(phase, step + 1, total, float(loss.mean()))
 
 
-def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits=None,
-               rows=None, train_gates=False):
+def _run_phase(
+    theta,
+    adam,
+    problem,
+    recorder,
+    phase,
+    n_steps,
+    masks,
+    fixed_bits=None,
+    rows=None,
+    train_gates=False,
+):
     rows = problem.rows if rows is None else rows
     for start in range(0, n_steps, _MASK_CHUNK):
         chunk = masks(min(_MASK_CHUNK, n_steps - start))
@@ -416,15 +435,24 @@ def _run_phase(theta, adam, problem, recorder, phase, n_steps, masks, fixed_bits
             bits = kept_bits(problem.columns, kept) if fixed_bits is None else fixed_bits
             step = start + i
             need = recorder.wants_loss(step, n_steps)
-            grad, loss = gradient(theta, kept, bits, rows, problem.family, problem.layout,
-                                  train_gates=train_gates, gate_penalty=problem.gate_penalty,
-                                  need_loss=need)
+            grad, loss = gradient(
+                theta,
+                kept,
+                bits,
+                rows,
+                problem.family,
+                problem.layout,
+                train_gates=train_gates,
+                gate_penalty=problem.gate_penalty,
+                need_loss=need,
+            )
             adam.step(theta, grad)
             recorder.after_step(phase, step, n_steps, loss)
 
 
-def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
-          cancel=None) -> TrainResult:
+def train(
+    problem: Problem, rngs, spec: TrainSpec, device, *, progress=None, cancel=None
+) -> TrainResult:
     """Burn-in with random one-per-set masks, prune to the largest weight, train on.
 
     Parameters
@@ -457,9 +485,18 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
         kept = prune_columns(theta[:, layout.weights].double().cpu().numpy(), problem)
         rows, bits = prune_rows(problem, kept, spec.collapse_rows, device)
         kept_t = torch.as_tensor(kept, device=device)
-        _run_phase(theta, adam, problem, recorder, "prune", spec.prune_steps,
-                   lambda n: kept_t.expand(n, *kept_t.shape), fixed_bits=bits, rows=rows,
-                   train_gates=layout.gate)
+        _run_phase(
+            theta,
+            adam,
+            problem,
+            recorder,
+            "prune",
+            spec.prune_steps,
+            lambda n: kept_t.expand(n, *kept_t.shape),
+            fixed_bits=bits,
+            rows=rows,
+            train_gates=layout.gate,
+        )
         _, loss = gradient(theta, kept_t, bits, rows, problem.family, layout, need_loss=True)
     seed_loss = loss.double().cpu().numpy() + problem.loss_constant
     theta_np = theta.double().cpu().numpy()
@@ -468,5 +505,4 @@ def train(problem: Problem, rngs, spec: TrainSpec, device, *, progress=None,
         n_on = ((theta_np[:, layout.gates] > 0) & (coef > 0)).sum(1)
         seed_loss = seed_loss + problem.gate_penalty * n_on
     history = np.array(recorder.history).reshape(-1, k)
-    return TrainResult(theta_np, kept, seed_loss, history,
-                       spec.burn_in_steps + spec.prune_steps)
+    return TrainResult(theta_np, kept, seed_loss, history, spec.burn_in_steps + spec.prune_steps)
