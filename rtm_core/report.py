@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from rtm_core.models import MODEL_NAMES
+from rtm_core.models import COEF_COLUMNS, MODEL_NAMES
 
 __all__ = ["write_report", "render_report", "risk_image"]
 
@@ -199,21 +199,7 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
     if not coef.empty:
         parts.append("<h2>Risk factors (incident rate ratios)</h2>")
         for model, rows in coef.groupby("model", sort=False):
-            cols = [
-                c
-                for c in (
-                    "variable",
-                    "set",
-                    "coef",
-                    "se",
-                    "irr",
-                    "irr_low",
-                    "irr_high",
-                    "p_value",
-                    "selected_share",
-                )
-                if c in rows.columns
-            ]
+            cols = [c for c in COEF_COLUMNS if c in rows.columns]
             parts += [f"<h3>{esc(MODEL_NAMES.get(model, model))}</h3>", _table(rows[cols])]
     parts += [
         "<h2>Accuracy: PAI in and out of sample</h2>",

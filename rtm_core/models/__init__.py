@@ -7,7 +7,7 @@ import numpy as np
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, NotFittedError
 
-__all__ = ["MODEL_NAMES", "check_fitted_on", "require_crimes"]
+__all__ = ["MODEL_NAMES", "COEF_COLUMNS", "check_fitted_on", "require_crimes"]
 
 #: readable names of the models and baselines of a run, keyed as in metrics.json
 MODEL_NAMES = {
@@ -17,6 +17,19 @@ MODEL_NAMES = {
     "kde": "KDE of prior crimes (baseline)",
     "forest": "Gradient boosting (baseline)",
 }
+
+#: columns of every model's ``coefficients_`` table (and of coefficients.csv, after ``model``)
+COEF_COLUMNS = [
+    "variable",
+    "set",
+    "coef",
+    "se",
+    "irr",
+    "irr_low",
+    "irr_high",
+    "p_value",
+    "selected_share",
+]
 
 
 def check_fitted_on(estimator, design: Design) -> None:

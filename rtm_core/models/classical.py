@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, check_cancel
-from rtm_core.models import check_fitted_on, require_crimes
+from rtm_core.models import COEF_COLUMNS, check_fitted_on, require_crimes
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
 
@@ -55,17 +55,6 @@ _N_ALPHAS = 40  # lasso path length when ``alphas`` is None
 _MIN_ALPHA_RATIO = 1e-4
 _BIC_TOL = 1e-7  # a move must lower BIC by more than this
 _LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
-_COEF_COLUMNS = [
-    "variable",
-    "set",
-    "coef",
-    "se",
-    "irr",
-    "irr_low",
-    "irr_high",
-    "p_value",
-    "selected_share",
-]
 
 
 @dataclass(frozen=True)
@@ -483,7 +472,7 @@ class ClassicalRTM:
                 "p_value": final.pvalues,
                 "selected_share": 1.0,
             },
-            columns=_COEF_COLUMNS,
+            columns=COEF_COLUMNS,
         )
 
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:

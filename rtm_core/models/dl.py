@@ -60,7 +60,7 @@ from scipy.stats import norm
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, InputError
-from rtm_core.models import check_fitted_on, require_crimes
+from rtm_core.models import COEF_COLUMNS, check_fitted_on, require_crimes
 from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
 
 __all__ = ["DeepRTM"]
@@ -68,17 +68,6 @@ __all__ = ["DeepRTM"]
 _LOSSES = ("poisson", "negbin")
 _DEVICES = ("auto", "cpu", "cuda")
 _START_WEIGHT = 0.01
-_COEF_COLUMNS = [
-    "variable",
-    "set",
-    "coef",
-    "se",
-    "irr",
-    "irr_low",
-    "irr_high",
-    "p_value",
-    "selected_share",
-]
 
 
 def _row_keys(*blocks: np.ndarray) -> np.ndarray:
@@ -465,7 +454,7 @@ class DeepRTM:
                     "selected_share": [1.0] * (1 + len(fixed))
                     + [self.selection_share_[v] for v in chosen],
                 },
-                columns=_COEF_COLUMNS,
+                columns=COEF_COLUMNS,
             )
 
     # ------------------------------------------------------------------ predict
