@@ -4,13 +4,14 @@ import streamlit as st
 
 from rtm_app import cache, state, widgets
 from rtm_app.charts import model_name
-from rtm_core.config import ModelConfig
+from rtm_core.config import EvaluationConfig, ModelConfig
 
 PRESETS = {
     "quick": ("Quick demo run (2 seeds, 300 + 300 steps)", 2, 300, 300),
     "full": ("Full run (20 seeds, 10,000 + 10,000 steps)", 20, 10_000, 10_000),
 }
 LOSSES = {"poisson": "Poisson", "negbin": "Negative binomial (NB2)"}
+AREAS = {"measure": "area or street length", "count": "number of units"}
 
 
 def apply_preset() -> None:
@@ -65,9 +66,16 @@ with st.form("train_settings"):
     burn_in = steps[0].number_input("Burn-in steps", min_value=1, step=100, key="train_burn_in")
     prune = steps[1].number_input("Prune steps", min_value=1, step=100, key="train_prune")
     seeds = steps[2].number_input("Seeds", min_value=1, max_value=500, key="train_seeds")
-    bottom = st.columns([2, 1])
+    bottom = st.columns([2, 1, 1])
     label = bottom[0].text_input("Run label", placeholder=f"e.g. {data.name}, 150 m grid")
-    gate = bottom[1].checkbox("Cancel gate (a set may drop out)", value=False)
+    area = bottom[1].selectbox(
+        "PAI: share of",
+        list(AREAS),
+        format_func=AREAS.get,
+        help="What accuracy curves flag a share of: unit area (street length for segments) "
+        "or the number of units.",
+    )
+    gate = bottom[2].checkbox("Cancel gate (a set may drop out)", value=False)
     start = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 st.caption(
@@ -90,7 +98,7 @@ if start:
         )
         state.set_model_config(model)
         job_id = manager.submit(
-            data.run_config(model),
+            data.run_config(model).replace(evaluation=EvaluationConfig(area=area)),
             state.runs_dir(),
             label=label.strip() or data.name,
             owner=state.session_id(),

@@ -24,6 +24,7 @@ __all__ = [
     "FeaturesConfig",
     "ModelConfig",
     "ReportConfig",
+    "EvaluationConfig",
     "RunConfig",
     "load_config",
     "parse_config",
@@ -38,6 +39,7 @@ KERNELS = ("quartic", "gaussian")
 MODEL_KINDS = ("dl", "classical")
 LOSSES = ("poisson", "negbin")
 DEVICES = ("auto", "cpu", "cuda")
+AREAS = ("measure", "count")
 MAX_GRID_CELLS = 1_000_000  # largest grid built without confirmation (units.max_cells)
 LARGE_GRID_CELLS = 10_000_000  # the limit once confirmed (`rtm --allow-large-grid`)
 
@@ -235,6 +237,21 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class EvaluationConfig:
+    """How accuracy is measured.
+
+    Attributes
+    ----------
+    area : {"measure", "count"}
+        What "share of area" is a share of: the units' measure (cell or polygon area, street
+        length, 1 per point unit) or the number of units (every unit counts the same, as in
+        street-segment studies that flag a share of segments).
+    """
+
+    area: str = "measure"
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole RTM run: units, outcome, generator sets, features, models and report."""
 
@@ -245,6 +262,7 @@ class RunConfig:
     model: ModelConfig = ModelConfig()
     source: str = "<config>"
     report: ReportConfig = ReportConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some top-level fields replaced."""
@@ -427,7 +445,9 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     """
     base = base or Path.cwd()
     top = _Table(data, "", file, base)
-    top.check_unknown({"units", "crimes", "generators", "features", "model", "report"})
+    top.check_unknown(
+        {"units", "crimes", "generators", "features", "model", "report", "evaluation"}
+    )
 
     units = _Table(top.get("units", dict, required=True), "units", file, base)
     kind = units.choice("kind", ("grid", "file"), "grid")
@@ -545,8 +565,18 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     report = _Table(top.get("report", dict, {}), "report", file, base)
     report_cfg = ReportConfig(include_incidents=report.get("include_incidents", bool, False))
     report.check_unknown({"include_incidents"})
+    evaluation = _Table(top.get("evaluation", dict, {}), "evaluation", file, base)
+    evaluation_cfg = EvaluationConfig(area=evaluation.choice("area", AREAS, "measure"))
+    evaluation.check_unknown({"area"})
     return RunConfig(
-        units_cfg, crimes_cfg, tuple(generators), features_cfg, model_cfg, file, report_cfg
+        units_cfg,
+        crimes_cfg,
+        tuple(generators),
+        features_cfg,
+        model_cfg,
+        file,
+        report_cfg,
+        evaluation_cfg,
     )
 
 

@@ -323,15 +323,12 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
     check_cancel(cancel)
     report("evaluate", 0.0, "baselines and evaluation")
     t2 = time.perf_counter()
-    risks, baselines_seconds = _baselines(study, factors, config)
-    timings["baselines"] = baselines_seconds
-    for name, model in fitted.items():
-        risks = {name: model.expected, **risks} if name == "dl" else {**risks, name: model.expected}
-    order = [k for k in ("dl", "classical") if k in fitted] + ["prior_counts", "kde", "forest"]
-    risks = {k: risks[k] for k in order}
+    baseline_risks, timings["baselines"] = _baselines(study, factors, config)
+    models_first = [k for k in ("dl", "classical") if k in fitted]
+    risks = {name: fitted[name].expected for name in models_first} | baseline_risks
     expected = {name: model.expected for name, model in fitted.items()}
     evaluation = evaluate_models(
-        risks, study.y_train, study.y_test, study.units.measure, expected=expected
+        risks, study.y_train, study.y_test, _area(study, config), expected=expected
     )
     metrics, curves = evaluation.metrics, evaluation.curves
     check_cancel(cancel)
@@ -345,7 +342,7 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
         timings=timings,
         n_units=len(study.units),
         unit_kind=study.units.kind,
-        measure=study.units.measure_name,
+        measure="count" if config.evaluation.area == "count" else study.units.measure_name,
         crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
         selected={k: m.selected for k, m in fitted.items()},
     )
@@ -367,6 +364,11 @@ def _incidents(study: Study) -> pd.DataFrame:
         for xy, period in ((study.crimes_train, "train"), (study.crimes_test, "test"))
     ]
     return pd.concat(parts, ignore_index=True)
+
+
+def _area(study: Study, config: RunConfig) -> np.ndarray | None:
+    """What accuracy's "share of area" is taken over: unit measures, or None (unit count)."""
+    return None if config.evaluation.area == "count" else study.units.measure
 
 
 def _forward(report, p: Progress) -> None:
