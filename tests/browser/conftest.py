@@ -7,6 +7,7 @@ tests are skipped, except under CI (``CI`` set), where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,6 +66,19 @@ def runs_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(runs_dir: Path, chromium_path: str):
     """Start the dashboard; yield its URL; stop it."""
+    with _serve(runs_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def serve(runs_dir: Path):
+    """Start another server over the same runs folder (a restart): ``with serve() as url``."""
+    return lambda: _serve(runs_dir)
+
+
+@contextlib.contextmanager
+def _serve(runs_dir: Path):
+    """Run a dashboard server over ``runs_dir`` on a free port; yield its URL; stop it."""
     port = _free_port()
     env = dict(os.environ, RTM_RUNS_DIR=str(runs_dir), RTM_MAX_JOBS="2")
     env.pop("RTM_BASEMAP", None)

@@ -199,3 +199,24 @@ def test_analyst_path(page, app_url, runs_dir):
         f"(page idle after {results_paint_total:.1f} s); failed external requests: {external}"
     )
     assert not external, f"maps asked the network: {external}"
+
+
+def test_a_finished_run_survives_a_refresh_and_a_server_restart(page, app_url, runs_dir, serve):
+    """Runs live on disk: a reload, and a new server over the same folder, still show them."""
+    assert any((p / "manifest.json").is_file() for p in runs_dir.iterdir()), "no run yet"
+    page.reload()
+    page.get_by_role("heading").first.wait_for(timeout=60_000)
+    go(page, "Runs")
+    page.get_by_text("browser test").first.wait_for(state="attached", timeout=30_000)
+    no_traceback(page)
+
+    with serve() as restarted:
+        page.goto(restarted)
+        page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
+        go(page, "Results")
+        page.get_by_text("incident rate ratios").first.wait_for(timeout=60_000)
+        wait_for_painted_map(page, minimum=0.05)
+        go(page, "Runs")
+        page.get_by_text("browser test").first.wait_for(state="attached", timeout=30_000)
+        no_traceback(page)
+        shot(page, "8_runs_after_restart")
