@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scipy.stats import norm
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, NotFittedError
 
-__all__ = ["MODEL_NAMES", "COEF_COLUMNS", "check_fitted_on", "require_crimes"]
+__all__ = [
+    "MODEL_NAMES",
+    "COEF_COLUMNS",
+    "coefficient_table",
+    "check_fitted_on",
+    "require_crimes",
+]
 
 #: readable names of the models and baselines of a run, keyed as in metrics.json
 MODEL_NAMES = {
@@ -53,4 +61,45 @@ def require_crimes(y: np.ndarray, estimator: str) -> None:
         raise FitError(
             f"{estimator}: no crimes in the training period, nothing to model. "
             "Fix: check the training dates and that the crimes fall inside the study area"
+        )
+
+
+def coefficient_table(variables, sets, coef, se, selected_share, p_value=None) -> pd.DataFrame:
+    """The coefficient table of a fitted RTM: IRRs with 95 % Wald intervals and p-values.
+
+    Parameters
+    ----------
+    variables, sets : sequence of str
+        Row names (intercept, fixed covariates, selected variables) and their sets ("" for
+        the intercept and fixed covariates).
+    coef, se : array-like
+        Coefficients and standard errors on the log scale.
+    selected_share : float or array-like
+        Share of seeds that selected each row's variable (1.0 for a single fit).
+    p_value : array-like, optional
+        Two-sided p-values; default from the normal distribution of ``coef / se``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COEF_COLUMNS`.
+    """
+    coef, se = np.asarray(coef, dtype=float), np.asarray(se, dtype=float)
+    z = norm.ppf(0.975)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if p_value is None:
+            p_value = 2 * norm.sf(np.abs(coef / se))
+        return pd.DataFrame(
+            {
+                "variable": list(variables),
+                "set": list(sets),
+                "coef": coef,
+                "se": se,
+                "irr": np.exp(coef),
+                "irr_low": np.exp(coef - z * se),
+                "irr_high": np.exp(coef + z * se),
+                "p_value": p_value,
+                "selected_share": selected_share,
+            },
+            columns=COEF_COLUMNS,
         )

@@ -36,10 +36,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from glum import GeneralizedLinearRegressorCV
 from scipy.optimize import minimize_scalar
-from scipy.stats import norm
 from sklearn.model_selection import KFold
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
@@ -47,7 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, check_cancel
-from rtm_core.models import COEF_COLUMNS, check_fitted_on, require_crimes
+from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
 
@@ -459,20 +457,13 @@ class ClassicalRTM:
         self.selected_ = {s: None for s in design.set_names}
         for c in cols:
             self.selected_[design.sets[c]] = design.names[c]
-        z = norm.ppf(0.975)
-        self.coefficients_ = pd.DataFrame(
-            {
-                "variable": ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
-                "set": ["", *([""] * q), *(design.sets[c] for c in cols)],
-                "coef": final.params,
-                "se": final.bse,
-                "irr": np.exp(final.params),
-                "irr_low": np.exp(final.params - z * final.bse),
-                "irr_high": np.exp(final.params + z * final.bse),
-                "p_value": final.pvalues,
-                "selected_share": 1.0,
-            },
-            columns=COEF_COLUMNS,
+        self.coefficients_ = coefficient_table(
+            ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
+            ["", *([""] * q), *(design.sets[c] for c in cols)],
+            final.params,
+            final.bse,
+            1.0,
+            p_value=final.pvalues,
         )
 
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:

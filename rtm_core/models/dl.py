@@ -56,11 +56,10 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.special import gammaln
-from scipy.stats import norm
 
 from rtm_core.design import Design
 from rtm_core.errors import ConfigError, InputError
-from rtm_core.models import COEF_COLUMNS, check_fitted_on, require_crimes
+from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
 
 __all__ = ["DeepRTM"]
@@ -438,24 +437,14 @@ class DeepRTM:
         coef = [self.coef_[self.names_.index(v)] for v in chosen]
         params = np.concatenate([[self.intercept_], self.fixed_coef_, coef])
         se = _standard_errors(rows, cols, params, self.dispersion_)
-        z = norm.ppf(0.975)
         fixed = list(trained.fixed_names)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            return pd.DataFrame(
-                {
-                    "variable": ["intercept", *fixed, *chosen],
-                    "set": ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
-                    "coef": params,
-                    "se": se,
-                    "irr": np.exp(params),
-                    "irr_low": np.exp(params - z * se),
-                    "irr_high": np.exp(params + z * se),
-                    "p_value": 2 * norm.sf(np.abs(params / se)),
-                    "selected_share": [1.0] * (1 + len(fixed))
-                    + [self.selection_share_[v] for v in chosen],
-                },
-                columns=COEF_COLUMNS,
-            )
+        return coefficient_table(
+            ["intercept", *fixed, *chosen],
+            ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
+            params,
+            se,
+            [1.0] * (1 + len(fixed)) + [self.selection_share_[v] for v in chosen],
+        )
 
     # ------------------------------------------------------------------ predict
     def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
