@@ -273,7 +273,7 @@ def run_pipeline(
     }
     try:
         with staged_run(out_dir) as staging:
-            _run_into(staging, config, manifest, report, cancel, max_cells)
+            _run_into(staging, config, manifest, progress, cancel, max_cells)
     except Cancelled:
         raise
     except RTMError as exc:
@@ -283,13 +283,14 @@ def run_pipeline(
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         write_failed_run(out_dir, manifest, f"internal error ({type(exc).__name__}: {first})")
         raise
-    report("done", 1.0, "finished")
-    if progress is not None:
-        progress(Progress("done", 1.0, f"run written to {out_dir}"))
+    report("done", 1.0, f"run written to {out_dir}")
     return out_dir
 
 
-def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, max_cells) -> None:
+def _run_into(
+    staging: Path, config: RunConfig, manifest: dict, progress, cancel, max_cells
+) -> None:
+    report = _reporter(progress)
     timings: dict = {"fit": {}}
     t0 = time.perf_counter()
     report("data", 0.0, "reading layers")
@@ -315,9 +316,7 @@ def _run_into(staging: Path, config: RunConfig, manifest: dict, report, cancel, 
     design = factors.design(study.fixed)
     timings["features"] = time.perf_counter() - t1
     timings["data"] = t1 - t0
-    fitted = fit_models(
-        design, study.y_train, config, progress=lambda p: _forward(report, p), cancel=cancel
-    )
+    fitted = fit_models(design, study.y_train, config, progress=progress, cancel=cancel)
     for name, model in fitted.items():
         timings["fit"][name] = model.seconds
     check_cancel(cancel)
@@ -369,18 +368,6 @@ def _incidents(study: Study) -> pd.DataFrame:
 def _area(study: Study, config: RunConfig) -> np.ndarray | None:
     """What accuracy's "share of area" is taken over: unit measures, or None (unit count)."""
     return None if config.evaluation.area == "count" else study.units.measure
-
-
-def _forward(report, p: Progress) -> None:
-    lo, hi = PHASES.get(p.phase, (0, 1))
-    report(
-        p.phase,
-        (p.fraction - lo) / (hi - lo) if hi > lo else 1.0,
-        p.message,
-        p.step,
-        p.total,
-        p.loss,
-    )
 
 
 def _json_default(value):
