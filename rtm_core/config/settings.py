@@ -15,6 +15,8 @@ MODEL_KINDS = ("dl", "classical")
 LOSSES = ("poisson", "negbin")
 DEVICES = ("auto", "cpu", "cuda")
 AREAS = ("measure", "count")
+HISTORY_TRANSFORMS = ("log1p", "count")
+DEFAULT_HISTORY_BANDWIDTHS: tuple[int, ...] = (150, 300, 600)
 MAX_GRID_CELLS = 1_000_000  # largest grid built without confirmation (units.max_cells)
 LARGE_GRID_CELLS = 10_000_000  # the limit once confirmed (`rtm --allow-large-grid`)
 
@@ -227,6 +229,51 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class HistoryConfig:
+    """Crime history as fixed covariates (the DL model's fixed layer; unpenalised, always kept
+    in the classical RTM).
+
+    Attributes
+    ----------
+    lags : int
+        Number k of windows before each target period [s, s+L): lag j covers
+        [s - j*L, s - (j-1)*L). 0 = no history.
+    bandwidths : tuple of int
+        Per lag, crimes within each of these distances (metres) of the unit's point, beside
+        the crimes in the unit itself.
+    transform : {"log1p", "count"}
+        log(1 + count) (default) or the raw count.
+    files : tuple of LayerSource
+        Without a date column: one crime file per lag before the training period (lag 1
+        first); the test period's history is then the training file and lags 1 .. k-1.
+    """
+
+    lags: int = 0
+    bandwidths: tuple[int, ...] = DEFAULT_HISTORY_BANDWIDTHS
+    transform: str = "log1p"
+    files: tuple[LayerSource, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether history enters the model (``lags > 0``)."""
+        return self.lags > 0
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """A rolling-origin backtest: the same study with the test period moved back.
+
+    Attributes
+    ----------
+    origins : int
+        Number N of origins: the test period moved back by 0 .. N-1 periods (training and
+        history windows move with it).
+    """
+
+    origins: int = 3
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole RTM run: units, outcome, generator sets, features, models and report."""
 
@@ -238,6 +285,8 @@ class RunConfig:
     source: str = "<config>"
     report: ReportConfig = ReportConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    history: HistoryConfig = HistoryConfig()
+    backtest: BacktestConfig = BacktestConfig()
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some top-level fields replaced."""
