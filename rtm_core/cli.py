@@ -59,13 +59,16 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _max_cells(config, args) -> int | None:
-    """The grid limit: the config's, or the confirmed large-grid limit with the flag."""
+def _large_grid(config, args):
+    """``--allow-large-grid`` as a config override: ``units.max_cells`` raised to the limit."""
     from rtm_core.config import LARGE_GRID_CELLS
 
     if not args.allow_large_grid:
-        return None
-    return max(config.units.max_cells, LARGE_GRID_CELLS)
+        return config
+    units = dataclasses.replace(
+        config.units, max_cells=max(config.units.max_cells, LARGE_GRID_CELLS)
+    )
+    return config.replace(units=units)
 
 
 def _load(args):
@@ -118,7 +121,7 @@ def _with_overrides(config, args):
 def _cmd_run(args) -> int:
     from rtm_core.pipeline import run_pipeline
 
-    config = _with_overrides(_load(args), args)
+    config = _large_grid(_with_overrides(_load(args), args), args)
     last = [-1.0]
 
     def progress(p):
@@ -130,9 +133,7 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    out = run_pipeline(
-        config, args.out, progress=progress, label=args.label, max_cells=_max_cells(config, args)
-    )
+    out = run_pipeline(config, args.out, progress=progress, label=args.label)
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
     for name in ("report.html", "coefficients.csv", "metrics.json", "units.gpkg"):
         print(f"  {name}: {Path(out).resolve() / name}")
@@ -143,9 +144,9 @@ def _cmd_features(args) -> int:
     from rtm_core.io import write_table
     from rtm_core.study import build_features, features_frame, load_study
 
-    config = _load(args)
+    config = _large_grid(_load(args), args)
     start = time.perf_counter()
-    study = load_study(config, max_cells=_max_cells(config, args))
+    study = load_study(config)
     factors = build_features(study, config.features)
     frame = features_frame(study, factors)
     out = Path(args.out)

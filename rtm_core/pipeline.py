@@ -21,6 +21,7 @@ from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
 from rtm_core.features import RiskFactors
 from rtm_core.models.baselines import ForestBaseline, kde_risk, prior_counts_risk
+from rtm_core.rerun import write_rerunnable_config
 from rtm_core.runs import (
     INCIDENTS_FILE,
     environment,
@@ -300,6 +301,7 @@ def _run_into(
     crimes_cfg = config.crimes
     check_outcome_varies(study, (crimes_cfg.source or crimes_cfg.train_source).label)
     manifest["inputs"] = _input_hashes(config)
+    manifest["inputs_kept"] = [k.__dict__ for k in write_rerunnable_config(config, staging)]
     manifest["crs"] = study.crs.to_string()
     manifest["reads"] = [r.__dict__ for r in study.reads]
     manifest["counts"] = [c.__dict__ for c in study.counts]

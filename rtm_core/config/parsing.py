@@ -10,17 +10,22 @@ from pathlib import Path
 from rtm_core.config.settings import (
     AREAS,
     DEFAULT_BANDWIDTHS,
+    DEFAULT_HISTORY_BANDWIDTHS,
     DEMO_PATH,
     DEVICES,
+    HISTORY_TRANSFORMS,
     KERNELS,
     LOSSES,
     MAX_GRID_CELLS,
     MEASURES,
     MODEL_KINDS,
+    BacktestConfig,
     CrimesConfig,
     EvaluationConfig,
     FeaturesConfig,
     GeneratorConfig,
+    HistoryConfig,
+    InputsConfig,
     LayerSource,
     ModelConfig,
     ReportConfig,
@@ -139,8 +144,8 @@ def _period(table: _Table, key: str) -> tuple[str, str] | None:
     return (value[0], value[1])
 
 
-def _bandwidths(table: _Table) -> tuple[int, ...]:
-    value = table.get("bandwidths", list, list(DEFAULT_BANDWIDTHS))
+def _bandwidths(table: _Table, default=DEFAULT_BANDWIDTHS) -> tuple[int, ...]:
+    value = table.get("bandwidths", list, list(default))
     if not value:
         raise table._error("bandwidths", "is empty", "list at least one distance in metres")
     out = []
@@ -187,6 +192,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     top = _Table(data, "", file, base)
     top.check_unknown(
         {"units", "crimes", "generators", "features", "model", "report", "evaluation"}
+        | {"history", "backtest", "inputs"}
     )
 
     units = _Table(top.get("units", dict, required=True), "units", file, base)
@@ -308,6 +314,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     evaluation = _Table(top.get("evaluation", dict, {}), "evaluation", file, base)
     evaluation_cfg = EvaluationConfig(area=evaluation.choice("area", AREAS, "measure"))
     evaluation.check_unknown({"area"})
+    inputs_cfg = _inputs(_Table(top.get("inputs", dict, {}), "inputs", file, base))
     return RunConfig(
         units_cfg,
         crimes_cfg,
@@ -317,7 +324,91 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
         file,
         report_cfg,
         evaluation_cfg,
+        inputs=inputs_cfg,
+        history=_history(_Table(top.get("history", dict, {}), "history", file, base), crimes_cfg),
+        backtest=_backtest(_Table(top.get("backtest", dict, {}), "backtest", file, base)),
     )
+
+
+def _backtest(table: _Table) -> BacktestConfig:
+    """``[backtest]``: number of rolling origins."""
+    cfg = BacktestConfig(origins=table.positive("origins", 3, integer=True))
+    table.check_unknown({"origins"})
+    return cfg
+
+
+def _history(table: _Table, crimes: CrimesConfig) -> HistoryConfig:
+    """``[history]``: lags, bandwidths, transform and (without dates) one file per lag."""
+    lags = table.data.get("lags", 0)
+    table.used.add("lags")
+    if isinstance(lags, bool) or not isinstance(lags, int) or lags < 0:
+        raise table._error(
+            "lags",
+            f"must be a positive integer, got {lags!r}",
+            "set `lags = 1` (the period before) or more; 0 or leave it out for no history",
+        )
+    files = []
+    for i, item in enumerate(table.get("files", list, [])):
+        if isinstance(item, str):
+            item = {"file": item}
+        if not isinstance(item, dict):
+            raise table._error(
+                "files", f"entry {i} must be a path or a table", 'write `files = ["lag1.csv"]`'
+            )
+        entry = _Table(item, f"{table.where}.files[{i}]", table.file, table.base)
+        files.append(_layer_source(entry))
+        entry.check_unknown(_SOURCE_KEYS)
+    cfg = HistoryConfig(
+        lags=lags,
+        bandwidths=_bandwidths(table, DEFAULT_HISTORY_BANDWIDTHS),
+        transform=table.choice("transform", HISTORY_TRANSFORMS, "log1p"),
+        files=tuple(files),
+    )
+    table.check_unknown({"lags", "bandwidths", "transform", "files"})
+    if not cfg.enabled:
+        return cfg
+    if crimes.source is None and not files:
+        raise table._error(
+            "lags",
+            "needs crimes before the training period, but the crimes have no date column",
+            "give one crimes file with a date column (crimes.file, date, train, test), "
+            "or one history file per lag (history.files, lag 1 first)",
+        )
+    if files and len(files) != lags:
+        raise table._error(
+            "files",
+            f"lists {len(files)} file(s) for {lags} lag(s)",
+            "give exactly one history file per lag (lag 1, the period before training, first)",
+        )
+    if crimes.source is not None and crimes.train and crimes.test:
+        _check_equal_periods(table, crimes)
+    return cfg
+
+
+def _check_equal_periods(table: _Table, crimes: CrimesConfig) -> None:
+    """With history, training and test periods must have the same length (months or days)."""
+    from rtm_core.periods import Period, period_length
+
+    try:
+        train, test = Period.from_config(crimes.train), Period.from_config(crimes.test)
+    except (ValueError, TypeError):
+        return  # unreadable dates are reported with the crimes file, by load_study
+    a, b = period_length(train), period_length(test)
+    if a != b:
+        raise ConfigError(
+            table.file,
+            "crimes.test",
+            f"with history the periods must be equally long: training {train.label()} lasts "
+            f"{a.describe()}, test {test.label()} lasts {b.describe()}",
+            "give the training and test periods the same length (e.g. two calendar years)",
+        )
+
+
+def _inputs(table: _Table) -> InputsConfig:
+    """``[inputs]``: how a run folder keeps its input files."""
+    cfg = InputsConfig(copy_max_mb=table.positive("copy_max_mb", InputsConfig.copy_max_mb))
+    table.check_unknown({"copy_max_mb"})
+    return cfg
 
 
 def _finite(table: _Table, key: str, default: float) -> float:

@@ -274,6 +274,20 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True)
+class InputsConfig:
+    """How a run folder keeps the inputs it read, so that it re-runs anywhere.
+
+    Attributes
+    ----------
+    copy_max_mb : float
+        Input files up to this size (MB) are copied into the run folder (``inputs/``);
+        larger ones are referenced by absolute path, with their hash in the manifest.
+    """
+
+    copy_max_mb: float = 200.0
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole RTM run: units, outcome, generator sets, features, models and report."""
 
@@ -287,6 +301,7 @@ class RunConfig:
     evaluation: EvaluationConfig = EvaluationConfig()
     history: HistoryConfig = HistoryConfig()
     backtest: BacktestConfig = BacktestConfig()
+    inputs: InputsConfig = InputsConfig()
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some top-level fields replaced."""
