@@ -41,6 +41,17 @@ if complete:
     if right.button("Open in Results", type="primary", icon=":material/insights:"):
         state.select_run(chosen)
         st.switch_page(widgets.RESULTS_PAGE)
+    again, show = st.columns([1, 3], vertical_alignment="center")
+    if again.button("Run again", icon=":material/replay:", help="same config and inputs"):
+        try:
+            job_id = widgets.run_again(chosen)
+        except RTMError as exc:
+            widgets.show_error(exc)
+        else:
+            widgets.flash(f"Started {names[chosen]} again (job {job_id}); see the sidebar.")
+            st.rerun()
+    if show.toggle("Open config", help="the run's config.toml: `rtm run config.toml` repeats it"):
+        widgets.show_run_config(chosen)
 else:
     st.caption("No complete run to open.")
 

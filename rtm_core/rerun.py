@@ -21,7 +21,14 @@ from rtm_core.config import DEMO_PATH, LayerSource, RunConfig
 from rtm_core.config.toml import config_to_toml, map_sources
 from rtm_core.runs import file_hash
 
-__all__ = ["KeptInput", "keep_inputs", "write_rerunnable_config", "CONFIG_FILE", "INPUTS_DIR"]
+__all__ = [
+    "KeptInput",
+    "keep_inputs",
+    "write_rerunnable_config",
+    "load_run_config",
+    "CONFIG_FILE",
+    "INPUTS_DIR",
+]
 
 CONFIG_FILE = "config.toml"
 INPUTS_DIR = "inputs"
@@ -140,3 +147,36 @@ def write_rerunnable_config(config: RunConfig, run_dir: str | Path) -> list[Kept
     text = config_to_toml(kept_config, base=run_dir)
     (run_dir / CONFIG_FILE).write_text(header + text, encoding="utf-8")
     return kept
+
+
+def load_run_config(run_dir: str | Path) -> RunConfig:
+    """The configuration kept in a run folder, ready to run again.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run folder written by this version or later (it holds ``config.toml``).
+
+    Returns
+    -------
+    RunConfig
+
+    Raises
+    ------
+    InputError
+        The folder has no ``config.toml`` (a run written before run folders kept it).
+    ConfigError
+        The kept config no longer reads (e.g. a referenced large input was moved).
+    """
+    from rtm_core.config import load_config
+    from rtm_core.errors import InputError
+
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise InputError(
+            str(Path(run_dir).name),
+            CONFIG_FILE,
+            "this run folder keeps no config (written before runs kept their inputs)",
+            "start it again from the Train page, or with `rtm run CONFIG.toml`",
+        )
+    return load_config(path)

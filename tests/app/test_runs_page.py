@@ -1,0 +1,89 @@
+"""Runs page: "Open config" shows the run's config.toml; "Run again" repeats it exactly."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rtm_core.config import demo_config
+from rtm_core.pipeline import run_pipeline
+from rtm_core.runs import list_runs
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = "pages/6_runs.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    config = demo_config(kinds=("dl",), seeds=2, burn_in_steps=20, prune_steps=20)
+    return run_pipeline(config, tmp_path_factory.mktemp("r") / "run-first", label="first")
+
+
+def runs_page(runs_dir: Path) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(RUNS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_open_config_shows_the_kept_toml(runs_dir, small_run):
+    shutil.copytree(small_run, runs_dir / "run-first")
+    at = runs_page(runs_dir)
+    next(t for t in at.toggle if t.label == "Open config").set_value(True).run()
+    assert not at.exception
+    text = at.code[0].value
+    assert 'boundary = "<demo>"' in text and "burn_in_steps = 20" in text
+
+
+def test_run_again_repeats_the_run_with_the_same_irrs(runs_dir, small_run):
+    shutil.copytree(small_run, runs_dir / "run-first")
+    at = runs_page(runs_dir)
+    next(b for b in at.button if b.label == "Run again").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("again" in s.value for s in at.success)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        done = [r for r in list_runs(runs_dir) if r.status == "complete"]
+        if len(done) == 2:
+            break
+        time.sleep(1)
+    again = next(r for r in list_runs(runs_dir) if r.name != "run-first")
+    assert again.status == "complete" and again.label == "first (again)"
+    a = pd.read_csv(small_run / "coefficients.csv")
+    b = pd.read_csv(again.path / "coefficients.csv")
+    assert list(a["variable"]) == list(b["variable"])
+    assert (a["irr"] - b["irr"]).abs().max() <= 1e-9
+
+
+def test_an_old_run_without_config_says_so(runs_dir, small_run):
+    old = runs_dir / "run-old"
+    shutil.copytree(small_run, old)
+    (old / "config.toml").unlink()
+    at = runs_page(runs_dir)
+    next(b for b in at.button if b.label == "Run again").click().run()
+    assert not at.exception
+    assert any("keeps no config" in e.value for e in at.error)
