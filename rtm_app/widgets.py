@@ -181,3 +181,37 @@ def show_flash() -> None:
     message = st.session_state.pop("rtm_flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+def run_again(run_path: str | Path) -> str:
+    """Queue a run folder's kept config (same inputs, same settings) as a new job.
+
+    Returns
+    -------
+    str
+        The job id (added to this session's jobs).
+    """
+    from rtm_core.rerun import load_run_config
+    from rtm_core.runs import load_run
+
+    config = load_run_config(run_path)
+    manifest = load_run(run_path).manifest
+    label = manifest.get("label") or Path(run_path).name
+    job_id = cache.job_manager().submit(
+        config, state.runs_dir(), label=f"{label} (again)", owner=state.session_id()
+    )
+    state.add_job(job_id)
+    return job_id
+
+
+def show_run_config(run_path: str | Path) -> None:
+    """The run's config.toml as text, with a download button."""
+    from rtm_core.rerun import CONFIG_FILE
+
+    path = Path(run_path) / CONFIG_FILE
+    if not path.is_file():
+        st.info("This run folder keeps no config.toml (written before runs kept their inputs).")
+        return
+    text = path.read_text(encoding="utf-8")
+    st.code(text, language="toml")
+    st.download_button("Download config.toml", text, file_name=CONFIG_FILE, mime="text/plain")
