@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/5_stability.py", title="Stability", icon=":material/stacked_bar_chart:"),
     st.Page("pages/6_runs.py", title="Runs", icon=":material/folder_open:"),
     st.Page("pages/7_export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/8_backtest.py", title="Backtest", icon=":material/timeline:"),
 ]
 
 page = st.navigation(PAGES)

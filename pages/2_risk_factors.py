@@ -5,6 +5,7 @@ import streamlit as st
 
 from rtm_app import cache, state, widgets
 from rtm_app.dataset import parse_bandwidths, with_factor_settings
+from rtm_app.history import MAX_LAGS, TRANSFORMS, history_settings, unavailable_reason
 from rtm_core.errors import RTMError
 
 KEEP = {"centre": "centre inside the boundary", "intersect": "touching the boundary"}
@@ -91,6 +92,41 @@ with st.form("factor_settings"):
         },
         key="generator_settings",
     )
+
+    st.subheader("Crime history")
+    no_history = unavailable_reason(data)
+    st.caption(
+        no_history
+        or "Past crimes as fixed covariates (always in the model, any sign): per lag j, the "
+        "crimes of the j-th period before each target period in the unit and within each "
+        "distance of its point. Risk factor IRRs then read *given the place's crime history*; "
+        "the run also forecasts the period after the data."
+    )
+    left, middle, right = st.columns([1, 2, 2])
+    history_lags = left.number_input(
+        "Lags (periods before; 0 = off)",
+        min_value=0,
+        max_value=MAX_LAGS,
+        value=0 if no_history else int(data.history.lags),
+        step=1,
+        disabled=bool(no_history),
+        key="history_lags",
+    )
+    history_bandwidths = middle.text_input(
+        "History distances (m)",
+        value=" ".join(map(str, data.history.bandwidths)),
+        disabled=bool(no_history),
+        key="history_bandwidths",
+    )
+    history_transform = right.radio(
+        "History as",
+        list(TRANSFORMS),
+        format_func=TRANSFORMS.get,
+        index=list(TRANSFORMS).index(data.history.transform),
+        horizontal=True,
+        disabled=bool(no_history),
+        key="history_transform",
+    )
     build = st.form_submit_button("Build risk factors", type="primary", icon=":material/build:")
 
 if build:
@@ -102,8 +138,16 @@ if build:
             )
             for row in edited.itertuples()
         }
+        history = history_settings(
+            data, 0 if no_history else int(history_lags), history_bandwidths, history_transform
+        )
         data = with_factor_settings(
-            data, units=unit_settings, kernel=kernel, threshold=threshold, generators=settings
+            data,
+            units=unit_settings,
+            kernel=kernel,
+            threshold=threshold,
+            generators=settings,
+            history=history,
         )
         config = data.run_config()
         cache.risk_factors(config)

@@ -1,8 +1,11 @@
-"""Results of one run: IRR table and chart, risk map, accuracy curves, conjunctive table."""
+"""Results of one run: the forecast (when the run has one) first, whether the RTM beats the
+best baseline, IRR table and chart, risk map, accuracy curves, conjunctive table."""
 
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
+from rtm_core.report import forecast_period, forecast_places, forecast_sentence, has_history
+from rtm_core.verdict import run_verdicts
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 METRICS = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI"}
@@ -12,11 +15,65 @@ run = widgets.open_run("results")
 
 widgets.run_header(run)
 models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
+forecast = forecast_period(run.manifest)
+forecast_models = [k for k in models if f"forecast_{k}" in run.units.columns]
+history = has_history(run.manifest, run.coefficients)
 
-st.subheader("Risk factors: incident rate ratios (relative risk values)")
+
+@st.fragment
+def forecast_section() -> None:
+    """The forecast map a planner acts on, with its top places and the factors there."""
+    st.subheader(f"Forecast for {forecast['start']} – {forecast['end']}")
+    st.markdown(forecast_sentence(forecast))
+    pick, _ = st.columns([1, 3])
+    model = pick.radio(
+        "Model", forecast_models, format_func=charts.model_name, key="forecast_model"
+    )
+    deck, classes = cache.forecast_map(run.path, model, state.online_basemap())
+    st.pydeck_chart(deck, height=560, key="forecast_map")
+    widgets.legend(classes, "Forecast, expected crimes:")
+    n = st.slider("Top places of the forecast", 5, 25, 10, key="forecast_top")
+    st.dataframe(
+        forecast_places(run.units, model, n),
+        hide_index=True,
+        width="stretch",
+        column_config={"forecast": st.column_config.NumberColumn(format="%.3f")},
+        key="forecast_places",
+    )
+
+
+if forecast is not None and forecast_models:
+    forecast_section()
+
+verdicts = run_verdicts(run.metrics, run.units)
+if verdicts:
+    st.subheader("Does the RTM beat the simplest maps?")
+    st.caption(
+        "Out of sample (period t+1): each model beside the best baseline (prior counts, KDE "
+        "of prior crimes, gradient boosting and, with crime history, the history baselines) "
+        "at 1 %, 5 % and 10 % of the area, by PAI."
+    )
+    for verdict in verdicts:
+        widgets.verdict_box(verdict)
+    st.dataframe(
+        tables.verdict_table(verdicts),
+        hide_index=True,
+        width="stretch",
+        column_config={c: NUMBER for c in ("model PAI", "baseline PAI")},
+        key="verdict_table",
+    )
+
+given = " given crime history" if history else ""
+st.subheader(f"Risk factors: incident rate ratios{given}")
 st.caption(
     "IRR = how many times a factor multiplies the expected number of crimes in a unit, "
     "with its 95 % interval. Only one factor per set is kept; fixed terms have no set."
+    + (
+        " Crime history is in the model as fixed covariates, so each IRR of the environment "
+        "is its effect **given the place's crime history**."
+        if history
+        else ""
+    )
 )
 st.dataframe(
     tables.irr_table(run.coefficients),
@@ -26,15 +83,33 @@ st.dataframe(
     | {"p-value": st.column_config.NumberColumn(format="%.2e")},
     key="irr_table",
 )
-forest = charts.irr_forest(run.coefficients)
+labels = {}
+if {"name", "label"} <= set(run.variables.columns):
+    labels = dict(zip(run.variables["name"], run.variables["label"], strict=True))
+forest = charts.irr_forest(run.coefficients, labels)
 if forest is not None:
     st.altair_chart(forest, width="stretch")
+history_rows = tables.irr_table(run.coefficients, history=True)
+if not history_rows.empty:
+    st.markdown("**Crime history (fixed covariates)**")
+    st.caption(
+        "hist*j*_unit: crimes in the unit in the *j*-th period before (log(1 + count) unless "
+        "the run chose counts); hist*j*_*d*m: crimes within *d* metres of the unit's point."
+    )
+    st.dataframe(
+        history_rows.drop(columns=["set", "selected share"], errors="ignore"),
+        hide_index=True,
+        width="stretch",
+        column_config={c: NUMBER for c in ("IRR", "95 % low", "95 % high")}
+        | {"p-value": st.column_config.NumberColumn(format="%.2e")},
+        key="history_table",
+    )
 
 
 @st.fragment
 def risk_map_section() -> None:
     """The risk map with its model choice and factor overlays (reruns on its own)."""
-    st.subheader("Risk map")
+    st.subheader("Risk map (evaluation: model of period t)" if forecast else "Risk map")
     if not models:
         st.info("This run has no model risk score to map.")
         return

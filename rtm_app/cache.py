@@ -221,6 +221,25 @@ def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
     return _risk_map(str(path), _stamp(path), model, tuple(overlays), online)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Drawing the forecast map...")
+def _forecast_map(path: str, stamp: float, model: str, online: bool):
+    run = _run(path, stamp)
+    return maps.risk_map(
+        run.units,
+        model,
+        cell_size=cell_size(run),
+        factor_labels=factor_labels(run, model),
+        online=online,
+        column=f"forecast_{model}",
+        score_name="Forecast (expected crimes)",
+    )
+
+
+def forecast_map(path: Path, model: str, online: bool):
+    """The Results page's forecast map (``forecast_<model>``) and its legend."""
+    return _forecast_map(str(path), _stamp(path), model, online)
+
+
 @st.cache_resource(max_entries=4, show_spinner="Drawing the map...")
 def _share_map(path: str, stamp: float, online: bool):
     run = _run(path, stamp)

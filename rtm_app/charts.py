@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import pandas as pd
 
@@ -14,7 +16,12 @@ MODEL_COLORS = {
     "prior_counts": "#009E73",
     "kde": "#CC79A7",
     "forest": "#E69F00",
+    "prior_counts_lags": "#56B4E9",
+    "history_only": "#7F7F7F",
 }
+#: height of one factor row of the IRR chart, per model drawn, and per extra label line
+ROW_PER_MODEL, ROW_PAD, LINE_HEIGHT = 16, 14, 13
+LABEL_WIDTH = 34  # characters per line of a wrapped factor label
 SHORT_NAMES = {"dl": "DL", "classical": "classical"}
 PERIOD_NAMES = {"train": "In sample (period t)", "test": "Out of sample (period t+1)"}
 METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": "PEI*"}
@@ -34,8 +41,24 @@ def model_colors(keys) -> alt.Scale:
     )
 
 
-def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
-    """IRR with its interval for each selected set variable, one colour per model (log x)."""
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """A factor label wrapped on word boundaries into lines of about ``width`` characters
+    (joined with newlines; the chart's axis splits them into lines)."""
+    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=True)) or str(text)
+
+
+def irr_forest(coefficients: pd.DataFrame, labels: dict | None = None) -> alt.Chart | None:
+    """IRR with its interval for each selected set variable, one colour per model (log x).
+
+    Parameters
+    ----------
+    coefficients : DataFrame
+        ``coefficients.csv`` of a run.
+    labels : dict, optional
+        Variable name -> readable label ("liquor_retail within 400 m"); labels are wrapped
+        over lines and the chart is as tall as its rows need (one band per factor, one row
+        per model inside it), so 2 factors and 15 read alike.
+    """
     if coefficients.empty or "irr" not in coefficients.columns:
         return None
     rows = coefficients[coefficients["set"].fillna("").astype(str) != ""].copy()
@@ -43,20 +66,27 @@ def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
     if rows.empty:
         return None
     rows["Model"] = rows["model"].map(model_name)
+    rows["factor"] = [wrap_label((labels or {}).get(v, v)) for v in rows["variable"]]
     for column in ("irr_low", "irr_high"):
         if column not in rows.columns:
             rows[column] = rows["irr"]
         rows[column] = rows[column].fillna(rows["irr"])
-    order = rows.sort_values("irr", ascending=False)["variable"].drop_duplicates().tolist()
+    order = rows.sort_values("irr", ascending=False)["factor"].drop_duplicates().tolist()
+    n_models = rows["Model"].nunique()
+    lines = max(label.count("\n") + 1 for label in order)
+    row = max(ROW_PER_MODEL * n_models + ROW_PAD, LINE_HEIGHT * lines + ROW_PAD)
+    axis = alt.Axis(
+        labelLimit=400, labelExpr="split(datum.label, '\\n')", labelFontSize=12, labelPadding=6
+    )
     base = alt.Chart(rows).encode(
-        y=alt.Y("variable:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("factor:N", sort=order, title=None, axis=axis),
         yOffset=alt.YOffset("Model:N"),
         color=alt.Color(
             "Model:N", scale=model_colors(rows["model"]), legend=alt.Legend(orient="top")
         ),
         tooltip=[
             "Model",
-            "variable",
+            alt.Tooltip("variable", title="variable"),
             alt.Tooltip("irr:Q", format=".2f", title="IRR"),
             alt.Tooltip("irr_low:Q", format=".2f", title="low"),
             alt.Tooltip("irr_high:Q", format=".2f", title="high"),
@@ -68,7 +98,7 @@ def irr_forest(coefficients: pd.DataFrame) -> alt.Chart | None:
     )
     points = base.mark_point(filled=True, size=60).encode(x=alt.X("irr:Q", scale=scale))
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color="#888")
-    return (one.encode(x="x:Q") + interval + points).properties(height=max(160, 34 * len(order)))
+    return (one.encode(x="x:Q") + interval + points).properties(height=row * len(order))
 
 
 def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float = 0.3):

@@ -21,6 +21,7 @@ from rtm_core.config import (
     CrimesConfig,
     FeaturesConfig,
     GeneratorConfig,
+    HistoryConfig,
     LayerSource,
     ModelConfig,
     RunConfig,
@@ -28,7 +29,7 @@ from rtm_core.config import (
     demo_config,
 )
 from rtm_core.errors import InputError
-from rtm_core.io import Layer, read_layer
+from rtm_core.io import Layer, parse_dates, read_layer
 
 __all__ = [
     "ROLES",
@@ -65,6 +66,9 @@ class DataSet:
     crimes : CrimesConfig or None
     generators : tuple of GeneratorConfig
     features : FeaturesConfig
+    history : HistoryConfig
+        Crime history as fixed covariates (lags, bandwidths, transform); used only when the
+        crimes are one file with a date column.
     """
 
     name: str
@@ -72,6 +76,7 @@ class DataSet:
     crimes: CrimesConfig | None = None
     generators: tuple[GeneratorConfig, ...] = ()
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
 
     @classmethod
     def demo(cls) -> DataSet:
@@ -118,6 +123,7 @@ class DataSet:
             crimes=self.crimes,
             generators=self.generators,
             features=self.features,
+            history=self.history if self.crimes.source is not None else HistoryConfig(),
             model=model or ModelConfig(),
             source=self.name,
         )
@@ -151,8 +157,12 @@ class DataSet:
 
 
 def generator_name(file_name: str) -> str:
-    """A valid set name from a file name: ``"Liquor Stores.csv"`` -> ``"liquor_stores"``."""
-    stem = _NAME.sub("_", Path(file_name).stem).strip("_").lower() or "layer"
+    """A valid set name from a file name: ``"Liquor Stores.csv"`` -> ``"liquor_stores"``,
+    ``"bus_stops.csv.gz"`` -> ``"bus_stops"``."""
+    path = Path(file_name)
+    if path.suffix.lower() in (".gz", ".zip") and Path(path.stem).suffix:
+        path = Path(path.stem)
+    stem = _NAME.sub("_", path.stem).strip("_").lower() or "layer"
     return stem if stem[0].isalpha() else f"layer_{stem}"
 
 
@@ -319,7 +329,7 @@ def suggest_periods(frame, date: str) -> tuple[tuple[date_, date_], tuple[date_,
     """Training and test periods that split a layer's date range in two halves (or None)."""
     if date not in frame.columns:
         return None
-    when = pd.to_datetime(frame[date], errors="coerce", format="mixed").dropna()
+    when = parse_dates(frame[date]).dropna()
     if when.empty:
         return None
     start, end = when.min().normalize(), when.max().normalize()
@@ -339,6 +349,7 @@ def with_factor_settings(
     kernel: str,
     threshold: float,
     generators: dict[str, tuple[tuple[str, ...], tuple[int, ...]]],
+    history: HistoryConfig | None = None,
 ) -> DataSet:
     """The data set with the Risk factors page's settings.
 
@@ -353,6 +364,8 @@ def with_factor_settings(
         z-score above which a density dummy is 1.
     generators : dict
         Set name -> (measures, bandwidths).
+    history : HistoryConfig, optional
+        Crime history settings (unchanged when None).
 
     Raises
     ------
@@ -382,4 +395,5 @@ def with_factor_settings(
         units=dataclasses.replace(data.units, **units),
         features=features,
         generators=tuple(new_generators),
+        history=data.history if history is None else history,
     )

@@ -100,14 +100,15 @@ def class_legend(breaks: list[float], low: float, fmt="{:.3g}") -> list[tuple[st
     return out
 
 
-def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES) -> list[float]:
-    """Class breaks of scores at ``quantiles`` (rounded to 2 decimals, distinct, above min)."""
+def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES, digits: int = 2) -> list[float]:
+    """Class breaks of scores at ``quantiles`` (rounded to ``digits`` decimals, distinct,
+    above the minimum)."""
     score = np.asarray(score, dtype=float)
     score = score[np.isfinite(score)]
     if score.size == 0:
         return []
-    low = round(float(score.min()), 2)
-    values = sorted({round(float(v), 2) for v in np.quantile(score, quantiles)})
+    low = round(float(score.min()), digits)
+    values = sorted({round(float(v), digits) for v in np.quantile(score, quantiles)})
     return [v for v in values if v > low]
 
 
@@ -360,8 +361,10 @@ def risk_map(
     factor_labels: list[str] = (),
     overlays: dict[str, np.ndarray] | None = None,
     online: bool = False,
+    column: str | None = None,
+    score_name: str = "Relative risk score",
 ) -> tuple[CompactDeck, list[tuple[str, str]]]:
-    """Relative-risk map of one model, with optional factor overlays.
+    """Relative-risk map of one model (or its forecast), with optional factor overlays.
 
     Parameters
     ----------
@@ -376,6 +379,11 @@ def risk_map(
         The model's selected factors; the tooltip names them by their number in this list.
     overlays : dict, optional
         Factor label -> boolean mask of units where it is present (drawn as rings).
+    column : str, optional
+        The score column drawn (default ``risk_<model>``; ``forecast_<model>`` for the
+        forecast map).
+    score_name : str
+        What the tooltip calls the score.
 
     Returns
     -------
@@ -383,7 +391,8 @@ def risk_map(
     legend : list of (hex colour, text)
         The score classes.
     """
-    score = np.round(units[f"risk_{model}"].to_numpy(dtype=float), 2)
+    digits = 2 if column is None else 3  # a forecast holds expected counts, often below 1
+    score = np.round(units[column or f"risk_{model}"].to_numpy(dtype=float), digits)
     factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
     columns = [
         units["unit_id"],
@@ -392,7 +401,7 @@ def risk_map(
         units["y_test"].astype(int),
         factor_codes(factors, list(factor_labels)),
     ]
-    breaks = score_breaks(score)
+    breaks = score_breaks(score, digits=digits)
     data = records(units, columns, digits=4 if (cell_size or 0) >= 60 else 5)
     layers = [unit_layer(data, cell_size, class_color(3, breaks))]
     for k, mask in enumerate((overlays or {}).values()):
@@ -401,7 +410,7 @@ def risk_map(
             ring_layer(ring, [*PALETTE[k % len(PALETTE)], 255], radius=(cell_size or 60) * 0.4)
         )
     tooltip = {
-        "html": "<b>Unit {2}</b><br/>Relative risk score: <b>{3}</b><br/>"
+        "html": f"<b>Unit {{2}}</b><br/>{html.escape(score_name)}: <b>{{3}}</b><br/>"
         "Crimes: {4} in period t, {5} in period t+1<br/>Risk factors present: {6}",
         "style": {"fontSize": "12px"},
     }

@@ -18,6 +18,7 @@ from rtm_core.config import LayerSource, ModelConfig
 
 RUNS_ENV = "RTM_RUNS_DIR"
 BASEMAP_ENV = "RTM_BASEMAP"  # "online" shows a Carto basemap (needs internet)
+_CHOICES = "rtm_layer_choices"  # "role|file name" -> the choices made when it was added
 
 _DATA, _MODEL, _JOBS, _RUN, _SESSION = (
     "rtm_data",
@@ -87,6 +88,21 @@ def online_basemap() -> bool:
     """Whether maps draw a web basemap (sidebar toggle; default from ``RTM_BASEMAP``)."""
     default = os.environ.get(BASEMAP_ENV, "").strip().lower() in {"1", "online", "true", "yes"}
     return bool(st.session_state.get("rtm_basemap", default))
+
+
+def layer_choices(role: str, file_name: str) -> dict:
+    """Choices made the last time ``file_name`` was added as ``role`` (columns, CRS, dates).
+
+    Empty when the file was not added before in this session.
+    """
+    return dict(st.session_state.get(_CHOICES, {}).get(f"{role}|{file_name}", {}))
+
+
+def remember_layer_choices(role: str, file_name: str, choices: dict) -> None:
+    """Keep the choices of an added layer so re-adding the same file restores them."""
+    saved = dict(st.session_state.get(_CHOICES, {}))
+    saved[f"{role}|{file_name}"] = dict(choices)
+    st.session_state[_CHOICES] = saved
 
 
 def upload_source(upload, *, layer=None, x=None, y=None, crs=None) -> LayerSource:

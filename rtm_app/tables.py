@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rtm_app.charts import model_name
+from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES, split_history
 
 READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
 CONJUNCTIVE_COLUMNS = [
@@ -19,11 +20,17 @@ CONJUNCTIVE_COLUMNS = [
 ]
 
 
-def irr_table(coefficients: pd.DataFrame) -> pd.DataFrame:
-    """IRR (RRV) with 95 % interval, p-value and selection share, one row per model term."""
+def irr_table(coefficients: pd.DataFrame, *, history: bool = False) -> pd.DataFrame:
+    """IRR (RRV) with 95 % interval, p-value and selection share, one row per model term.
+
+    The crime-history rows (``hist{j}_...``) are left out, or only they are kept with
+    ``history=True`` (their own table, "Crime history (fixed covariates)").
+    """
     if coefficients.empty:
         return pd.DataFrame()
-    frame = coefficients.copy()
+    frame = split_history(coefficients)[1 if history else 0].copy()
+    if frame.empty:
+        return pd.DataFrame()
     frame["set"] = frame["set"].fillna("").astype(str).replace("", "(fixed)")
     out = pd.DataFrame(
         {
@@ -49,6 +56,25 @@ def readouts(metrics: dict, metric: str = "pai") -> pd.DataFrame:
             row = {"model": model_name(model), "period": label}
             row |= {name: values.get(key) for key, name in READOUT_KEYS.items()}
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict_table(verdicts) -> pd.DataFrame:
+    """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample)."""
+    result = {"beats": "beats", "below": "below the best baseline", "matches": "level"}
+    rows = []
+    for verdict in verdicts:
+        for c in verdict.comparisons:
+            rows.append(
+                {
+                    "model": model_name(verdict.model),
+                    "area": AREA_TEXT.get(c.area, c.area),
+                    "model PAI": c.model_value,
+                    "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
+                    "baseline PAI": c.baseline_value,
+                    "result": result.get(c.outcome, "-"),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -171,6 +171,19 @@ def legend(items: list[tuple[str, str]], title: str = "") -> None:
     st.html(f"<div style='font-size:0.85rem'>{html.escape(title)}{chips}</div>")
 
 
+def verdict_box(verdict) -> None:
+    """One model's verdict: a coloured flag with the plain sentence, and the ties note."""
+    text = f"**{model_name(verdict.model)}: {verdict.headline}.** {verdict.sentence}"
+    if verdict.flag == "beats":
+        st.success(text)
+    elif verdict.flag == "below":
+        st.warning(text)
+    else:
+        st.info(text)
+    if verdict.ties:
+        st.info(verdict.ties)
+
+
 def flash(message: str) -> None:
     """Show ``message`` as a success note on the next run of the page."""
     st.session_state["rtm_flash"] = message

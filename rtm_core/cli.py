@@ -1,4 +1,4 @@
-"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm synth``.
+"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm synth``, ``rtm backtest``.
 
 Errors caused by the user end with exit code 2 and one line naming the file, field and fix;
 ``--debug`` shows the traceback.
@@ -35,17 +35,67 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override model.device")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    _cluster_args(run)
 
     features = sub.add_parser("features", help="build units and risk factors only")
     _config_args(features)
     features.add_argument(
         "--out", required=True, help="output file (.gpkg, .parquet, .geojson, .csv)"
     )
+    _cluster_args(features)
+
+    check = sub.add_parser("check", help="check every layer and the periods; list all problems")
+    _config_args(check)
 
     synth = sub.add_parser("synth", help="write a synthetic city with planted risk factors")
     synth.add_argument("--out", required=True, help="folder to write")
     synth.add_argument("--seed", type=int, default=0, help="random seed")
+    synth.add_argument(
+        "--periods",
+        type=int,
+        default=2,
+        help="yearly periods of crimes (default 2: training and test; more adds history years "
+        "with a planted history effect, and the config uses [history] lags)",
+    )
+    backtest = sub.add_parser(
+        "backtest", help="rolling backtest: the study with the test period moved back N times"
+    )
+    _config_args(backtest)
+    backtest.add_argument("--out", required=True, help="backtest folder to create")
+    backtest.add_argument("--origins", type=int, help="override backtest.origins (default 3)")
+    backtest.add_argument(
+        "--processes", type=int, help="origins run at once without Dask (default: half the cores)"
+    )
+    backtest.add_argument("--label", default="", help="a name for the backtest")
+    backtest.add_argument("--seeds", type=int, help="override model.seeds")
+    backtest.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
+    backtest.add_argument("--prune-steps", type=int, help="override model.prune_steps")
+    backtest.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
+    backtest.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override model.device")
+    backtest.add_argument("--quiet", action="store_true", help="no progress lines")
+    _cluster_args(backtest)
     return parser
+
+
+def _cluster_args(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` / ``--scheduler``: where the work runs (see :mod:`rtm_core.cluster`)."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="run the work on a local Dask cluster of this many worker processes",
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default $RTM_DASK_SCHEDULER); wins over --workers",
+    )
+
+
+def _client(args):
+    """The Dask client context of ``--workers`` / ``--scheduler`` (None inside: in process)."""
+    from rtm_core.cluster import dask_client
+
+    return dask_client(workers=args.workers, scheduler=args.scheduler)
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -133,7 +183,15 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    out = run_pipeline(config, args.out, progress=progress, label=args.label)
+    from rtm_core.runs import holds_failed_run
+
+    if holds_failed_run(args.out):
+        print(f"rtm: {args.out} holds a failed run; this run replaces it", file=sys.stderr)
+    try:
+        with _client(args) as client:
+            out = run_pipeline(config, args.out, progress=progress, label=args.label, client=client)
+    except RTMError as exc:
+        raise _with_more_problems(exc, config, args) from None
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
     for name in ("report.html", "coefficients.csv", "metrics.json", "units.gpkg"):
         print(f"  {name}: {Path(out).resolve() / name}")
@@ -147,7 +205,8 @@ def _cmd_features(args) -> int:
     config = _large_grid(_load(args), args)
     start = time.perf_counter()
     study = load_study(config)
-    factors = build_features(study, config.features)
+    with _client(args) as client:
+        factors = build_features(study, config.features, client=client)
     frame = features_frame(study, factors)
     out = Path(args.out)
     write_table(frame, out)
@@ -157,6 +216,40 @@ def _cmd_features(args) -> int:
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0
+
+
+def _with_more_problems(exc: RTMError, config, args) -> RTMError:
+    """The first error, its fix saying how many more problems ``rtm check`` would list."""
+    from rtm_core.errors import InputError
+
+    if not isinstance(exc, InputError) or not args.config:
+        return exc
+    from rtm_core.checks import check_study, errors
+
+    try:
+        found = errors(check_study(config))
+    except Exception:  # the check is a courtesy: never hide the run's own error
+        return exc
+    more = len(found) - 1  # the first of them is the run's own error (maybe worded otherwise)
+    if more <= 0:
+        return exc
+    plural = "problem" if more == 1 else "problems"
+    fix = f"{exc.fix} (and {more} more {plural}: run `rtm check {args.config}`)"
+    return type(exc)(exc.source, exc.field, exc.problem, fix)
+
+
+def _cmd_check(args) -> int:
+    from rtm_core.checks import check_study
+
+    config = _large_grid(_load(args), args)
+    problems = check_study(config)
+    n_errors = sum(p.severity == "error" for p in problems)
+    for problem in problems:
+        print(f"{problem.severity}: {problem}")
+    n_notes = len(problems) - n_errors
+    verdict = "ready to run" if n_errors == 0 else "fix the errors, then run"
+    print(f"{n_errors} error(s), {n_notes} note(s): {verdict}")
+    return 2 if n_errors else 0
 
 
 def _cmd_synth(args) -> int:
@@ -169,7 +262,13 @@ def _cmd_synth(args) -> int:
         raise ConfigError(
             str(out), "--out", "already exists and is not empty", "choose a new folder"
         )
-    config = write_city(make_city(args.seed), out)
+    if args.periods < 2:
+        from rtm_core.errors import ConfigError
+
+        raise ConfigError(
+            "rtm synth", "--periods", f"must be 2 or more, got {args.periods}", "use --periods 2"
+        )
+    config = write_city(make_city(args.seed, periods=args.periods), out)
     print(
         f"Synthetic city (seed {args.seed}) written to {out}; config: {config}; "
         f"truth: {out / 'truth.json'}"
@@ -177,11 +276,50 @@ def _cmd_synth(args) -> int:
     return 0
 
 
+def _cmd_backtest(args) -> int:
+    from rtm_core.backtest import run_backtest
+
+    config = _large_grid(_with_overrides(_load(args), args), args)
+    last = [-1.0, ""]
+
+    def progress(p):
+        if args.quiet:
+            return
+        if p.fraction - last[0] >= 0.02 or p.phase in ("origin", "done") or p.step != last[1]:
+            last[:] = [p.fraction, p.step]
+            done = f" [{p.step}/{p.total} origins]" if p.total else ""
+            print(f"[{p.fraction * 100:5.1f}%]{done} {p.message}", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    out = Path(
+        run_backtest(
+            config,
+            args.out,
+            origins=args.origins,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            processes=args.processes,
+            progress=progress,
+            label=args.label,
+        )
+    ).resolve()
+    print(f"Backtest written to {out} in {time.perf_counter() - start:.1f} s")
+    for name in ("backtest.html", "backtest.csv", "origins"):
+        print(f"  {name}: {out / name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rtm`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"run": _cmd_run, "features": _cmd_features, "synth": _cmd_synth}
+    commands = {
+        "check": _cmd_check,
+        "run": _cmd_run,
+        "features": _cmd_features,
+        "synth": _cmd_synth,
+        "backtest": _cmd_backtest,
+    }
     try:
         return commands[args.command](args)
     except Cancelled:

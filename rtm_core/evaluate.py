@@ -280,6 +280,8 @@ def evaluate_models(
     shares=None,
     readout_shares=DEFAULT_SHARES,
     expected: dict | None = None,
+    risks_test: dict | None = None,
+    expected_test: dict | None = None,
 ) -> Evaluation:
     """Score every model and baseline in-sample (period t) and out-of-sample (period t+1).
 
@@ -297,17 +299,27 @@ def evaluate_models(
         Read-out shares for ``metrics``.
     expected : dict of str -> array-like, optional
         Expected counts of the models that have them (adds RRI).
+    risks_test : dict of str -> array-like, optional
+        Out-of-sample risk where it differs from the in-sample one (e.g. models with crime
+        history, applied to the history before the test period); scored against ``y_test``
+        instead of ``risks[name]``.
+    expected_test : dict of str -> array-like, optional
+        Expected test-period counts (RRI of the test period) where they differ.
 
     Returns
     -------
     Evaluation
     """
-    expected = expected or {}
+    expected, expected_test = expected or {}, expected_test or {}
+    risks_test = risks_test or {}
     metrics, frames = {}, []
-    for name, risk in risks.items():
+    for name, in_sample in risks.items():
         metrics[name] = {}
         for period, observed in (("train", y_train), ("test", y_test)):
+            risk = risks_test.get(name, in_sample) if period == "test" else in_sample
             exp = expected.get(name)
+            if period == "test":
+                exp = expected_test.get(name, exp)
             metrics[name][period] = readouts(
                 risk, observed, measure, shares=readout_shares, expected=exp
             )

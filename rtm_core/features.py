@@ -32,8 +32,11 @@ __all__ = [
     "LayerMeasures",
     "RiskFactors",
     "kernel_weights",
+    "LayerIndex",
     "layer_measures_chunk",
+    "spatial_chunks",
     "build_risk_factors",
+    "assemble_risk_factors",
     "zscore_dummy",
 ]
 
@@ -107,6 +110,74 @@ class LayerMeasures:
     density: np.ndarray
 
 
+class LayerIndex:
+    """Neighbour structures of one generator layer, built once and reused by every chunk.
+
+    Holds the unique generator locations with their multiplicity and a ``cKDTree`` on them;
+    for line/polygon layers an ``STRtree`` of the geometries is built on first use (and
+    rebuilt after unpickling, so the index can be broadcast to Dask workers).
+
+    Parameters
+    ----------
+    layer_xy : ndarray of shape (m, 2)
+        Generator points, duplicates kept.
+    geometry : ndarray of shapely geometries, optional
+    """
+
+    def __init__(self, layer_xy: np.ndarray, geometry: np.ndarray | None = None):
+        layer_xy = np.asarray(layer_xy, dtype=float).reshape(-1, 2)
+        self.unique_xy, self.weight = np.unique(layer_xy, axis=0, return_counts=True)
+        self.tree = cKDTree(self.unique_xy)
+        self.geometry = geometry
+        self._strtree = None
+
+    @property
+    def strtree(self) -> shapely.STRtree:
+        """STRtree of the line/polygon geometries (built on first use)."""
+        if self._strtree is None:
+            self._strtree = shapely.STRtree(self.geometry)
+        return self._strtree
+
+    def __getstate__(self):
+        return {**self.__dict__, "_strtree": None}
+
+
+def spatial_chunks(unit_xy: np.ndarray, chunk_size: int) -> list[np.ndarray]:
+    """Unit positions split into chunks of nearby units (Morton / Z-order of the points).
+
+    Every chunk's neighbour search then covers a compact patch of the study area. In-process
+    and Dask builds use the same chunks, so their results are identical bit for bit.
+
+    Parameters
+    ----------
+    unit_xy : ndarray of shape (n, 2)
+    chunk_size : int
+        Units per chunk (the last may be smaller).
+
+    Returns
+    -------
+    list of ndarray of int64
+        Positions into ``unit_xy``; together a permutation of ``range(n)``.
+    """
+    xy = np.asarray(unit_xy, dtype=float).reshape(-1, 2)
+    n = len(xy)
+    if n == 0:
+        return []
+    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    cells = np.floor((xy - lo) / np.where(span > 0, span, 1.0) * 65535).astype(np.uint64)
+    code = _spread_bits(cells[:, 0]) | (_spread_bits(cells[:, 1]) << np.uint64(1))
+    order = np.argsort(code, kind="stable")
+    return [order[i : i + chunk_size] for i in range(0, n, max(int(chunk_size), 1))]
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Put the 16 low bits of ``v`` on the even bit positions (Morton interleave)."""
+    v = v & np.uint64(0xFFFF)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
 def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quartic") -> np.ndarray:
     """Kernel value per m² at ``distance`` for one point (0 beyond the bandwidth).
 
@@ -149,6 +220,7 @@ def layer_measures_chunk(
     geometry: np.ndarray | None = None,
     want_distance: bool = True,
     want_density: bool = True,
+    index: LayerIndex | None = None,
 ) -> LayerMeasures:
     """Distance to nearest and kernel densities for a chunk of units (a pure function).
 
@@ -165,34 +237,34 @@ def layer_measures_chunk(
         Lines/polygons for distance-to-nearest-geometry (else distance to points).
     want_distance, want_density : bool
         Skip what is not needed (the skipped array is filled with NaN).
+    index : LayerIndex, optional
+        Prebuilt neighbour structures of ``layer_xy`` / ``geometry`` (built here if absent).
 
     Returns
     -------
     LayerMeasures
     """
     unit_xy = np.asarray(unit_xy, dtype=float).reshape(-1, 2)
-    layer_xy = np.asarray(layer_xy, dtype=float).reshape(-1, 2)
     n = len(unit_xy)
     distance = np.full(n, np.nan)
     density = np.full((n, len(bandwidths)), np.nan)
     if n == 0:
         return LayerMeasures(distance, density)
-    unique_xy, weight = np.unique(layer_xy, axis=0, return_counts=True)
+    if index is None:
+        index = LayerIndex(layer_xy, geometry)
     if want_distance:
-        if geometry is not None:
-            tree = shapely.STRtree(geometry)
-            _, dist = tree.query_nearest(
+        if index.geometry is not None:
+            _, dist = index.strtree.query_nearest(
                 shapely.points(unit_xy), return_distance=True, all_matches=False
             )
             distance = np.asarray(dist, dtype=float)
         else:
-            distance, _ = cKDTree(unique_xy).query(unit_xy, k=1)
+            distance, _ = index.tree.query(unit_xy, k=1)
     if want_density and len(bandwidths):
         radius = float(max(bandwidths))
-        pairs = cKDTree(unit_xy).sparse_distance_matrix(
-            cKDTree(unique_xy), radius, output_type="ndarray"
-        )
-        rows, d, w = pairs["i"], pairs["v"], weight[pairs["j"]].astype(float)
+        pairs = cKDTree(unit_xy).sparse_distance_matrix(index.tree, radius, output_type="ndarray")
+        rows, d, w = pairs["i"], pairs["v"], index.weight[pairs["j"]].astype(float)
+        del pairs
         # largest bandwidth first, shrinking the pair list as the radius falls
         for k in np.argsort(bandwidths)[::-1]:
             bandwidth = float(bandwidths[k])
@@ -304,37 +376,76 @@ def build_risk_factors(
     -------
     RiskFactors
     """
-    if kernel not in KERNELS:
-        raise InputError(
-            "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
-        )
+    check_kernel(kernel)
     unit_xy = np.asarray(unit_xy, dtype=float)
-    n = len(unit_xy)
-    columns: dict[str, np.ndarray] = {}
-    variables, continuous = [], []
+    chunks = spatial_chunks(unit_xy, chunk_size)
+    measures = []
     for done, layer in enumerate(layers):
         check_cancel(cancel)
         if progress is not None:
             progress(layer.name, done, len(layers))
         _check_layer(layer)
-        want_distance = "distance" in layer.measures
-        want_density = "kde" in layer.measures
-        distance = np.empty(n)
-        density = np.empty((n, len(layer.bandwidths)))
-        for start in range(0, n, chunk_size):
+        index = LayerIndex(layer.points, layer.geometry)
+        distance = np.empty(len(unit_xy))
+        density = np.empty((len(unit_xy), len(layer.bandwidths)))
+        for idx in chunks:
             check_cancel(cancel)
             part = layer_measures_chunk(
-                unit_xy[start : start + chunk_size],
-                layer.points,
+                unit_xy[idx],
+                None,
                 layer.bandwidths,
                 kernel=kernel,
-                geometry=layer.geometry,
-                want_distance=want_distance,
-                want_density=want_density,
+                index=index,
+                **layer_wants(layer),
             )
-            distance[start : start + chunk_size] = part.distance
-            density[start : start + chunk_size] = part.density
-        if want_distance:
+            distance[idx] = part.distance
+            density[idx] = part.density
+        measures.append(LayerMeasures(distance, density))
+    if progress is not None:
+        progress("done", len(layers), len(layers))
+    return assemble_risk_factors(len(unit_xy), layers, measures, threshold)
+
+
+def check_kernel(kernel: str) -> None:
+    """Raise :class:`InputError` for a kernel other than quartic or gaussian."""
+    if kernel not in KERNELS:
+        raise InputError(
+            "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
+        )
+
+
+def layer_wants(layer: GeneratorLayer) -> dict[str, bool]:
+    """``want_distance`` / ``want_density`` of a layer, for :func:`layer_measures_chunk`."""
+    return {"want_distance": "distance" in layer.measures, "want_density": "kde" in layer.measures}
+
+
+def assemble_risk_factors(
+    n: int,
+    layers: Sequence[GeneratorLayer],
+    measures: Sequence[LayerMeasures],
+    threshold: float = 2.0,
+) -> RiskFactors:
+    """Risk factors from every unit's continuous measures (dummies; densities z-scored globally).
+
+    Parameters
+    ----------
+    n : int
+        Number of units.
+    layers : sequence of GeneratorLayer
+    measures : sequence of LayerMeasures
+        One per layer, covering all ``n`` units in unit order.
+    threshold : float
+        z-score above which a density dummy is 1.
+
+    Returns
+    -------
+    RiskFactors
+    """
+    columns: dict[str, np.ndarray] = {}
+    variables, continuous = [], []
+    for layer, measure in zip(layers, measures, strict=True):
+        distance, density = measure.distance, measure.density
+        if "distance" in layer.measures:
             name = f"{layer.name}_dist"
             columns[name] = distance
             continuous.append((name, layer.name, "distance", np.nan))
@@ -344,25 +455,17 @@ def build_risk_factors(
                 variables.append(
                     (dummy, layer.name, "dis", bandwidth, f"{layer.name} within {bandwidth} m")
                 )
-        if want_density:
+        if "kde" in layer.measures:
             for k, bandwidth in enumerate(layer.bandwidths):
                 name = f"{layer.name}_density_{bandwidth}"
                 columns[name] = density[:, k]
                 continuous.append((name, layer.name, "kde", bandwidth))
                 dummy = f"{layer.name}_kde_{bandwidth}"
                 columns[dummy] = zscore_dummy(density[:, k], threshold)
-                variables.append(
-                    (
-                        dummy,
-                        layer.name,
-                        "kde",
-                        bandwidth,
-                        f"{layer.name} density high ({bandwidth} m)",
-                    )
-                )
-    if progress is not None:
-        progress("done", len(layers), len(layers))
-    table = pd.DataFrame(columns)
+                label = f"{layer.name} density high ({bandwidth} m)"
+                variables.append((dummy, layer.name, "kde", bandwidth, label))
+    # copy=False: the columns become the table as they are (no second copy of a large table)
+    table = pd.DataFrame(columns, copy=False)
     var_frame = pd.DataFrame(variables, columns=["name", "set", "measure", "bandwidth", "label"])
     var_frame["prevalence"] = [float(table[v].mean()) if n else 0.0 for v in var_frame["name"]]
     cont_frame = pd.DataFrame(continuous, columns=["name", "set", "measure", "bandwidth"])

@@ -1,10 +1,22 @@
 """The whole RTM pipeline, headless: data → risk factors → models → evaluation → run folder.
 
 Used by ``rtm run`` and by the app's background jobs, so both write the same run folders.
+
+Periods and crime history. The models are fitted once, on the training period. With
+``[history]`` the history factors (:mod:`rtm_core.history`) join the fixed covariates; the
+training design uses the lag windows before the training period, and the *same fitted models*
+are applied to the design with the windows before the test period (the out-of-sample score)
+and before the forecast period (the period after the test period: the test period, then
+earlier). The forecast is therefore "applied with shifted history", not refitted on the latest
+period. ``units.gpkg`` gets ``forecast_<model>`` (expected counts of the forecast period) beside
+``risk_<model>`` (the environment's relative risk, which does not change between periods), and
+``manifest.json`` the forecast period and the history windows. Baselines with history:
+``prior_counts_lags`` and ``history_only``; the forest gets the history factors too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -16,11 +28,12 @@ import pandas as pd
 
 from rtm_core.config import LayerSource, RunConfig
 from rtm_core.conjunctive import conjunctive_table, top_places
-from rtm_core.design import Design
+from rtm_core.design import Design, set_terms
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
 from rtm_core.features import RiskFactors
-from rtm_core.models.baselines import ForestBaseline, kde_risk, prior_counts_risk
+from rtm_core.history import TARGETS, HistoryTables, build_history, forecast_record
+from rtm_core.models.baselines import ForestBaseline, score_baselines
 from rtm_core.rerun import write_rerunnable_config
 from rtm_core.runs import (
     INCIDENTS_FILE,
@@ -180,6 +193,7 @@ def _input_hashes(config: RunConfig) -> dict[str, str]:
         config.crimes.test_source,
     ]
     sources += [g.source for g in config.generators]
+    sources += list(config.history.files)
     hashes = {}
     for source in sources:
         if source is None:
@@ -229,6 +243,7 @@ def run_pipeline(
     cancel=None,
     label: str = "",
     max_cells: int | None = None,
+    client=None,
 ) -> Path:
     """Run the whole pipeline and write a complete run folder atomically.
 
@@ -274,7 +289,7 @@ def run_pipeline(
     }
     try:
         with staged_run(out_dir) as staging:
-            _run_into(staging, config, manifest, progress, cancel, max_cells)
+            _run_into(staging, config, manifest, progress, cancel, max_cells, client)
     except Cancelled:
         raise
     except RTMError as exc:
@@ -289,7 +304,7 @@ def run_pipeline(
 
 
 def _run_into(
-    staging: Path, config: RunConfig, manifest: dict, progress, cancel, max_cells
+    staging: Path, config: RunConfig, manifest: dict, progress, cancel, max_cells, client=None
 ) -> None:
     report = _reporter(progress)
     timings: dict = {"fit": {}}
@@ -311,11 +326,19 @@ def _run_into(
         study,
         config.features,
         cancel=cancel,
+        client=client,
         progress=lambda name, done, total: report(
             "features", done / max(total, 1), f"risk factors: {name}"
         ),
     )
-    design = factors.design(study.fixed)
+    tables = _history_tables(study, config)
+    fixed = {t: tables.fixed(study.fixed, t) if tables else study.fixed for t in TARGETS}
+    design = factors.design(fixed["train"])
+    # the same design with the history of the test period / of the forecast period
+    shifted = {
+        t: dataclasses.replace(design, fixed=fixed[t].to_numpy(dtype=float)) if tables else design
+        for t in ("test", "forecast")
+    }
     timings["features"] = time.perf_counter() - t1
     timings["data"] = t1 - t0
     fitted = fit_models(design, study.y_train, config, progress=progress, cancel=cancel)
@@ -324,17 +347,27 @@ def _run_into(
     check_cancel(cancel)
     report("evaluate", 0.0, "baselines and evaluation")
     t2 = time.perf_counter()
-    baseline_risks, timings["baselines"] = _baselines(study, factors, config)
+    baseline_risks, baseline_test, timings["baselines"] = _baselines(study, factors, config, tables)
     models_first = [k for k in ("dl", "classical") if k in fitted]
     risks = {name: fitted[name].expected for name in models_first} | baseline_risks
     expected = {name: model.expected for name, model in fitted.items()}
+    # out of sample: the fitted models applied to the history before the test period
+    expected_test = {n: m.estimator.predict(shifted["test"]) for n, m in fitted.items()}
+    forecast = {n: m.estimator.predict(shifted["forecast"]) for n, m in fitted.items()}
     evaluation = evaluate_models(
-        risks, study.y_train, study.y_test, _area(study, config), expected=expected
+        risks,
+        study.y_train,
+        study.y_test,
+        _area(study, config),
+        expected=expected,
+        risks_test={n: expected_test[n] for n in models_first} | baseline_test,
+        expected_test=expected_test,
     )
     metrics, curves = evaluation.metrics, evaluation.curves
     check_cancel(cancel)
     report("evaluate", 0.5, "writing the run folder")
-    _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config)
+    extra = {f"forecast_{n}": forecast[n] for n in models_first}
+    _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config, extra)
     timings["evaluate"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     manifest.update(
@@ -346,7 +379,16 @@ def _run_into(
         measure="count" if config.evaluation.area == "count" else study.units.measure_name,
         crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
         selected={k: m.selected for k, m in fitted.items()},
+        forecast=forecast_record(study.history, tables is not None),
     )
+    if tables is not None:
+        manifest["history"] = {
+            "lags": config.history.lags,
+            "bandwidths": list(config.history.bandwidths),
+            "transform": config.history.transform,
+            "columns": tables.columns,
+            "windows": tables.windows,
+        }
     if study.units.grid is not None:
         manifest["grid"] = study.units.grid.__dict__
     if config.report.include_incidents:  # the analyst opted in: crime points for the report
@@ -382,20 +424,40 @@ def _json_default(value):
     return str(value)
 
 
-def _baselines(study: Study, factors: RiskFactors, config: RunConfig) -> tuple[dict, float]:
+def _history_tables(study: Study, config: RunConfig) -> HistoryTables | None:
+    """History factors of the training, test and forecast periods (None without history)."""
+    if not config.history.enabled or study.history is None:
+        return None
+    return build_history(
+        study.units,
+        study.history,
+        config.history,
+        snap_distance=config.units.snap_distance,
+        chunk_size=config.features.chunk_size,
+    )
+
+
+def _baselines(
+    study: Study, factors: RiskFactors, config: RunConfig, tables: HistoryTables | None = None
+) -> tuple[dict, dict, float]:
+    """Baseline risks of the training period and, where they differ, of the test period."""
     start = time.perf_counter()
-    forest = ForestBaseline(random_state=config.model.random_state)
-    continuous = factors.table[factors.continuous_names]
-    forest.fit(continuous, study.y_train)
-    risks = {
-        "prior_counts": prior_counts_risk(study.y_train),
-        "kde": kde_risk(study.units.points, study.crimes_train, bandwidth=KDE_BASELINE_BANDWIDTH),
-        "forest": forest.predict(continuous),
-    }
-    return risks, time.perf_counter() - start
+    risks, tests = score_baselines(
+        study.units.points,
+        study.crimes_train,
+        study.y_train,
+        factors.table[factors.continuous_names],
+        tables,
+        kde_bandwidth=KDE_BASELINE_BANDWIDTH,
+        random_state=config.model.random_state,
+        forest_class=ForestBaseline,  # looked up here, so tests can swap in a quick forest
+    )
+    return risks, tests, time.perf_counter() - start
 
 
-def _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config) -> None:
+def _write_outputs(
+    staging, study, factors, design, fitted, risks, metrics, curves, config, extra=None
+) -> None:
     units = study.units.frame[["unit_id", "geometry"]].copy()
     units["y_train"] = study.y_train
     units["y_test"] = study.y_test
@@ -406,15 +468,17 @@ def _write_outputs(staging, study, factors, design, fitted, risks, metrics, curv
         units[f"factors_{name}"] = _factors_present(
             _selected_dummies(factors, model.selected), labels
         )
-    for name in ("prior_counts", "kde", "forest"):
+    for name, value in (extra or {}).items():  # forecast_<model>: expected counts
+        units[name] = value
+    for name in [n for n in risks if n not in fitted]:  # baselines
         units[f"risk_{name}"] = risks[name]
     stability = pd.DataFrame()
     dl = fitted.get("dl")
     if dl is not None:
         est = dl.estimator
         stability = selection_table(est.seed_selected_, est.seed_coef_, design.names, design.sets)
-        seed_eta = design.X.astype(np.float64) @ np.asarray(est.seed_coef_, dtype=np.float64).T
-        units["top5_share_dl"] = top_share_by_unit(seed_eta.T, share=0.05)
+        seed_eta = np.stack([set_terms(design.X, coef) for coef in est.seed_coef_])
+        units["top5_share_dl"] = top_share_by_unit(seed_eta, share=0.05)
     if study.units.grid is not None:
         units["row"] = study.units.frame["row"].to_numpy()
         units["col"] = study.units.frame["col"].to_numpy()

@@ -24,8 +24,17 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.models import COEF_COLUMNS, MODEL_NAMES
+from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES, run_verdicts, split_history
 
-__all__ = ["write_report", "render_report", "risk_image"]
+__all__ = [
+    "write_report",
+    "render_report",
+    "risk_image",
+    "forecast_places",
+    "forecast_period",
+    "forecast_sentence",
+    "has_history",
+]
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -36,6 +45,8 @@ table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}
 th,td{border:1px solid #d8dce6;padding:.25rem .5rem;text-align:right}
 th{background:#f3f5f9}td:first-child,th:first-child{text-align:left}
 .muted{color:#5b6475}.grid{display:flex;gap:1rem;flex-wrap:wrap}img{max-width:100%}
+.beats{color:#1b7a3a;font-weight:600}.below{color:#b42318;font-weight:600}
+.verdict{border-left:4px solid #d8dce6;padding:.2rem .8rem;margin:.6rem 0}
 """
 
 
@@ -143,6 +154,131 @@ def _incidents_section(run_dir: Path, units) -> list[str]:
     ]
 
 
+def forecast_period(manifest: dict) -> dict | None:
+    """The run's forecast period ``{"start", "end", "method"}``, or None without a forecast."""
+    forecast = manifest.get("forecast")
+    if not isinstance(forecast, dict) or not forecast.get("start"):
+        return None
+    return forecast
+
+
+_METHODS = {
+    "applied with shifted history": "the models fitted on the training period, applied "
+    "without refitting to the crime history of the windows just before the forecast period "
+    "(the latest data)",
+    "environment only": "the models' expected counts from the environment alone (no crime "
+    "history in the model, so the forecast equals the fitted risk)",
+}
+
+
+def forecast_sentence(forecast: dict) -> str:
+    """One sentence saying what the forecast is and how it was made."""
+    method = str(forecast.get("method") or "").strip().rstrip(".")
+    how = _METHODS.get(method, method)
+    text = (
+        f"Expected crimes per unit for {forecast.get('start')} – {forecast.get('end')}, "
+        "the period after the data"
+    )
+    return text + (f": {how}." if how else ".")
+
+
+def has_history(manifest: dict, coefficients: pd.DataFrame) -> bool:
+    """Whether crime history is in the run's models (history rows or ``manifest["history"]``)."""
+    if not split_history(coefficients)[1].empty:
+        return True
+    history = manifest.get("history")
+    return isinstance(history, dict) and bool(history.get("lags"))
+
+
+def forecast_places(units, model: str, n: int = 10) -> pd.DataFrame:
+    """The ``n`` units with the highest forecast of ``model``, and the factors present there.
+
+    Parameters
+    ----------
+    units : DataFrame
+        The run's units (``unit_id``, ``forecast_<model>``, ``factors_<model>``).
+    model : str
+    n : int
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rank, unit_id, forecast, factors present``; empty without the column.
+    """
+    column = f"forecast_{model}"
+    if column not in units.columns:
+        return pd.DataFrame(columns=["rank", "unit_id", "forecast", "factors present"])
+    factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
+    frame = pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(),
+            "forecast": units[column].to_numpy(dtype=float),
+            "factors present": factors.fillna("").astype(str).replace("", "none").to_numpy(),
+        }
+    )
+    frame = frame.sort_values("forecast", ascending=False, kind="stable").head(n)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def _verdict_section(run) -> list[str]:
+    found = run_verdicts(run.metrics, run.units)
+    if not found:
+        return []
+    esc = html.escape
+    parts = [
+        "<h2>Does the RTM beat the simplest maps?</h2>",
+        "<p class='muted'>Out of sample (period t+1): each model beside the best baseline "
+        "(the hot-spot maps a planner already has) at 1 %, 5 % and 10 % of the area.</p>",
+    ]
+    rows = []
+    for verdict in found:
+        css = "beats" if verdict.flag == "beats" else "below" if verdict.flag == "below" else ""
+        parts.append(
+            f"<p class='verdict'><span class='{css}'>{esc(verdict.headline)}.</span> "
+            f"{esc(verdict.sentence)}</p>"
+        )
+        if verdict.ties:
+            parts.append(f"<p class='muted'>{esc(verdict.ties)}</p>")
+        for c in verdict.comparisons:
+            rows.append(
+                {
+                    "model": MODEL_NAMES.get(verdict.model, verdict.model),
+                    "area": AREA_TEXT[c.area],
+                    "model PAI": np.nan if c.model_value is None else c.model_value,
+                    "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
+                    "baseline PAI": np.nan if c.baseline_value is None else c.baseline_value,
+                    "result": {"below": "below the best baseline"}.get(c.outcome, c.outcome),
+                }
+            )
+    parts.append(_table(pd.DataFrame(rows), 2))
+    return parts
+
+
+def _forecast_section(run, models: list[str]) -> list[str]:
+    forecast = forecast_period(run.manifest)
+    shown = [k for k in models if f"forecast_{k}" in run.units.columns]
+    if forecast is None or not shown:
+        return []
+    esc = html.escape
+    period = f"{forecast.get('start')} – {forecast.get('end')}"
+    parts = [f"<h2>Forecast for {esc(period)}</h2>"]
+    parts.append(f"<p>{esc(forecast_sentence(forecast))}</p>")
+    images = "".join(
+        f"<div><img alt='forecast map {k}' src='data:image/png;base64,"
+        f"{risk_image(run.units, f'forecast_{k}', f'{MODEL_NAMES[k]} - forecast (log scale)')}'>"
+        "</div>"
+        for k in shown
+    )
+    parts.append(f"<div class='grid'>{images}</div>")
+    for k in shown:
+        parts += [
+            f"<h3>Top places of the forecast: {esc(MODEL_NAMES[k])}</h3>",
+            _table(forecast_places(run.units, k, 10), 2),
+        ]
+    return parts
+
+
 def render_report(run_dir: str | Path, *, include_incidents: bool | None = None) -> str:
     """The report of a run folder as one HTML string.
 
@@ -185,6 +321,8 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
         "(IRR, the <i>relative risk values</i> of RTMDx) say how much each factor multiplies the "
         "expected count.</p>",
     ]
+    parts += _forecast_section(run, models)  # the map a planner acts on comes first
+    parts += _verdict_section(run)
     if models:
         images = {
             k: risk_image(run.units, f"risk_{k}", f"{MODEL_NAMES[k]} - relative risk (log scale)")
@@ -194,13 +332,29 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
             f"<div><img alt='risk map {k}' src='data:image/png;base64,{png}'></div>"
             for k, png in images.items()
         )
-        parts += ["<h2>Risk map</h2>", f"<div class='grid'>{maps}</div>"]
-    coef = run.coefficients
+        heading = "Risk map (evaluation: model of period t)" if forecast_period(m) else "Risk map"
+        parts += [f"<h2>{heading}</h2>", f"<div class='grid'>{maps}</div>"]
+    coef, history = split_history(run.coefficients)
+    given = " given crime history" if has_history(m, run.coefficients) else ""
     if not coef.empty:
-        parts.append("<h2>Risk factors (incident rate ratios)</h2>")
+        parts.append(f"<h2>Risk factors (incident rate ratios{given})</h2>")
+        if given:
+            parts.append(
+                "<p class='muted'>Crime history is in the model as fixed covariates, so each "
+                "IRR is how much a factor multiplies the expected count <b>given the place's "
+                "crime history</b>.</p>"
+            )
         for model, rows in coef.groupby("model", sort=False):
             cols = [c for c in COEF_COLUMNS if c in rows.columns]
             parts += [f"<h3>{esc(MODEL_NAMES.get(model, model))}</h3>", _table(rows[cols])]
+    if not history.empty:
+        cols = [c for c in ("model", *COEF_COLUMNS) if c in history.columns and c != "set"]
+        parts += [
+            "<h2>Crime history (fixed covariates)</h2>",
+            "<p class='muted'>hist<i>j</i>_unit: crimes in the unit in the <i>j</i>-th period "
+            "before; hist<i>j</i>_<i>d</i>m: crimes within <i>d</i> metres of its point.</p>",
+            _table(history[cols]),
+        ]
     parts += [
         "<h2>Accuracy: PAI in and out of sample</h2>",
         "<p class='muted'>PAI = share of crimes captured / share of area flagged. "

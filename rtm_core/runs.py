@@ -34,6 +34,7 @@ __all__ = [
     "RunFiles",
     "staged_run",
     "write_failed_run",
+    "holds_failed_run",
     "list_runs",
     "load_run",
     "delete_run",
@@ -45,6 +46,7 @@ __all__ = [
 REQUIRED_FILES = ("manifest.json", "coefficients.csv", "units.gpkg", "metrics.json")
 INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
 STAGING_PREFIX = ".staging-"
+BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
 
 
 def file_hash(path: str | Path | None = None, data: bytes | None = None) -> str:
@@ -71,7 +73,8 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
     Parameters
     ----------
     out_dir : path
-        Final run folder; must not exist yet (earlier runs are never overwritten).
+        Final run folder; must not exist yet, or be empty, or hold a failed run (replaced
+        once the new run is written). Complete runs are never overwritten.
 
     Yields
     ------
@@ -85,9 +88,14 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
         read-only folder); the staging folder is removed first.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    replace_failed = holds_failed_run(out_dir)
+    if not replace_failed and out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        complete = out_dir.is_dir() and _inspect(out_dir).status == "complete"
         raise InputError(
-            str(out_dir), "--out", "already exists and is not empty", "choose a new run folder"
+            str(out_dir),
+            "--out",
+            "already exists and is not empty" + (" (it holds a complete run)" if complete else ""),
+            "choose a new run folder (another --out) or delete it",
         )
     parent = out_dir.parent
     try:
@@ -102,6 +110,8 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
         ) from None
     try:
         yield staging
+        if replace_failed and holds_failed_run(out_dir):
+            _remove_failed_run(out_dir, parent)
         if out_dir.exists():
             out_dir.rmdir()  # an empty folder given as --out
         os.replace(staging, out_dir)
@@ -118,6 +128,25 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def holds_failed_run(out_dir: str | Path) -> bool:
+    """Whether ``out_dir`` holds a failed run (its manifest says status "failed").
+
+    Such a folder does not block a new run into the same ``--out``: :func:`staged_run`
+    replaces it once the new run is written.
+    """
+    out_dir = Path(out_dir)
+    if not (out_dir / "manifest.json").is_file():
+        return False
+    return _inspect(out_dir).status == "failed"
+
+
+def _remove_failed_run(out_dir: Path, parent: Path) -> None:
+    """Move a failed run aside (one rename, so out_dir is never half-deleted), then delete it."""
+    trash = parent / f"{STAGING_PREFIX}failed-{out_dir.name}-{uuid.uuid4().hex[:8]}"
+    os.replace(out_dir, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def write_failed_run(out_dir: str | Path, manifest: dict, error: str) -> Path | None:
@@ -238,11 +267,15 @@ def _inspect_files(path: Path) -> RunInfo:
 
 
 def list_runs(parent: str | Path) -> list[RunInfo]:
-    """Every run folder under ``parent``, newest first; staging folders are skipped."""
+    """Every run folder under ``parent``, newest first; staging and backtest folders skipped."""
     parent = Path(parent)
     if not parent.is_dir():
         return []
-    runs = [_inspect(p) for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    runs = [
+        _inspect(p)
+        for p in parent.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != BACKTESTS_DIR
+    ]
     return sorted(runs, key=lambda r: r.created, reverse=True)
 
 

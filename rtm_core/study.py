@@ -15,10 +15,20 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from rtm_core.config import CrimesConfig, FeaturesConfig, LayerSource, RunConfig
+from rtm_core.config import CrimesConfig, FeaturesConfig, HistoryConfig, LayerSource, RunConfig
 from rtm_core.errors import InputError, check_cancel
-from rtm_core.features import GeneratorLayer, RiskFactors, build_risk_factors
-from rtm_core.io import Layer, ReadReport, choose_crs, read_layer, to_working_crs
+from rtm_core.features import GeneratorLayer, RiskFactors
+from rtm_core.history import CrimeHistory, check_reaches_back
+from rtm_core.io import Layer, ReadReport, parse_dates, read_layer, to_working_crs
+from rtm_core.periods import Period
+from rtm_core.prepare import (
+    add_note,
+    add_notes,
+    date_notes,
+    fill_config_crs,
+    prepare_anchor,
+    repair_layer,
+)
 from rtm_core.units import CountReport, Units, count_crimes, grid_units, units_from_layer
 
 __all__ = [
@@ -55,6 +65,9 @@ class Study:
         Training and test assignment.
     crs : pyproj.CRS
         Working CRS.
+    history : CrimeHistory or None
+        Every dated crime (all periods, for history windows and the forecast period), or,
+        without dates but with ``[history] files``, the crimes of each period; None otherwise.
     """
 
     units: Units
@@ -67,6 +80,7 @@ class Study:
     reads: tuple[ReadReport, ...]
     counts: tuple[CountReport, ...]
     crs: CRS
+    history: CrimeHistory | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per layer read: rows read, dropped, kept, CRS and notes."""
@@ -96,6 +110,12 @@ def split_periods(
     n_undated : int
         Rows whose date could not be read (dropped, reported).
     """
+    train_rows, test_rows, undated, _ = _split(frame, date, train, test, source=source)
+    return train_rows, test_rows, undated
+
+
+def _split(frame, date, train, test, *, source):
+    """:func:`split_periods`, plus the parsed dates of every row (NaT where unreadable)."""
     if date not in frame.columns:
         cols = ", ".join(map(str, [c for c in frame.columns if c != "geometry"][:12]))
         raise InputError(
@@ -104,7 +124,7 @@ def split_periods(
             f"date column not found (columns: {cols})",
             "set crimes.date to the date column",
         )
-    when = pd.to_datetime(frame[date], errors="coerce", format="mixed")
+    when = parse_dates(frame[date])  # ISO datetimes with UTC offsets: local wall time
     if len(when) and when.isna().all():
         sample = frame[date].dropna().astype(str)
         example = f" (e.g. {sample.iloc[0][:40]!r})" if len(sample) else ""
@@ -139,7 +159,8 @@ def split_periods(
         )
     in_train = (when >= bounds["train"][0]) & (when < bounds["train"][1])
     in_test = (when >= bounds["test"][0]) & (when < bounds["test"][1])
-    return frame[in_train.to_numpy()], frame[in_test.to_numpy()], int(when.isna().sum())
+    undated = int(when.isna().sum())
+    return frame[in_train.to_numpy()], frame[in_test.to_numpy()], undated, when
 
 
 def _read(source: LayerSource, reads: list) -> Layer:
@@ -161,14 +182,24 @@ def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _load_crimes(
-    cfg: CrimesConfig, crs: CRS, reads: list
-) -> tuple[np.ndarray, np.ndarray, tuple[tuple[Layer, LayerSource], ...]]:
-    """Crime points of both periods, and the layers they came from (for later checks)."""
+    cfg: CrimesConfig, crs: CRS, reads: list, history: HistoryConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[Layer, LayerSource], ...], CrimeHistory | None]:
+    """Crime points of both periods, the layers they came from (for later checks), and the
+    crime history (every dated crime; or, without dates, the history files' crimes)."""
+    history = history or HistoryConfig()
     if cfg.source is not None:
         layer = _read(cfg.source, reads)
         frame = to_working_crs(layer, crs)
-        train, test, undated = split_periods(
+        train, test, undated, when = _split(
             frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
+        )
+        dated = when.notna().to_numpy()
+        crime_history = CrimeHistory(
+            xy=_crime_points(layer, frame[dated]),
+            times=when[dated].to_numpy(dtype="datetime64[ns]"),
+            train=Period.from_config(cfg.train),
+            test=Period.from_config(cfg.test),
+            source=layer.report.source,
         )
         # rows with a date outside both periods are not used: say so, do not drop silently
         unused = len(frame) - len(train) - len(test) - undated
@@ -176,7 +207,8 @@ def _load_crimes(
         if undated:
             notes.append(f"{undated} rows without a readable date dropped")
         if unused:
-            notes.append(f"{unused} rows dated outside both periods not used")
+            what = "used as history only" if history.enabled else "not used"
+            notes.append(f"{unused} rows dated outside both periods {what}")
         if undated or unused:
             report = reads[-1]
             reads[-1] = ReadReport(
@@ -188,14 +220,30 @@ def _load_crimes(
                 "; ".join(notes),
             )
         points = _crime_points(layer, train), _crime_points(layer, test)
-        return points[0], points[1], ((layer, cfg.source),)
+        return points[0], points[1], ((layer, cfg.source),), crime_history
     train_layer = _read(cfg.train_source, reads)
     test_layer = _read(cfg.test_source, reads)
-    return (
-        _crime_points(train_layer, to_working_crs(train_layer, crs)),
-        _crime_points(test_layer, to_working_crs(test_layer, crs)),
-        ((train_layer, cfg.train_source), (test_layer, cfg.test_source)),
-    )
+    train_xy = _crime_points(train_layer, to_working_crs(train_layer, crs))
+    test_xy = _crime_points(test_layer, to_working_crs(test_layer, crs))
+    layers = [(train_layer, cfg.train_source), (test_layer, cfg.test_source)]
+    crime_history = None
+    if history.enabled and history.files:
+        blocks, names = [], []
+        for source in reversed(history.files):  # oldest (lag k) first
+            hist_layer = _read(source, reads)
+            blocks.append(_crime_points(hist_layer, to_working_crs(hist_layer, crs)))
+            names.append(hist_layer.report.source)
+            layers.append((hist_layer, source))
+        crime_history = CrimeHistory(
+            xy=np.zeros((0, 2)),
+            times=None,
+            train=None,
+            test=None,
+            source=names[-1],
+            blocks=(*blocks, train_xy, test_xy),
+            block_names=(*names, train_layer.report.source, test_layer.report.source),
+        )
+    return train_xy, test_xy, tuple(layers), crime_history
 
 
 def load_study(
@@ -233,8 +281,6 @@ def load_study(
     say("reading units")
     if ucfg.kind == "grid":
         layer = _read(ucfg.boundary, reads)
-        crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
-        boundary = to_working_crs(layer, crs)
         if layer.geom_type != "polygon":
             raise InputError(
                 layer.report.source,
@@ -242,15 +288,9 @@ def load_study(
                 "the boundary must be a polygon",
                 "upload the study-area polygon",
             )
-        invalid = ~shapely.is_valid(boundary.geometry.values)
-        if invalid.any():
-            reason = shapely.is_valid_reason(boundary.geometry.values[invalid][0])
-            raise InputError(
-                layer.report.source,
-                "geometry",
-                f"the boundary is not a valid polygon ({reason})",
-                "repair it (e.g. QGIS 'Fix geometries') and upload again",
-            )
+        # working CRS (a feet CRS gives way to metres) and invalid polygons repaired, said
+        boundary, crs, note = prepare_anchor(layer, ucfg.crs)
+        reads[-1] = add_note(reads[-1], note)
         units = grid_units(
             boundary,
             ucfg.cell_size,
@@ -260,14 +300,19 @@ def load_study(
         )
     else:
         layer = _read(ucfg.source, reads)
-        crs = choose_crs(ucfg.crs, layer.frame, source=layer.report.source)
-        frame = to_working_crs(layer, crs)
+        frame, crs, note = prepare_anchor(layer, ucfg.crs, role="units layer")
+        reads[-1] = add_note(reads[-1], note)
         units = units_from_layer(
             frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source
         )
+    config, crs_notes = fill_config_crs(config, layer)  # bare x/y fitting the anchor's CRS
     check_cancel(cancel)
     say("reading crimes")
-    train_xy, test_xy, crime_layers = _load_crimes(config.crimes, crs, reads)
+    train_xy, test_xy, crime_layers, crime_history = _load_crimes(
+        config.crimes, crs, reads, config.history
+    )
+    if crime_history is not None and config.history.enabled:
+        check_reaches_back(crime_history, config.history.lags)
     y_train, train_report = count_crimes(
         units, train_xy, snap_distance=ucfg.snap_distance, period="train"
     )
@@ -313,8 +358,9 @@ def load_study(
         check_cancel(cancel)
         say(f"reading {gcfg.name}")
         glayer = _read(gcfg.source, reads)
-        gframe = to_working_crs(glayer, crs)
         glayer.geom_type  # noqa: B018  (raises on mixed geometry types)
+        gframe, repaired = repair_layer(to_working_crs(glayer, crs), glayer.report.source)
+        reads[-1] = add_note(reads[-1], repaired)
         generator = GeneratorLayer.from_frame(gcfg.name, gframe, gcfg.measures, gcfg.bandwidths)
         if not _is_near(generator, units):
             _check_not_swapped(glayer, gcfg.source, crs, _reach_box(units, max(gcfg.bandwidths)))
@@ -325,6 +371,7 @@ def load_study(
                 "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
             )
         generators.append(generator)
+    add_notes(reads, crs_notes | date_notes(crime_layers, config.crimes.date))
     return Study(
         units=units,
         crimes_train=train_xy,
@@ -336,6 +383,7 @@ def load_study(
         reads=tuple(reads),
         counts=(train_report, test_report),
         crs=crs,
+        history=crime_history,
     )
 
 
@@ -408,11 +456,20 @@ def check_outcome_varies(study: Study, label: str) -> None:
         )
 
 
-def build_features(study: Study, cfg: FeaturesConfig, *, progress=None, cancel=None) -> RiskFactors:
-    """Risk factors of the study's generator layers at the unit points."""
-    return build_risk_factors(
+def build_features(
+    study: Study, cfg: FeaturesConfig, *, progress=None, cancel=None, client=None
+) -> RiskFactors:
+    """Risk factors of the study's generator layers at the unit points.
+
+    With a Dask ``client`` (:func:`rtm_core.cluster.dask_client`) the chunks run as Dask tasks
+    (:mod:`rtm_core.features_dask`); the result is the same.
+    """
+    from rtm_core.features_dask import risk_factors
+
+    return risk_factors(
         study.units.points,
         study.generators,
+        client,
         kernel=cfg.kernel,
         threshold=cfg.threshold,
         chunk_size=cfg.chunk_size,

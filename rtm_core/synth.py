@@ -27,6 +27,11 @@ __all__ = ["PlantedSet", "SyntheticCity", "make_city", "write_city", "DEFAULT_PL
 CRS = "EPSG:32616"  # UTM 16N (metres)
 ORIGIN = (440_000.0, 4_630_000.0)
 BANDWIDTHS = (50, 100, 200, 400, 800)
+LAST_YEAR = 2022  # the test year; training is the year before, history the years before that
+HISTORY_EFFECT = 0.5  # planted coefficient of log(1 + crimes in the unit the year before)
+HOTSPOT_LOG_RATE = 1.5  # peak log-rate of the hot-spot surface of the first year
+HOTSPOT_SPREAD = 400.0  # metres (standard deviation of each hot spot)
+HOTSPOTS = 8
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,12 @@ class SyntheticCity:
     y_train: np.ndarray
     y_test: np.ndarray
     plan: tuple[PlantedSet, ...] = DEFAULT_PLAN
+    periods: int = 2
+
+    @property
+    def lags(self) -> int:
+        """History lags the written config uses: every year before the training year."""
+        return self.periods - 2
 
 
 def _boundary(size: float) -> shapely.Polygon:
@@ -125,6 +136,8 @@ def make_city(
     cell_size: float = 100.0,
     intercept: float = float(np.log(0.8)),
     plan: tuple[PlantedSet, ...] = DEFAULT_PLAN,
+    periods: int = 2,
+    history_effect: float = HISTORY_EFFECT,
 ) -> SyntheticCity:
     """Generate a synthetic city with planted risk factors.
 
@@ -139,6 +152,22 @@ def make_city(
     intercept : float
         Log rate of crimes per cell where no planted factor is present.
     plan : tuple of PlantedSet
+    periods : int
+        Yearly periods of crimes (the last two are training and test). 2 draws both years
+        independently from the environment alone (the original city, unchanged). With more,
+        the years before training are history and crimes follow a planted autoregression:
+
+        - first year: ``log mu = intercept + env + hotspot``, with ``hotspot`` a surface of
+          ``HOTSPOTS`` Gaussian bumps of peak ``HOTSPOT_LOG_RATE`` (the hot spots);
+        - every later year: ``log mu = intercept + env + history_effect * log1p(y_prev)``, with
+          ``y_prev`` the crimes in the same cell the year before.
+
+        ``env`` (the planted generator effects) is constant across years; the hot spots persist
+        through the history term. So a model with ``[history]`` (``hist1_unit`` = log1p of the
+        cell's crimes in lag 1) has exactly the generating form: ``hist1_unit`` has coefficient
+        ``history_effect``, every other history factor 0 (``truth["history"]``).
+    history_effect : float
+        The planted coefficient ``b`` (periods > 2).
 
     Returns
     -------
@@ -160,10 +189,6 @@ def make_city(
     for item in plan:
         if item.variable is not None:
             eta += np.log(item.irr) * factors.table[item.variable].to_numpy()
-    rate = np.exp(eta)
-    y_train = rng.poisson(rate)
-    y_test = rng.poisson(rate)
-    crimes = _crime_points(units.points, cell_size, y_train, y_test, rng)
     truth = {
         "intercept": intercept,
         "sets": {
@@ -171,12 +196,41 @@ def make_city(
             for item in plan
         },
     }
-    return SyntheticCity(boundary, generators, crimes, truth, cell_size, y_train, y_test, plan)
+    if periods <= 2:
+        rate = np.exp(eta)
+        years = [rng.poisson(rate), rng.poisson(rate)]
+    else:
+        years = _history_years(units.points, eta, periods, history_effect, rng)
+        truth["history"] = {
+            "lags": periods - 2,
+            "coefficients": {"hist1_unit": history_effect},
+            "others": 0.0,
+            "model": "log mu_t = intercept + env + b * log1p(y_(t-1) in the cell); first year: "
+            "intercept + env + hot-spot surface",
+            "first_year": LAST_YEAR - periods + 1,
+        }
+    first = LAST_YEAR - len(years) + 1
+    crimes = _crime_points(units.points, cell_size, years, first, rng)
+    return SyntheticCity(
+        boundary, generators, crimes, truth, cell_size, years[-2], years[-1], plan, periods
+    )
 
 
-def _crime_points(centres, cell_size, y_train, y_test, rng) -> gpd.GeoDataFrame:
+def _history_years(centres, eta, periods, effect, rng) -> list[np.ndarray]:
+    """Counts per cell of each year under the planted autoregression (see :func:`make_city`)."""
+    lo, hi = centres.min(axis=0), centres.max(axis=0)
+    spots = rng.uniform(lo, hi, size=(HOTSPOTS, 2))
+    gap2 = ((centres[:, None, :] - spots[None, :, :]) ** 2).sum(axis=2)
+    hotspot = HOTSPOT_LOG_RATE * np.exp(-gap2 / (2 * HOTSPOT_SPREAD**2)).max(axis=1)
+    years = [rng.poisson(np.exp(eta + hotspot))]
+    for _ in range(periods - 1):
+        years.append(rng.poisson(np.exp(eta + effect * np.log1p(years[-1]))))
+    return years
+
+
+def _crime_points(centres, cell_size, years, first_year, rng) -> gpd.GeoDataFrame:
     frames = []
-    for counts, year in ((y_train, 2021), (y_test, 2022)):
+    for year, counts in enumerate(years, start=first_year):
         cell = np.repeat(np.arange(len(centres)), counts)
         offset = rng.uniform(-0.49 * cell_size, 0.49 * cell_size, size=(len(cell), 2))
         xy = np.round(centres[cell] + offset, 2)
@@ -237,6 +291,7 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
         f"bandwidths = [{', '.join(map(str, item.bandwidths))}]\n"
         for item, section in zip(city.plan, sections, strict=True)
     )
+    history = f"\n[history]\nlags = {city.lags}\n" if city.lags > 0 else ""
     config = f"""# Synthetic city written by `rtm synth`; the planted truth is in truth.json.
 [units]
 kind = "grid"
@@ -251,7 +306,7 @@ crs = "{CRS}"
 date = "OCCUR_DATE"
 train = ["2021-01-01", "2021-12-31"]
 test = ["2022-01-01", "2022-12-31"]
-
+{history}
 {generator_tables}
 [model]
 kinds = ["dl", "classical"]

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from rtm_core.config import EvaluationConfig, load_config
@@ -47,3 +48,55 @@ def test_evaluation_area_is_validated(tmp_path):
         parse_config(data, file="config.toml", base=tmp_path)
     data["evaluation"] = {"area": "count"}
     assert parse_config(data, base=tmp_path).evaluation.area == "count"
+
+
+@pytest.fixture(scope="module")
+def history_run(tmp_path_factory):
+    """A classical run of a 4-year synthetic city with [history] lags = 2."""
+    folder = tmp_path_factory.mktemp("history_city")
+    config = load_config(write_city(make_city(2, size=3_000.0, periods=4), folder))
+    assert config.history.lags == 2
+    config = config.replace(model=config.model.__class__(kinds=("classical",), cv_folds=3))
+    return run_pipeline(config, folder / "run")
+
+
+def test_history_run_scores_history_baselines_and_writes_the_forecast(history_run):
+    import geopandas as gpd
+    import pandas as pd
+
+    metrics = json.loads((history_run / "metrics.json").read_text())
+    assert {"prior_counts_lags", "history_only", "forest", "kde"} <= set(metrics)
+    manifest = json.loads((history_run / "manifest.json").read_text())
+    assert manifest["forecast"] == {
+        "start": "2023-01-01",
+        "end": "2023-12-31",
+        "method": "applied with shifted history",
+    }
+    windows = manifest["history"]["windows"]
+    assert windows["train"] == [["2020-01-01", "2020-12-31"], ["2019-01-01", "2019-12-31"]]
+    assert windows["test"][0] == ["2021-01-01", "2021-12-31"]
+    assert windows["forecast"][0] == ["2022-01-01", "2022-12-31"]
+    units = gpd.read_file(history_run / "units.gpkg")
+    assert {"forecast_classical", "risk_classical", "risk_prior_counts_lags"} <= set(units)
+    # applied with the forecast's history (2022, 2021): not the in-sample expected counts
+    assert not np.allclose(units["forecast_classical"], units["expected_classical"])
+    coefs = pd.read_csv(history_run / "coefficients.csv", keep_default_na=False)
+    hist = coefs[coefs["variable"].str.startswith("hist")]
+    assert {"hist1_unit", "hist2_unit", "hist1_150m"} <= set(hist["variable"])
+    assert (hist["set"] == "").all()
+    # out of sample the model sees the test period's history, so its score differs in-sample
+    curves = pd.read_csv(history_run / "curves.csv")
+    lags = curves[curves["model"] == "prior_counts_lags"]
+    train = lags[lags["period"] == "train"]["hit_rate"].to_numpy()
+    assert not np.allclose(train, lags[lags["period"] == "test"]["hit_rate"].to_numpy())
+
+
+def test_dated_run_without_history_forecasts_the_unchanged_risk(city_config, tmp_path):
+    import geopandas as gpd
+
+    run = run_pipeline(city_config, tmp_path / "plain")
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["forecast"]["start"] == "2023-01-01" and "history" not in manifest
+    units = gpd.read_file(run / "units.gpkg")
+    np.testing.assert_allclose(units["forecast_classical"], units["expected_classical"])
+    assert "prior_counts_lags" not in json.loads((run / "metrics.json").read_text())

@@ -10,14 +10,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from rtm_core.config import GeneratorConfig, LayerSource, demo_config, load_config
 from rtm_core.errors import InputError
 from rtm_core.io import write_table
 from rtm_core.study import build_features, features_frame, load_study, split_periods
 from rtm_core.units import CountReport
-from tests.conftest import CITY_BARS, CITY_LIQUOR, WORK_CRS, X0, Y0, bowtie, points_frame
+from tests.conftest import CITY_BARS, CITY_LIQUOR, WORK_CRS, X0, Y0, points_frame
 
 DEMO_LAYERS = [
     "liquor_retail",
@@ -366,14 +366,24 @@ def _boundary(tiny_city, geometry):
     return load_config(tiny_city.config)
 
 
-def test_self_intersecting_boundary(tiny_city):
-    config = _boundary(tiny_city, bowtie())
+def test_self_intersecting_boundary_is_repaired_with_a_note(tiny_city):
+    # issue 9: repaired (make_valid, polygon parts kept) and said, not refused
+    notch = [(X0, Y0 + 300), (X0 + 100, Y0 + 350), (X0 + 100, Y0 + 250), (X0, Y0 + 300)]
+    ring = [(X0, Y0), (X0 + 600, Y0), (X0 + 600, Y0 + 600), (X0, Y0 + 600), *notch, (X0, Y0)]
+    study = load_study(_boundary(tiny_city, Polygon(ring)))  # self-touching: an inverted hole
+    note = study.reads[0].note
+    assert "repaired 1 invalid polygon (name 'x': Ring Self-intersection, area" in note, note
+    assert study.boundary.is_valid.all() and len(study.units) > 0
+
+
+def test_boundary_left_without_area_by_repair_is_refused(tiny_city):
+    flat = Polygon([(X0, Y0), (X0 + 300, Y0), (X0 + 600, Y0), (X0, Y0)])
     with pytest.raises(
         InputError,
-        match=r"boundary\.gpkg \[geometry\]: the boundary is not a valid polygon "
-        r"\(Self-intersection.*\)\. Fix: repair it",
+        match=r"boundary\.gpkg \[geometry\]: name 'x' is not a valid polygon "
+        r"\(Self-intersection\) and repairing it leaves no area\. Fix: redraw that feature",
     ):
-        load_study(config)
+        load_study(_boundary(tiny_city, flat))
 
 
 def test_boundary_must_be_a_polygon(tiny_city):

@@ -1,10 +1,8 @@
-"""CSV layers: delimiter and encoding sniffing, coordinate columns, lon/lat detection."""
+"""Point layers from tables: coordinate columns, lon/lat detection, CRS of x/y columns."""
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -13,48 +11,27 @@ from pyproj import CRS
 
 from rtm_core.config import LayerSource
 from rtm_core.errors import InputError
-from rtm_core.io.crs import parse_crs
+from rtm_core.io.crs import crs_name, parse_crs, suggest_crs, xy_ranges
+from rtm_core.io.tables import read_table, table_kind
 
 LON_NAMES = ("lon", "long", "lng", "longitude", "x_lon")
 LAT_NAMES = ("lat", "latitude", "y_lat")
-# first bytes of files that are often renamed to .csv by mistake
-_NOT_TEXT = (
-    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook or a zipped layer?)"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
-    (b"SQLite format 3\x00", "a GeoPackage/SQLite database"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-)
 
 
 def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
+    """Points from a table file (CSV, ``.csv.gz``, zipped CSV, Excel sheet).
+
+    ``source.x``/``source.y`` name the coordinate columns (else lon/lat columns are looked
+    for); x/y without a CRS are refused unless they look like lon/lat degrees (see
+    :func:`fill_missing_crs` for the boundary's CRS).
+    """
     label = source.label
-    raw = source.data if source.data is not None else _read_bytes(source)
-    for magic, kind in _NOT_TEXT:
-        if raw.startswith(magic):
-            raise InputError(
-                label,
-                "file",
-                f"is {kind}, not CSV text (renamed?)",
-                "export the data as CSV (UTF-8), or upload the file under its real extension",
-            )
-    text = _decode(raw, label)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
-        raise InputError(
-            label, None, f"is not a readable CSV ({exc})", "save it as comma-separated UTF-8"
-        ) from None
+    table, notes = read_table(source)
     columns = list(table.columns)
-    dupes = sorted({c for c in columns if columns.count(c) > 1} | _mangled_duplicates(columns))
-    if dupes:
-        raise InputError(label, dupes[0], "column name appears twice", "rename one of the columns")
-    note = ""
     x_col, y_col, crs = source.x, source.y, source.crs
     if x_col is None and y_col is None:
         x_col, y_col = _detect_lonlat(columns, label)
-        note = f"lon/lat columns detected ({x_col}, {y_col})"
+        notes.append(f"lon/lat columns detected ({x_col}, {y_col})")
         crs = crs or "EPSG:4326"
     for key, col in (("x", x_col), ("y", y_col)):
         if col is None:
@@ -70,10 +47,8 @@ def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     y = _numeric(table[y_col], label, y_col)
     if crs is None:
         if _looks_like_degrees(x, y):
-            crs, note = (
-                "EPSG:4326",
-                "no CRS given; coordinates look like lon/lat, EPSG:4326 assumed",
-            )
+            crs = "EPSG:4326"
+            notes.append("no CRS given; coordinates look like lon/lat, EPSG:4326 assumed")
         else:
             raise InputError(
                 label, "crs", "no CRS given for the x/y columns", 'set crs, e.g. "EPSG:26971"'
@@ -82,35 +57,49 @@ def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     _check_coordinates_match_crs(x, y, crs_obj, label, x_col, y_col)
     geometry = gpd.points_from_xy(x, y)
     frame = gpd.GeoDataFrame(table.drop(columns=[x_col, y_col]), geometry=geometry, crs=crs_obj)
-    return frame, note
+    return frame, "; ".join(notes)
 
 
-def _mangled_duplicates(columns: list) -> set[str]:
-    """pandas renames a repeated header 'a' to 'a.1': report those as duplicates."""
-    names = set(map(str, columns))
-    out = set()
-    for col in names:
-        base, dot, tail = col.rpartition(".")
-        if dot and tail.isdigit() and base in names:
-            out.add(base)
-    return out
+def fill_missing_crs(
+    source: LayerSource, boundary_crs: CRS | None, boundary_bounds
+) -> tuple[LayerSource, str]:
+    """Give a table's bare x/y columns the boundary's CRS when their ranges fit the boundary.
 
+    Parameters
+    ----------
+    source : LayerSource
+        Any layer; only tables with ``x`` and ``y`` named and no ``crs`` are looked at.
+    boundary_crs : pyproj.CRS or None
+        The boundary's CRS as read.
+    boundary_bounds : tuple of float
+        The boundary's bounds in that CRS.
 
-def _decode(raw: bytes, label: str) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:  # NUL bytes: binary data that happens to decode
-            return text
-        break
-    raise InputError(label, None, "is not UTF-8 or Windows-1252 text", "save the CSV as UTF-8")
+    Returns
+    -------
+    source : LayerSource
+        With ``crs`` set to the boundary's, or unchanged.
+    note : str
+        "no CRS given; x/y ranges match the boundary's, EPSG:… used", or "".
+    """
+    if source.crs is not None or source.x is None or source.y is None:
+        return source, ""
+    if table_kind(source) is None:
+        return source, ""
+    try:
+        table, _ = read_table(source)
+        x = _numeric(table[source.x], source.label, source.x)
+        y = _numeric(table[source.y], source.label, source.y)
+    except (InputError, KeyError):  # the real read reports it, in the usual order
+        return source, ""
+    if _looks_like_degrees(x, y):
+        return source, ""
+    suggested = suggest_crs(xy_ranges(x, y), boundary_crs, boundary_bounds)
+    if suggested is None:
+        return source, ""
+    name = crs_name(suggested)
+    return replace(source, crs=suggested.to_wkt() if name == suggested.name else name), (
+        f"no CRS given; x/y ranges match the boundary's, {name} used"
+    )
 
 
 def _numeric(column: pd.Series, label: str, name: str) -> np.ndarray:
@@ -174,14 +163,3 @@ def _check_coordinates_match_crs(x, y, crs: CRS, label: str, x_col: str, y_col: 
             f"coordinates look like lon/lat degrees but {crs.to_string()} is in metres/feet",
             'set crs = "EPSG:4326"',
         )
-
-
-def _read_bytes(source: LayerSource) -> bytes:
-    try:
-        return Path(source.path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(source.label, "file", "file not found", "check the path") from None
-    except OSError as exc:
-        raise InputError(
-            source.label, "file", f"cannot be read ({exc.strerror})", "check permissions"
-        ) from None

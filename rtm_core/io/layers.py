@@ -17,6 +17,7 @@ from rtm_core.config import LayerSource
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.io.crs import parse_crs
 from rtm_core.io.delimited import read_csv
+from rtm_core.io.tables import table_kind
 from rtm_core.io.zips import MB, check_zip, megabytes
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".parquet", ".gml"}
@@ -134,7 +135,7 @@ def read_layer(source: LayerSource) -> Layer:
     label = source.label
     suffix = _suffix(source)
     _check_size(source)
-    if suffix in {".csv", ".txt", ".tsv"}:
+    if table_kind(source) is not None:
         frame, note = read_csv(source)
     elif suffix in VECTOR_SUFFIXES or source.data is None:
         frame, note = _read_vector(source, suffix)
@@ -143,7 +144,8 @@ def read_layer(source: LayerSource) -> Layer:
             label,
             None,
             f"unsupported file type {suffix!r}",
-            "upload CSV, GeoJSON, GeoPackage or a zipped shapefile",
+            "upload CSV (also .csv.gz or zipped), Excel .xlsx, GeoJSON, GeoPackage or a "
+            "zipped shapefile",
         )
     n_read = len(frame)
     geometry = frame.geometry.values

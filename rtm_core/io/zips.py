@@ -1,4 +1,4 @@
-"""Zipped shapefiles: refuse traversal, bombs, missing .shx and several layers."""
+"""Zips: refuse traversal, bombs, missing .shx and several layers; find a zipped CSV."""
 
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ MAX_ZIP_UNPACKED = 2_000_000_000  # bytes a zip may unpack to (declared sizes)
 MB = 1024 * 1024
 
 
-def check_zip(source: LayerSource) -> bytes | None:
-    """Refuse zips whose names escape the folder, bombs, and zips with no/two shapefiles.
-
-    Returns the zip re-packed with its shapefile at the root when the shapefile sits in a
-    folder inside the zip ("compress folder"), which GDAL does not look into; else None.
-    """
+def _members(source: LayerSource) -> tuple[list[zipfile.ZipInfo], int]:
+    """The zip's members less macOS resource files, after the traversal and bomb checks."""
     try:
         handle = zipfile.ZipFile(
             io.BytesIO(source.data) if source.data is not None else source.path
@@ -62,6 +58,47 @@ def check_zip(source: LayerSource) -> bytes | None:
         for i in infos
         if "__MACOSX" not in Path(i.filename).parts and not Path(i.filename).name.startswith("._")
     ]
+    return infos, n_members
+
+
+def csv_member(source: LayerSource) -> tuple[str, bytes] | None:
+    """The one CSV of a zip that holds a CSV and no GIS layer: (member name, bytes); else None.
+
+    Raises
+    ------
+    InputError
+        Unsafe zip (see :func:`check_zip`), or several CSVs and no layer named to choose one.
+    """
+    try:
+        infos, _ = _members(source)
+    except (InputError, OSError):
+        return None
+    suffixes = {Path(i.filename).suffix.lower() for i in infos}
+    if suffixes & {".shp", ".gpkg", ".geojson", ".json"}:
+        return None
+    tables = [i for i in infos if Path(i.filename).suffix.lower() in {".csv", ".tsv"}]
+    if not tables:
+        return None
+    if source.layer is not None:
+        tables = [i for i in tables if Path(i.filename).name == source.layer] or tables
+    if len(tables) > 1:
+        names = ", ".join(Path(i.filename).name for i in tables)
+        raise InputError(
+            source.label, "layer", f"holds several CSV files ({names})", "zip one CSV per layer"
+        )
+    with zipfile.ZipFile(
+        io.BytesIO(source.data) if source.data is not None else source.path
+    ) as handle:
+        return Path(tables[0].filename).name, handle.read(tables[0])
+
+
+def check_zip(source: LayerSource) -> bytes | None:
+    """Refuse zips whose names escape the folder, bombs, and zips with no/two shapefiles.
+
+    Returns the zip re-packed with its shapefile at the root when the shapefile sits in a
+    folder inside the zip ("compress folder"), which GDAL does not look into; else None.
+    """
+    infos, n_members = _members(source)
     stems = {}
     for info in infos:
         path = Path(info.filename)

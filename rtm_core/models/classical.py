@@ -36,14 +36,16 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import tabmat
 from glum import GeneralizedLinearRegressorCV
+from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import KFold
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from threadpoolctl import threadpool_limits
 
-from rtm_core.design import Design
+from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, FitError, check_cancel
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 
@@ -53,6 +55,7 @@ _N_ALPHAS = 40  # lasso path length when ``alphas`` is None
 _MIN_ALPHA_RATIO = 1e-4
 _BIC_TOL = 1e-7  # a move must lower BIC by more than this
 _LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
+_SPARSE_DENSITY = 0.1  # lasso columns with fewer nonzeros than this share are stored sparse
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,20 @@ def _collapse(keys: np.ndarray):
         keys, return_index=True, return_inverse=True, return_counts=True
     )
     return first, inverse.ravel(), counts
+
+
+def _collapse_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_collapse` for small non-negative integer keys: groups in key order, one
+    member row of each (rows of a group are identical) and the group sizes, by counting
+    instead of sorting."""
+    if key.size == 0 or int(key.max()) > 4 * key.size:
+        first, _, counts = _collapse(key)
+        return first, counts
+    counts = np.bincount(key)
+    member = np.empty(counts.size, dtype=np.int64)
+    member[key] = np.arange(key.size)
+    groups = np.flatnonzero(counts)
+    return member[groups], counts[groups]
 
 
 class ClassicalRTM:
@@ -242,7 +259,12 @@ class ClassicalRTM:
             folds[test] = k
         first, inverse, counts = _collapse(_row_keys(design.X, design.fixed, folds))
         y_mean = np.bincount(inverse, weights=y) / counts
-        Xc = np.hstack([design.X[first].astype(np.float64), design.fixed[first]])
+        # dense columns as a dense block, sparse ones (most density dummies) as CSC: the
+        # same numbers, and glum's X'WX / X'v run about twice as fast on large grids
+        Xc = tabmat.from_csc(
+            sparse.csc_matrix(np.hstack([design.X[first].astype(np.float64), design.fixed[first]])),
+            threshold=_SPARSE_DENSITY,
+        )
         fold_c = folds[first]
         cv = [
             (np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k)) for k in range(self.cv_folds)
@@ -275,13 +297,15 @@ class ClassicalRTM:
 
     def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:
         """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y)."""
-        bits = self._bits[:, cols]
+        pos = [self._pos[c] for c in cols]  # columns of the survivor-only arrays
+        bits = self._bits[:, pos]
         if len(cols) <= 32:  # integer key: base group id, then one bit per column
             key = (self._base_id << len(cols)) + bits @ (1 << np.arange(len(cols), dtype=np.int64))
         else:
             key = _row_keys(self._base_id, bits)
-        first, _, counts = _collapse(key)
-        exog = np.hstack([self._base_exog[first], self._Xsets[np.ix_(first, cols)]])
+        first, counts = _collapse_ints(key) if len(cols) <= 32 else _collapse(key)[::2]
+        sets = self._bits[np.ix_(first, pos)].astype(np.float64)  # 0/1, exact
+        exog = np.hstack([self._base_exog[first], sets])
         endog = self._y[first]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -413,10 +437,12 @@ class ClassicalRTM:
             progress("lasso", 1, 1, float(len(survivors)))
         check_cancel(cancel)
 
-        # shared arrays of the GLM fits; the base id groups rows on (fixed, y)
+        # shared arrays of the GLM fits; the base id groups rows on (fixed, y). Only the
+        # survivors can enter a model: their 0/1 columns are kept as uint8 (1 byte per cell
+        # instead of 16 for float64 + int64 copies of the whole design)
         self._y = y
-        self._Xsets = design.X.astype(np.float64)
-        self._bits = design.X.astype(np.int64)
+        self._pos = {int(c): k for k, c in enumerate(survivors)}
+        self._bits = (design.X[:, survivors] != 0).astype(np.uint8)
         self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.fixed])
         self._base_id = _collapse(_row_keys(design.fixed, y))[1].astype(np.int64)
         try:
@@ -436,7 +462,7 @@ class ClassicalRTM:
             if progress is not None:
                 progress("final", 2, 2, nb.bic if nb else float("nan"))
         finally:
-            for attr in ("_y", "_Xsets", "_bits", "_base_exog", "_base_id"):
+            for attr in ("_y", "_pos", "_bits", "_base_exog", "_base_id"):
                 delattr(self, attr)
         nb_ok = nb is not None and (nb.params[1 + q :] >= 0).all()
         final = nb if nb_ok and nb.bic < pois.bic else pois
@@ -482,7 +508,7 @@ class ClassicalRTM:
         ndarray of shape (n_units,)
         """
         check_fitted_on(self, design)
-        eta_sets = design.X.astype(np.float64) @ self.coef_
+        eta_sets = set_terms(design.X, self.coef_)
         if part == "sets":
             return eta_sets
         if part != "all":

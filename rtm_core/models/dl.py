@@ -57,7 +57,7 @@ import pandas as pd
 import torch
 from scipy.special import gammaln
 
-from rtm_core.design import Design
+from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
@@ -466,7 +466,7 @@ class DeepRTM:
             raise ConfigError(
                 "DeepRTM.linear_predictor", "part", f"unknown part {part!r}", 'use "all" or "sets"'
             )
-        eta_sets = design.X.astype(np.float64) @ self.coef_
+        eta_sets = set_terms(design.X, self.coef_)
         if part == "sets":
             return eta_sets
         return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets

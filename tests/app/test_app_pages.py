@@ -361,6 +361,7 @@ def test_dated_crimes_csv_is_mapped_split_and_checked(runs_dir, tiny_city):
     at.selectbox(key="y_0").set_value("y")
     next(t for t in at.text_input if t.label == "CRS of the coordinates").input("EPSG:26971")
     at.run()
+    at.radio(key="periods_0").set_value("Custom dates").run()  # presets come first (issue 9)
     date_box = at.selectbox(key="date_0")
     assert date_box.options == ["when"]
     train, test = at.date_input
@@ -387,6 +388,7 @@ def test_crimes_with_periods_in_the_wrong_order_are_refused(runs_dir, tiny_city)
     at.selectbox(key="y_0").set_value("y")
     next(t for t in at.text_input if t.label == "CRS of the coordinates").input("EPSG:26971")
     at.run()
+    at.radio(key="periods_0").set_value("Custom dates").run()  # presets come first (issue 9)
     train, test = at.date_input
     train.set_value((date(2022, 1, 1), date(2022, 12, 31)))
     test.set_value((date(2021, 1, 1), date(2021, 12, 31)))

@@ -91,6 +91,17 @@ def _set_generator(set_name: str, /, **values) -> Callable[[Path], Path]:
     return _config(lambda data: generator(data, set_name).update(values))
 
 
+def _history(test_end: str | None = None, **values) -> Callable[[Path], Path]:
+    """Add ``[history]`` (and optionally end the test period early)."""
+
+    def change(data: dict) -> None:
+        data.setdefault("history", {}).update(values)
+        if test_end:
+            data["crimes"]["test"] = [data["crimes"]["test"][0], test_end]
+
+    return _config(change)
+
+
 def _crimes(change: Callable[[pd.DataFrame], pd.DataFrame | None]) -> Callable[[Path], Path]:
     """Rewrite crimes.csv through a DataFrame (``change`` may return a new frame)."""
 
@@ -238,6 +249,20 @@ def _write_european(folder: Path) -> Path:
     return folder / "config.toml"
 
 
+def _write_european_garbage(folder: Path) -> Path:
+    """A ; CSV whose X column is not a number in any locale ("440,050,07")."""
+    frame = pd.read_csv(folder / "crimes.csv")
+    frame["X"] = [f"{int(v)},{int(v * 100) % 100:02d},{i % 10}" for i, v in enumerate(frame["X"])]
+    frame.to_csv(folder / "crimes.csv", sep=";", decimal=",", index=False)
+    return folder / "config.toml"
+
+
+def _flat_boundary(folder: Path) -> Path:
+    """A boundary drawn along one line: invalid, and no area is left once repaired."""
+    x0, y0, x1, _ = _area_bounds(folder)
+    return _boundary(Polygon([(x0, y0), ((x0 + x1) / 2, y0), (x1, y0), (x0, y0)]))(folder)
+
+
 def _write_cp437(folder: Path) -> Path:
     """An old DOS export: the street names hold bytes that are not UTF-8 nor Windows-1252."""
     frame = pd.read_csv(folder / "crimes.csv")
@@ -350,6 +375,36 @@ CATALOGUE: list[BadInput] = [
         "generators[0].bandwidths",
     ),
     B(
+        "history-before-data",
+        _history(lags=1),
+        r"crimes\.csv \[history\.lags\]: 1 lag\(s\) before the training period need crimes "
+        r"from 2020-01-01, but the earliest date is 2021-01-01 in the file\. Fix: lower history",
+        "crimes.csv",
+        "history.lags",
+    ),
+    B(
+        "history-unequal-periods",
+        _history("2022-06-30", lags=1),
+        r"\[crimes\.test\]: with history the periods must be equally long: training "
+        r"2021-01-01 – 2021-12-31 lasts 12 months, test 2022-01-01 – 2022-06-30 lasts 6 months",
+        "config.toml",
+        "crimes.test",
+    ),
+    B(
+        "history-lags-not-integer",
+        _history(lags=1.5),
+        r"\[history\.lags\]: must be a positive integer, got 1\.5\. Fix: set `lags = 1`",
+        "config.toml",
+        "history.lags",
+    ),
+    B(
+        "history-bandwidths-negative",
+        _history(lags=1, bandwidths=[-150, 300]),
+        r"\[history\.bandwidths\]: must be > 0 metres, got -150\. Fix: use positive",
+        "config.toml",
+        "history.bandwidths",
+    ),
+    B(
         "duplicate-layer-names",
         _config(_duplicate_names),
         r"\[generators\]: name 'bars' is used twice\. Fix: give each layer its own name",
@@ -438,10 +493,10 @@ CATALOGUE: list[BadInput] = [
         "file",
     ),
     # --- CSV dialects and numbers
-    B(
-        "semicolon-csv-decimal-comma",
-        _write_european,
-        r"crimes\.csv \[X\]: is not numeric \(e\.g\. '\d+,\d+'\)\. Fix: remove thousands "
+    B(  # issue 9: a ; CSV with decimal commas is read (ACCEPTED); garbage numbers are not
+        "semicolon-csv-garbage-numbers",
+        _write_european_garbage,
+        r"crimes\.csv \[X\]: is not numeric \(e\.g\. '\d+,\d+,\d+'\)\. Fix: remove thousands "
         r"separators and use \. for decimals",
         "crimes.csv",
         "X",
@@ -719,11 +774,11 @@ CATALOGUE: list[BadInput] = [
         "boundary.gpkg",
         "cell_size",
     ),
-    B(
-        "boundary-self-intersecting",
-        _bowtie,
-        r"boundary\.gpkg \[geometry\]: the boundary is not a valid polygon \(Self-intersection"
-        r".*\)\. Fix: repair it",
+    B(  # issue 9: invalid polygons are repaired (ACCEPTED); refused when no area is left
+        "boundary-repair-leaves-no-area",
+        _flat_boundary,
+        r"boundary\.gpkg \[geometry\]: name 'city' is not a valid polygon \(Self-intersection\) "
+        r"and repairing it leaves no area\. Fix: redraw that feature or remove it",
         "boundary.gpkg",
         "geometry",
     ),
@@ -758,7 +813,7 @@ def test_the_catalogue_is_complete():
         "wrong file type": "excel-renamed-csv",
         "lat/lon swapped": "lon-lat-swapped",
         "degrees declared metres": "degrees-declared-metres",
-        "semicolon CSV": "semicolon-csv-decimal-comma",
+        "semicolon CSV with garbage numbers": "semicolon-csv-garbage-numbers",
         "non-UTF-8 CSV": "non-utf8-csv",
         "thousands separators": "thousands-separators",
         "missing .prj": "missing-prj",
@@ -778,7 +833,7 @@ def test_the_catalogue_is_complete():
         "bandwidths in feet": "bandwidths-in-feet",
         "cell larger than area": "cell-size-larger-than-area",
         "million-cell grid": "million-cell-grid",
-        "invalid boundary": "boundary-self-intersecting",
+        "boundary with no area left by repair": "boundary-repair-leaves-no-area",
         "mixed geometry types": "mixed-geometry-types",
         "NaN/inf coordinates": "nan-inf-coordinates",
         "upload over the limit": "upload-over-the-limit",

@@ -90,3 +90,32 @@ def test_forest_errors():
     model = ForestBaseline(max_iter=5).fit(feats, y)
     with pytest.raises(ConfigError, match="columns differ"):
         model.predict(feats[["shop_density", "bar_distance"]])
+
+
+def test_prior_counts_lags_sums_the_windows():
+    from rtm_core.models.baselines import prior_counts_lags_risk
+
+    counts = np.array([[1, 2], [0, 0], [3, 0]])
+    np.testing.assert_array_equal(prior_counts_lags_risk(counts), [3.0, 0.0, 3.0])
+    np.testing.assert_array_equal(prior_counts_lags_risk(np.array([4, 5])), [4.0, 5.0])
+
+
+def test_history_only_recovers_a_planted_poisson_glm_and_applies_to_new_history():
+    import pandas as pd
+
+    from rtm_core.errors import ConfigError, FitError, NotFittedError
+    from rtm_core.models.baselines import HistoryOnlyBaseline
+
+    rng = np.random.default_rng(0)
+    hist = pd.DataFrame({"hist1_unit": np.log1p(rng.poisson(2.0, 20_000))})
+    y = rng.poisson(np.exp(-0.5 + 0.6 * hist["hist1_unit"]))
+    model = HistoryOnlyBaseline().fit(hist, y)
+    assert model.model_.coef_[0] == pytest.approx(0.6, abs=0.03)
+    shifted = hist + 1.0  # more crime last period: more expected now
+    assert (model.predict(shifted) > model.predict(hist)).all()
+    with pytest.raises(ConfigError, match="columns differ"):
+        model.predict(hist.rename(columns={"hist1_unit": "other"}))
+    with pytest.raises(FitError):
+        HistoryOnlyBaseline().fit(hist, np.zeros(len(hist)))
+    with pytest.raises(NotFittedError):
+        HistoryOnlyBaseline().predict(hist)

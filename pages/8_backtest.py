@@ -1,0 +1,169 @@
+"""Backtest: the study repeated with the test period moved back; PAI at 5 % by origin."""
+
+import streamlit as st
+
+from rtm_app import backtest, state, widgets
+from rtm_app.charts import model_name
+from rtm_core.backtest_report import list_backtests, load_backtest, verdict
+from rtm_core.errors import RTMError
+
+OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns (one just finished)
+
+st.title("Backtest")
+st.caption(
+    "A rolling backtest repeats the whole study with the training and test periods moved back "
+    "one period at a time (history windows move with them) and scores every model and "
+    "baseline out of sample at each origin. A model that beats last period's hot spots once "
+    "may be lucky; one that beats them at every origin is not."
+)
+data = state.dataset()
+reason = backtest.unavailable_reason(data)
+if reason:
+    st.warning(reason, icon=":material/warning:")
+    st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
+else:
+    with st.form("backtest_settings"):
+        top = st.columns([1, 2, 2])
+        origins = top[0].number_input(
+            "Origins",
+            min_value=backtest.MIN_ORIGINS,
+            max_value=backtest.MAX_ORIGINS,
+            value=backtest.default_origins(),
+            help="Test periods: the configured one and the periods before it.",
+        )
+        preset = top[1].selectbox(
+            "Model settings", list(backtest.PRESETS), format_func=lambda k: backtest.PRESETS[k][0]
+        )
+        kinds = top[2].pills(
+            "Models",
+            ["dl", "classical"],
+            selection_mode="multi",
+            default=["dl", "classical"],
+            format_func=model_name,
+        )
+        label = st.text_input("Backtest label", placeholder=f"e.g. {data.name}, 3 origins")
+        go = st.form_submit_button("Start backtest", type="primary", icon=":material/play_arrow:")
+    if go:
+        if not kinds:
+            st.error("No model chosen. Fix: pick the deep-learning RTM, the classical RTM or both.")
+        else:
+            try:
+                config = backtest.backtest_config(data, int(origins), preset, tuple(kinds))
+            except RTMError as exc:
+                widgets.show_error(exc)
+            else:
+                backtest.start(config, label.strip() or data.name)
+                st.rerun()
+
+
+def job_card(job) -> None:
+    """One backtest job: status, progress bar (origins done, origin and phase), cancel."""
+    with st.container(border=True):
+        head, action = st.columns([4, 1], vertical_alignment="center")
+        head.markdown(f"**{job.label or job.out_dir.name}** · {job.status}")
+        if job.active:
+            st.progress(job.fraction, text=backtest.progress_text(job))
+            if action.button("Cancel", key=f"cancel_bt_{job.job_id}", icon=":material/stop:"):
+                backtest.manager().cancel(job.job_id)
+        elif job.status == "done":
+            st.caption(f"Finished in {job.elapsed:.0f} s · `{job.result}`")
+        elif job.status == "failed":
+            st.error(job.error, icon=":material/error:")
+        else:
+            st.caption("Cancelled: nothing was written.")
+
+
+jobs = backtest.my_backtests()
+active_ids = {job.job_id for job in jobs if job.active}
+if jobs:
+    st.subheader("Your backtests")
+if active_ids:
+
+    @st.fragment(run_every=0.5)
+    def live_jobs() -> None:
+        """Poll the running backtests; rerun the page when one finishes."""
+        now = backtest.my_backtests()
+        finished = [j for j in now if j.job_id in active_ids and not j.active]
+        if finished:
+            if finished[0].status == "done":  # open the new backtest below
+                st.session_state[OPEN] = str(finished[0].result)
+            st.rerun()
+        for job in now:
+            if job.job_id in active_ids:
+                job_card(job)
+
+    live_jobs()
+for job in jobs:
+    if job.job_id not in active_ids:
+        job_card(job)
+
+st.subheader("Finished backtests")
+found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]
+if not found:
+    st.caption(
+        f"None yet in `{backtest.backtests_dir()}`. "
+        "From the command line: `rtm backtest config.toml --out DIR`."
+    )
+    st.stop()
+names = {str(b.path): f"{b.label} · {len(b.origins)} origins · {b.name}" for b in found}
+if st.session_state.get(OPEN) in names:
+    st.session_state["backtest_pick"] = st.session_state.pop(OPEN)
+chosen = st.selectbox("Backtest", list(names), format_func=names.get, key="backtest_pick")
+try:
+    files = load_backtest(chosen)
+except RTMError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+result = verdict(files.table)
+if result.rtm_wins:
+    st.success(result.sentence, icon=":material/check_circle:")
+else:
+    st.warning(result.sentence, icon=":material/info:")
+chart = backtest.pai_chart(files.table)
+if chart is None:
+    st.info("No PAI at 5 % was defined at any origin (no test crimes).")
+else:
+    st.altair_chart(chart, width="stretch")
+st.markdown("**Mean and range over the origins** (PAI, out of sample)")
+st.dataframe(
+    backtest.summary_frame(files.table),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.NumberColumn(format="%.2f")
+        for c in backtest.summary_frame(files.table).columns
+        if c.endswith("mean")
+    },
+    key="backtest_summary",
+)
+origins = files.manifest.get("origins", [])
+st.caption(
+    " · ".join(f"{o['origin']}: train {o['train'][0]} – {o['train'][1]}" for o in origins)
+    + f" · engine: {files.manifest.get('engine', '?')}"
+    + f" · {files.manifest.get('timings', {}).get('total', 0):.0f} s"
+)
+left, mid, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+report = (files.path / "backtest.html").read_bytes()
+left.download_button("Download backtest.html", report, file_name="backtest.html", mime="text/html")
+left.download_button(
+    "Download backtest.csv",
+    (files.path / "backtest.csv").read_bytes(),
+    file_name="backtest.csv",
+    mime="text/csv",
+)
+again = mid.number_input(
+    "Origins",
+    min_value=backtest.MIN_ORIGINS,
+    max_value=backtest.MAX_ORIGINS,
+    value=min(max(len(origins), backtest.MIN_ORIGINS), backtest.MAX_ORIGINS),
+    key="backtest_again_origins",
+)
+if right.button("Run this backtest again", icon=":material/replay:", help="same study and inputs"):
+    try:
+        config = backtest.again_config(files.path, int(again))
+    except RTMError as exc:
+        widgets.show_error(exc)
+    else:
+        backtest.start(config, f"{files.manifest.get('label') or files.path.name} (again)")
+        st.rerun()

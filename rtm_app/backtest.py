@@ -1,0 +1,190 @@
+"""The Backtest page's logic: backtest jobs, where backtests live, the chart and the table.
+
+Backtests run as background jobs of their own :class:`~rtm_core.jobs.JobManager` (one at a
+time per server: a backtest already runs its origins in parallel where the machine allows)
+and are written under ``$RTM_RUNS_DIR/backtests/`` (left out of the Runs page's list). Each
+origin is an ordinary run folder under ``<backtest>/origins/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from rtm_app import state
+from rtm_app.charts import MODEL_COLORS
+from rtm_app.dataset import DataSet
+from rtm_core.backtest_report import AREAS, RTM_MODELS, model_label, summary_table
+from rtm_core.config import BacktestConfig, ModelConfig, RunConfig
+from rtm_core.jobs import JobManager, JobStatus
+from rtm_core.runs import BACKTESTS_DIR
+
+__all__ = [
+    "MIN_ORIGINS",
+    "MAX_ORIGINS",
+    "PRESETS",
+    "backtests_dir",
+    "manager",
+    "unavailable_reason",
+    "default_origins",
+    "backtest_config",
+    "start",
+    "again_config",
+    "my_backtests",
+    "progress_text",
+    "pai_chart",
+    "summary_frame",
+]
+
+MIN_ORIGINS, MAX_ORIGINS = 2, 6
+#: model settings offered for a backtest: (label, seeds, burn-in steps, prune steps)
+PRESETS = {
+    "quick": ("Quick (2 seeds, 300 + 300 steps per origin)", 2, 300, 300),
+    "full": ("Full (20 seeds, 10,000 + 10,000 steps per origin)", 20, 10_000, 10_000),
+}
+
+
+def backtests_dir() -> Path:
+    """Folder of the app's backtests: ``$RTM_RUNS_DIR/backtests``."""
+    return state.runs_dir() / BACKTESTS_DIR
+
+
+def _run_backtest(config: RunConfig, out_dir, *, progress=None, cancel=None, label: str = ""):
+    from rtm_core.backtest import run_backtest
+
+    return run_backtest(config, out_dir, progress=progress, cancel=cancel, label=label)
+
+
+@st.cache_resource(show_spinner=False)
+def manager() -> JobManager:
+    """The server's backtest job manager (one backtest at a time; others wait in line)."""
+    return JobManager(max_concurrent=1, runner=_run_backtest)
+
+
+def unavailable_reason(data: DataSet) -> str:
+    """Why a backtest cannot run on this data set, with the fix ("" when it can)."""
+    if data.missing():
+        return "Add " + ", ".join(data.missing()) + " on the Data page first."
+    crimes = data.crimes
+    if crimes.source is None or not crimes.date:
+        return (
+            "A backtest moves the training and test periods back in time, so it needs the "
+            "crimes as one file with a date column; this data set has one crimes file per "
+            "period. Fix: on the Data page, add the crimes as "
+            "“Crimes, both periods (one file with a date column)”."
+        )
+    return ""
+
+
+def default_origins() -> int:
+    """The config's default number of origins, within what the page offers."""
+    return min(max(BacktestConfig().origins, MIN_ORIGINS), MAX_ORIGINS)
+
+
+def backtest_config(data: DataSet, origins: int, preset: str, kinds: tuple[str, ...]) -> RunConfig:
+    """The run configuration of a backtest started on the page."""
+    _, seeds, burn_in, prune = PRESETS[preset]
+    model = ModelConfig(kinds=kinds, seeds=seeds, burn_in_steps=burn_in, prune_steps=prune)
+    return data.run_config(model).replace(backtest=BacktestConfig(origins=int(origins)))
+
+
+def start(config: RunConfig, label: str) -> str:
+    """Queue a backtest for this session; its job id."""
+    backtests_dir().mkdir(parents=True, exist_ok=True)
+    return manager().submit(config, backtests_dir(), label=label, owner=state.session_id())
+
+
+def again_config(backtest: Path, origins: int) -> RunConfig:
+    """The study of a finished backtest (kept in its newest origin's run folder), with
+    ``origins`` origins: to repeat it, e.g. with more origins.
+
+    Raises
+    ------
+    InputError
+        The backtest's newest origin keeps no readable config.
+    """
+    from rtm_core.backtest_report import load_backtest
+    from rtm_core.rerun import load_run_config
+
+    files = load_backtest(backtest)
+    newest = files.manifest["origins"][0]["folder"]
+    config = load_run_config(Path(backtest) / newest)
+    return config.replace(backtest=BacktestConfig(origins=int(origins)))
+
+
+def progress_text(job: JobStatus) -> str:
+    """One line for a running backtest: origins done, the origin and its phase, time."""
+    if job.status == "queued":
+        return f"Queued: position {job.position} in line"
+    done = f"{job.step} of {job.total} origins done · " if job.total else ""
+    return f"{done}{job.message or job.phase} · {job.elapsed:.0f} s"
+
+
+def my_backtests() -> list[JobStatus]:
+    """This session's backtest jobs, newest first."""
+    return manager().jobs(owner=state.session_id())
+
+
+def _colors(keys: list[str]) -> alt.Scale:
+    return alt.Scale(
+        domain=[model_label(k) for k in keys],
+        range=[MODEL_COLORS.get(k, "#555555") for k in keys],
+    )
+
+
+def pai_chart(table: pd.DataFrame, area: str = "0.05") -> alt.Chart | None:
+    """PAI at ``area`` of the area by origin, one line per model (RTMs solid, baselines dashed)."""
+    rows = table[(table["measure"] == "pai") & (table["area"] == area)].dropna(subset=["value"])
+    if rows.empty:
+        return None
+    rows = rows.copy()
+    keys = list(dict.fromkeys(rows["model"]))
+    rows["Model"] = rows["model"].map(model_label)
+    rows["kind"] = ["model" if m in RTM_MODELS else "baseline" for m in rows["model"]]
+    title = f"PAI at {float(area) * 100:g} % (out of sample)"
+    return (
+        alt.Chart(rows)
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=alt.X(
+                "origin:O",
+                title="Origin (first day of the test period)",
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "Model:N",
+                scale=_colors(keys),
+                legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
+            ),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
+                legend=None,
+            ),
+            tooltip=[
+                "Model",
+                alt.Tooltip("origin:N", title="Origin"),
+                alt.Tooltip("value:Q", format=".2f", title="PAI"),
+            ],
+        )
+        .properties(height=320)
+    )
+
+
+def summary_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and range of PAI over the origins per model at 1 / 5 / 10 %, readable."""
+    summary = summary_table(table, "pai")
+    out = pd.DataFrame({"Model": summary["model"].map(model_label)})
+    for area in AREAS:
+        pct = f"{float(area) * 100:g} %"
+        out[f"PAI {pct} mean"] = summary[f"mean {area}"]
+        out[f"PAI {pct} range"] = [
+            f"{lo:.2f} – {hi:.2f}" if pd.notna(lo) else ""
+            for lo, hi in zip(summary[f"min {area}"], summary[f"max {area}"], strict=True)
+        ]
+    out["Origins"] = summary["origins"]
+    return out

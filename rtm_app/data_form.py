@@ -1,0 +1,323 @@
+"""The Data page's controls: the add-a-layer form, the working CRS and the study check.
+
+The page stays a layout; what the controls propose comes from :mod:`rtm_app.data_choices`
+(which asks :mod:`rtm_core.guess`, :mod:`rtm_core.io.crs` and :mod:`rtm_core.checks`).
+Choices made for a file are remembered per (role, file name), so re-adding the same file
+restores its columns, CRS and periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from rtm_app import cache, data_choices, state, widgets
+from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name, suggest_periods
+from rtm_core.checks import check_study
+from rtm_core.config import LayerSource
+from rtm_core.errors import RTMError
+from rtm_core.io import list_layers
+
+#: what the uploader accepts (``.gz`` covers ``.csv.gz``)
+FILE_TYPES = ["csv", "txt", "tsv", "gz", "xlsx", "geojson", "json", "gpkg", "zip"]
+FILE_HELP = (
+    "CSV (also .csv.gz, a .zip holding one CSV, ; separated with decimal commas), Excel .xlsx, "
+    "GeoJSON, GeoPackage or a zipped shapefile"
+)
+CUSTOM = "Custom dates"
+
+
+@dataclass
+class LayerForm:
+    """What the form holds for one upload: the source to read, add_layer options, choices."""
+
+    source: LayerSource
+    options: dict = field(default_factory=dict)
+    choices: dict = field(default_factory=dict)
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the table...")
+def _table(key: str, _source: LayerSource):
+    return data_choices.read_table_or_none(_source)
+
+
+def table(source: LayerSource):
+    """The upload as a plain table (columns guessed from it), or None for a GIS layer."""
+    return _table(cache.source_key(source), source)
+
+
+def anchor_layer(data: DataSet):
+    """The boundary/units layer as read (None when there is none or it cannot be read)."""
+    for role, _, source in data.layers():
+        if role in ("boundary", "units"):
+            try:
+                return cache.layer(source)
+            except RTMError:
+                return None
+    return None
+
+
+def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | None:
+    """The controls for one uploaded file; None when its table cannot be read."""
+    saved = state.layer_choices(role, upload.name)
+    probe = LayerSource(data=upload.getvalue(), name=upload.name)
+    choices: dict = {}
+    try:
+        frame = table(probe)
+    except RTMError as exc:
+        widgets.show_error(exc)
+        return None
+    if frame is not None:
+        choices |= _coordinates(data, frame, saved, form_id)
+    elif Path(upload.name).suffix.lower() == ".gpkg":
+        names = list_layers(probe)
+        index = names.index(saved["layer"]) if saved.get("layer") in names else 0
+        choices["layer"] = st.selectbox(
+            "Layer in the GeoPackage", names, index=index, key=f"gpkg_{form_id}"
+        )
+    if frame is None:
+        choices["crs"] = st.text_input(
+            "CRS of the coordinates",
+            value=saved.get("crs", ""),
+            placeholder="e.g. EPSG:26971",
+            help="Only needed when the file has no CRS (e.g. a shapefile without .prj)",
+            key=f"crs_{form_id}",
+        )
+    source = state.upload_source(
+        upload,
+        layer=choices.get("layer"),
+        x=choices.get("x"),
+        y=choices.get("y"),
+        crs=choices.get("crs"),
+    )
+    form = LayerForm(source, choices=choices)
+    if role == "generator":
+        name = st.text_input(
+            "Set name", value=saved.get("name") or generator_name(upload.name), key=f"n_{form_id}"
+        )
+        form.options["name"] = form.choices["name"] = name
+    elif role == "crimes":
+        dated = frame if frame is not None else _layer_table(source)
+        if dated is not None:
+            _dates(form, dated, saved, form_id)
+    elif role == "units":
+        _units(form, saved, form_id)
+    return form
+
+
+def _layer_table(source: LayerSource):
+    try:
+        return cache.layer(source).frame.drop(columns="geometry")
+    except RTMError as exc:
+        widgets.show_error(exc)
+        return None
+
+
+def _coordinates(data: DataSet, frame, saved: dict, form_id: int) -> dict:
+    anchor = anchor_layer(data)
+    anchor_frame = anchor.frame if anchor is not None else None
+    columns = list(map(str, frame.columns))
+    options = data_choices.coordinate_options(frame)
+    x_key, y_key = f"x_{form_id}", f"y_{form_id}"
+    if options:
+        index = data_choices.saved_index(options, saved)
+        labels = [o.label for o in options]
+
+        def follow() -> None:  # the x/y boxes follow the pair picked here
+            picked = options[labels.index(st.session_state[f"xy_{form_id}"])]
+            st.session_state[x_key], st.session_state[y_key] = picked.x, picked.y
+
+        st.radio(
+            "Coordinate columns found",
+            labels,
+            index=index,
+            key=f"xy_{form_id}",
+            on_change=follow,
+            help="Complete projected x/y are preferred over lon/lat with gaps: rows without "
+            "coordinates are dropped.",
+        )
+        first = options[index]
+        x0, y0 = (saved["x"], saved["y"]) if index == 0 and saved.get("x") else (first.x, first.y)
+    else:
+        st.warning("No coordinate columns recognised: name x and y.", icon=":material/warning:")
+        x0, y0 = saved.get("x"), saved.get("y")
+    x0 = x0 if x0 in columns else columns[0]
+    y0 = y0 if y0 in columns else columns[min(1, len(columns) - 1)]
+    left, right = st.columns(2)
+    x = left.selectbox("x / longitude column", columns, index=columns.index(x0), key=x_key)
+    y = right.selectbox("y / latitude column", columns, index=columns.index(y0), key=y_key)
+    crs0, note = data_choices.crs_for_columns(frame, x, y, anchor_frame)
+    if saved.get("crs") and (saved.get("x"), saved.get("y")) == (x, y):
+        crs0 = saved["crs"]
+    crs = st.text_input(
+        "CRS of the coordinates",
+        value=crs0,
+        placeholder="e.g. EPSG:26971",
+        help="EPSG:4326 for lon/lat; the projected CRS of x/y otherwise",
+        key=f"crs_{form_id}_{x}_{y}",
+    )
+    if note and crs.strip() == crs0:
+        st.caption(note)
+    return {"x": x, "y": y, "crs": crs.strip()}
+
+
+def _dates(form: LayerForm, frame, saved: dict, form_id: int) -> None:
+    xy = (form.choices.get("x"), form.choices.get("y"))
+    columns = [c for c in map(str, frame.columns) if c not in xy]
+    guess = data_choices.date_column(frame)
+    default = saved.get("date") if saved.get("date") in columns else guess
+    index = columns.index(default) if default in columns else 0
+    date = st.selectbox("Date column", columns, index=index, key=f"date_{form_id}")
+    if guess is not None and date == guess:
+        st.caption("Detected by parsing the values as dates.")
+    form.options["date"] = form.choices["date"] = date
+    presets = data_choices.period_options(frame, date)
+    labels = [p.label for p in presets] + [CUSTOM]
+    chosen = data_choices.saved_preset(presets, saved)
+    pick = st.radio(
+        "Training (t) and test (t+1) periods",
+        labels,
+        index=labels.index(chosen) if chosen in labels else 0,
+        key=f"periods_{form_id}",
+        help="Crime counts per period are shown before you add the layer.",
+    )
+    if pick != CUSTOM:
+        preset = presets[labels.index(pick)]
+        train, test = preset.train, preset.test
+    else:
+        halves = suggest_periods(frame, date) if not presets else None
+        train = st.date_input(
+            "Training period (t)",
+            value=data_choices.as_dates(saved.get("train")) or (halves[0] if halves else ()),
+            key=f"t_{form_id}",
+        )
+        test = st.date_input(
+            "Test period (t+1)",
+            value=data_choices.as_dates(saved.get("test")) or (halves[1] if halves else ()),
+            key=f"u_{form_id}",
+        )
+        if len(train) != 2 or len(test) != 2:
+            return
+        train = (train[0].isoformat(), train[1].isoformat())
+        test = (test[0].isoformat(), test[1].isoformat())
+    form.options |= {"train": tuple(train), "test": tuple(test)}
+    form.choices |= {"train": list(train), "test": list(test), "preset": pick}
+
+
+def _units(form: LayerForm, saved: dict, form_id: int) -> None:
+    try:
+        columns = [c for c in cache.layer(form.source).frame.columns if c != "geometry"]
+    except RTMError as exc:
+        widgets.show_error(exc)
+        columns = []
+    options = ["(row number)", *columns]
+    index = options.index(saved["id_column"]) if saved.get("id_column") in options else 0
+    id_column = st.selectbox("Unit id column", options, index=index, key=f"id_{form_id}")
+    fixed = st.multiselect(
+        "Fixed covariates (always in the model)",
+        columns,
+        default=[c for c in saved.get("fixed", []) if c in columns],
+        key=f"fixed_{form_id}",
+    )
+    form.options["id_column"] = None if id_column == "(row number)" else id_column
+    form.options["fixed"] = tuple(fixed)
+    form.choices |= {"id_column": id_column, "fixed": list(fixed)}
+
+
+def add(data: DataSet, role: str, form: LayerForm, file_name: str, form_id: int) -> None:
+    """Check the layer completely, then add it; on problems list them all and change nothing."""
+    problems = data_choices.layer_problems(
+        form.source, role, date=form.options.get("date"), boundary=anchor_layer(data)
+    )
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        for problem in errors:
+            st.error(data_choices.problem_line(problem), icon=":material/error:")
+        return
+    try:
+        new = add_layer(data, role, form.source, reader=cache.layer, **form.options)
+        if role in ("boundary", "units"):
+            layer = cache.layer(form.source)
+            new = data_choices.with_working_crs(
+                new, data_choices.suggest_working_crs(layer.frame, role).crs
+            )
+    except RTMError as exc:
+        widgets.show_error(exc)
+        return
+    if new.name == "Chicago demo":
+        new = new.replace(name="Chicago demo, edited")
+    state.remember_layer_choices(role, file_name, form.choices)
+    state.set_dataset(new)
+    st.session_state["rtm_upload_form"] = form_id + 1
+    notes = [data_choices.problem_line(p) for p in problems]
+    what = ROLES[role].split(" (")[0].lower()
+    widgets.flash(" ".join([f"Added {file_name} as {what}.", *notes]))
+    st.rerun()
+
+
+def working_crs_control(data: DataSet) -> None:
+    """The Working CRS box: pre-filled, editable, validated; it sets ``units.crs``."""
+    anchor = anchor_layer(data)
+    if anchor is None or data.units is None:
+        return
+    role = "boundary" if data.units.kind == "grid" else "units layer"
+    suggested = data_choices.suggest_working_crs(anchor.frame, role)
+    current = data.units.crs or suggested.crs
+    key = f"working_crs_{cache.dataset_key(data)[:12]}"
+    text = st.text_input(
+        "Working CRS (projected, metres)",
+        value=current,
+        key=key,
+        help="Distances, bandwidths and grid cells are measured in this CRS.",
+    )
+    try:
+        checked = data_choices.check_working_crs(text)
+    except RTMError as exc:
+        widgets.show_error(exc)
+        return
+    if checked != data.units.crs:
+        state.set_dataset(data_choices.with_working_crs(data, checked))
+        st.rerun()
+    st.caption(data_choices.crs_reason(checked, suggested))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Checking every layer...")
+def _study_problems(key: str, _config):
+    return check_study(_config)
+
+
+def study_check(data: DataSet) -> None:
+    """The counts and the working CRS when the study loads; else every problem at once."""
+    if data.missing():
+        st.warning("Still missing: " + ", ".join(data.missing()) + ".", icon=":material/warning:")
+        return
+    config = data.run_config()
+    try:
+        study = cache.study(config)
+    except RTMError as exc:
+        found = [
+            p for p in _study_problems(cache.config_key(config), config) if p.severity == "error"
+        ]
+        for problem in found or [exc]:
+            st.error(
+                data_choices.problem_line(problem) if found else str(exc), icon=":material/error:"
+            )
+        return
+    train, test = study.counts
+    cols = st.columns(4)
+    cols[0].metric("Units", f"{len(study.units):,}", help=f"kind: {study.units.kind}")
+    for col, count, period in ((cols[1], train, "t"), (cols[2], test, "t+1")):
+        col.metric(
+            f"Crimes in period {period}",
+            f"{count.n_counted:,}",
+            f"{count.n_outside:,} outside the units",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    cols[3].metric("Working CRS", data_choices.crs_label(study.crs))
+    notes = [f"{r.source}: {r.note}" for r in study.reads if r.note]
+    if notes:
+        st.caption("Notes: " + "; ".join(notes))
+    st.page_link(widgets.FACTORS_PAGE, label="Next: risk factors", icon=":material/layers:")

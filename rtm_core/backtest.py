@@ -1,0 +1,556 @@
+"""Rolling-origin backtests: the same study repeated with the test period moved back.
+
+Origin ``i`` (0 … N−1) moves the training and the test period back by ``i`` test-period
+lengths (history windows follow, since they are computed from each target period). Every
+origin is a complete, ordinary run folder written by :func:`rtm_core.pipeline.run_pipeline`
+under ``DIR/origins/<test start, ISO date>/``; the out-of-sample accuracy of every model and
+baseline is collected into ``DIR/backtest.csv`` and summarised in ``DIR/backtest.html``
+(see :mod:`rtm_core.backtest_report`).
+
+Origins are independent. They run in process one after the other, in a pool of spawned
+processes (``processes``; default half the cores), or as tasks on a Dask cluster
+(``workers``/``scheduler``, or ``RTM_DASK_SCHEDULER``). On an existing cluster the workers
+must see the same file system as the caller (the data files and ``DIR``); uploaded layers
+travel inside the config. The whole backtest is written into a staging folder and renamed at
+the end, so a failure or a cancel leaves no half-written ``DIR``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtm_core.config import BacktestConfig, RunConfig
+from rtm_core.errors import Cancelled, ConfigError, RTMError, check_cancel
+from rtm_core.periods import Period, lag_windows, period_length, shift_period
+from rtm_core.pipeline import Progress
+from rtm_core.runs import environment, staged_run
+
+__all__ = [
+    "Origin",
+    "BacktestError",
+    "origin_configs",
+    "check_data_reaches_back",
+    "run_backtest",
+    "run_origin",
+    "default_processes",
+    "ORIGINS_DIR",
+    "MANIFEST_FILE",
+    "MAX_ORIGINS",
+]
+
+ORIGINS_DIR = "origins"
+MANIFEST_FILE = "backtest.json"
+MAX_ORIGINS = 50
+_CANCEL_POLL_S = 0.5  # a remote cancel flag is asked at most this often
+
+
+class BacktestError(RTMError):
+    """One origin of a backtest failed; the message names the origin and the reason."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One origin of a backtest.
+
+    Attributes
+    ----------
+    index : int
+        0 for the study as configured, i for the test period moved back i periods.
+    train, test : Period
+    config : RunConfig
+        The study with the shifted periods.
+    """
+
+    index: int
+    train: Period
+    test: Period
+    config: RunConfig
+
+    @property
+    def name(self) -> str:
+        """The origin's key: the test period's first day, ISO (``2018-01-01``)."""
+        return self.test.as_config()[0]
+
+    def describe(self) -> str:
+        """For people: ``origin 2017-01-01 (train 2016-01-01 – 2016-12-31, test ...)``."""
+        return f"origin {self.name} (train {self.train.label()}, test {self.test.label()})"
+
+
+def _dated(config: RunConfig) -> tuple[Period, Period]:
+    crimes = config.crimes
+    fix = (
+        "give [crimes] one file with a date column: file = ..., date = ..., "
+        "train = [first, last], test = [first, last]"
+    )
+    if crimes.source is None or not crimes.date or not crimes.train or not crimes.test:
+        raise ConfigError(
+            config.source,
+            "crimes.date",
+            "a backtest moves the periods back in time, so it needs one crimes file with a "
+            "date column (separate train/test files cannot be moved)",
+            fix,
+        )
+    try:
+        return Period.from_config(crimes.train), Period.from_config(crimes.test)
+    except ValueError as exc:
+        raise ConfigError(config.source, "crimes.train", str(exc), "write YYYY-MM-DD") from None
+
+
+def origin_configs(config: RunConfig, origins: int | None = None) -> list[Origin]:
+    """The shifted studies of a backtest, origin 0 (the study as configured) first.
+
+    Parameters
+    ----------
+    config : RunConfig
+        A study with one dated crimes file.
+    origins : int, optional
+        Number of origins; default ``config.backtest.origins``.
+
+    Returns
+    -------
+    list of Origin
+
+    Raises
+    ------
+    ConfigError
+        No dated crimes file, or ``origins`` not an integer in 1 … 50.
+    """
+    n = config.backtest.origins if origins is None else origins
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ORIGINS:
+        raise ConfigError(
+            config.source,
+            "backtest.origins",
+            f"must be an integer from 1 to {MAX_ORIGINS}, got {n!r}",
+            "e.g. origins = 3",
+        )
+    train, test = _dated(config)
+    length = period_length(test)
+    out = []
+    for i in range(n):
+        shifted_train = shift_period(train, length, -i)
+        shifted_test = shift_period(test, length, -i)
+        crimes = dataclasses.replace(
+            config.crimes, train=shifted_train.as_config(), test=shifted_test.as_config()
+        )
+        shifted = config.replace(crimes=crimes, backtest=BacktestConfig(origins=n))
+        out.append(Origin(i, shifted_train, shifted_test, shifted))
+    return out
+
+
+def _earliest_needed(origin: Origin) -> Period:
+    """The first window an origin reads: its training period or its oldest history window."""
+    lags = origin.config.history.lags if origin.config.history.enabled else 0
+    windows = lag_windows(origin.train, lags, period_length(origin.train))
+    return windows[-1] if windows else origin.train
+
+
+def check_data_reaches_back(config: RunConfig, origins: list[Origin]) -> None:
+    """Refuse a backtest whose oldest origin needs crimes from before the file's first date.
+
+    Reads the crimes file's date column once, before any origin runs, so an origin that
+    cannot be studied fails the backtest at once rather than after the others.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first origin that needs earlier data, the date needed and the file's
+        earliest date.
+    """
+    import pandas as pd
+
+    from rtm_core.io import read_layer
+
+    source = config.crimes.source
+    layer = read_layer(source)
+    if config.crimes.date not in layer.frame.columns:
+        return  # the pipeline reports a missing date column with the columns it found
+    when = pd.to_datetime(layer.frame[config.crimes.date], errors="coerce", format="mixed")
+    when = when.dropna()
+    if when.empty:
+        return  # the pipeline says that no date could be read
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_convert(None)
+    first = when.min()
+    for origin in origins:
+        needed = _earliest_needed(origin)
+        if needed.start < first.normalize():
+            what = "its history" if needed != origin.train else "its training period"
+            raise ConfigError(
+                source.label,
+                "backtest.origins",
+                f"{origin.describe()} needs crimes from {needed.as_config()[0]} for {what}, "
+                f"but the earliest date in the file is {first.date().isoformat()}",
+                f"use fewer origins (at most {origin.index}), fewer history lags, "
+                "or a file reaching further back",
+            )
+
+
+def default_processes() -> int:
+    """Processes used for origins without Dask: half the cores, at least one."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+class _Throttled:
+    """Ask a slow ``is_set()`` (a Manager proxy, a Dask Event) at most every half second."""
+
+    def __init__(self, event):
+        self._event = event
+        self._last = 0.0
+        self._value = False
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        if not self._value and now - self._last >= _CANCEL_POLL_S:
+            self._last = now
+            try:
+                self._value = bool(self._event.is_set())
+            except Exception:  # the parent went away: stop
+                self._value = True
+        return self._value
+
+
+class _Forward:
+    """Send an origin's progress to a queue, at most every 2 % or on a phase change."""
+
+    def __init__(self, sink, name: str):
+        self._sink, self._name = sink, name
+        self._last = (-1.0, "")
+
+    def __call__(self, p: Progress) -> None:
+        if p.fraction - self._last[0] < 0.02 and p.phase == self._last[1]:
+            return
+        self._last = (p.fraction, p.phase)
+        try:
+            self._sink.put((self._name, p.phase, float(p.fraction), p.message))
+        except Exception:  # progress must never fail a run
+            pass
+
+
+def run_origin(config: RunConfig, out_dir: str | Path, *, cancel=None, progress=None) -> dict:
+    """Run one origin's study into ``out_dir`` and return its test metrics.
+
+    A pure, top-level function (it pickles), used in process, in pool processes and as a
+    Dask task. Errors come back as a plain dict, because the library's exceptions do not
+    survive pickling.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The shifted study (see :func:`origin_configs`).
+    out_dir : path
+        The origin's run folder (must not exist).
+    cancel : object with ``is_set()``, optional
+    progress : callable or object with ``put``, optional
+        Receives :class:`~rtm_core.pipeline.Progress`; a queue receives
+        ``(origin, phase, fraction, message)`` tuples.
+
+    Returns
+    -------
+    dict
+        ``{"status": "done", "metrics": {...}, "seconds": s}``, or
+        ``{"status": "failed"|"cancelled", "error": message}``.
+    """
+    from rtm_core.pipeline import run_pipeline
+
+    out_dir = Path(out_dir)
+    if progress is not None and not callable(progress):
+        progress = _Forward(progress, out_dir.name)
+    if cancel is not None and not isinstance(cancel, _Throttled):
+        cancel = _Throttled(cancel)
+    start = time.perf_counter()
+    try:
+        run_pipeline(config, out_dir, progress=progress, cancel=cancel, label=out_dir.name)
+        metrics = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+    except Cancelled:
+        return {"status": "cancelled", "error": "cancelled by the user"}
+    except RTMError as exc:
+        return {"status": "failed", "error": _one_line(str(exc))}
+    except Exception as exc:  # a bug: still a message the caller can show
+        return {"status": "failed", "error": f"internal error ({type(exc).__name__}: {exc})"}
+    return {"status": "done", "metrics": metrics, "seconds": time.perf_counter() - start}
+
+
+def _one_line(text: str) -> str:
+    return (text.strip().splitlines() or ["unknown error"])[0][:500]
+
+
+def _init_pool(threads: int) -> None:
+    """Pool processes share the cores: limit torch's threads."""
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except Exception:
+        pass
+
+
+class _Tracker:
+    """Overall progress of a backtest from its origins' reports."""
+
+    def __init__(self, origins: list[Origin], progress):
+        self.n = len(origins)
+        self.progress = progress
+        self.fractions = {o.name: 0.0 for o in origins}
+        self.done = 0
+
+    def origin(self, name: str, phase: str, fraction: float, message: str) -> None:
+        if phase == "done":  # the origin's own "run written to <staging>": finished() says it
+            return
+        self.fractions[name] = max(self.fractions.get(name, 0.0), min(fraction, 1.0))
+        self._send(phase, f"origin {name}: {message}")
+
+    def finished(self, name: str) -> None:
+        self.fractions[name] = 1.0
+        self.done += 1
+        self._send("origin", f"origin {name} done")
+
+    def _send(self, phase: str, message: str) -> None:
+        if self.progress is None:
+            return
+        overall = sum(self.fractions.values()) / max(self.n, 1)
+        self.progress(Progress(phase, min(overall, 0.99), message, self.done, self.n))
+
+
+def _raise_failure(origin: Origin, result: dict) -> None:
+    if result["status"] == "cancelled":
+        raise Cancelled("cancelled by the user")
+    raise BacktestError(f"backtest {origin.describe()} failed: {result['error']}")
+
+
+def _run_sequential(origins, folder: Path, tracker: _Tracker, cancel) -> dict[str, dict]:
+    results = {}
+    for origin in origins:
+        check_cancel(cancel)
+
+        def forward(p: Progress, _name=origin.name) -> None:
+            tracker.origin(_name, p.phase, p.fraction, p.message)
+
+        result = run_origin(origin.config, folder / origin.name, cancel=cancel, progress=forward)
+        if result["status"] != "done":
+            _raise_failure(origin, result)
+        results[origin.name] = result
+        tracker.finished(origin.name)
+    return results
+
+
+def _drain(q, tracker: _Tracker) -> None:
+    while True:
+        try:
+            name, phase, fraction, message = q.get_nowait()
+        except (queue_module.Empty, EOFError, OSError):
+            return
+        tracker.origin(name, phase, fraction, message)
+
+
+def _run_processes(origins, folder: Path, tracker: _Tracker, cancel, processes: int):
+    context = multiprocessing.get_context("spawn")
+    threads = max(1, (os.cpu_count() or 1) // processes)
+    by_name = {o.name: o for o in origins}
+    with context.Manager() as manager:
+        stop, reports = manager.Event(), manager.Queue()
+        with ProcessPoolExecutor(
+            max_workers=processes, mp_context=context, initializer=_init_pool, initargs=(threads,)
+        ) as pool:
+            pending = {
+                pool.submit(run_origin, o.config, folder / o.name, cancel=stop, progress=reports): o
+                for o in origins
+            }
+            results = {}
+            try:
+                while pending:
+                    done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    _drain(reports, tracker)
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("cancelled by the user")
+                    for future in done:
+                        origin = pending.pop(future)
+                        result = future.result()
+                        if result["status"] != "done":
+                            _raise_failure(origin, result)
+                        results[origin.name] = result
+                        tracker.finished(origin.name)
+            except BaseException:
+                stop.set()  # running origins stop within about a second and write nothing
+                for future in pending:
+                    future.cancel()
+                raise
+    return {name: results[name] for name in by_name}
+
+
+def _run_dask(origins, folder: Path, tracker: _Tracker, cancel, client):
+    from dask.distributed import Event, Queue, as_completed
+
+    tag = uuid.uuid4().hex[:12]
+    stop = Event(f"rtm-backtest-cancel-{tag}", client=client)
+    reports = Queue(f"rtm-backtest-progress-{tag}", client=client)
+    futures = {
+        client.submit(
+            run_origin,
+            o.config,
+            str(folder / o.name),
+            cancel=stop,
+            progress=reports,
+            key=f"rtm-backtest-origin-{o.name}-{tag}",
+            pure=False,
+        ): o
+        for o in origins
+    }
+    results = {}
+    remaining = as_completed(list(futures))
+    try:
+        while True:
+            _drain_dask(reports, tracker)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled by the user")
+            batch = remaining.next_batch(block=False) if not remaining.is_empty() else []
+            for future in batch:
+                origin = futures[future]
+                result = future.result()
+                if result["status"] != "done":
+                    _raise_failure(origin, result)
+                results[origin.name] = result
+                tracker.finished(origin.name)
+            if len(results) == len(futures):
+                break
+            time.sleep(0.2)
+    except BaseException:
+        stop.set()
+        client.cancel(list(futures))
+        raise
+    finally:
+        _drain_dask(reports, tracker)
+    return {o.name: results[o.name] for o in origins}
+
+
+def _drain_dask(reports, tracker: _Tracker) -> None:
+    try:
+        n = reports.qsize()
+        items = reports.get(batch=n) if n else []
+    except Exception:
+        return
+    for name, phase, fraction, message in items:
+        tracker.origin(name, phase, fraction, message)
+
+
+def run_backtest(
+    config: RunConfig,
+    out_dir: str | Path,
+    *,
+    origins: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    processes: int | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel=None,
+    label: str = "",
+) -> Path:
+    """Run a rolling-origin backtest and write ``out_dir`` atomically.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The study (one crimes file with a date column); origin 0 is this study.
+    out_dir : path
+        Folder to create (must not exist or be empty).
+    origins : int, optional
+        Number of origins; default ``config.backtest.origins`` (3).
+    workers : int, optional
+        Run the origins as tasks on a Dask ``LocalCluster`` of this many workers.
+    scheduler : str, optional
+        Run them on an existing Dask scheduler (default ``$RTM_DASK_SCHEDULER``).
+    processes : int, optional
+        Without Dask: processes running origins at once; default half the cores (1 runs
+        them one after the other in this process).
+    progress : callable, optional
+        Receives :class:`~rtm_core.pipeline.Progress`: overall fraction, origins done in
+        ``step``/``total``, the origin and its phase in ``message``.
+    cancel : object with ``is_set()``, optional
+        A cancel stops the backtest within a few seconds and writes nothing.
+    label : str
+        A name for the backtest (stored in ``backtest.json``).
+
+    Returns
+    -------
+    Path
+        ``out_dir``, holding ``backtest.csv``, ``backtest.html``, ``backtest.json`` and
+        ``origins/<test start>/`` run folders.
+
+    Raises
+    ------
+    ConfigError
+        No dated crimes file, a bad number of origins, or data not reaching back far
+        enough for an origin (named in the message).
+    BacktestError
+        An origin failed (named in the message).
+    Cancelled
+        ``cancel`` was set; nothing is written.
+    """
+    from rtm_core.backtest_report import collect_metrics, write_html
+    from rtm_core.cluster import dask_client
+
+    out_dir = Path(out_dir)
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ConfigError("rtm", "--workers", f"must be >= 1, got {workers!r}", "give 1 or more")
+    if processes is not None and (isinstance(processes, bool) or processes < 1):
+        raise ConfigError(
+            "rtm", "--processes", f"must be >= 1, got {processes!r}", "give 1 or more"
+        )
+    plan = origin_configs(config, origins)
+    check_data_reaches_back(config, plan)
+    check_cancel(cancel)
+    tracker = _Tracker(plan, progress)
+    started, t0 = time.time(), time.perf_counter()
+    with staged_run(out_dir) as staging:
+        folder = staging / ORIGINS_DIR
+        folder.mkdir()
+        with dask_client(workers, scheduler) as client:
+            if client is not None:
+                engine = f"dask ({getattr(client, 'scheduler', None) and client.scheduler.address})"
+                results = _run_dask(plan, folder, tracker, cancel, client)
+            else:
+                n = min(len(plan), processes or default_processes())
+                engine = "in process" if n <= 1 else f"{n} processes"
+                if n <= 1:
+                    results = _run_sequential(plan, folder, tracker, cancel)
+                else:
+                    results = _run_processes(plan, folder, tracker, cancel, n)
+        check_cancel(cancel)
+        table = collect_metrics({name: r["metrics"] for name, r in results.items()})
+        table.to_csv(staging / "backtest.csv", index=False)
+        manifest = {
+            "kind": "backtest",
+            "label": label,
+            "name": out_dir.name,
+            "created": started,
+            "status": "complete",
+            "config": config.to_dict(),
+            "origins": [
+                {
+                    "origin": o.name,
+                    "train": list(o.train.as_config()),
+                    "test": list(o.test.as_config()),
+                    "folder": f"{ORIGINS_DIR}/{o.name}",
+                    "seconds": results[o.name]["seconds"],
+                }
+                for o in plan
+            ],
+            "engine": engine,
+            "timings": {"total": time.perf_counter() - t0},
+            "versions": environment(),
+        }
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+        write_html(staging, table, manifest)
+        check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
+    if progress is not None:
+        progress(Progress("done", 1.0, f"backtest written to {out_dir}", len(plan), len(plan)))
+    return out_dir

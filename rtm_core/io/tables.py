@@ -1,0 +1,282 @@
+"""Tables as analysts export them: CSV (plain, ``.csv.gz``, one CSV in a ``.zip``), ``;``
+CSVs with decimal commas, Excel ``.xlsx`` sheets, and dates with UTC offsets.
+
+:func:`read_table` gives the plain table (no geometry yet) with notes on what was converted;
+:func:`parse_dates` reads a date column the way the periods use it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zlib
+from pathlib import Path
+
+import pandas as pd
+
+from rtm_core.config import LayerSource
+from rtm_core.errors import InputError
+from rtm_core.io.zips import MAX_ZIP_UNPACKED, csv_member, megabytes
+
+__all__ = ["read_table", "parse_dates", "offset_note", "table_kind", "TABLE_SUFFIXES"]
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# first bytes of files that are often renamed to .csv by mistake
+_NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook or a zipped layer?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
+    (b"SQLite format 3\x00", "a GeoPackage/SQLite database"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+# "12,5", "-87,6543", "1.234,5" (thousands dots) or a plain integer "12"
+_DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+# a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
+_TZ_SUFFIX = re.compile(
+    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+)
+
+
+def _name(source: LayerSource) -> str:
+    name = source.name or (source.path.name if source.path is not None else "")
+    return name.lower()
+
+
+def table_kind(source: LayerSource) -> str | None:
+    """ "csv", "csv.gz", "zip-csv", "excel" or None (not a table file) from the file name.
+
+    A ``.zip`` is a table only when it holds one CSV and no shapefile (checked by reading it).
+    """
+    name = _name(source)
+    if name.endswith(tuple(s + ".gz" for s in TABLE_SUFFIXES)) or name.endswith(".gz"):
+        return "csv.gz"
+    if name.endswith(TABLE_SUFFIXES):
+        return "csv"
+    if name.endswith(EXCEL_SUFFIXES):
+        return "excel"
+    if name.endswith(".zip") and csv_member(source) is not None:
+        return "zip-csv"
+    return None
+
+
+def read_table(source: LayerSource) -> tuple[pd.DataFrame, list[str]]:
+    """Read a table file (CSV, ``.csv.gz``, a zip holding one CSV, or an Excel sheet).
+
+    Parameters
+    ----------
+    source : LayerSource
+        Path or upload bytes; ``layer`` names the Excel sheet (default: the first).
+
+    Returns
+    -------
+    table : DataFrame
+        Columns as in the file; decimal-comma numbers of ``;`` CSVs already converted.
+    notes : list of str
+        What was done on the way (e.g. "read from a gzipped CSV").
+
+    Raises
+    ------
+    InputError
+        Unreadable, binary or non-UTF-8/Windows-1252 file, missing sheet, duplicate columns.
+    """
+    label = source.label
+    kind = table_kind(source) or "csv"
+    raw = source.data if source.data is not None else _read_bytes(source)
+    notes: list[str] = []
+    if kind == "excel":
+        table = _read_excel(raw, source)
+        notes.append(f"read from the Excel sheet {table.attrs.pop('sheet')!r}")
+    else:
+        if kind == "csv.gz":
+            raw = _gunzip(raw, label)
+            notes.append("read from a gzipped CSV")
+        elif kind == "zip-csv":
+            member, raw = csv_member(source)
+            notes.append(f"read {member} from the zip")
+        table, converted = _read_text_table(raw, label)
+        if converted:
+            notes.append(
+                f"semicolon-separated with decimal commas ({', '.join(converted)} converted)"
+            )
+    columns = [str(c) for c in table.columns]
+    dupes = sorted({c for c in columns if columns.count(c) > 1} | _mangled_duplicates(columns))
+    if dupes:
+        raise InputError(label, dupes[0], "column name appears twice", "rename one of the columns")
+    return table, notes
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Dates and datetimes as naive local wall time; unreadable values become NaT.
+
+    ISO datetimes with UTC offsets (``2021-03-04T10:00:00-06:00``, also mixed offsets across
+    daylight saving time) keep their wall time and drop the offset, so a crime at 10:00 local
+    time stays on its local date. Timezone-aware datetime columns are made naive the same way.
+
+    Parameters
+    ----------
+    series : Series
+        Strings, datetimes or a datetime column.
+
+    Returns
+    -------
+    Series of datetime64
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    text = series.astype("string").str.strip()
+    stripped = text.str.replace(_TZ_SUFFIX, r"\1", regex=True)
+    return pd.to_datetime(stripped, errors="coerce", format="mixed")
+
+
+def offset_note(series: pd.Series) -> str:
+    """A note when dates carry UTC offsets (their local wall time is used), else ""."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return f"dates in time zone {series.dt.tz}; their local time is used"
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return ""
+    n = int(series.astype("string").str.strip().str.fullmatch(_TZ_SUFFIX).fillna(False).sum())
+    if n == 0:
+        return ""
+    return f"{n:,} dates carry a UTC offset (e.g. -06:00); their local time is used"
+
+
+def _read_text_table(raw: bytes, label: str) -> tuple[pd.DataFrame, list[str]]:
+    for magic, kind in _NOT_TEXT:
+        if raw.startswith(magic):
+            raise InputError(
+                label,
+                "file",
+                f"is {kind}, not CSV text (renamed?)",
+                "export the data as CSV (UTF-8), or upload the file under its real extension",
+            )
+    text = _decode(raw, label)
+    semicolon = _delimiter(text) == ";"
+    try:
+        if semicolon:
+            table = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=True)
+        else:
+            table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise InputError(
+            label, None, f"is not a readable CSV ({exc})", "save it as comma-separated UTF-8"
+        ) from None
+    if not semicolon:
+        return table, []
+    return _decimal_commas(table)
+
+
+def _delimiter(text: str) -> str | None:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return None
+
+
+def _decimal_commas(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Numbers of a ``;`` CSV: "12,5" → 12.5 (thousands dots dropped); other text kept."""
+    converted = []
+    out = {}
+    for col in table.columns:
+        text = table[col].astype("string").str.strip()
+        filled = text[text.notna() & (text != "")]
+        if len(filled) and filled.str.fullmatch(_DECIMAL_COMMA).all():
+            plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            out[col] = pd.to_numeric(plain.replace("", pd.NA), errors="coerce")
+            if filled.str.contains(",", regex=False).any():
+                converted.append(str(col))
+        else:
+            out[col] = table[col]
+    return pd.DataFrame(out, index=table.index), converted
+
+
+def _read_excel(raw: bytes, source: LayerSource) -> pd.DataFrame:
+    label = source.label
+    try:
+        book = pd.ExcelFile(io.BytesIO(raw), engine="openpyxl")
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
+        raise InputError(
+            label,
+            "file",
+            f"is not a readable Excel workbook ({type(exc).__name__})",
+            "save it again as .xlsx, or export the sheet as CSV",
+        ) from None
+    with book:
+        sheets = [str(s) for s in book.sheet_names]
+        sheet = source.layer if source.layer is not None else sheets[0]
+        if sheet not in sheets:
+            raise InputError(
+                label,
+                "layer",
+                f"no sheet named {sheet!r} (sheets: {', '.join(sheets)})",
+                "pick one of those sheets",
+            )
+        table = book.parse(sheet)
+    table.columns = [str(c) for c in table.columns]
+    table.attrs["sheet"] = sheet
+    return table
+
+
+def _gunzip(raw: bytes, label: str) -> bytes:
+    """Decompress, refusing bombs (more than the zip limit unpacked)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, MAX_ZIP_UNPACKED + 1)
+    except zlib.error:
+        raise InputError(
+            label, "file", "is not a valid gzip file", "re-create it with gzip, or unzip it"
+        ) from None
+    if len(out) > MAX_ZIP_UNPACKED:
+        raise InputError(
+            label,
+            "file",
+            f"unpacks to over {megabytes(MAX_ZIP_UNPACKED)} MB",
+            "filter the table first, or split it",
+        )
+    return out
+
+
+def _mangled_duplicates(columns: list) -> set[str]:
+    """pandas renames a repeated header 'a' to 'a.1': report those as duplicates."""
+    names = set(map(str, columns))
+    out = set()
+    for col in names:
+        base, dot, tail = col.rpartition(".")
+        if dot and tail.isdigit() and base in names:
+            out.add(base)
+    return out
+
+
+def _decode(raw: bytes, label: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:  # NUL bytes: binary data that happens to decode
+            return text
+        break
+    raise InputError(label, None, "is not UTF-8 or Windows-1252 text", "save the CSV as UTF-8")
+
+
+def _read_bytes(source: LayerSource) -> bytes:
+    try:
+        return Path(source.path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(source.label, "file", "file not found", "check the path") from None
+    except OSError as exc:
+        raise InputError(
+            source.label, "file", f"cannot be read ({exc.strerror})", "check permissions"
+        ) from None

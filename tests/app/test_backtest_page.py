@@ -1,0 +1,141 @@
+"""The Backtest page under AppTest: needs dated crimes, runs a backtest job, draws its chart."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rtm_app.dataset import DataSet
+from rtm_core.backtest import run_backtest
+from rtm_core.config import load_config
+from rtm_core.runs import list_runs
+from tests.backtest_city import dated_city
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+BACKTEST, RUNS = "pages/8_backtest.py", "pages/6_runs.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
+    monkeypatch.delenv("RTM_BASEMAP", raising=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    return dated_city(tmp_path_factory.mktemp("dated") / "city")
+
+
+def dataset(config_path: Path) -> DataSet:
+    config = load_config(config_path)
+    return DataSet("dated city", config.units, config.crimes, config.generators, config.features)
+
+
+def page(runs_dir: Path, data: DataSet | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if data is not None:
+        at.session_state["rtm_data"] = data
+    at.run()
+    at.switch_page(BACKTEST).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def test_the_demo_has_no_dates_and_the_page_says_how_to_fix_it(runs_dir):
+    at = page(runs_dir)
+    (warning,) = at.warning
+    assert "one file with a date column" in warning.value and "Fix:" in warning.value
+    assert not [b for b in at.button if b.label == "Start backtest"]
+    assert any("None yet" in c.value for c in at.caption)
+
+
+def test_a_backtest_runs_in_the_background_and_draws_its_chart(runs_dir, city):
+    at = page(runs_dir, dataset(city))
+    assert at.number_input[0].value == 3
+    at.number_input[0].set_value(2)
+    next(b for b in at.button if b.label == "Start backtest").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    from rtm_app import backtest
+
+    (job,) = backtest.manager().jobs()
+    seen_progress = False
+    deadline = time.monotonic() + 180
+    while backtest.manager().status(job.job_id).active and time.monotonic() < deadline:
+        at.run()
+        seen_progress |= bool(at.get("progress"))
+        time.sleep(1.0)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    status = backtest.manager().status(job.job_id)
+    assert status.status == "done", status.error
+    assert seen_progress
+    (spec,) = charts(at)
+    assert spec["mark"]["type"] == "line" and spec["encoding"]["x"]["field"] == "Origin"
+    summary = next(d.value for d in at.dataframe if "PAI 5 % mean" in d.value.columns)
+    assert {"Deep-learning RTM", "Classical RTM"} <= set(summary["Model"])
+    assert (summary["Origins"] == 2).all()
+    assert at.success or at.warning  # the verdict sentence
+    assert any("On average over the origins" in m.value for m in [*at.success, *at.warning])
+    # the backtest lives under runs/backtests and stays out of the Runs page's list
+    assert [p.name for p in (runs_dir / "backtests").iterdir()] == [status.result.name]
+    assert list_runs(runs_dir) == []
+
+
+def test_cancel_stops_the_backtest_and_writes_nothing(runs_dir, city):
+    at = page(runs_dir, dataset(city))
+    at.number_input[0].set_value(2)
+    next(b for b in at.button if b.label == "Start backtest").click().run()
+    from rtm_app import backtest
+
+    (job,) = backtest.manager().jobs()
+    deadline = time.monotonic() + 60
+    while backtest.manager().status(job.job_id).fraction < 0.05 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    final = backtest.manager().wait(job.job_id, timeout=30)
+    assert final.status == "cancelled"
+    at.run()
+    assert any("Cancelled: nothing was written" in c.value for c in at.caption)
+    assert [p for p in (runs_dir / "backtests").iterdir()] == []
+
+
+def test_a_finished_backtest_is_listed_and_can_run_again(runs_dir, city):
+    config = load_config(city)
+    config = config.replace(model=dataclasses.replace(config.model, kinds=("dl",), seeds=1))
+    out = run_backtest(config, runs_dir / "backtests" / "bt-cli", origins=2, label="cli")
+    at = page(runs_dir)  # the demo: no dates, but finished backtests are still shown
+    assert at.selectbox(key="backtest_pick").options == ["cli · 2 origins · bt-cli"]
+    assert len(charts(at)) == 1
+    next(b for b in at.button if b.label == "Run this backtest again").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    from rtm_app import backtest
+
+    (job,) = backtest.manager().jobs()
+    assert job.label == "cli (again)"
+    assert backtest.manager().wait(job.job_id, timeout=180).status == "done"
+    assert len(list((runs_dir / "backtests").iterdir())) == 2
+    assert out.is_dir()

@@ -1,0 +1,231 @@
+"""Results page under AppTest: the forecast first, each model's verdict against the best
+baseline, the ties note, history coefficients in their own table; and the History control on
+the Risk factors page flowing into the run's config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rtm_app.dataset import DataSet
+from rtm_app.history import history_settings, unavailable_reason
+from rtm_core.config import demo_config, load_config
+from rtm_core.errors import InputError
+from rtm_core.pipeline import run_pipeline
+from tests.forecast_run import FORECAST, add_forecast
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+FACTORS, RESULTS = "pages/2_risk_factors.py", "pages/4_results.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
+    monkeypatch.delenv("RTM_BASEMAP", raising=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory) -> Path:
+    """A complete demo run (deep-learning RTM, 2 seeds, 20 + 20 steps), no history."""
+    config = demo_config(kinds=("dl",), seeds=2, burn_in_steps=20, prune_steps=20)
+    return run_pipeline(config, tmp_path_factory.mktemp("plain") / "run", label="plain")
+
+
+def open_results(runs_dir: Path) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(RESULTS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frames_with(at: AppTest, column: str) -> list[pd.DataFrame]:
+    """The tables shown that have ``column``, in page order."""
+    return [d.value for d in at.dataframe if column in d.value.columns]
+
+
+def subheaders(at: AppTest) -> list[str]:
+    return [s.value for s in at.subheader]
+
+
+def test_the_forecast_comes_first_with_its_map_and_top_places(runs_dir, plain_run):
+    add_forecast(plain_run, runs_dir / "run-forecast")
+    at = open_results(runs_dir)
+    heads = subheaders(at)
+    assert heads[0] == f"Forecast for {FORECAST['start']} – {FORECAST['end']}"
+    assert "Risk map (evaluation: model of period t)" in heads
+    assert heads.index("Risk map (evaluation: model of period t)") > 0
+    assert any("the period after the data" in m.value for m in at.markdown)
+    # the first map is the forecast: its tooltip and values are the forecast column's
+    first = at.get("deck_gl_json_chart")[0].proto
+    assert "Forecast (expected crimes)" in first.tooltip
+    units = gpd.read_file(runs_dir / "run-forecast" / "units.gpkg", engine="pyogrio")
+    top = units.sort_values("forecast_dl", ascending=False).iloc[0]
+    assert f"{top['forecast_dl']:.3f}".rstrip("0") in first.json
+    places = frames_with(at, "factors present")[0]
+    assert places["unit_id"].iloc[0] == top["unit_id"]
+    assert places["forecast"].is_monotonic_decreasing
+    assert list(places.columns) == ["rank", "unit_id", "forecast", "factors present"]
+    assert places["factors present"].iloc[0] == (top["factors_dl"] or "none")
+
+
+def test_history_rows_have_their_own_table_and_irrs_read_given_history(runs_dir, plain_run):
+    add_forecast(plain_run, runs_dir / "run-forecast")
+    at = open_results(runs_dir)
+    assert "Risk factors: incident rate ratios given crime history" in subheaders(at)
+    irr, history = frames_with(at, "IRR")
+    assert set(history["variable"]) == {
+        f"hist{j}_{s}" for j in (1, 2) for s in ("unit", "150m", "300m")
+    }
+    assert not irr["variable"].str.startswith("hist").any()
+    assert any(m.value == "**Crime history (fixed covariates)**" for m in at.markdown)
+
+
+def test_each_model_is_flagged_against_the_best_baseline(runs_dir, plain_run):
+    add_forecast(plain_run, runs_dir / "run-forecast")
+    metrics = json.loads((runs_dir / "run-forecast" / "metrics.json").read_text())
+    at = open_results(runs_dir)
+    assert "Does the RTM beat the simplest maps?" in subheaders(at)
+    table = frames_with(at, "best baseline")[0]
+    assert list(table["area"]) == ["1 %", "5 %", "10 %"]
+    best = max(
+        metrics[k]["test"]["pai"]["0.05"]
+        for k in ("prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
+    )
+    assert table.loc[1, "baseline PAI"] == pytest.approx(best)
+    dl = metrics["dl"]["test"]["pai"]["0.05"]
+    flag = "beats" if round(dl, 2) > round(best, 2) else "below the best baseline"
+    assert table.loc[1, "result"] == flag
+    boxes = [*at.warning, *at.success, *at.info]
+    assert any("The deep-learning RTM" in b.value and "best baseline" in b.value for b in boxes)
+
+
+def test_a_below_verdict_is_a_warning_and_a_tied_model_gets_the_note(runs_dir, plain_run):
+    run = runs_dir / "run-ties"
+    shutil.copytree(plain_run, run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["dl"]["test"]["pai"] |= {"0.01": 1.5, "0.05": 1.5, "0.10": 1.5, "z2": None}
+    metrics["prior_counts"]["test"]["pai"] |= {"0.01": 6.0, "0.05": 4.0, "0.10": 3.0}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    units = gpd.read_file(run / "units.gpkg", engine="pyogrio")
+    n = len(units)
+    levels = np.where(np.arange(n) < n // 5, 3.0, np.where(np.arange(n) < n // 2, 2.0, 1.0))
+    units["expected_dl"] = levels
+    units.to_file(run / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    at = open_results(runs_dir)
+    [below] = [w.value for w in at.warning if "Below the best baseline" in w.value]
+    assert "is below the best baseline" in below and "1.50 vs 6.00" in below
+    notes = [i.value for i in at.info if i.value.startswith("Ties:")]
+    assert notes == [
+        "Ties: the deep-learning RTM has only 3 distinct risk levels, so the top 1 %, 5 % and "
+        "10 % of the area all fall in the highest tied level and hold the same mix of units (PAI "
+        "is the same at each); no unit's risk has a z-score above 2, so z > 2 flags nothing "
+        "(None)."
+    ]
+
+
+def test_a_run_without_forecast_shows_no_forecast_section(runs_dir, plain_run):
+    shutil.copytree(plain_run, runs_dir / "run-plain")
+    at = open_results(runs_dir)
+    heads = subheaders(at)
+    assert not any(h.startswith("Forecast") for h in heads)
+    assert "Risk map" in heads
+    assert "Risk factors: incident rate ratios" in heads
+    assert len(frames_with(at, "IRR")) == 1  # no history table
+
+
+# --------------------------------------------------------------------------- History control
+
+
+def dated_city(tiny_city) -> DataSet:
+    """The tiny city with crimes reaching back to 2020-01-01 (one lag of a year)."""
+    crimes = pd.read_csv(tiny_city.crimes)
+    extra = crimes.iloc[[0]].assign(when="2020-01-01")
+    pd.concat([crimes, extra]).to_csv(tiny_city.crimes, index=False)
+    config = load_config(tiny_city.config)
+    return DataSet("tiny", config.units, config.crimes, config.generators, config.features)
+
+
+def test_history_control_flows_into_the_run_config(runs_dir, tiny_city):
+    data = dated_city(tiny_city)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["rtm_data"] = data
+    at.run()
+    at.switch_page(FACTORS).run()
+    assert not at.exception
+    assert at.number_input(key="history_lags").value == 0
+    assert not at.number_input(key="history_lags").disabled
+    at.number_input(key="history_lags").set_value(1)
+    at.text_input(key="history_bandwidths").input("100, 250")
+    at.radio(key="history_transform").set_value("count")
+    next(b for b in at.button if b.label == "Build risk factors").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    history = at.session_state["rtm_data"].run_config().history
+    assert (history.lags, history.bandwidths, history.transform) == (1, (100, 250), "count")
+
+
+def test_history_reaching_before_the_data_is_one_line(runs_dir, tiny_city):
+    data = dated_city(tiny_city)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["rtm_data"] = data
+    at.run()
+    at.switch_page(FACTORS).run()
+    at.number_input(key="history_lags").set_value(3)
+    next(b for b in at.button if b.label == "Build risk factors").click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "2018-01-01" in error and "2020-01-01" in error and "\n" not in error
+    assert at.session_state["rtm_data"].history.lags == 0  # the data set kept its settings
+
+
+def test_history_control_is_disabled_without_a_date_column(runs_dir):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(FACTORS).run()  # the demo: one crimes file per period
+    assert at.number_input(key="history_lags").disabled
+    assert any("one crimes file with a date column" in c.value for c in at.caption)
+
+
+def test_history_settings_are_checked_with_the_fix(tiny_city):
+    data = dated_city(tiny_city)
+    assert history_settings(data, 2, "600 150 300", "log1p").bandwidths == (150, 300, 600)
+    assert history_settings(data, 0, "150", "log1p").enabled is False
+    with pytest.raises(InputError, match="lags.*from 0 to 5.*Fix:"):
+        history_settings(data, 6, "150", "log1p")
+    with pytest.raises(InputError, match="not a number.*Fix:"):
+        history_settings(data, 1, "150 far", "log1p")
+    unequal = data.replace(
+        crimes=data.crimes.__class__(
+            source=data.crimes.source,
+            date="when",
+            train=("2021-01-01", "2021-12-31"),
+            test=("2022-01-01", "2022-06-30"),
+        )
+    )
+    with pytest.raises(InputError, match="equally long.*12 months.*6 months.*Fix:"):
+        history_settings(unequal, 1, "150", "log1p")
+    demo = DataSet.demo()
+    assert "date column" in unavailable_reason(demo)
+    with pytest.raises(InputError, match="date column"):
+        history_settings(demo, 1, "150", "log1p")

@@ -1,0 +1,134 @@
+"""A new city through the browser only (issue 9): a feet-CRS boundary with an invalid polygon,
+crimes with x/y in feet and lon/lat with gaps, a ``;``/decimal-comma CSV and a ``.csv.gz``
+layer are uploaded on the Data page with what it guesses, then Risk factors, Train (quick
+settings) and Results with painted maps. Screenshots go to ``test-output/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from test_browser import MAP, go, idle, no_traceback, painted_share, shot, wait_for_painted_map
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from new_city import FEET_CRS, INVALID_DISTRICT, METRE_CRS, write_new_city  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROLE = {
+    "boundary": "Study-area boundary (units = grid cells)",
+    "crimes": "Crimes, both periods (one file with a date column)",
+    "generator": "Crime generator layer (one risk-factor set)",
+}
+UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> dict[str, Path]:
+    return write_new_city(tmp_path_factory.mktemp("new_city_browser"))
+
+
+def add_layer(page, role: str, path: Path, check=None) -> None:
+    """Pick the role, upload the file, look at the form (``check``), press Add layer."""
+    page.get_by_text(ROLE[role], exact=True).click()
+    idle(page)
+    page.locator(UPLOAD).set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for(timeout=30_000)
+    idle(page)
+    if check is not None:
+        check(page)
+    page.get_by_role("button", name="Add layer").click()
+    page.get_by_text(f"Added {path.name}").first.wait_for(timeout=60_000)
+    idle(page)
+    no_traceback(page)
+
+
+def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs_dir, city):
+    page.goto(app_url)
+    page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
+    idle(page)
+    page.get_by_role("button", name="Start empty").click()
+    page.get_by_text("Still missing").first.wait_for(timeout=30_000)
+    idle(page)
+
+    # ---------------------------------------------------------------- boundary (feet, invalid)
+    add_layer(page, "boundary", city["boundary"])
+    page.get_by_text(INVALID_DISTRICT).first.wait_for(timeout=10_000)  # the repair note
+    working = page.get_by_role("textbox", name="Working CRS (projected, metres)")
+    assert working.input_value() == METRE_CRS
+    page.get_by_text(f"Working CRS {METRE_CRS}: boundary is in {FEET_CRS}").first.wait_for()
+    shot(page, "new_city_1_boundary")
+    # a feet CRS typed as working CRS: one line, with the metre zone as the fix
+    working.fill(FEET_CRS)
+    working.press("Enter")
+    page.get_by_text(f"Fix: use {METRE_CRS}, the same zone in metres").wait_for(timeout=30_000)
+    no_traceback(page)
+    shot(page, "new_city_2_bad_working_crs")
+    working.fill(METRE_CRS)
+    working.press("Enter")
+    idle(page)
+    assert page.get_by_text("Fix: use").count() == 0
+
+    # ---------------------------------------------------------------- crimes (x/y feet, gaps)
+    def crimes_form(page) -> None:
+        page.get_by_text("Coordinate columns found").wait_for(timeout=30_000)
+        page.get_by_text("X Coordinate / Y Coordinate: projected x/y").first.wait_for()
+        page.get_by_text("(41 without coordinates)").first.wait_for()
+        page.get_by_text(f"same as the boundary: {FEET_CRS}").wait_for()
+        page.get_by_text("last full year (2023) after 2022").first.wait_for()
+        page.get_by_text("Detected by parsing the values as dates.").wait_for()
+        shot(page, "new_city_3_crimes_form")
+
+    add_layer(page, "crimes", city["crimes"], crimes_form)
+    # ---------------------------------------------------------------- generators
+    add_layer(page, "generator", city["bars"])  # ; separated, decimal commas
+    add_layer(
+        page,
+        "generator",
+        city["bus_stops"],  # .csv.gz, x/y in feet without a CRS
+        lambda p: p.get_by_text(f"same as the boundary: {FEET_CRS}").wait_for(timeout=30_000),
+    )
+    page.get_by_text("Crimes in period t", exact=True).wait_for(timeout=90_000)
+    wait_for_painted_map(page, minimum=0.01)
+    idle(page)
+    no_traceback(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    shot(page, "new_city_4_data_ready")
+
+    # ---------------------------------------------------------------- Risk factors
+    go(page, "Risk factors")
+    page.get_by_role("button", name="Build risk factors").click()
+    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
+    wait_for_painted_map(page, minimum=0.01)
+    idle(page)
+    no_traceback(page)
+    shot(page, "new_city_5_risk_factors")
+
+    # ---------------------------------------------------------------- Train (quick)
+    go(page, "Train")
+    page.get_by_label("Burn-in steps").fill("200")
+    page.get_by_label("Prune steps").fill("200")
+    page.get_by_label("Seeds").fill("2")
+    page.get_by_label("Run label").fill("new city")
+    page.get_by_role("button", name="Start training").click()
+    open_results = page.get_by_role("button", name="Open results")
+    open_results.wait_for(timeout=240_000)
+    idle(page)
+    no_traceback(page)
+    shot(page, "new_city_6_trained")
+
+    # ---------------------------------------------------------------- Results
+    open_results.click()
+    page.get_by_role("heading", name="Results").first.wait_for(timeout=30_000)
+    wait_for_painted_map(page, minimum=0.05)
+    idle(page)
+    share = painted_share(page.locator(MAP).first.screenshot())
+    assert share > 0.05, f"risk map mostly blank ({share:.1%} painted)"
+    assert page.get_by_text("incident rate ratios").first.is_visible()
+    no_traceback(page)
+    shot(page, "new_city_7_results")
+    run = next(p for p in runs_dir.iterdir() if (p / "manifest.json").is_file())
+    config = (run / "config.toml").read_text() if (run / "config.toml").is_file() else ""
+    assert not config or METRE_CRS in config
