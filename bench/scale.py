@@ -85,10 +85,11 @@ def child(cell: float, out: str, steps: int) -> None:
     from rtm_core.pipeline import run_pipeline
 
     config = demo_config(seeds=1, burn_in_steps=steps, prune_steps=steps, device="cpu")
-    config = config.replace(units=dataclasses.replace(config.units, cell_size=cell))
+    units = dataclasses.replace(config.units, cell_size=cell, max_cells=LARGE_GRID_CELLS)
+    config = config.replace(units=units)  # what `rtm run --allow-large-grid` does
     memory = PhaseMemory()
     start = time.perf_counter()
-    run_pipeline(config, out, progress=memory.progress, max_cells=LARGE_GRID_CELLS)
+    run_pipeline(config, out, progress=memory.progress)
     seconds = time.perf_counter() - start
     peaks = memory.stop()
     manifest = json.loads((Path(out) / "manifest.json").read_text())

@@ -24,9 +24,7 @@ if head[2].button("Start empty", icon=":material/add:", width="stretch"):
     state.set_dataset(DataSet("My data"))
     st.rerun()
 
-entries, problems = cache.layer_entries(data)
-for problem in problems:
-    widgets.show_error(problem)
+entries, unreadable = cache.layer_entries(data)  # the Study check lists why
 
 add_col, map_col = st.columns([2, 3], gap="large")
 
@@ -72,4 +70,4 @@ if entries:
     data_form.working_crs_control(data)
 
 st.subheader("Study check")
-data_form.study_check(data)
+data_form.study_check(data, unreadable)

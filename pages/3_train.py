@@ -35,6 +35,16 @@ if data.missing():
     st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
     st.stop()
 
+history = data.run_config().history
+if history.enabled:
+    st.caption(
+        f"Crime history in the models: {history.lags} lag(s), crimes in the unit and within "
+        f"{', '.join(map(str, history.bandwidths))} m, as "
+        f"{'log(1 + count)' if history.transform == 'log1p' else 'counts'} (set on Risk "
+        "factors). The run also forecasts the period after the data."
+    )
+else:
+    st.caption("No crime history in the models (set lags on the Risk factors page).")
 manager = cache.job_manager()
 cuda = cache.cuda_available()
 if "train_seeds" not in st.session_state:

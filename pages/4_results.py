@@ -4,7 +4,7 @@ best baseline, IRR table and chart, risk map, accuracy curves, conjunctive table
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
-from rtm_core.report import forecast_period, forecast_places, forecast_sentence, has_history
+from rtm_core.summary import forecast_period, forecast_places, forecast_sentence, has_history
 from rtm_core.verdict import run_verdicts
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
@@ -55,13 +55,8 @@ if verdicts:
     )
     for verdict in verdicts:
         widgets.verdict_box(verdict)
-    st.dataframe(
-        tables.verdict_table(verdicts),
-        hide_index=True,
-        width="stretch",
-        column_config={c: NUMBER for c in ("model PAI", "baseline PAI")},
-        key="verdict_table",
-    )
+    comparison = tables.verdict_table(verdicts)
+    st.table(comparison.style.format(precision=2, na_rep="-").hide(axis="index"))
 
 given = " given crime history" if history else ""
 st.subheader(f"Risk factors: incident rate ratios{given}")
@@ -86,15 +81,16 @@ st.dataframe(
 labels = {}
 if {"name", "label"} <= set(run.variables.columns):
     labels = dict(zip(run.variables["name"], run.variables["label"], strict=True))
-forest = charts.irr_forest(run.coefficients, labels)
+forest = charts.irr_forest(run.coefficients, labels, given=given)
 if forest is not None:
     st.altair_chart(forest, width="stretch")
 history_rows = tables.irr_table(run.coefficients, history=True)
 if not history_rows.empty:
     st.markdown("**Crime history (fixed covariates)**")
     st.caption(
-        "hist*j*_unit: crimes in the unit in the *j*-th period before (log(1 + count) unless "
-        "the run chose counts); hist*j*_*d*m: crimes within *d* metres of the unit's point."
+        "`hist{j}_unit`: crimes in the unit in the j-th period before; `hist{j}_{d}m`: "
+        "crimes within d metres of the unit's point (log(1 + count) unless the run chose "
+        "counts)."
     )
     st.dataframe(
         history_rows.drop(columns=["set", "selected share"], errors="ignore"),
@@ -119,6 +115,9 @@ def risk_map_section() -> None:
     chosen = overlay.multiselect("Ring the units where these risk factors are present", labels)
     deck, classes = cache.risk_map(run.path, model, tuple(chosen), state.online_basemap())
     st.pydeck_chart(deck, height=560, key="risk_map")
+    note = cache.map_note(run.path)
+    if note:
+        st.caption(note)
     widgets.legend(classes, "Relative risk score:")
     if labels:
         st.caption(

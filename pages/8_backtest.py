@@ -4,7 +4,7 @@ import streamlit as st
 
 from rtm_app import backtest, state, widgets
 from rtm_app.charts import model_name
-from rtm_core.backtest_report import list_backtests, load_backtest, verdict
+from rtm_core.backtest_report import list_backtests, load_backtest, model_label, verdict
 from rtm_core.errors import RTMError
 
 OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns (one just finished)
@@ -116,10 +116,11 @@ except RTMError as exc:
     st.stop()
 
 result = verdict(files.table)
+best = f" Best mean PAI at 5 %: **{model_label(result.best_model)}**." if result.best_model else ""
 if result.rtm_wins:
-    st.success(result.sentence, icon=":material/check_circle:")
+    st.success(result.sentence + best, icon=":material/check_circle:")
 else:
-    st.warning(result.sentence, icon=":material/info:")
+    st.warning(result.sentence + best, icon=":material/info:")
 chart = backtest.pai_chart(files.table)
 if chart is None:
     st.info("No PAI at 5 % was defined at any origin (no test crimes).")
@@ -139,10 +140,23 @@ st.dataframe(
 )
 origins = files.manifest.get("origins", [])
 st.caption(
-    " · ".join(f"{o['origin']}: train {o['train'][0]} – {o['train'][1]}" for o in origins)
-    + f" · engine: {files.manifest.get('engine', '?')}"
-    + f" · {files.manifest.get('timings', {}).get('total', 0):.0f} s"
+    f"{len(origins)} origins · ran {files.manifest.get('engine', '?')} in "
+    f"{files.manifest.get('timings', {}).get('total', 0):.0f} s · folder `{files.path}`"
 )
+pick, show = st.columns([3, 1], vertical_alignment="bottom")
+periods = {
+    o["origin"]: f"test {' – '.join(o['test'])} · trained on {' – '.join(o['train'])}"
+    for o in origins
+}
+origin = pick.selectbox(
+    "Origin (each is a complete run folder)",
+    list(periods),
+    format_func=periods.get,
+    key="backtest_origin",
+)
+if show.button("Open in Results", icon=":material/insights:"):
+    state.select_run(files.origin_dir(origin))
+    st.switch_page(widgets.RESULTS_PAGE)
 left, mid, right = st.columns([1, 1, 2], vertical_alignment="bottom")
 report = (files.path / "backtest.html").read_bytes()
 left.download_button("Download backtest.html", report, file_name="backtest.html", mime="text/html")

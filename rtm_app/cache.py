@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rtm_app import maps
+from rtm_app import maps, maps_large
 from rtm_core.config import LayerSource, ModelConfig, RunConfig
 from rtm_core.errors import RTMError
 from rtm_core.io import Layer, read_layer
@@ -205,6 +205,9 @@ def factor_masks(run: RunFiles, model: str) -> dict[str, np.ndarray]:
 @st.cache_resource(max_entries=8, show_spinner="Drawing the risk map...")
 def _risk_map(path: str, stamp: float, model: str, overlays: tuple, online: bool):
     run = _run(path, stamp)
+    grid = run.manifest.get("grid")
+    if maps_large.is_large(run.units, grid):  # blocks of cells, not 1M records
+        return maps_large.large_risk_map(run.units, model, grid=grid, online=online)[:2]
     masks = factor_masks(run, model)
     return maps.risk_map(
         run.units,
@@ -221,9 +224,30 @@ def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
     return _risk_map(str(path), _stamp(path), model, tuple(overlays), online)
 
 
+def map_note(path: Path) -> str | None:
+    """Caption of a large grid's block map (what it shows), None for a cell-by-cell map."""
+    run = run_files(path)
+    grid = run.manifest.get("grid")
+    if not maps_large.is_large(run.units, grid):
+        return None
+    units = run.units
+    factor = maps_large.block_factor(units["row"].to_numpy(), units["col"].to_numpy())
+    return maps_large.map_note(len(units), float(grid["cell_size"]), factor)
+
+
 @st.cache_resource(max_entries=4, show_spinner="Drawing the forecast map...")
 def _forecast_map(path: str, stamp: float, model: str, online: bool):
     run = _run(path, stamp)
+    grid = run.manifest.get("grid")
+    if maps_large.is_large(run.units, grid):  # blocks of cells, not 1M records
+        return maps_large.large_risk_map(
+            run.units,
+            model,
+            grid=grid,
+            online=online,
+            column=f"forecast_{model}",
+            score_name="Forecast (expected crimes)",
+        )[:2]
     return maps.risk_map(
         run.units,
         model,

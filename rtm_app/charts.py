@@ -7,7 +7,7 @@ import textwrap
 import altair as alt
 import pandas as pd
 
-from rtm_core.models import MODEL_NAMES
+from rtm_core.verdict import readable_name
 
 #: one fixed colour per model and baseline (Okabe-Ito)
 MODEL_COLORS = {
@@ -20,7 +20,10 @@ MODEL_COLORS = {
     "history_only": "#7F7F7F",
 }
 #: height of one factor row of the IRR chart, per model drawn, and per extra label line
-ROW_PER_MODEL, ROW_PAD, LINE_HEIGHT = 16, 14, 13
+ROW_PER_MODEL, ROW_PAD, LINE_HEIGHT = 18, 16, 14
+#: room for the legend above and the axis with its title below: Streamlit fits the whole
+#: chart, not only its plot, into the height given, so the plot would be squeezed without it
+CHART_FRAME = 140
 LABEL_WIDTH = 34  # characters per line of a wrapped factor label
 SHORT_NAMES = {"dl": "DL", "classical": "classical"}
 PERIOD_NAMES = {"train": "In sample (period t)", "test": "Out of sample (period t+1)"}
@@ -29,7 +32,7 @@ METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": 
 
 def model_name(key: str) -> str:
     """Readable name of a model or baseline key."""
-    return MODEL_NAMES.get(key, key)
+    return readable_name(key)
 
 
 def model_colors(keys) -> alt.Scale:
@@ -47,7 +50,9 @@ def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
     return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=True)) or str(text)
 
 
-def irr_forest(coefficients: pd.DataFrame, labels: dict | None = None) -> alt.Chart | None:
+def irr_forest(
+    coefficients: pd.DataFrame, labels: dict | None = None, *, given: str = ""
+) -> alt.Chart | None:
     """IRR with its interval for each selected set variable, one colour per model (log x).
 
     Parameters
@@ -58,6 +63,8 @@ def irr_forest(coefficients: pd.DataFrame, labels: dict | None = None) -> alt.Ch
         Variable name -> readable label ("liquor_retail within 400 m"); labels are wrapped
         over lines and the chart is as tall as its rows need (one band per factor, one row
         per model inside it), so 2 factors and 15 read alike.
+    given : str
+        Added to the axis title, e.g. " given crime history".
     """
     if coefficients.empty or "irr" not in coefficients.columns:
         return None
@@ -94,11 +101,13 @@ def irr_forest(coefficients: pd.DataFrame, labels: dict | None = None) -> alt.Ch
     )
     scale = alt.Scale(type="log", zero=False, nice=False)
     interval = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("irr_low:Q", scale=scale, title="Incident rate ratio (log scale)"), x2="irr_high:Q"
+        x=alt.X("irr_low:Q", scale=scale, title=f"Incident rate ratio{given} (log scale)"),
+        x2="irr_high:Q",
     )
     points = base.mark_point(filled=True, size=60).encode(x=alt.X("irr:Q", scale=scale))
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color="#888")
-    return (one.encode(x="x:Q") + interval + points).properties(height=row * len(order))
+    height = row * len(order) + CHART_FRAME
+    return (one.encode(x="x:Q") + interval + points).properties(height=height)
 
 
 def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float = 0.3):

@@ -142,10 +142,8 @@ def with_working_crs(data: DataSet, crs: str | None) -> DataSet:
 def crs_reason(chosen: str, suggested: WorkingCrs) -> str:
     """The data summary's sentence on the working CRS: which one, and why."""
     if chosen == suggested.crs:
-        return f"Working CRS {chosen}: {suggested.why}."
-    return (
-        f"Working CRS {chosen}: typed on this page (suggested: {suggested.crs}, {suggested.why})."
-    )
+        return f"Working CRS {chosen}, chosen for you: {suggested.why}."
+    return f"Working CRS {chosen}, typed on this page (suggested: {suggested.why})."
 
 
 def crs_label(crs: CRS) -> str:
@@ -316,4 +314,4 @@ def layer_problems(
 def problem_line(problem: Problem) -> str:
     """One line: an error with its fix, or "Note: …" for what was repaired or guessed."""
     text = str(problem)
-    return text if problem.severity == "error" else f"Note: {text}."
+    return text if problem.severity == "error" else f"Note: {text.rstrip('.')}."

@@ -38,9 +38,15 @@ class LayerForm:
     choices: dict = field(default_factory=dict)
 
 
-@st.cache_data(max_entries=16, show_spinner="Reading the table...")
+@st.cache_resource(max_entries=16, show_spinner="Reading the table...")
 def _table(key: str, _source: LayerSource):
     return data_choices.read_table_or_none(_source)
+
+
+@st.cache_resource(max_entries=64, show_spinner="Looking at the columns...")
+def _guess(key: str, what: str, _frame, *args):
+    """A :mod:`rtm_app.data_choices` guess on a table, once per table (``key``) and args."""
+    return getattr(data_choices, what)(_frame, *args)
 
 
 def table(source: LayerSource):
@@ -63,14 +69,15 @@ def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | No
     """The controls for one uploaded file; None when its table cannot be read."""
     saved = state.layer_choices(role, upload.name)
     probe = LayerSource(data=upload.getvalue(), name=upload.name)
+    probe_key = cache.source_key(probe)
     choices: dict = {}
     try:
-        frame = table(probe)
+        frame = _table(probe_key, probe)
     except RTMError as exc:
         widgets.show_error(exc)
         return None
     if frame is not None:
-        choices |= _coordinates(data, frame, saved, form_id)
+        choices |= _coordinates(data, frame, saved, form_id, probe_key)
     elif Path(upload.name).suffix.lower() == ".gpkg":
         names = list_layers(probe)
         index = names.index(saved["layer"]) if saved.get("layer") in names else 0
@@ -100,8 +107,9 @@ def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | No
         form.options["name"] = form.choices["name"] = name
     elif role == "crimes":
         dated = frame if frame is not None else _layer_table(source)
+        key = probe_key if frame is not None else cache.source_key(source)
         if dated is not None:
-            _dates(form, dated, saved, form_id)
+            _dates(form, dated, saved, form_id, key)
     elif role == "units":
         _units(form, saved, form_id)
     return form
@@ -115,11 +123,17 @@ def _layer_table(source: LayerSource):
         return None
 
 
-def _coordinates(data: DataSet, frame, saved: dict, form_id: int) -> dict:
+def _forget_stale(key: str, options: list[str]) -> None:
+    """Drop a widget's remembered value that is not among its options (another file)."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def _coordinates(data: DataSet, frame, saved: dict, form_id: int, key: str) -> dict:
     anchor = anchor_layer(data)
     anchor_frame = anchor.frame if anchor is not None else None
     columns = list(map(str, frame.columns))
-    options = data_choices.coordinate_options(frame)
+    options = _guess(key, "coordinate_options", frame)
     x_key, y_key = f"x_{form_id}", f"y_{form_id}"
     if options:
         index = data_choices.saved_index(options, saved)
@@ -129,6 +143,7 @@ def _coordinates(data: DataSet, frame, saved: dict, form_id: int) -> dict:
             picked = options[labels.index(st.session_state[f"xy_{form_id}"])]
             st.session_state[x_key], st.session_state[y_key] = picked.x, picked.y
 
+        _forget_stale(f"xy_{form_id}", labels)
         st.radio(
             "Coordinate columns found",
             labels,
@@ -146,36 +161,40 @@ def _coordinates(data: DataSet, frame, saved: dict, form_id: int) -> dict:
     x0 = x0 if x0 in columns else columns[0]
     y0 = y0 if y0 in columns else columns[min(1, len(columns) - 1)]
     left, right = st.columns(2)
-    x = left.selectbox("x / longitude column", columns, index=columns.index(x0), key=x_key)
-    y = right.selectbox("y / latitude column", columns, index=columns.index(y0), key=y_key)
-    crs0, note = data_choices.crs_for_columns(frame, x, y, anchor_frame)
-    if saved.get("crs") and (saved.get("x"), saved.get("y")) == (x, y):
-        crs0 = saved["crs"]
+    for key, value in ((x_key, x0), (y_key, y0)):  # the pair picked above moves these
+        if st.session_state.get(key) not in columns:  # first run, or another file
+            st.session_state[key] = value
+    x = left.selectbox("x / longitude column", columns, key=x_key)
+    y = right.selectbox("y / latitude column", columns, key=y_key)
+    suggested, note = data_choices.crs_for_columns(frame, x, y, anchor_frame)
+    same_pair = saved.get("crs") and (saved.get("x"), saved.get("y")) == (x, y)
     crs = st.text_input(
         "CRS of the coordinates",
-        value=crs0,
+        value=saved["crs"] if same_pair else suggested,
         placeholder="e.g. EPSG:26971",
         help="EPSG:4326 for lon/lat; the projected CRS of x/y otherwise",
         key=f"crs_{form_id}_{x}_{y}",
     )
-    if note and crs.strip() == crs0:
+    if note and crs.strip() == suggested:
         st.caption(note)
     return {"x": x, "y": y, "crs": crs.strip()}
 
 
-def _dates(form: LayerForm, frame, saved: dict, form_id: int) -> None:
+def _dates(form: LayerForm, frame, saved: dict, form_id: int, key: str) -> None:
     xy = (form.choices.get("x"), form.choices.get("y"))
     columns = [c for c in map(str, frame.columns) if c not in xy]
-    guess = data_choices.date_column(frame)
+    guess = _guess(key, "date_column", frame)
     default = saved.get("date") if saved.get("date") in columns else guess
     index = columns.index(default) if default in columns else 0
+    _forget_stale(f"date_{form_id}", columns)
     date = st.selectbox("Date column", columns, index=index, key=f"date_{form_id}")
     if guess is not None and date == guess:
         st.caption("Detected by parsing the values as dates.")
     form.options["date"] = form.choices["date"] = date
-    presets = data_choices.period_options(frame, date)
+    presets = _guess(key, "period_options", frame, date)
     labels = [p.label for p in presets] + [CUSTOM]
     chosen = data_choices.saved_preset(presets, saved)
+    _forget_stale(f"periods_{form_id}", labels)
     pick = st.radio(
         "Training (t) and test (t+1) periods",
         labels,
@@ -251,9 +270,9 @@ def add(data: DataSet, role: str, form: LayerForm, file_name: str, form_id: int)
     state.remember_layer_choices(role, file_name, form.choices)
     state.set_dataset(new)
     st.session_state["rtm_upload_form"] = form_id + 1
-    notes = [data_choices.problem_line(p) for p in problems]
+    notes = [f"\n- {data_choices.problem_line(p)}" for p in problems]
     what = ROLES[role].split(" (")[0].lower()
-    widgets.flash(" ".join([f"Added {file_name} as {what}.", *notes]))
+    widgets.flash(f"Added {file_name} as {what}." + ("\n" if notes else "") + "".join(notes))
     st.rerun()
 
 
@@ -288,10 +307,16 @@ def _study_problems(key: str, _config):
     return check_study(_config)
 
 
-def study_check(data: DataSet) -> None:
-    """The counts and the working CRS when the study loads; else every problem at once."""
+def study_check(data: DataSet, unreadable: list[Exception]) -> None:
+    """The counts and the working CRS when the study loads; else every problem at once.
+
+    ``unreadable`` are the errors met reading the layers for the map, shown while the data
+    set is incomplete (a complete one is checked whole).
+    """
     if data.missing():
         st.warning("Still missing: " + ", ".join(data.missing()) + ".", icon=":material/warning:")
+        for exc in unreadable:
+            widgets.show_error(exc)
         return
     config = data.run_config()
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from rtm_app.charts import model_name
-from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES, split_history
+from rtm_core.summary import split_history
+from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES
 
 READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
 CONJUNCTIVE_COLUMNS = [
@@ -61,7 +62,7 @@ def readouts(metrics: dict, metric: str = "pai") -> pd.DataFrame:
 
 def verdict_table(verdicts) -> pd.DataFrame:
     """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample)."""
-    result = {"beats": "beats", "below": "below the best baseline", "matches": "level"}
+    result = {"beats": "beats", "below": "below the best baseline", "matches": "matches"}
     rows = []
     for verdict in verdicts:
         for c in verdict.comparisons:

@@ -113,6 +113,11 @@ def default_run(complete: list) -> Path | None:
 def run_picker(key: str) -> Path | None:
     """Choose a complete run (default: :func:`default_run`); None when there is none."""
     complete = [r for r in cache.runs(state.runs_dir()) if r.status == "complete"]
+    opened = state.selected_run()  # a run opened from elsewhere, e.g. a backtest's origin
+    if opened is not None and all(str(r.path) != str(opened) for r in complete):
+        complete = [
+            r for r in cache.runs(opened.parent) if r.path == opened and r.status == "complete"
+        ] + complete
     if not complete:
         st.info("No finished run yet. Start one on the Train page.", icon=":material/info:")
         st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")

@@ -32,6 +32,7 @@ __all__ = [
     "AREAS",
     "RTM_MODELS",
     "HOTSPOT_BASELINES",
+    "model_label",
     "collect_metrics",
     "summary_table",
     "verdict",
@@ -183,6 +184,13 @@ def verdict(table: pd.DataFrame, area: str = "0.05") -> Verdict:
                 f"On average over the origins, the {a} does not beat the best hot-spot "
                 f"baseline, {b}."
             )
+    history_mean = float(means.get("history_only", np.nan))
+    if best_rtm is not None and np.isfinite(history_mean):
+        gain = rtm_mean - history_mean
+        sentence += (
+            f" Against crime history alone ({model_label('history_only')}, {history_mean:.2f}) "
+            f"the environment adds {gain:+.2f}."
+        )
     return Verdict(best_model, best_rtm, best_base, rtm_mean, base_mean, sentence)
 
 

@@ -15,7 +15,12 @@ import pandas as pd
 from rtm_core.config import LayerSource, RunConfig
 from rtm_core.errors import InputError
 from rtm_core.io import Layer, parse_dates, read_layer, read_table, working_crs
-from rtm_core.io.delimited import _detect_lonlat, _looks_like_degrees, _numeric, fill_missing_crs
+from rtm_core.io.delimited import (
+    detect_lonlat,
+    fill_missing_crs,
+    looks_like_degrees,
+    numeric_column,
+)
 from rtm_core.io.tables import offset_note, table_kind
 from rtm_core.repair import repair_note, repair_polygons, unrepairable_features
 
@@ -181,7 +186,7 @@ def _table_problems(source: LayerSource, date: str | None) -> list[Problem]:
     x_col, y_col, crs = source.x, source.y, source.crs
     if x_col is None and y_col is None:
         try:
-            x_col, y_col = _detect_lonlat(list(table.columns), label)
+            x_col, y_col = detect_lonlat(list(table.columns), label)
             crs = crs or "EPSG:4326"
         except InputError as exc:
             problems.append(Problem.from_error(exc))
@@ -203,10 +208,10 @@ def _table_problems(source: LayerSource, date: str | None) -> list[Problem]:
             )
         else:
             try:
-                coords[key] = _numeric(table[col], label, col)
+                coords[key] = numeric_column(table[col], label, col)
             except InputError as exc:
                 problems.append(Problem.from_error(exc))
-    if crs is None and len(coords) == 2 and not _looks_like_degrees(coords["x"], coords["y"]):
+    if crs is None and len(coords) == 2 and not looks_like_degrees(coords["x"], coords["y"]):
         problems.append(
             Problem(label, "crs", "no CRS given for the x/y columns", 'set crs, e.g. "EPSG:26971"')
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -195,6 +196,12 @@ def _cmd_run(args) -> int:
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
     for name in ("report.html", "coefficients.csv", "metrics.json", "units.gpkg"):
         print(f"  {name}: {Path(out).resolve() / name}")
+    forecast = json.loads((Path(out) / "manifest.json").read_text()).get("forecast") or {}
+    if forecast.get("start"):
+        print(
+            f"  forecast {forecast['start']} – {forecast['end']} ({forecast['method']}): "
+            "forecast_<model> in units.gpkg"
+        )
     return 0
 
 
@@ -204,8 +211,8 @@ def _cmd_features(args) -> int:
 
     config = _large_grid(_load(args), args)
     start = time.perf_counter()
-    study = load_study(config)
-    with _client(args) as client:
+    with _client(args) as client:  # first: a bad --workers/--scheduler fails at once
+        study = load_study(config)
         factors = build_features(study, config.features, client=client)
     frame = features_frame(study, factors)
     out = Path(args.out)

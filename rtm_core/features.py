@@ -10,7 +10,9 @@ For each generator layer (a *set*) and bandwidth ``d``:
 Continuous values are kept as ``<set>_dist`` (metres) and ``<set>_density_<d>`` (points per
 km²). One neighbour search per layer and chunk, at the largest bandwidth, serves every
 bandwidth. :func:`layer_measures_chunk` is a pure function of (unit points, layer points,
-bandwidths) so it can run under a distributed engine (e.g. ``dask.delayed``) unchanged.
+bandwidths) so it runs unchanged as a Dask task (:mod:`rtm_core.features_dask`); units are
+taken in spatially compact chunks (:func:`spatial_chunks`, Morton order) in process and on
+Dask alike, so both give the same table bit for bit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from rtm_core.design import Design
 from rtm_core.errors import InputError, check_cancel
+from rtm_core.neighbours import LayerIndex, spatial_chunks
 
 __all__ = [
     "GeneratorLayer",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 KERNELS = ("quartic", "gaussian")
+DENSITY_BLOCK = 4096  # units per pair search (bounds memory near dense layers)
 GAUSSIAN_SIGMAS_PER_BANDWIDTH = 3.0  # Gaussian: sigma = bandwidth / 3, truncated at bandwidth
 
 
@@ -108,74 +112,6 @@ class LayerMeasures:
 
     distance: np.ndarray
     density: np.ndarray
-
-
-class LayerIndex:
-    """Neighbour structures of one generator layer, built once and reused by every chunk.
-
-    Holds the unique generator locations with their multiplicity and a ``cKDTree`` on them;
-    for line/polygon layers an ``STRtree`` of the geometries is built on first use (and
-    rebuilt after unpickling, so the index can be broadcast to Dask workers).
-
-    Parameters
-    ----------
-    layer_xy : ndarray of shape (m, 2)
-        Generator points, duplicates kept.
-    geometry : ndarray of shapely geometries, optional
-    """
-
-    def __init__(self, layer_xy: np.ndarray, geometry: np.ndarray | None = None):
-        layer_xy = np.asarray(layer_xy, dtype=float).reshape(-1, 2)
-        self.unique_xy, self.weight = np.unique(layer_xy, axis=0, return_counts=True)
-        self.tree = cKDTree(self.unique_xy)
-        self.geometry = geometry
-        self._strtree = None
-
-    @property
-    def strtree(self) -> shapely.STRtree:
-        """STRtree of the line/polygon geometries (built on first use)."""
-        if self._strtree is None:
-            self._strtree = shapely.STRtree(self.geometry)
-        return self._strtree
-
-    def __getstate__(self):
-        return {**self.__dict__, "_strtree": None}
-
-
-def spatial_chunks(unit_xy: np.ndarray, chunk_size: int) -> list[np.ndarray]:
-    """Unit positions split into chunks of nearby units (Morton / Z-order of the points).
-
-    Every chunk's neighbour search then covers a compact patch of the study area. In-process
-    and Dask builds use the same chunks, so their results are identical bit for bit.
-
-    Parameters
-    ----------
-    unit_xy : ndarray of shape (n, 2)
-    chunk_size : int
-        Units per chunk (the last may be smaller).
-
-    Returns
-    -------
-    list of ndarray of int64
-        Positions into ``unit_xy``; together a permutation of ``range(n)``.
-    """
-    xy = np.asarray(unit_xy, dtype=float).reshape(-1, 2)
-    n = len(xy)
-    if n == 0:
-        return []
-    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
-    cells = np.floor((xy - lo) / np.where(span > 0, span, 1.0) * 65535).astype(np.uint64)
-    code = _spread_bits(cells[:, 0]) | (_spread_bits(cells[:, 1]) << np.uint64(1))
-    order = np.argsort(code, kind="stable")
-    return [order[i : i + chunk_size] for i in range(0, n, max(int(chunk_size), 1))]
-
-
-def _spread_bits(v: np.ndarray) -> np.ndarray:
-    """Put the 16 low bits of ``v`` on the even bit positions (Morton interleave)."""
-    v = v & np.uint64(0xFFFF)
-    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
-        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
-    return v
 
 
 def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quartic") -> np.ndarray:
@@ -262,17 +198,22 @@ def layer_measures_chunk(
             distance, _ = index.tree.query(unit_xy, k=1)
     if want_density and len(bandwidths):
         radius = float(max(bandwidths))
-        pairs = cKDTree(unit_xy).sparse_distance_matrix(index.tree, radius, output_type="ndarray")
-        rows, d, w = pairs["i"], pairs["v"], index.weight[pairs["j"]].astype(float)
-        del pairs
-        # largest bandwidth first, shrinking the pair list as the radius falls
-        for k in np.argsort(bandwidths)[::-1]:
-            bandwidth = float(bandwidths[k])
-            near = d < bandwidth
-            if not near.all():
-                rows, d, w = rows[near], d[near], w[near]
-            values = kernel_weights(d, bandwidth, kernel) * w
-            density[:, k] = np.bincount(rows, weights=values, minlength=n) * 1e6
+        # blocks of nearby units bound the pair list (a dense layer gives ~1,000 pairs per
+        # unit at 800 m: 50,000 units at once would hold ~3 GB of pairs)
+        for start in range(0, n, DENSITY_BLOCK):
+            block = unit_xy[start : start + DENSITY_BLOCK]
+            pairs = cKDTree(block).sparse_distance_matrix(index.tree, radius, output_type="ndarray")
+            rows, d, w = pairs["i"], pairs["v"], index.weight[pairs["j"]].astype(float)
+            del pairs
+            # largest bandwidth first, shrinking the pair list as the radius falls
+            for k in np.argsort(bandwidths)[::-1]:
+                bandwidth = float(bandwidths[k])
+                near = d < bandwidth
+                if not near.all():
+                    rows, d, w = rows[near], d[near], w[near]
+                values = kernel_weights(d, bandwidth, kernel) * w
+                sums = np.bincount(rows, weights=values, minlength=len(block))
+                density[start : start + len(block), k] = sums * 1e6
     return LayerMeasures(distance, density)
 
 
@@ -334,7 +275,7 @@ class RiskFactors:
         varying = self.variables[
             (self.variables["prevalence"] > 0) & (self.variables["prevalence"] < 1)
         ]
-        X = self.table[varying["name"]].to_numpy(dtype=np.float32)
+        X = self.table[varying["name"]].to_numpy(dtype=np.uint8)  # 0/1 dummies
         if fixed is None or fixed.shape[1] == 0:
             return Design(X, tuple(varying["name"]), tuple(varying["set"]))
         return Design(

@@ -33,6 +33,7 @@ from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
 from rtm_core.features import RiskFactors
 from rtm_core.history import TARGETS, HistoryTables, build_history, forecast_record
+from rtm_core.io import write_gpkg
 from rtm_core.models.baselines import ForestBaseline, score_baselines
 from rtm_core.rerun import write_rerunnable_config
 from rtm_core.runs import (
@@ -482,7 +483,7 @@ def _write_outputs(
     if study.units.grid is not None:
         units["row"] = study.units.frame["row"].to_numpy()
         units["col"] = study.units.frame["col"].to_numpy()
-    units.to_file(staging / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    write_gpkg(units, staging / "units.gpkg", layer="units")
     _coefficients(fitted).to_csv(staging / "coefficients.csv", index=False)
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
     curves.to_csv(staging / "curves.csv", index=False)

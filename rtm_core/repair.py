@@ -27,7 +27,22 @@ __all__ = [
 ]
 
 #: column names that name a feature, best first (compared lower-case)
-_NAME_HINTS = ("name", "label", "district", "neighborhood", "neighbourhood", "area", "id")
+_NAME_HINTS = (
+    "name",
+    "label",
+    "district",
+    "borough",
+    "neighborhood",
+    "neighbourhood",
+    "ward",
+    "precinct",
+    "beat",
+    "tract",
+    "zone",
+    "area",
+    "code",
+    "id",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,7 @@ def name_column(frame: pd.DataFrame) -> str | None:
 
     A column with distinct, complete values whose name is a name/id hint ("name", "district",
     "id", ...): exact names first, then names ending or starting with a hint (text columns
-    before numbers).
+    before numbers); else the first text column with distinct values.
     """
     geometry = getattr(frame, "_geometry_column_name", None)
     columns = [c for c in frame.columns if c != geometry and _distinct(frame[c])]
@@ -79,7 +94,10 @@ def name_column(frame: pd.DataFrame) -> str | None:
         return None
 
     ranked = sorted((r, n, c) for n, c in enumerate(columns) if (r := rank(c)) is not None)
-    return str(ranked[0][2]) if ranked else None
+    if ranked:
+        return str(ranked[0][2])
+    text = [c for c in columns if frame[c].map(lambda v: isinstance(v, str)).all()]
+    return str(text[0]) if text else None
 
 
 def _distinct(column: pd.Series) -> bool:

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.models import COEF_COLUMNS, MODEL_NAMES
-from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES, run_verdicts, split_history
+from rtm_core.summary import (
+    forecast_period,
+    forecast_places,
+    forecast_sentence,
+    has_history,
+    split_history,
+)
+from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES, readable_name, run_verdicts
 
 __all__ = [
     "write_report",
@@ -46,6 +53,7 @@ th,td{border:1px solid #d8dce6;padding:.25rem .5rem;text-align:right}
 th{background:#f3f5f9}td:first-child,th:first-child{text-align:left}
 .muted{color:#5b6475}.grid{display:flex;gap:1rem;flex-wrap:wrap}img{max-width:100%}
 .beats{color:#1b7a3a;font-weight:600}.below{color:#b42318;font-weight:600}
+.mixed{color:#8a5a00;font-weight:600}
 .verdict{border-left:4px solid #d8dce6;padding:.2rem .8rem;margin:.6rem 0}
 """
 
@@ -90,7 +98,7 @@ def _curves_image(curves: pd.DataFrame, metric: str = "pai") -> str:
             ax.plot(
                 rows["share"] * 100,
                 rows[metric],
-                label=MODEL_NAMES.get(model, model),
+                label=readable_name(model),
                 linestyle="-" if model in ("dl", "classical") else "--",
             )
         ax.set_title("in sample (period t)" if period == "train" else "out of sample (period t+1)")
@@ -114,7 +122,7 @@ def _metrics_table(metrics: dict) -> pd.DataFrame:
     for model, periods in metrics.items():
         for period in ("train", "test"):
             values = periods.get(period, {})
-            row = {"model": MODEL_NAMES.get(model, model), "period": period}
+            row = {"model": readable_name(model), "period": period}
             for metric in ("pai", "hit_rate", "pei"):
                 for key in ("0.01", "0.05", "0.10", "z2"):
                     v = values.get(metric, {}).get(key)
@@ -154,73 +162,6 @@ def _incidents_section(run_dir: Path, units) -> list[str]:
     ]
 
 
-def forecast_period(manifest: dict) -> dict | None:
-    """The run's forecast period ``{"start", "end", "method"}``, or None without a forecast."""
-    forecast = manifest.get("forecast")
-    if not isinstance(forecast, dict) or not forecast.get("start"):
-        return None
-    return forecast
-
-
-_METHODS = {
-    "applied with shifted history": "the models fitted on the training period, applied "
-    "without refitting to the crime history of the windows just before the forecast period "
-    "(the latest data)",
-    "environment only": "the models' expected counts from the environment alone (no crime "
-    "history in the model, so the forecast equals the fitted risk)",
-}
-
-
-def forecast_sentence(forecast: dict) -> str:
-    """One sentence saying what the forecast is and how it was made."""
-    method = str(forecast.get("method") or "").strip().rstrip(".")
-    how = _METHODS.get(method, method)
-    text = (
-        f"Expected crimes per unit for {forecast.get('start')} – {forecast.get('end')}, "
-        "the period after the data"
-    )
-    return text + (f": {how}." if how else ".")
-
-
-def has_history(manifest: dict, coefficients: pd.DataFrame) -> bool:
-    """Whether crime history is in the run's models (history rows or ``manifest["history"]``)."""
-    if not split_history(coefficients)[1].empty:
-        return True
-    history = manifest.get("history")
-    return isinstance(history, dict) and bool(history.get("lags"))
-
-
-def forecast_places(units, model: str, n: int = 10) -> pd.DataFrame:
-    """The ``n`` units with the highest forecast of ``model``, and the factors present there.
-
-    Parameters
-    ----------
-    units : DataFrame
-        The run's units (``unit_id``, ``forecast_<model>``, ``factors_<model>``).
-    model : str
-    n : int
-
-    Returns
-    -------
-    DataFrame
-        Columns ``rank, unit_id, forecast, factors present``; empty without the column.
-    """
-    column = f"forecast_{model}"
-    if column not in units.columns:
-        return pd.DataFrame(columns=["rank", "unit_id", "forecast", "factors present"])
-    factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
-    frame = pd.DataFrame(
-        {
-            "unit_id": units["unit_id"].to_numpy(),
-            "forecast": units[column].to_numpy(dtype=float),
-            "factors present": factors.fillna("").astype(str).replace("", "none").to_numpy(),
-        }
-    )
-    frame = frame.sort_values("forecast", ascending=False, kind="stable").head(n)
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return frame.reset_index(drop=True)
-
-
 def _verdict_section(run) -> list[str]:
     found = run_verdicts(run.metrics, run.units)
     if not found:
@@ -233,7 +174,7 @@ def _verdict_section(run) -> list[str]:
     ]
     rows = []
     for verdict in found:
-        css = "beats" if verdict.flag == "beats" else "below" if verdict.flag == "below" else ""
+        css = verdict.flag if verdict.flag in ("beats", "below") else "mixed"
         parts.append(
             f"<p class='verdict'><span class='{css}'>{esc(verdict.headline)}.</span> "
             f"{esc(verdict.sentence)}</p>"
@@ -346,7 +287,7 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
             )
         for model, rows in coef.groupby("model", sort=False):
             cols = [c for c in COEF_COLUMNS if c in rows.columns]
-            parts += [f"<h3>{esc(MODEL_NAMES.get(model, model))}</h3>", _table(rows[cols])]
+            parts += [f"<h3>{esc(readable_name(model))}</h3>", _table(rows[cols])]
     if not history.empty:
         cols = [c for c in ("model", *COEF_COLUMNS) if c in history.columns and c != "set"]
         parts += [

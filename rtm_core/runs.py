@@ -323,7 +323,7 @@ def load_run(path: str | Path) -> RunFiles:
         )
     try:
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-        units = gpd.read_file(path / "units.gpkg", engine="pyogrio")
+        units = gpd.read_file(path / "units.gpkg", engine="pyogrio", use_arrow=True)
     except Exception as exc:
         raise InputError(
             str(path), None, f"run files unreadable ({exc})", "delete it or re-run"

@@ -19,7 +19,6 @@ Pure numpy/pandas, no I/O; the Results page and the report show the same sentenc
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,13 +35,13 @@ __all__ = [
     "MODEL_TEXT",
     "Comparison",
     "Verdict",
+    "readable_name",
     "best_baselines",
     "compare",
     "sentence",
     "ties_note",
     "verdicts",
     "run_verdicts",
-    "split_history",
 ]
 
 #: read-out keys of metrics.json compared here, and how they are written in sentences
@@ -62,7 +61,6 @@ MEASURE_TEXT = {"pai": "PAI", "pei": "PEI", "hit_rate": "hit rate", "pei_star": 
 #: fewer distinct risk levels than this earn a ties note
 FEW_LEVELS = 20
 _VERB = {"beats": "beats", "matches": "matches", "below": "is below"}
-_HISTORY = re.compile(r"^hist\d+_(unit|\d+m)$")
 
 
 @dataclass(frozen=True)
@@ -136,6 +134,18 @@ class Verdict:
             wins = [AREA_TEXT[c.area] for c in self.comparisons if c.outcome == "beats"]
             return f"Beats the best baseline at {_join(wins)} only" if wins else "Mixed"
         return "No comparison"
+
+
+def readable_name(key: str) -> str:
+    """Readable name of a model or baseline key ("Prior counts (baseline)")."""
+    from rtm_core.models import MODEL_NAMES
+
+    if key in MODEL_NAMES:
+        return MODEL_NAMES[key]
+    if key in BASELINE_NAMES:
+        text = BASELINE_NAMES[key]
+        return f"{text[0].upper()}{text[1:]} (baseline)"
+    return key
 
 
 def _value(metrics: Mapping, model: str, period: str, measure: str, area: str) -> float | None:
@@ -388,19 +398,3 @@ def run_verdicts(metrics: Mapping, units: pd.DataFrame, **kwargs) -> list[Verdic
                 risks[model] = units[column].to_numpy(dtype=float)
                 break
     return verdicts(metrics, risks, **kwargs)
-
-
-def split_history(coefficients: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coefficient rows of the environment and of crime history (``hist{j}_unit``,
-    ``hist{j}_{bw}m``: fixed covariates without a set).
-
-    Returns
-    -------
-    environment, history : DataFrame
-    """
-    if coefficients.empty or "variable" not in coefficients.columns:
-        return coefficients, coefficients.iloc[0:0]
-    sets = coefficients.get("set", pd.Series("", index=coefficients.index))
-    fixed = sets.fillna("").astype(str) == ""
-    history = fixed & coefficients["variable"].astype(str).str.match(_HISTORY)
-    return coefficients[~history], coefficients[history]

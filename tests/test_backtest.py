@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import re
 import threading
 import time
@@ -31,7 +32,7 @@ from rtm_core.backtest_report import (
     verdict,
 )
 from rtm_core.cli import main
-from rtm_core.config import load_config
+from rtm_core.config import LayerSource, load_config
 from rtm_core.config.settings import demo_config
 from rtm_core.errors import Cancelled, ConfigError
 from rtm_core.periods import Period
@@ -89,6 +90,19 @@ def test_origins_tile_time_without_overlap(start, days, gap, n):
         assert older.train.end - older.train.start == train.end - train.start
         assert older.test.start - older.train.end == pd.Timedelta(days=gap)
         assert older.train.end <= older.test.start
+
+
+def test_origin_configs_pickle_with_uploaded_bytes(city):
+    """Pool processes and Dask workers get the config by pickle: an upload's bytes travel."""
+    config = load_config(city)
+    path = config.crimes.source.path
+    upload = LayerSource(
+        data=path.read_bytes(), name=path.name, x="X", y="Y", crs=config.crimes.source.crs
+    )
+    config = config.replace(crimes=dataclasses.replace(config.crimes, source=upload))
+    for origin in origin_configs(config, 2):
+        copy = pickle.loads(pickle.dumps(origin.config))
+        assert copy.crimes.source.data == path.read_bytes() and copy == origin.config
 
 
 def test_a_backtest_needs_one_dated_crimes_file():
@@ -199,6 +213,9 @@ def test_summary_and_verdict_on_planted_values():
         "prior_counts",
     )
     assert result.rtm_wins and "beats the best hot-spot baseline" in result.sentence
+    assert "history alone" not in result.sentence
+    with_history = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "history_only": 2.5})})
+    assert "the environment adds -1.00." in verdict(with_history).sentence  # 4.0 vs 5.0 at 5 %
     losing = collect_metrics({"2018-01-01": _metrics({"dl": 1.0, "kde": 2.0})})
     assert "does not beat" in verdict(losing).sentence and not verdict(losing).rtm_wins
     page = render_html(table, {"origins": [], "name": "x"})

@@ -221,3 +221,24 @@ def test_top_places():
     assert out["n_factors"].tolist() == [1, 1, 2]
     with pytest.raises(ConfigError, match="positive integer"):
         top_places(list("abcdef"), np.ones(6), d, k=0)
+
+
+def test_a_test_period_risk_replaces_the_in_sample_one_out_of_sample():
+    from rtm_core.evaluate import evaluate_models
+
+    y_train, y_test = np.array([5, 0, 0, 0]), np.array([0, 0, 0, 5])
+    in_sample, out_of_sample = np.array([4.0, 3.0, 2.0, 1.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    result = evaluate_models(
+        {"m": in_sample},
+        y_train,
+        y_test,
+        risks_test={"m": out_of_sample},
+        expected={"m": in_sample},
+        expected_test={"m": out_of_sample},
+        readout_shares=(0.25,),
+    )
+    assert result.metrics["m"]["train"]["hit_rate"]["0.25"] == 1.0  # in-sample ranking
+    assert result.metrics["m"]["test"]["hit_rate"]["0.25"] == 1.0  # test-period ranking
+    assert result.metrics["m"]["test"]["rri"]["0.25"] == pytest.approx(4.0 / 5.0)
+    plain = evaluate_models({"m": in_sample}, y_train, y_test, readout_shares=(0.25,))
+    assert plain.metrics["m"]["test"]["hit_rate"]["0.25"] == 0.0

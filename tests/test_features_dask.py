@@ -75,3 +75,23 @@ def test_bad_kernel_is_refused_before_any_task(city, client):
     points, layers = city
     with pytest.raises(InputError, match="unknown kernel 'box'"):
         build_risk_factors_dask(points, layers, client, kernel="box")
+
+
+def test_rtm_features_on_an_existing_scheduler_writes_the_same_table(tmp_path, client, capsys):
+    from rtm_core.cli import main
+    from rtm_core.synth import write_city
+
+    config = write_city(make_city(4, size=5_000.0, cell_size=150.0), tmp_path / "city")
+    here, there = tmp_path / "here.parquet", tmp_path / "there.parquet"
+    assert main(["features", str(config), "--out", str(here)]) == 0
+    address = client.scheduler.address
+    assert main(["features", str(config), "--out", str(there), "--scheduler", address]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(there), pd.read_parquet(here), check_exact=True)
+    assert "dummies" in capsys.readouterr().out
+
+
+def test_zero_workers_is_refused(tmp_path, capsys):
+    from rtm_core.cli import main
+
+    code = main(["features", "--demo", "--out", str(tmp_path / "f.parquet"), "--workers", "0"])
+    assert code == 2 and "--workers" in capsys.readouterr().err

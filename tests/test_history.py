@@ -171,3 +171,34 @@ def test_without_dates_the_lags_come_from_the_files():
     assert history.windows("forecast", 2) == ["test", "train"]
     assert [len(p) for p in history.lag_points("test", 2)] == [3, 2]
     assert history.forecast is None
+
+
+def test_history_files_give_the_same_factors_as_a_date_column(tmp_path):
+    from rtm_core.config import load_config
+    from rtm_core.history import build_history
+    from rtm_core.study import load_study
+    from rtm_core.synth import make_city, write_city
+
+    config_path = write_city(make_city(9, size=2_000.0, periods=4), tmp_path)
+    dated = load_config(config_path)
+    crimes = pd.read_csv(tmp_path / "crimes.csv")
+    for year in ("2019", "2020", "2021", "2022"):
+        crimes[crimes["OCCUR_DATE"].str.startswith(year)].to_csv(tmp_path / f"{year}.csv")
+    text = config_path.read_text()
+    head, tail = text.split("[crimes]", 1)
+    tail = tail.split("\n\n", 1)[1].replace(
+        "lags = 2", 'lags = 2\nfiles = ["2020.csv", "2019.csv"]'
+    )
+    crimes_table = '[crimes]\ntrain_file = "2021.csv"\ntest_file = "2022.csv"\nx = "X"\ny = "Y"\n'
+    (tmp_path / "files.toml").write_text(
+        head + crimes_table + f'crs = "{dated.crimes.source.crs}"\n\n' + tail
+    )
+    undated = load_config(tmp_path / "files.toml")
+    assert undated.crimes.source is None and len(undated.history.files) == 2
+    assert {(f.x, f.y, f.crs) for f in undated.history.files} == {("X", "Y", "EPSG:32616")}
+    a, b = load_study(dated), load_study(undated)
+    ta = build_history(a.units, a.history, dated.history)
+    tb = build_history(b.units, b.history, undated.history)
+    for target in ("train", "test", "forecast"):
+        pd.testing.assert_frame_equal(ta.factors[target], tb.factors[target])
+    assert tb.windows["test"] == ["2021.csv", "2020.csv"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
+import io
 import zipfile
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import CRS
 from shapely.geometry import Point, Polygon, box
 
@@ -18,10 +23,16 @@ from rtm_core.io import (
     choose_crs,
     geometry_family,
     list_layers,
+    metre_counterpart,
     parse_crs,
+    parse_dates,
     read_layer,
+    read_table,
+    suggest_crs,
     to_working_crs,
+    working_crs,
     write_table,
+    xy_ranges,
 )
 from tests.conftest import (
     POINT_KINDS,
@@ -531,3 +542,236 @@ def test_write_table_refuses_unknown_suffix_and_gpkg_without_geometry(tmp_path):
         write_table(frame, tmp_path / "out.xlsx")
     with pytest.raises(InputError, match=r"needs unit geometry\. Fix: write \.parquet or \.csv"):
         write_table(pd.DataFrame({"unit_id": [1]}), tmp_path / "out.gpkg")
+
+
+# ------------------------------------------------ issue 9: formats as analysts export them
+
+CSV_TEXT = f"id,x,y\n1,{X0 + 10},{Y0 + 20}\n2,{X0 + 30},{Y0 + 40}\n"
+
+
+@pytest.mark.parametrize("from_bytes", [False, True], ids=["path", "bytes"])
+def test_gzipped_csv_is_read_with_a_note(tmp_path, from_bytes):
+    path = tmp_path / "points.csv.gz"
+    path.write_bytes(gzip.compress(CSV_TEXT.encode()))
+    source = (
+        LayerSource(data=path.read_bytes(), name=path.name, **XY)
+        if from_bytes
+        else LayerSource(path=path, name=path.name, **XY)
+    )
+    layer = read_layer(source)
+    assert _xy(layer.frame).tolist() == [[X0 + 10, Y0 + 20], [X0 + 30, Y0 + 40]]
+    assert "read from a gzipped CSV" in layer.report.note
+
+
+def test_broken_gzip_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"bad\.csv\.gz \[file\]: is not a valid gzip file\. Fix"):
+        read_layer(LayerSource(data=b"\x1f\x8bnot really", name="bad.csv.gz", **XY))
+
+
+def test_zip_holding_one_csv_is_read(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        out.writestr("export/points.csv", CSV_TEXT)
+        out.writestr("__MACOSX/export/._points.csv", "resource fork")
+    layer = read_layer(LayerSource(data=buffer.getvalue(), name="points.zip", **XY))
+    assert len(layer.frame) == 2 and "read points.csv from the zip" in layer.report.note
+
+
+def test_zip_holding_two_csvs_asks_which(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        out.writestr("a.csv", CSV_TEXT)
+        out.writestr("b.csv", CSV_TEXT)
+    with pytest.raises(
+        InputError, match=r"two\.zip \[layer\]: holds several CSV files \(a\.csv, b\.csv\)\. Fix"
+    ):
+        read_layer(LayerSource(data=buffer.getvalue(), name="two.zip", **XY))
+    chosen = LayerSource(data=buffer.getvalue(), name="two.zip", layer="b.csv", **XY)
+    assert "read b.csv from the zip" in read_layer(chosen).report.note
+
+
+def test_semicolon_csv_with_decimal_commas_is_read():
+    text = (
+        "name;x;y;score\n"
+        "A;440010,25;4630020,5;12,5\n"
+        "B;440030;4630040;1.234,75\n"
+        "C;440050,5;4630060,25;\n"
+    )
+    layer = read_layer(_csv(text, "eu.csv", **XY))
+    assert _xy(layer.frame).tolist() == [
+        [440010.25, 4630020.5],
+        [440030.0, 4630040.0],
+        [440050.5, 4630060.25],
+    ]
+    assert layer.frame["score"].iloc[:2].tolist() == [12.5, 1234.75]
+    assert layer.frame["score"].isna().iloc[2]
+    assert layer.frame["name"].tolist() == ["A", "B", "C"]
+    assert "semicolon-separated with decimal commas (x, y, score converted)" in layer.report.note
+
+
+def test_semicolon_csv_with_garbage_numbers_is_refused():
+    text = "x;y\n1,2,3;4\n5,6,7;8\n"
+    with pytest.raises(
+        InputError, match=r"eu\.csv \[x\]: is not numeric \(e\.g\. '1,2,3'\)\. Fix: remove"
+    ):
+        read_layer(_csv(text, "eu.csv", x="x", y="y", crs=WORK_CRS))
+
+
+def test_comma_csv_is_read_as_before():
+    table, notes = read_table(_csv("a,b\n1.5,x\n2,y\n", "plain.csv"))
+    assert table["a"].tolist() == [1.5, 2.0] and notes == []
+
+
+@pytest.mark.parametrize("from_bytes", [False, True], ids=["path", "bytes"])
+def test_excel_sheets_are_read(tmp_path, from_bytes):
+    path = tmp_path / "points.xlsx"
+    first = pd.DataFrame({"x": [X0 + 1.0], "y": [Y0 + 2.0]})
+    second = pd.DataFrame({"x": [X0 + 5.0, X0 + 6.0], "y": [Y0 + 5.0, Y0 + 6.0]})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        first.to_excel(writer, sheet_name="first", index=False)
+        second.to_excel(writer, sheet_name="second", index=False)
+    data = {"data": path.read_bytes()} if from_bytes else {"path": path}
+    layer = read_layer(LayerSource(name=path.name, **data, **XY))
+    assert len(layer.frame) == 1 and "read from the Excel sheet 'first'" in layer.report.note
+    named = read_layer(LayerSource(name=path.name, layer="second", **data, **XY))
+    assert len(named.frame) == 2
+    with pytest.raises(
+        InputError,
+        match=r"points\.xlsx:third \[layer\]: no sheet named 'third' \(sheets: first, second\)",
+    ):
+        read_layer(LayerSource(name=path.name, layer="third", **data, **XY))
+
+
+def test_broken_excel_is_refused():
+    with pytest.raises(InputError, match=r"x\.xlsx \[file\]: is not a readable Excel workbook"):
+        read_layer(LayerSource(data=b"PK\x03\x04 not a workbook", name="x.xlsx", **XY))
+
+
+def test_parse_dates_keeps_local_wall_time():
+    values = pd.Series(
+        [
+            "2021-03-04T10:00:00-06:00",  # CST
+            "2021-07-04T23:30:00-05:00",  # CDT: a mixed offset in one column
+            "2021-12-31 23:59Z",
+            "2021-01-02",
+            "not a date",
+            None,
+        ]
+    )
+    out = parse_dates(values)
+    assert out.tolist()[:4] == [
+        pd.Timestamp("2021-03-04 10:00"),
+        pd.Timestamp("2021-07-04 23:30"),
+        pd.Timestamp("2021-12-31 23:59"),
+        pd.Timestamp("2021-01-02"),
+    ]
+    assert out.iloc[4:].isna().all()
+    aware = pd.Series(pd.to_datetime(["2021-03-04 10:00"]).tz_localize("America/Chicago"))
+    assert parse_dates(aware).tolist() == [pd.Timestamp("2021-03-04 10:00")]
+    assert parse_dates(pd.Series([11500000, 11500001])).isna().all()  # ids are not dates
+
+
+def test_parse_dates_finds_offsets_the_sample_missed():
+    values = pd.Series(["2021-01-01 10:00"] * 3000 + ["2021-01-02 11:00-06:00"])
+    out = parse_dates(values)
+    assert out.iloc[-1] == pd.Timestamp("2021-01-02 11:00") and out.notna().all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    when=st.datetimes(min_value=dt.datetime(1950, 1, 1), max_value=dt.datetime(2080, 12, 31)).map(
+        lambda t: t.replace(microsecond=0)
+    ),
+    minutes=st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15),
+)
+def test_parse_dates_drops_any_offset_and_keeps_the_wall_time(when, minutes):
+    tz = dt.timezone(dt.timedelta(minutes=minutes))
+    text = when.replace(tzinfo=tz).isoformat()
+    assert parse_dates(pd.Series([text])).iloc[0] == pd.Timestamp(when), text
+
+
+# ----------------------------------------------------------- issue 9: the working CRS
+
+
+def _feet_anchor(epsg: int = 3435) -> gpd.GeoDataFrame:
+    metres = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000)], crs=WORK_CRS)
+    return metres.to_crs(f"EPSG:{epsg}")
+
+
+@pytest.mark.parametrize(
+    ("feet", "metres"),
+    [(3435, 26971), (2263, 32118), (6455, 6454), (2227, 26943), (3361, 3360)],
+)
+def test_a_feet_crs_has_its_metre_counterpart(feet, metres):
+    assert metre_counterpart(CRS.from_epsg(feet)).to_epsg() == metres
+
+
+def test_metre_and_unknown_crs_have_no_counterpart():
+    assert metre_counterpart(CRS.from_epsg(26971)) is None
+    custom = CRS.from_proj4("+proj=tmerc +lat_0=41 +lon_0=-87.5 +k=1 +datum=NAD83 +units=us-ft")
+    assert metre_counterpart(custom) is None
+
+
+def test_feet_boundary_gets_the_same_zone_in_metres():
+    crs, note = working_crs(None, _feet_anchor(), source="b")
+    assert crs.to_epsg() == 26971
+    assert note == (
+        "boundary is in EPSG:3435 (US survey foot); working CRS EPSG:26971 (metres), the same zone"
+    )
+    assert choose_crs(None, _feet_anchor(), source="b").to_epsg() == 26971
+
+
+def test_feet_boundary_without_counterpart_gets_the_utm_zone():
+    custom = CRS.from_proj4("+proj=tmerc +lat_0=41 +lon_0=-87.5 +k=1 +datum=NAD83 +units=us-ft")
+    anchor = _feet_anchor().to_crs(custom)
+    crs, note = working_crs(None, anchor, source="b", role="units layer")
+    assert crs.to_epsg() == 32616
+    assert note.startswith("units layer is in ") and note.endswith(
+        "working CRS EPSG:32616 (metres), the estimated UTM zone"
+    )
+
+
+def test_metre_boundary_keeps_its_crs_without_a_note():
+    anchor = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 10, Y0 + 10)], crs=WORK_CRS)
+    assert working_crs(None, anchor, source="b") == (WORKING, "")
+
+
+def test_bare_xy_in_the_boundary_crs_is_suggested():
+    anchor = _feet_anchor()
+    bounds = tuple(anchor.total_bounds)
+    inside = (bounds[0] + 100, bounds[1] + 100, bounds[2] - 100, bounds[3] - 100)
+    assert suggest_crs(inside, anchor.crs, bounds).to_epsg() == 3435
+    # the same numbers read as metres of another CRS would be a different city: not suggested
+    far = (bounds[0] * 3, bounds[1] * 3, bounds[2] * 3, bounds[3] * 3)
+    assert suggest_crs(far, anchor.crs, bounds) is None
+    assert suggest_crs(inside, CRS.from_epsg(4326), bounds) is None
+    assert suggest_crs(None, anchor.crs, bounds) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    fx=st.floats(-0.5, 1.5),
+    fy=st.floats(-0.5, 1.5),
+    size=st.floats(0.01, 0.5),
+)
+def test_suggest_crs_only_for_ranges_overlapping_the_boundary(fx, fy, size):
+    bounds = (1_000_000.0, 1_800_000.0, 1_010_000.0, 1_812_000.0)
+    w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    ranges = (
+        bounds[0] + fx * w,
+        bounds[1] + fy * h,
+        bounds[0] + (fx + size) * w,
+        bounds[1] + (fy + size) * h,
+    )
+    got = suggest_crs(ranges, CRS.from_epsg(3435), bounds)
+    overlaps = ranges[0] <= bounds[2] and ranges[2] >= bounds[0]
+    overlaps = overlaps and ranges[1] <= bounds[3] and ranges[3] >= bounds[1]
+    assert (got is not None) == overlaps
+
+
+def test_xy_ranges_ignore_outliers_and_gaps():
+    x = np.r_[np.linspace(0, 100, 500), 1e9, np.nan]
+    y = np.r_[np.linspace(0, 50, 500), 0.0, 3.0]
+    x0, y0, x1, y1 = xy_ranges(x, y)
+    assert x1 < 100 and y1 < 50 and x0 >= 0
+    assert xy_ranges(np.array([np.nan]), np.array([1.0])) is None

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtm_core.evaluate import readouts
+from rtm_core.summary import split_history
 from rtm_core.verdict import (
     best_baselines,
     compare,
     sentence,
-    split_history,
     ties_note,
     verdicts,
 )

@@ -356,7 +356,16 @@ def _history(table: _Table, crimes: CrimesConfig) -> HistoryConfig:
                 "files", f"entry {i} must be a path or a table", 'write `files = ["lag1.csv"]`'
             )
         entry = _Table(item, f"{table.where}.files[{i}]", table.file, table.base)
-        files.append(_layer_source(entry))
+        source = _layer_source(entry)
+        crimes_source = crimes.train_source or crimes.source
+        if crimes_source is not None:  # x, y and crs as for the crimes unless given
+            source = dataclasses.replace(
+                source,
+                x=source.x or crimes_source.x,
+                y=source.y or crimes_source.y,
+                crs=source.crs or crimes_source.crs,
+            )
+        files.append(source)
         entry.check_unknown(_SOURCE_KEYS)
     cfg = HistoryConfig(
         lags=lags,

@@ -33,10 +33,11 @@ from rtm_core.io.layers import (
     read_layer,
 )
 from rtm_core.io.tables import parse_dates, read_table
-from rtm_core.io.writing import write_table
+from rtm_core.io.writing import write_gpkg, write_table
 from rtm_core.io.zips import MAX_ZIP_MEMBERS, MAX_ZIP_UNPACKED
 
 __all__ = [
+    "write_gpkg",
     "ReadReport",
     "Layer",
     "read_layer",

@@ -30,7 +30,7 @@ def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
     columns = list(table.columns)
     x_col, y_col, crs = source.x, source.y, source.crs
     if x_col is None and y_col is None:
-        x_col, y_col = _detect_lonlat(columns, label)
+        x_col, y_col = detect_lonlat(columns, label)
         notes.append(f"lon/lat columns detected ({x_col}, {y_col})")
         crs = crs or "EPSG:4326"
     for key, col in (("x", x_col), ("y", y_col)):
@@ -43,10 +43,10 @@ def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
                 f"column {col!r} not found (columns: {', '.join(map(str, columns[:12]))})",
                 f"set {key} to one of the file's columns",
             )
-    x = _numeric(table[x_col], label, x_col)
-    y = _numeric(table[y_col], label, y_col)
+    x = numeric_column(table[x_col], label, x_col)
+    y = numeric_column(table[y_col], label, y_col)
     if crs is None:
-        if _looks_like_degrees(x, y):
+        if looks_like_degrees(x, y):
             crs = "EPSG:4326"
             notes.append("no CRS given; coordinates look like lon/lat, EPSG:4326 assumed")
         else:
@@ -87,11 +87,11 @@ def fill_missing_crs(
         return source, ""
     try:
         table, _ = read_table(source)
-        x = _numeric(table[source.x], source.label, source.x)
-        y = _numeric(table[source.y], source.label, source.y)
+        x = numeric_column(table[source.x], source.label, source.x)
+        y = numeric_column(table[source.y], source.label, source.y)
     except (InputError, KeyError):  # the real read reports it, in the usual order
         return source, ""
-    if _looks_like_degrees(x, y):
+    if looks_like_degrees(x, y):
         return source, ""
     suggested = suggest_crs(xy_ranges(x, y), boundary_crs, boundary_bounds)
     if suggested is None:
@@ -102,7 +102,14 @@ def fill_missing_crs(
     )
 
 
-def _numeric(column: pd.Series, label: str, name: str) -> np.ndarray:
+def numeric_column(column: pd.Series, label: str, name: str) -> np.ndarray:
+    """A coordinate column as floats (blanks and a few bad cells become NaN).
+
+    Raises
+    ------
+    InputError
+        More than half the filled cells are not numbers (the message shows one).
+    """
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=float, na_value=np.nan)
     text = column.astype("string").str.strip()
@@ -119,7 +126,14 @@ def _numeric(column: pd.Series, label: str, name: str) -> np.ndarray:
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _detect_lonlat(columns: list, label: str) -> tuple[str, str]:
+def detect_lonlat(columns: list, label: str) -> tuple[str, str]:
+    """The lon and lat columns by name ("lon"/"longitude"/..., "lat"/"latitude"/...).
+
+    Raises
+    ------
+    InputError
+        No such pair of columns.
+    """
     lower = {str(c).strip().lower(): c for c in columns}
     lon = next((lower[n] for n in LON_NAMES if n in lower), None)
     lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
@@ -133,7 +147,8 @@ def _detect_lonlat(columns: list, label: str) -> tuple[str, str]:
     return lon, lat
 
 
-def _looks_like_degrees(x: np.ndarray, y: np.ndarray) -> bool:
+def looks_like_degrees(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether every finite coordinate pair lies within lon/lat range (|x| <= 180, |y| <= 90)."""
     finite = np.isfinite(x) & np.isfinite(y)
     if not finite.any():
         return False
@@ -156,7 +171,7 @@ def _check_coordinates_match_crs(x, y, crs: CRS, label: str, x_col: str, y_col: 
                 f"{crs.to_string()} is in degrees but the values are not lon/lat",
                 "set crs to the projected CRS the coordinates are in",
             )
-    elif _looks_like_degrees(x, y):
+    elif looks_like_degrees(x, y):
         raise InputError(
             label,
             "crs",

@@ -36,7 +36,7 @@ _NOT_TEXT = (
 _DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 # a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
 _TZ_SUFFIX = re.compile(
-    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))$"
 )
 
 
@@ -51,7 +51,7 @@ def table_kind(source: LayerSource) -> str | None:
     A ``.zip`` is a table only when it holds one CSV and no shapefile (checked by reading it).
     """
     name = _name(source)
-    if name.endswith(tuple(s + ".gz" for s in TABLE_SUFFIXES)) or name.endswith(".gz"):
+    if name.endswith(tuple(s + ".gz" for s in TABLE_SUFFIXES)):
         return "csv.gz"
     if name.endswith(TABLE_SUFFIXES):
         return "csv"
@@ -131,8 +131,16 @@ def parse_dates(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     text = series.astype("string").str.strip()
-    stripped = text.str.replace(_TZ_SUFFIX, r"\1", regex=True)
-    return pd.to_datetime(stripped, errors="coerce", format="mixed")
+    sample = text.dropna().iloc[:: max(1, text.notna().sum() // 1000)]
+    if not sample.str.fullmatch(_TZ_SUFFIX).any():  # the regex pass costs: skip it if we can
+        try:
+            when = pd.to_datetime(text, errors="coerce", format="mixed")
+        except (ValueError, TypeError):  # offsets in rows the sample missed
+            when = None
+        if when is not None and not isinstance(when.dtype, pd.DatetimeTZDtype):
+            return when
+    text = text.str.replace(_TZ_SUFFIX, r"\1", regex=True)
+    return pd.to_datetime(text, errors="coerce", format="mixed")
 
 
 def offset_note(series: pd.Series) -> str:
@@ -141,10 +149,12 @@ def offset_note(series: pd.Series) -> str:
         return f"dates in time zone {series.dt.tz}; their local time is used"
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
         return ""
-    n = int(series.astype("string").str.strip().str.fullmatch(_TZ_SUFFIX).fillna(False).sum())
-    if n == 0:
+    text = series.astype("string").str.strip()
+    offsets = text.str.extract(_TZ_SUFFIX, expand=True)[1].dropna()
+    if offsets.empty:
         return ""
-    return f"{n:,} dates carry a UTC offset (e.g. -06:00); their local time is used"
+    example = offsets.iloc[0].strip()
+    return f"{len(offsets):,} dates carry a UTC offset (e.g. {example}); their local time is used"
 
 
 def _read_text_table(raw: bytes, label: str) -> tuple[pd.DataFrame, list[str]]:

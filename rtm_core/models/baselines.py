@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from rtm_core.errors import ConfigError, FitError, NotFittedError
 
@@ -279,7 +280,10 @@ class ForestBaseline:
                 rows = np.union1d(rows, np.flatnonzero(y > 0))
         self.n_fit_units_ = len(rows)
         sample = features if len(rows) == len(y) else features.iloc[rows]
-        self.model_.fit(sample.to_numpy(dtype=np.float64), y[rows])
+        # one OpenMP thread, as for the classical lasso: the trees' parallel loops slow down
+        # many times over whenever the cores are shared (same trees either way)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            self.model_.fit(sample.to_numpy(dtype=np.float64), y[rows])
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
@@ -296,7 +300,8 @@ class ForestBaseline:
         out = np.empty(len(features))
         for start in range(0, len(features), _PREDICT_CHUNK):  # no float64 copy of it all
             part = features.iloc[start : start + _PREDICT_CHUNK].to_numpy(dtype=np.float64)
-            out[start : start + len(part)] = self.model_.predict(part)
+            with threadpool_limits(limits=1, user_api="openmp"):
+                out[start : start + len(part)] = self.model_.predict(part)
         return out
 
 

@@ -261,10 +261,12 @@ class ClassicalRTM:
         y_mean = np.bincount(inverse, weights=y) / counts
         # dense columns as a dense block, sparse ones (most density dummies) as CSC: the
         # same numbers, and glum's X'WX / X'v run about twice as fast on large grids
-        Xc = tabmat.from_csc(
-            sparse.csc_matrix(np.hstack([design.X[first].astype(np.float64), design.fixed[first]])),
-            threshold=_SPARSE_DENSITY,
-        )
+        # (built from the 1-byte dummies: no dense float64 copy of the collapsed rows)
+        csc = sparse.csc_matrix(design.X[first]).astype(np.float64)
+        if q:
+            csc = sparse.hstack([csc, sparse.csc_matrix(design.fixed[first])], format="csc")
+        Xc = tabmat.from_csc(csc, threshold=_SPARSE_DENSITY)
+        del csc
         fold_c = folds[first]
         cv = [
             (np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k)) for k in range(self.cv_folds)

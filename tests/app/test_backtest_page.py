@@ -93,12 +93,13 @@ def test_a_backtest_runs_in_the_background_and_draws_its_chart(runs_dir, city):
     assert status.status == "done", status.error
     assert seen_progress
     (spec,) = charts(at)
-    assert spec["mark"]["type"] == "line" and spec["encoding"]["x"]["field"] == "Origin"
+    assert spec["mark"]["type"] == "line" and spec["encoding"]["x"]["field"] == "origin"
     summary = next(d.value for d in at.dataframe if "PAI 5 % mean" in d.value.columns)
     assert {"Deep-learning RTM", "Classical RTM"} <= set(summary["Model"])
     assert (summary["Origins"] == 2).all()
     assert at.success or at.warning  # the verdict sentence
-    assert any("On average over the origins" in m.value for m in [*at.success, *at.warning])
+    (said,) = [m.value for m in [*at.success, *at.warning] if "On average" in m.value]
+    assert "hot-spot baseline" in said and "Best mean PAI at 5 %: **" in said
     # the backtest lives under runs/backtests and stays out of the Runs page's list
     assert [p.name for p in (runs_dir / "backtests").iterdir()] == [status.result.name]
     assert list_runs(runs_dir) == []
@@ -130,6 +131,14 @@ def test_a_finished_backtest_is_listed_and_can_run_again(runs_dir, city):
     at = page(runs_dir)  # the demo: no dates, but finished backtests are still shown
     assert at.selectbox(key="backtest_pick").options == ["cli · 2 origins · bt-cli"]
     assert len(charts(at)) == 1
+    at.selectbox(key="backtest_origin").set_value("2021-01-01")
+    next(b for b in at.button if b.label == "Open in Results").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Results"
+    picked = at.selectbox(key="results_run_picker")
+    assert picked.value == str(out / "origins" / "2021-01-01")
+    assert at.get("deck_gl_json_chart")  # the origin's risk map
+    at.switch_page(BACKTEST).run()
     next(b for b in at.button if b.label == "Run this backtest again").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     from rtm_app import backtest

@@ -3,21 +3,19 @@ the working CRS control, every problem at upload, choices kept when a layer is r
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import streamlit as st
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 from streamlit.testing.v1 import AppTest
 
 from rtm_app import data_choices
 from rtm_core.errors import InputError
 from rtm_core.io import parse_dates
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from new_city import (  # noqa: E402
+from tests.new_city import (
     FEET_CRS,
     INVALID_DISTRICT,
     METRE_CRS,
@@ -26,6 +24,7 @@ from new_city import (  # noqa: E402
     write_new_city,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
 
@@ -88,7 +87,8 @@ def test_a_feet_boundary_gets_its_metre_zone_and_the_repair_is_said(city):
     box = text_input(at, "Working CRS (projected, metres)")
     assert box.value == METRE_CRS
     reason = " ".join(c.value for c in at.caption)
-    assert f"Working CRS {METRE_CRS}" in reason and FEET_CRS in reason and "same zone" in reason
+    assert f"Working CRS {METRE_CRS}, chosen for you: boundary is in {FEET_CRS}" in reason
+    assert "same zone" in reason
     added = " ".join(s.value for s in at.success)
     assert "boundary.gpkg" in added and INVALID_DISTRICT in added and "area" in added
 
@@ -250,3 +250,125 @@ def test_the_new_city_passes_the_study_check(city):
     assert int(metrics["Crimes in period t"].replace(",", "")) > 0
     notes = " ".join(c.value for c in at.caption)
     assert INVALID_DISTRICT in notes
+
+
+def test_a_zip_holding_one_csv_is_read_through_the_uploader(city, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "bars_export.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(city["bars"], "bars.csv")
+    at = add(empty_app(), "boundary", city["boundary"])
+    add(at, "generator", archive)
+    assert not at.error, [e.value for e in at.error]
+    added = at.session_state["rtm_data"].generators[-1]
+    assert (added.name, added.source.x, added.source.crs) == (
+        "bars_export",
+        "longitude",
+        "EPSG:4326",
+    )
+
+
+def test_the_study_check_lists_every_problem_together(city, tmp_path):
+    from rtm_app.dataset import DataSet
+    from rtm_core.config import CrimesConfig, GeneratorConfig, LayerSource, UnitsConfig
+
+    (tmp_path / "shops.csv").write_text("X,Y\nabc,def\nghi,jkl\n")
+    (tmp_path / "clubs.csv").write_text("name,size\na,1\n")
+    crimes = LayerSource(path=city["crimes"], x="X Coordinate", y="Y Coordinate", crs=FEET_CRS)
+    data = DataSet(
+        "broken",
+        units=UnitsConfig(boundary=LayerSource(path=city["boundary"]), crs=METRE_CRS),
+        crimes=CrimesConfig(
+            source=crimes,
+            date="Date",
+            train=("2022-01-01", "2022-12-31"),
+            test=("2023-01-01", "2023-12-31"),
+        ),
+        generators=(
+            GeneratorConfig("shops", LayerSource(path=tmp_path / "shops.csv", x="X", y="Y")),
+            GeneratorConfig("clubs", LayerSource(path=tmp_path / "clubs.csv")),
+        ),
+    )
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["rtm_data"] = data
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    # the shops' x and y and the clubs' missing coordinates, all three at once, one line each
+    assert sum("shops.csv" in e for e in errors) == 2, errors
+    assert sum("clubs.csv" in e for e in errors) == 1, errors
+    assert all("Fix:" in e and "\n" not in e for e in errors)
+    assert not at.metric
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_period_options_count_the_crimes_of_each_period():
+    dates = pd.Series(
+        ["2021-01-01T10:00:00-06:00"] * 3
+        + ["2021-12-31T23:00:00-06:00"]
+        + ["2022-06-01"] * 5
+        + ["2022-12-31"]
+    )
+    table = pd.DataFrame({"when": dates, "id": range(len(dates))})
+    assert data_choices.date_column(table) == "when"
+    (year, *_) = data_choices.period_options(table, "when")
+    assert (year.train, year.test) == (("2021-01-01", "2021-12-31"), ("2022-01-01", "2022-12-31"))
+    assert (year.n_train, year.n_test) == (4, 6)
+    assert "(4 crimes)" in year.label and "(6 crimes)" in year.label
+    assert data_choices.saved_preset([year], {"train": list(year.train), "test": ["x", "y"]}) == (
+        "Custom dates"
+    )
+    assert data_choices.saved_preset([year], {}) is None
+
+
+def test_coordinate_options_put_complete_projected_xy_first():
+    table = pd.DataFrame(
+        {
+            "lat": [41.8, None, 41.9, 41.85],
+            "lon": [-87.6, None, -87.7, -87.65],
+            "X": [1_160_000.0, 1_161_000.0, 1_162_000.0, 1_163_000.0],
+            "Y": [1_900_000.0, 1_901_000.0, 1_902_000.0, 1_903_000.0],
+        }
+    )
+    first, second = data_choices.coordinate_options(table)
+    assert (first.x, first.y, second.x, second.y) == ("X", "Y", "lon", "lat")
+    assert "4 of 4 rows complete" in first.label and "(1 without coordinates)" in second.label
+    assert data_choices.saved_index([first, second], {"x": "lon", "y": "lat"}) == 1
+    assert data_choices.crs_for_columns(table, "lon", "lat", None)[0] == "EPSG:4326"
+    assert data_choices.crs_for_columns(table, "X", "Y", None)[0] == ""  # no boundary yet
+
+
+def test_another_file_in_the_same_form_gets_its_own_guesses(city):
+    at = add(empty_app(), "boundary", city["boundary"])
+    upload(at, "crimes", city["crimes"])
+    fid = form_id(at)
+    pairs = at.radio(key=f"xy_{fid}")
+    pairs.set_value(pairs.options[1]).run()  # lon/lat of the crimes
+    upload(at, "generator", city["bus_stops"])  # replaces the file before adding it
+    assert at.radio(key=f"xy_{fid}").value.startswith("X / Y: projected x/y")
+    assert (at.selectbox(key=f"x_{fid}").value, at.selectbox(key=f"y_{fid}").value) == ("X", "Y")
+    assert text_input(at, "CRS of the coordinates").value == FEET_CRS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days=st_.lists(st_.integers(0, 3 * 366), min_size=1, max_size=200),
+    pick=st_.integers(0, 5),
+)
+def test_a_saved_preset_is_found_again_and_counts_match_the_dates(days, pick):
+    """Property: every preset's counts are the dates inside its periods, and saving any preset's
+    periods restores that preset (what re-adding a layer does)."""
+    when = pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")
+    table = pd.DataFrame({"when": when.strftime("%Y-%m-%d")})
+    options = data_choices.period_options(table, "when")
+    for option in options:
+        for (start, end), n in ((option.train, option.n_train), (option.test, option.n_test)):
+            inside = (when >= pd.Timestamp(start)) & (when <= pd.Timestamp(end))
+            assert int(inside.sum()) == n
+    if options:
+        chosen = options[pick % len(options)]
+        saved = {"train": list(chosen.train), "test": list(chosen.test)}
+        assert data_choices.saved_preset(options, saved) == chosen.label

@@ -20,7 +20,7 @@ from rtm_app.history import history_settings, unavailable_reason
 from rtm_core.config import demo_config, load_config
 from rtm_core.errors import InputError
 from rtm_core.pipeline import run_pipeline
-from tests.forecast_run import FORECAST, add_forecast
+from tests.forecast_run import FORECAST, add_forecast, history_run
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -65,6 +65,12 @@ def frames_with(at: AppTest, column: str) -> list[pd.DataFrame]:
     return [d.value for d in at.dataframe if column in d.value.columns]
 
 
+def verdict_table(at: AppTest) -> pd.DataFrame:
+    """The static table of each model beside the best baseline."""
+    [table] = [t.value for t in at.table if "best baseline" in t.value.columns]
+    return table.reset_index(drop=True)
+
+
 def subheaders(at: AppTest) -> list[str]:
     return [s.value for s in at.subheader]
 
@@ -107,7 +113,7 @@ def test_each_model_is_flagged_against_the_best_baseline(runs_dir, plain_run):
     metrics = json.loads((runs_dir / "run-forecast" / "metrics.json").read_text())
     at = open_results(runs_dir)
     assert "Does the RTM beat the simplest maps?" in subheaders(at)
-    table = frames_with(at, "best baseline")[0]
+    table = verdict_table(at)
     assert list(table["area"]) == ["1 %", "5 %", "10 %"]
     best = max(
         metrics[k]["test"]["pai"]["0.05"]
@@ -155,6 +161,55 @@ def test_a_run_without_forecast_shows_no_forecast_section(runs_dir, plain_run):
     assert len(frames_with(at, "IRR")) == 1  # no history table
 
 
+def test_the_irr_chart_grows_with_its_rows_and_wraps_long_labels():
+    from rtm_app.charts import CHART_FRAME, irr_forest
+
+    def coefficients(n: int, models=("dl",)) -> pd.DataFrame:
+        rows = [
+            {"model": m, "variable": f"s{k}_dis_100", "set": f"s{k}", "coef": 0.1 + k / 50}
+            for m in models
+            for k in range(n)
+        ]
+        frame = pd.DataFrame(rows)
+        frame["irr"] = np.exp(frame["coef"])
+        return frame
+
+    few = irr_forest(coefficients(2)).to_dict()["height"] - CHART_FRAME
+    many = irr_forest(coefficients(15)).to_dict()["height"] - CHART_FRAME
+    assert many == pytest.approx(few * 15 / 2)  # same room per factor
+    assert few / 2 >= 30  # a readable band per factor, even with two
+    both = irr_forest(coefficients(3, ("dl", "classical"))).to_dict()["height"] - CHART_FRAME
+    assert both / 3 > few / 2  # two models share a band: it grows
+    long = {"s0_dis_100": "abandoned buildings and vacant lots density high (800 m)"}
+    chart = irr_forest(coefficients(2), long)
+    data = chart.layer[1].data
+    wrapped = data.loc[data["variable"] == "s0_dis_100", "factor"].iloc[0]
+    assert "\n" in wrapped and all(len(line) <= 34 for line in wrapped.split("\n"))
+
+
+def test_a_real_history_run_shows_its_forecast_history_and_verdict(runs_dir, tmp_path):
+    made = history_run(tmp_path)
+    shutil.copytree(made, runs_dir / made.name)
+    manifest = json.loads((made / "manifest.json").read_text())
+    at = open_results(runs_dir)
+    heads = subheaders(at)
+    start, end = manifest["forecast"]["start"], manifest["forecast"]["end"]
+    assert heads[:2] == [f"Forecast for {start} – {end}", "Does the RTM beat the simplest maps?"]
+    assert "Risk factors: incident rate ratios given crime history" in heads
+    _, history = frames_with(at, "IRR")
+    assert list(history["variable"]) == manifest["history"]["columns"]
+    verdict = verdict_table(at)
+    metrics = json.loads((made / "metrics.json").read_text())
+    assert {"prior_counts_lags", "history_only"} <= set(metrics)
+    for _, row in verdict.iterrows():
+        key = {"1 %": "0.01", "5 %": "0.05", "10 %": "0.10"}[row["area"]]
+        best = max(
+            metrics[b]["test"]["pai"][key]
+            for b in ("prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
+        )
+        assert row["baseline PAI"] == pytest.approx(best)
+
+
 # --------------------------------------------------------------------------- History control
 
 
@@ -183,6 +238,11 @@ def test_history_control_flows_into_the_run_config(runs_dir, tiny_city):
     assert not at.exception and not at.error, [e.value for e in at.error]
     history = at.session_state["rtm_data"].run_config().history
     assert (history.lags, history.bandwidths, history.transform) == (1, (100, 250), "count")
+    at.switch_page("pages/3_train.py").run()
+    assert any(
+        c.value.startswith("Crime history in the models: 1 lag(s)") and "100, 250 m" in c.value
+        for c in at.caption
+    )
 
 
 def test_history_reaching_before_the_data_is_one_line(runs_dir, tiny_city):

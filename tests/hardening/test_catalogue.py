@@ -1021,3 +1021,167 @@ def test_app_upload_path(row, synth_city, monkeypatch):
         add_layer(data, role, upload, **extra)
     _check_message(row, str(info.value))
     assert data == DataSet.demo()  # the data set in the session is unchanged
+
+
+# ------------------------------------------ accepted with a note (issue 9: no GIS detours)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A row of what published data looks like and is read, with a note, not refused.
+
+    Attributes
+    ----------
+    id : str
+    build : callable
+        ``build(city_folder)`` changes the city and returns the config path.
+    note : str
+        Regex the note on ``file``'s read report (and ``rtm check``) must contain.
+    file : str
+        The layer the note is on (its read-report source).
+    role : str or None
+        The layer's role for an upload through :func:`rtm_core.checks.check_layer`; None when
+        the case needs the whole study (e.g. the boundary's CRS).
+    """
+
+    id: str
+    build: Callable[[Path], Path]
+    note: str
+    file: str
+    role: str | None = None
+
+
+def _boundary_in_feet(folder: Path) -> Path:
+    frame = gpd.read_file(folder / "boundary.gpkg", engine="pyogrio").to_crs("EPSG:3435")
+    frame.to_file(folder / "boundary.gpkg", layer="boundary", engine="pyogrio")
+    return folder / "config.toml"
+
+
+def _gzip_crimes(folder: Path) -> Path:
+    import gzip
+
+    data = (folder / "crimes.csv").read_bytes()
+    (folder / "crimes.csv.gz").write_bytes(gzip.compress(data))
+    (folder / "crimes.csv").unlink()
+    return edit_config(folder, lambda d: d["crimes"].update(file="crimes.csv.gz"))
+
+
+def _zip_bars(folder: Path) -> Path:
+    with zipfile.ZipFile(folder / "bars.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(folder / "bars.csv", "bars.csv")
+    (folder / "bars.csv").unlink()
+    return edit_config(folder, lambda d: generator(d, "bars").update(file="bars.zip"))
+
+
+def _bars_xlsx(folder: Path) -> Path:
+    pd.read_csv(folder / "bars.csv").to_excel(folder / "bars.xlsx", index=False)
+    (folder / "bars.csv").unlink()
+    return edit_config(folder, lambda d: generator(d, "bars").update(file="bars.xlsx"))
+
+
+def _tz_dates(frame: pd.DataFrame) -> None:
+    frame["OCCUR_DATE"] = [f"{d}T10:00:00-05:00" for d in frame["OCCUR_DATE"]]
+
+
+def _no_crimes_crs(folder: Path) -> Path:
+    return edit_config(folder, lambda d: d["crimes"].pop("crs"))
+
+
+ACCEPTED: list[Accepted] = [
+    Accepted(
+        "feet-crs-boundary",
+        _boundary_in_feet,
+        r"boundary is in EPSG:3435 \(US survey foot\); working CRS EPSG:26971 \(metres\), "
+        r"the same zone",
+        "boundary.gpkg",
+        "boundary",
+    ),
+    Accepted(
+        "boundary-self-intersecting",
+        _bowtie,
+        r"repaired 1 invalid polygon \(name 'city': Self-intersection, area as drawn 0, now "
+        r"[\d,]+\)",
+        "boundary.gpkg",
+        "boundary",
+    ),
+    Accepted(
+        "semicolon-csv-decimal-comma",
+        _write_european,
+        r"semicolon-separated with decimal commas \(X, Y converted\)",
+        "crimes.csv",
+        "crimes",
+    ),
+    Accepted("gzipped-csv", _gzip_crimes, r"read from a gzipped CSV", "crimes.csv.gz", "crimes"),
+    Accepted("zipped-csv", _zip_bars, r"read bars\.csv from the zip", "bars.zip", "generator"),
+    Accepted(
+        "tz-datetimes",
+        _crimes(_tz_dates),
+        r"[\d,]+ dates carry a UTC offset \(e\.g\. -05:00\); their local time is used",
+        "crimes.csv",
+        "crimes",
+    ),
+    Accepted(
+        "xlsx-generator",
+        _bars_xlsx,
+        r"read from the Excel sheet 'Sheet1'",
+        "bars.xlsx",
+        "generator",
+    ),
+    Accepted(
+        "bare-xy-fitting-the-boundary",
+        _no_crimes_crs,
+        r"no CRS given; x/y ranges match the boundary's, EPSG:32616 used",
+        "crimes.csv",
+    ),
+]
+ACCEPTED_IDS = [row.id for row in ACCEPTED]
+
+
+def test_the_accepted_rows_are_complete():
+    wanted = {"feet CRS", "invalid polygon", "; + decimal comma", ".csv.gz", "tz datetimes", "xlsx"}
+    ids = {
+        "feet CRS": "feet-crs-boundary",
+        "invalid polygon": "boundary-self-intersecting",
+        "; + decimal comma": "semicolon-csv-decimal-comma",
+        ".csv.gz": "gzipped-csv",
+        "tz datetimes": "tz-datetimes",
+        "xlsx": "xlsx-generator",
+    }
+    assert set(ids) == wanted and set(ids.values()) <= set(ACCEPTED_IDS)
+    assert len(set(ACCEPTED_IDS)) == len(ACCEPTED_IDS)
+    assert not set(ACCEPTED_IDS) & set(IDS)  # accepted, so not in the refused catalogue
+
+
+@pytest.mark.parametrize("row", ACCEPTED, ids=ACCEPTED_IDS)
+def test_accepted_with_a_note(row, synth_city, capsys):
+    config_path = row.build(synth_city)
+    config = load_config(config_path)
+    study = load_study(config)
+    build_features(study, config.features)
+    (report,) = [r for r in study.reads if r.source == row.file]
+    assert re.search(row.note, report.note), report.note
+    assert study.y_train.sum() > 0 and study.y_test.sum() > 0
+    capsys.readouterr()
+    assert main(["check", str(config_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(row.note, out) and "0 error(s)" in out, out
+
+
+UPLOADED = [row for row in ACCEPTED if row.role]
+
+
+@pytest.mark.parametrize("row", UPLOADED, ids=[row.id for row in UPLOADED])
+def test_accepted_upload_is_checked_with_a_note(row, synth_city):
+    """The same file as the Data page sends it (bytes), through ``check_layer``."""
+    from rtm_core.checks import check_layer, errors
+
+    config = load_config(row.build(synth_city))
+    sources = [config.units.boundary, config.crimes.source] + [g.source for g in config.generators]
+    source = next(s for s in sources if s is not None and s.label == row.file)
+    upload = dataclasses.replace(
+        source, path=None, data=(synth_city / row.file).read_bytes(), name=row.file
+    )
+    date = config.crimes.date if row.role == "crimes" else None
+    problems = check_layer(upload, row.role, date=date)
+    assert not errors(problems), problems
+    assert any(re.search(row.note, p.problem) for p in problems), problems
