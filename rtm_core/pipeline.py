@@ -24,18 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from rtm_core.config import LayerSource, RunConfig
-from rtm_core.conjunctive import conjunctive_table, top_places
-from rtm_core.design import Design, set_terms
+from rtm_core.design import Design
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
 from rtm_core.features import RiskFactors
 from rtm_core.history import TARGETS, HistoryTables, build_history, forecast_record
-from rtm_core.io import write_gpkg
 from rtm_core.models.baselines import ForestBaseline, score_baselines
 from rtm_core.rerun import write_rerunnable_config
+from rtm_core.run_outputs import incidents_frame, json_default, write_outputs
 from rtm_core.runs import (
     INCIDENTS_FILE,
     environment,
@@ -43,7 +41,6 @@ from rtm_core.runs import (
     staged_run,
     write_failed_run,
 )
-from rtm_core.stability import selection_table, top_share_by_unit
 from rtm_core.study import Study, build_features, check_outcome_varies, load_study
 
 __all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
@@ -212,30 +209,6 @@ def _device_name(fitted: dict[str, FittedModel]) -> str:
     return getattr(model.estimator, "device_", "cpu") if model else "cpu"
 
 
-def _coefficients(fitted: dict[str, FittedModel]) -> pd.DataFrame:
-    frames = []
-    for name, model in fitted.items():
-        table = model.estimator.coefficients_.copy()
-        table.insert(0, "model", name)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _selected_dummies(factors: RiskFactors, selected: dict) -> pd.DataFrame:
-    names = [v for v in selected.values() if v]
-    return factors.table[names].astype(int)
-
-
-def _factors_present(dummies: pd.DataFrame, labels: dict[str, str]) -> np.ndarray:
-    """Per unit, the readable list of selected factors present ("" where none)."""
-    out = np.full(len(dummies), "", dtype=object)
-    for name in dummies.columns:
-        present = dummies[name].to_numpy() == 1
-        label = labels.get(name, name)
-        out[present] = [f"{a}; {label}" if a else label for a in out[present]]
-    return out
-
-
 def run_pipeline(
     config: RunConfig,
     out_dir: str | Path,
@@ -368,7 +341,7 @@ def _run_into(
     check_cancel(cancel)
     report("evaluate", 0.5, "writing the run folder")
     extra = {f"forecast_{n}": forecast[n] for n in models_first}
-    _write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config, extra)
+    write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config, extra)
     timings["evaluate"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     manifest.update(
@@ -393,36 +366,17 @@ def _run_into(
     if study.units.grid is not None:
         manifest["grid"] = study.units.grid.__dict__
     if config.report.include_incidents:  # the analyst opted in: crime points for the report
-        _incidents(study).to_csv(staging / INCIDENTS_FILE, index=False)
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+        incidents_frame(study).to_csv(staging / INCIDENTS_FILE, index=False)
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=json_default))
     from rtm_core.report import write_report
 
     write_report(staging)
     check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
 
 
-def _incidents(study: Study) -> pd.DataFrame:
-    """Crime points of both periods (working CRS), for a report that shows incidents."""
-    parts = [
-        pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "period": period})
-        for xy, period in ((study.crimes_train, "train"), (study.crimes_test, "test"))
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
 def _area(study: Study, config: RunConfig) -> np.ndarray | None:
     """What accuracy's "share of area" is taken over: unit measures, or None (unit count)."""
     return None if config.evaluation.area == "count" else study.units.measure
-
-
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def _history_tables(study: Study, config: RunConfig) -> HistoryTables | None:
@@ -454,55 +408,3 @@ def _baselines(
         forest_class=ForestBaseline,  # looked up here, so tests can swap in a quick forest
     )
     return risks, tests, time.perf_counter() - start
-
-
-def _write_outputs(
-    staging, study, factors, design, fitted, risks, metrics, curves, config, extra=None
-) -> None:
-    units = study.units.frame[["unit_id", "geometry"]].copy()
-    units["y_train"] = study.y_train
-    units["y_test"] = study.y_test
-    labels = factors.labels()
-    for name, model in fitted.items():
-        units[f"risk_{name}"] = model.score
-        units[f"expected_{name}"] = model.expected
-        units[f"factors_{name}"] = _factors_present(
-            _selected_dummies(factors, model.selected), labels
-        )
-    for name, value in (extra or {}).items():  # forecast_<model>: expected counts
-        units[name] = value
-    for name in [n for n in risks if n not in fitted]:  # baselines
-        units[f"risk_{name}"] = risks[name]
-    stability = pd.DataFrame()
-    dl = fitted.get("dl")
-    if dl is not None:
-        est = dl.estimator
-        stability = selection_table(est.seed_selected_, est.seed_coef_, design.names, design.sets)
-        seed_eta = np.stack([set_terms(design.X, coef) for coef in est.seed_coef_])
-        units["top5_share_dl"] = top_share_by_unit(seed_eta, share=0.05)
-    if study.units.grid is not None:
-        units["row"] = study.units.frame["row"].to_numpy()
-        units["col"] = study.units.frame["col"].to_numpy()
-    write_gpkg(units, staging / "units.gpkg", layer="units")
-    _coefficients(fitted).to_csv(staging / "coefficients.csv", index=False)
-    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
-    curves.to_csv(staging / "curves.csv", index=False)
-    stability.to_csv(staging / "stability.csv", index=False)
-    conj, places = [], []
-    for name, model in fitted.items():
-        dummies = _selected_dummies(factors, model.selected)
-        table = conjunctive_table(
-            dummies, model.expected, study.y_train, study.y_test, labels=labels
-        )
-        table.insert(0, "model", name)
-        conj.append(table)
-        top = top_places(study.units.unit_ids, model.score, dummies, k=25, labels=labels)
-        top.insert(0, "model", name)
-        places.append(top)
-    (pd.concat(conj, ignore_index=True) if conj else pd.DataFrame()).to_csv(
-        staging / "conjunctive.csv", index=False
-    )
-    (pd.concat(places, ignore_index=True) if places else pd.DataFrame()).to_csv(
-        staging / "top_places.csv", index=False
-    )
-    factors.variables.to_csv(staging / "variables.csv", index=False)
