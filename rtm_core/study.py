@@ -29,6 +29,7 @@ from rtm_core.prepare import (
     prepare_anchor,
     repair_layer,
 )
+from rtm_core.reach import check_not_swapped, is_near, reach_box
 from rtm_core.units import CountReport, Units, count_crimes, grid_units, units_from_layer
 
 __all__ = [
@@ -329,7 +330,7 @@ def load_study(
         )
     if train_report.n_counted == 0:
         for crime_layer, crime_source in crime_layers:
-            _check_not_swapped(crime_layer, crime_source, crs, _reach_box(units, 0.0))
+            check_not_swapped(crime_layer, crime_source, crs, reach_box(units, 0.0))
         raise InputError(
             crime_label,
             "geometry",
@@ -362,8 +363,8 @@ def load_study(
         gframe, repaired = repair_layer(to_working_crs(glayer, crs), glayer.report.source)
         reads[-1] = add_note(reads[-1], repaired)
         generator = GeneratorLayer.from_frame(gcfg.name, gframe, gcfg.measures, gcfg.bandwidths)
-        if not _is_near(generator, units):
-            _check_not_swapped(glayer, gcfg.source, crs, _reach_box(units, max(gcfg.bandwidths)))
+        if not is_near(generator, units):
+            check_not_swapped(glayer, gcfg.source, crs, reach_box(units, max(gcfg.bandwidths)))
             raise InputError(
                 glayer.report.source,
                 "geometry",
@@ -385,56 +386,6 @@ def load_study(
         crs=crs,
         history=crime_history,
     )
-
-
-def _reach_box(units: Units, reach: float) -> tuple[float, float, float, float]:
-    """The units' bounding box (of their geometry) grown by ``reach`` metres."""
-    x0, y0, x1, y1 = units.frame.total_bounds
-    return (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
-
-
-def _is_near(layer: GeneratorLayer, units: Units) -> bool:
-    """Whether any feature lies within reach (the largest bandwidth) of the study area."""
-    box = _reach_box(units, max(layer.bandwidths))
-    if layer.geometry is not None:  # lines and polygons: any part of them, not their points
-        return bool(shapely.intersects(layer.geometry, shapely.box(*box)).any())
-    return bool(_inside(layer.points, box).any())
-
-
-def _inside(pts: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    return (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
-
-
-def _check_not_swapped(
-    layer: Layer, source: LayerSource, crs: CRS, box: tuple[float, float, float, float]
-) -> None:
-    """Refuse lon/lat points that miss the study area but would cover it with x and y swapped.
-
-    Swapped values are often still valid degrees (Chicago: lat -87.7, lon 41.8), so only the
-    study area can tell. Called once a layer is known to miss the area.
-    """
-    frame = layer.frame
-    if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
-        return
-    geometry = frame.geometry.values
-    if not (shapely.get_type_id(geometry) == 0).all():  # plain points only
-        return
-    xy = shapely.get_coordinates(geometry)
-    if (np.abs(xy[:, 0]) > 90).any():  # swapped, x would be a latitude
-        return
-    try:
-        swapped = gpd.GeoSeries(gpd.points_from_xy(xy[:, 1], xy[:, 0]), crs=frame.crs).to_crs(crs)
-    except Exception:  # cannot be projected: not a plausible swap
-        return
-    if _inside(shapely.get_coordinates(swapped.values), box).mean() > 0.5:
-        columns = f"{source.x}/{source.y}" if source.x and source.y else "lon/lat"
-        raise InputError(
-            layer.report.source,
-            columns,
-            "longitude and latitude look swapped (swapped back, the points fall on the study area)",
-            "swap x and y",
-        )
 
 
 def check_outcome_varies(study: Study, label: str) -> None:
