@@ -112,10 +112,14 @@ def risk_map_section() -> None:
     pick, overlay = st.columns([1, 3])
     model = pick.radio("Model", models, format_func=charts.model_name, key="map_model")
     labels = cache.factor_labels(run, model)
-    chosen = overlay.multiselect("Ring the units where these risk factors are present", labels)
+    note = cache.map_note(run.path)  # a large grid: blocks, no factor rings
+    chosen = (
+        []
+        if note
+        else overlay.multiselect("Ring the units where these risk factors are present", labels)
+    )
     deck, classes = cache.risk_map(run.path, model, tuple(chosen), state.online_basemap())
     st.pydeck_chart(deck, height=560, key="risk_map")
-    note = cache.map_note(run.path)
     if note:
         st.caption(note)
     widgets.legend(classes, "Relative risk score:")

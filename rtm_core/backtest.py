@@ -165,20 +165,15 @@ def check_data_reaches_back(config: RunConfig, origins: list[Origin]) -> None:
         Naming the first origin that needs earlier data, the date needed and the file's
         earliest date.
     """
-    import pandas as pd
-
-    from rtm_core.io import read_layer
+    from rtm_core.io import parse_dates, read_layer
 
     source = config.crimes.source
     layer = read_layer(source)
     if config.crimes.date not in layer.frame.columns:
         return  # the pipeline reports a missing date column with the columns it found
-    when = pd.to_datetime(layer.frame[config.crimes.date], errors="coerce", format="mixed")
-    when = when.dropna()
+    when = parse_dates(layer.frame[config.crimes.date]).dropna()  # local wall time, as the study
     if when.empty:
         return  # the pipeline says that no date could be read
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_convert(None)
     first = when.min()
     for origin in origins:
         needed = _earliest_needed(origin)

@@ -72,7 +72,7 @@ def dask_client(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             **kwargs,
         ) as cluster,
         Client(cluster) as client,
