@@ -138,23 +138,6 @@ def job_card(job) -> None:
 
 
 st.subheader("Your training jobs")
-jobs = widgets.my_jobs()
-active_ids = {job.job_id for job in jobs if job.active}
-if not jobs:
+if not widgets.my_jobs():
     st.caption("None yet in this session.")
-elif active_ids:
-
-    @st.fragment(run_every=0.5)
-    def live_jobs() -> None:
-        """Poll the active jobs; rerun the page when one of them finishes."""
-        now = widgets.my_jobs()
-        if any(job.job_id in active_ids and not job.active for job in now):
-            st.rerun()
-        for job in now:
-            if job.job_id in active_ids:
-                job_card(job)
-
-    live_jobs()
-for job in jobs:
-    if job.job_id not in active_ids:
-        job_card(job)
+widgets.live_job_list(widgets.my_jobs, job_card)

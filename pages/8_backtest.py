@@ -73,29 +73,15 @@ def job_card(job) -> None:
             st.caption("Cancelled: nothing was written.")
 
 
-jobs = backtest.my_backtests()
-active_ids = {job.job_id for job in jobs if job.active}
-if jobs:
+def open_finished(job) -> None:
+    """Open a backtest that just finished in the list below."""
+    if job.status == "done":
+        st.session_state[OPEN] = str(job.result)
+
+
+if backtest.my_backtests():
     st.subheader("Your backtests")
-if active_ids:
-
-    @st.fragment(run_every=0.5)
-    def live_jobs() -> None:
-        """Poll the running backtests; rerun the page when one finishes."""
-        now = backtest.my_backtests()
-        finished = [j for j in now if j.job_id in active_ids and not j.active]
-        if finished:
-            if finished[0].status == "done":  # open the new backtest below
-                st.session_state[OPEN] = str(finished[0].result)
-            st.rerun()
-        for job in now:
-            if job.job_id in active_ids:
-                job_card(job)
-
-    live_jobs()
-for job in jobs:
-    if job.job_id not in active_ids:
-        job_card(job)
+widgets.live_job_list(backtest.my_backtests, job_card, on_finished=open_finished)
 
 st.subheader("Finished backtests")
 found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]

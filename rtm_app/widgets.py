@@ -233,3 +233,37 @@ def show_run_config(run_path: str | Path) -> None:
     text = path.read_text(encoding="utf-8")
     st.code(text, language="toml")
     st.download_button("Download config.toml", text, file_name=CONFIG_FILE, mime="text/plain")
+
+
+def live_job_list(fetch, card, on_finished=None) -> None:
+    """Job cards: the active ones polled twice a second, then the finished ones.
+
+    Parameters
+    ----------
+    fetch : callable
+        Returns this session's jobs (:class:`~rtm_core.jobs.JobStatus`), newest first.
+    card : callable
+        Draws one job.
+    on_finished : callable, optional
+        Called with the first job seen finishing, before the page reruns.
+    """
+    jobs = fetch()
+    active_ids = {job.job_id for job in jobs if job.active}
+    if active_ids:
+
+        @st.fragment(run_every=0.5)
+        def live() -> None:
+            now = fetch()
+            finished = [j for j in now if j.job_id in active_ids and not j.active]
+            if finished:
+                if on_finished is not None:
+                    on_finished(finished[0])
+                st.rerun()
+            for job in now:
+                if job.job_id in active_ids:
+                    card(job)
+
+        live()
+    for job in jobs:
+        if job.job_id not in active_ids:
+            card(job)

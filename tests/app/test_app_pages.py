@@ -14,7 +14,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-import streamlit as st
 from shapely.geometry import LineString
 from streamlit.testing.v1 import AppTest
 
@@ -33,24 +32,6 @@ DATA, FACTORS, TRAIN, RESULTS = (
     "pages/4_results.py",
 )
 STABILITY, RUNS, EXPORT = "pages/5_stability.py", "pages/6_runs.py", "pages/7_export.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
-    monkeypatch.delenv("RTM_BASEMAP", raising=False)
-    return folder
 
 
 @pytest.fixture(scope="session")

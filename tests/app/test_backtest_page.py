@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rtm_app.dataset import DataSet
@@ -20,24 +19,6 @@ from tests.backtest_city import dated_city
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 BACKTEST, RUNS = "pages/8_backtest.py", "pages/6_runs.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
-    monkeypatch.delenv("RTM_BASEMAP", raising=False)
-    return folder
 
 
 @pytest.fixture(scope="module")

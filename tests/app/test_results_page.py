@@ -12,7 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rtm_app.dataset import DataSet
@@ -25,24 +24,6 @@ from tests.forecast_run import FORECAST, add_forecast, history_run
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 FACTORS, RESULTS = "pages/2_risk_factors.py", "pages/4_results.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
-    monkeypatch.delenv("RTM_BASEMAP", raising=False)
-    return folder
 
 
 @pytest.fixture(scope="module")

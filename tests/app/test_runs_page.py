@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rtm_core.config import demo_config
@@ -17,23 +16,6 @@ from rtm_core.runs import list_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = "pages/6_runs.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def runs_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture(scope="module")

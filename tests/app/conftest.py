@@ -1,0 +1,28 @@
+"""Fixtures of the AppTest suites: fresh Streamlit caches per test and a runs folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Clear st.cache_data / st.cache_resource before and after each test."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """An empty runs folder as ``$RTM_RUNS_DIR``, and no online basemap."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("RTM_RUNS_DIR", str(folder))
+    monkeypatch.delenv("RTM_BASEMAP", raising=False)
+    return folder
