@@ -56,9 +56,7 @@ st.subheader("Risk raster")
 if run.manifest.get("grid"):
     columns = export.risk_columns(run)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    column = left.selectbox(
-        "Score", columns, format_func=lambda c: charts.model_name(c.removeprefix("risk_"))
-    )
+    column = left.selectbox("Score", columns, format_func=charts.score_column_name)
     download(
         right,
         "GeoTIFF",

@@ -35,6 +35,13 @@ def model_name(key: str) -> str:
     return readable_name(key)
 
 
+def score_column_name(column: str) -> str:
+    """Readable name of a units column: ``risk_<model>`` or ``forecast_<model>``."""
+    if column.startswith("forecast_"):
+        return f"Forecast: {readable_name(column.removeprefix('forecast_'))} (expected crimes)"
+    return readable_name(column.removeprefix("risk_"))
+
+
 def model_colors(keys) -> alt.Scale:
     """A colour scale giving each model (by readable name) its fixed colour."""
     keys = [k for k in dict.fromkeys(keys)]

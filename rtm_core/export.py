@@ -79,8 +79,11 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def risk_columns(run: RunFiles) -> list[str]:
-    """Risk columns of the run's units (models first, then baselines)."""
-    return [c for c in run.units.columns if c.startswith("risk_")]
+    """Risk columns of the run's units (models first, then baselines), then the forecasts
+    (``forecast_<model>``: expected crimes in the period after the test period)."""
+    columns = list(run.units.columns)
+    risks = [c for c in columns if c.startswith("risk_")]
+    return risks + [c for c in columns if c.startswith("forecast_")]
 
 
 def _units(run: RunFiles) -> gpd.GeoDataFrame:

@@ -172,3 +172,15 @@ def test_report_and_manifest_bytes(tmp_path):
     assert json.loads(export.manifest_json(run)) == run.manifest
     assert export.export_name(run, "units.csv") == f"{tmp_path.name}_units.csv"
     assert export.risk_columns(run) == ["risk_dl", "risk_kde"]
+
+
+def test_the_forecast_is_a_raster_too(tmp_path):
+    run = grid_run(tmp_path)
+    run.units["forecast_dl"] = run.units["risk_dl"] * 0.5
+    assert export.risk_columns(run) == ["risk_dl", "risk_kde", "forecast_dl"]
+    raster_bytes = export.risk_geotiff(run, "forecast_dl")
+    with rasterio.MemoryFile(raster_bytes) as memfile, memfile.open() as raster:
+        assert raster.descriptions == ("forecast_dl",)
+        image = raster.read(1)
+    unit = run.units.iloc[0]
+    assert image[N_ROWS - 1 - unit.row, unit.col] == pytest.approx(unit.forecast_dl)
