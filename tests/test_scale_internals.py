@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from rtm_core.design import Design, set_terms
 from rtm_core.models.baselines import ForestBaseline
-from rtm_core.models.classical import _collapse, _collapse_ints
+from rtm_core.models.rows import collapse as _collapse
+from rtm_core.models.rows import collapse_ints as _collapse_ints
 
 
 def test_dummies_are_stored_as_one_byte_and_other_values_as_float32():

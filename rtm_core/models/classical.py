@@ -48,6 +48,7 @@ from threadpoolctl import threadpool_limits
 from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, FitError, check_cancel
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
+from rtm_core.models.rows import collapse, collapse_ints, row_keys
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
 
@@ -91,48 +92,6 @@ class _GLMFit:
     llf: float
     bic: float
     dispersion: float | None
-
-
-def _row_keys(*blocks: np.ndarray) -> np.ndarray:
-    """One hashable byte string per row of the given (n, .) blocks (0/1 blocks are packed)."""
-    n_rows = np.asarray(blocks[0]).shape[0]
-    parts = []
-    for block in blocks:
-        block = np.asarray(block)
-        if block.ndim == 1:
-            block = block[:, None]
-        if block.shape[1] == 0:
-            continue
-        if np.isin(block, (0, 1)).all():
-            parts.append(np.packbits(block.astype(bool), axis=1))
-        else:
-            parts.append(np.ascontiguousarray(block, dtype=np.float64).view(np.uint8))
-    if not parts:
-        return np.zeros(n_rows, dtype=np.int64)
-    raw = np.ascontiguousarray(np.hstack(parts))
-    return raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
-
-
-def _collapse(keys: np.ndarray):
-    """First row index, inverse map and size of each group of equal keys."""
-    _, first, inverse, counts = np.unique(
-        keys, return_index=True, return_inverse=True, return_counts=True
-    )
-    return first, inverse.ravel(), counts
-
-
-def _collapse_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_collapse` for small non-negative integer keys: groups in key order, one
-    member row of each (rows of a group are identical) and the group sizes, by counting
-    instead of sorting."""
-    if key.size == 0 or int(key.max()) > 4 * key.size:
-        first, _, counts = _collapse(key)
-        return first, counts
-    counts = np.bincount(key)
-    member = np.empty(counts.size, dtype=np.int64)
-    member[key] = np.arange(key.size)
-    groups = np.flatnonzero(counts)
-    return member[groups], counts[groups]
 
 
 class ClassicalRTM:
@@ -257,7 +216,7 @@ class ClassicalRTM:
         splitter = KFold(self.cv_folds, shuffle=True, random_state=self.random_state)
         for k, (_, test) in enumerate(splitter.split(np.zeros((design.n_units, 1)))):
             folds[test] = k
-        first, inverse, counts = _collapse(_row_keys(design.X, design.fixed, folds))
+        first, inverse, counts = collapse(row_keys(design.X, design.fixed, folds))
         y_mean = np.bincount(inverse, weights=y) / counts
         # dense columns as a dense block, sparse ones (most density dummies) as CSC: the
         # same numbers, and glum's X'WX / X'v run about twice as fast on large grids
@@ -304,8 +263,8 @@ class ClassicalRTM:
         if len(cols) <= 32:  # integer key: base group id, then one bit per column
             key = (self._base_id << len(cols)) + bits @ (1 << np.arange(len(cols), dtype=np.int64))
         else:
-            key = _row_keys(self._base_id, bits)
-        first, counts = _collapse_ints(key) if len(cols) <= 32 else _collapse(key)[::2]
+            key = row_keys(self._base_id, bits)
+        first, counts = collapse_ints(key) if len(cols) <= 32 else collapse(key)[::2]
         sets = self._bits[np.ix_(first, pos)].astype(np.float64)  # 0/1, exact
         exog = np.hstack([self._base_exog[first], sets])
         endog = self._y[first]
@@ -446,7 +405,7 @@ class ClassicalRTM:
         self._pos = {int(c): k for k, c in enumerate(survivors)}
         self._bits = (design.X[:, survivors] != 0).astype(np.uint8)
         self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.fixed])
-        self._base_id = _collapse(_row_keys(design.fixed, y))[1].astype(np.int64)
+        self._base_id = collapse(row_keys(design.fixed, y))[1].astype(np.int64)
         try:
             chosen, self.steps_ = self._stepwise(survivors, design, progress, cancel)
             cols = sorted(chosen.values())

@@ -60,54 +60,15 @@ from scipy.special import gammaln
 from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
-from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec, train
+from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec
+from rtm_core.models.dl_train import train
+from rtm_core.models.rows import CollapsedRows, standard_errors
 
 __all__ = ["DeepRTM"]
 
 _LOSSES = ("poisson", "negbin")
 _DEVICES = ("auto", "cpu", "cuda")
 _START_WEIGHT = 0.01
-
-
-def _row_keys(*blocks: np.ndarray) -> np.ndarray:
-    """One byte string per row of the given (n, .) blocks, for grouping equal rows."""
-    n_rows = len(blocks[0])
-    parts = [np.ascontiguousarray(b.reshape(n_rows, -1)) for b in blocks]
-    parts = [b if b.dtype == np.uint8 else b.astype(np.float64).view(np.uint8) for b in parts]
-    raw = np.ascontiguousarray(np.hstack(parts))
-    if raw.shape[1] == 0:
-        return np.zeros(n_rows, dtype=np.int64)
-    return raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
-
-
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """First index, group id per row and size of each group of equal keys."""
-    _, first, inverse, counts = np.unique(
-        keys, return_index=True, return_inverse=True, return_counts=True
-    )
-    return first, inverse.ravel(), counts
-
-
-class _Collapsed:
-    """Units grouped into rows with equal dummies and covariates (NB2: and equal count)."""
-
-    def __init__(self, design: Design, y: np.ndarray, family: str, collapse: bool):
-        dummies = np.packbits(design.X.astype(bool), axis=1)
-        blocks = [dummies, design.fixed] + ([y[:, None]] if family == "negbin" else [])
-        if collapse:
-            first, inverse, counts = _groups(_row_keys(*blocks))
-        else:
-            first = inverse = np.arange(design.n_units)
-            counts = np.ones(design.n_units, dtype=np.int64)
-        self.X = design.X[first]
-        self.fixed = design.fixed[first]
-        self.units = counts.astype(np.float64)
-        self.crimes = np.bincount(inverse, weights=y, minlength=first.size)  # summed over units
-        self.count = y[first]  # the count of each unit of the row (NB2 rows only)
-        rest = [self.fixed] + ([self.count[:, None]] if family == "negbin" else [])
-        rest_first, self.rest_id, _ = _groups(_row_keys(*rest))
-        self.rest_fixed = self.fixed[rest_first].T
-        self.rest_count = self.count[rest_first] if family == "negbin" else None
 
 
 class DeepRTM:
@@ -324,7 +285,7 @@ class DeepRTM:
         device = self._resolve_device()
         varying = _varying_columns(design)
         trained = design.subset([design.names[j] for j in varying])
-        rows = _Collapsed(trained, y, self.loss, self._collapse_rows)
+        rows = CollapsedRows(trained, y, self.loss, self._collapse_rows)
         problem = self._problem(trained, y, rows, device)
         seeds = range(self.seed_offset, self.seed_offset + self.n_seeds)
         rngs = [
@@ -340,7 +301,7 @@ class DeepRTM:
         self.fit_seconds_ = time.perf_counter() - start_time
         return self
 
-    def _problem(self, design: Design, y: np.ndarray, rows: _Collapsed, device) -> Problem:
+    def _problem(self, design: Design, y: np.ndarray, rows: CollapsedRows, device) -> Problem:
         n, family = design.n_units, self.loss
         layout = Layout(
             design.fixed.shape[1],
@@ -390,7 +351,7 @@ class DeepRTM:
         varying: np.ndarray,
         problem: Problem,
         result,
-        rows: _Collapsed,
+        rows: CollapsedRows,
     ) -> None:
         """Fitted attributes on the full design (``trained`` holds its varying columns)."""
         layout, theta, kept = problem.layout, result.theta, result.kept
@@ -430,13 +391,13 @@ class DeepRTM:
         self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
         self.coefficients_ = self._coefficient_table(trained, rows)
 
-    def _coefficient_table(self, trained: Design, rows: _Collapsed) -> pd.DataFrame:
+    def _coefficient_table(self, trained: Design, rows: CollapsedRows) -> pd.DataFrame:
         """Intercept, fixed and selected variables with Wald inference (``rows``: trained)."""
         chosen = [v for v in self.selected_.values() if v is not None]
         cols = [trained.names.index(v) for v in chosen]
         coef = [self.coef_[self.names_.index(v)] for v in chosen]
         params = np.concatenate([[self.intercept_], self.fixed_coef_, coef])
-        se = _standard_errors(rows, cols, params, self.dispersion_)
+        se = standard_errors(rows, cols, params, self.dispersion_)
         fixed = list(trained.fixed_names)
         return coefficient_table(
             ["intercept", *fixed, *chosen],
@@ -497,20 +458,3 @@ def _set_positions(design: Design, trained: Design) -> np.ndarray:
 
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _standard_errors(rows: _Collapsed, cols, params, dispersion) -> np.ndarray:
-    """Square roots of the diagonal of the inverse observed information (nan if singular)."""
-    design = np.column_stack([np.ones(len(rows.units)), rows.fixed, rows.X[:, cols]])
-    mu = np.exp(design @ params)
-    if dispersion is None:
-        weight = rows.units * mu
-    else:
-        size = 1.0 / dispersion
-        weight = rows.units * size * mu * (size + rows.count) / (size + mu) ** 2
-    info = design.T @ (design * weight[:, None])
-    try:
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.full(params.size, np.nan)
-    return np.sqrt(np.clip(np.diag(cov), 0.0, None))
