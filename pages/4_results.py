@@ -4,6 +4,7 @@ best baseline, IRR table and chart, risk map, accuracy curves, conjunctive table
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
+from rtm_core.config import MODEL_KINDS
 from rtm_core.summary import forecast_period, forecast_places, forecast_sentence, has_history
 from rtm_core.verdict import run_verdicts
 
@@ -14,7 +15,7 @@ st.title("Results")
 run = widgets.open_run("results")
 
 widgets.run_header(run)
-models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
+models = [k for k in MODEL_KINDS if f"risk_{k}" in run.units.columns]
 forecast = forecast_period(run.manifest)
 forecast_models = [k for k in models if f"forecast_{k}" in run.units.columns]
 history = has_history(run.manifest, run.coefficients)

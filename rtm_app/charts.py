@@ -7,6 +7,7 @@ import textwrap
 import altair as alt
 import pandas as pd
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.verdict import readable_name
 
 #: one fixed colour per model and baseline (Okabe-Ito)
@@ -126,7 +127,7 @@ def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float 
     if rows.empty:
         return None
     rows["Model"] = rows["model"].map(model_name)
-    rows["kind"] = rows["model"].map(lambda m: "model" if m in ("dl", "classical") else "baseline")
+    rows["kind"] = rows["model"].map(lambda m: "model" if m in MODEL_KINDS else "baseline")
     rows["Period"] = rows["period"].map(PERIOD_NAMES).fillna(rows["period"])
     rows["Area flagged (%)"] = rows["share"] * 100
     title = METRIC_NAMES.get(metric, metric)

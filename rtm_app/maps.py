@@ -24,6 +24,8 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
+from rtm_core.units import representative_points
+
 LONLAT = "EPSG:4326"
 SAMPLE_POINTS = 3000
 #: colours for layers and factor overlays (Okabe-Ito, colour-blind safe)
@@ -124,12 +126,7 @@ def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def centres(frame: gpd.GeoDataFrame, digits: int = 5) -> np.ndarray:
     """Lon/lat of each feature's representative point (cell centre, segment midpoint...)."""
-    geometry = frame.geometry.values
-    kind = shapely.get_type_id(geometry)
-    points = shapely.point_on_surface(geometry)
-    lines = np.isin(kind, (1, 2, 5))
-    if lines.any():
-        points[lines] = shapely.line_interpolate_point(geometry[lines], 0.5, normalized=True)
+    points = representative_points(frame.geometry.values)
     lonlat = to_lonlat(gpd.GeoDataFrame(geometry=points, crs=frame.crs))
     return np.round(shapely.get_coordinates(lonlat.geometry.values), digits)
 

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import InputError
 from rtm_core.models import MODEL_NAMES
 from rtm_core.report import CSS, _png
@@ -47,7 +48,7 @@ __all__ = [
 COLUMNS = ["origin", "model", "measure", "area", "value"]
 MEASURES = ("pai", "pei", "hit_rate")
 AREAS = ("0.01", "0.05", "0.10")
-RTM_MODELS = ("dl", "classical")
+RTM_MODELS = MODEL_KINDS
 #: the baselines a planner already has: last period's counts, their sum over the history
 #: windows, and a KDE of last period's crimes
 HOTSPOT_BASELINES = ("prior_counts", "prior_counts_lags", "kde")

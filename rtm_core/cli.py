@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import Cancelled, RTMError
 
 __all__ = ["main", "build_parser"]
@@ -153,7 +154,7 @@ def _with_overrides(config, args):
             changes[key] = value
     if args.kinds:
         kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-        bad = [k for k in kinds if k not in ("dl", "classical")]
+        bad = [k for k in kinds if k not in MODEL_KINDS]
         if bad or not kinds:
             raise ConfigError(
                 "rtm",

@@ -19,6 +19,7 @@ import shapely
 
 from rtm_core.errors import InputError
 from rtm_core.runs import RunFiles
+from rtm_core.units import representative_points
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -160,13 +161,7 @@ def units_csv(run: RunFiles) -> bytes:
 
 
 def _representative_points(units: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    geometry = units.geometry.values
-    kind = shapely.get_type_id(geometry)
-    lines = np.isin(kind, (1, 2, 5))
-    points = shapely.point_on_surface(geometry)
-    if lines.any():
-        points[lines] = shapely.line_interpolate_point(geometry[lines], 0.5, normalized=True)
-    return gpd.GeoSeries(points, crs=units.crs)
+    return gpd.GeoSeries(representative_points(units.geometry.values), crs=units.crs)
 
 
 def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 from rtm_core.design import Design
 from rtm_core.errors import InputError, check_cancel
 from rtm_core.neighbours import LayerIndex, spatial_chunks
+from rtm_core.units import representative_points
 
 __all__ = [
     "GeneratorLayer",
@@ -88,12 +89,8 @@ class GeneratorLayer:
             points = shapely.get_coordinates(geometry)
             geoms = None
         else:
-            # a line's representative point is its midpoint (as for line units); a vertex
-            # (what point_on_surface gives for a line) can lie far from most of the line
-            is_line = np.isin(type_id, (1, 2, 5))
-            rep = shapely.point_on_surface(geometry)
-            rep[is_line] = shapely.line_interpolate_point(geometry[is_line], 0.5, normalized=True)
-            points = shapely.get_coordinates(rep)
+            # lines and polygons count at their representative point (a line's midpoint)
+            points = shapely.get_coordinates(representative_points(geometry))
             geoms = np.asarray(geometry)
         return cls(name, points, geoms, tuple(measures), tuple(int(b) for b in bandwidths))
 

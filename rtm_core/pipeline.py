@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rtm_core.config import LayerSource, RunConfig
+from rtm_core.config import MODEL_KINDS, LayerSource, RunConfig
 from rtm_core.design import Design
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
@@ -322,7 +322,7 @@ def _run_into(
     report("evaluate", 0.0, "baselines and evaluation")
     t2 = time.perf_counter()
     baseline_risks, baseline_test, timings["baselines"] = _baselines(study, factors, config, tables)
-    models_first = [k for k in ("dl", "classical") if k in fitted]
+    models_first = [k for k in MODEL_KINDS if k in fitted]
     risks = {name: fitted[name].expected for name in models_first} | baseline_risks
     expected = {name: model.expected for name, model in fitted.items()}
     # out of sample: the fitted models applied to the history before the test period

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.models import COEF_COLUMNS, MODEL_NAMES
 from rtm_core.summary import (
     forecast_period,
@@ -99,7 +100,7 @@ def _curves_image(curves: pd.DataFrame, metric: str = "pai") -> str:
                 rows["share"] * 100,
                 rows[metric],
                 label=readable_name(model),
-                linestyle="-" if model in ("dl", "classical") else "--",
+                linestyle="-" if model in MODEL_KINDS else "--",
             )
         ax.set_title("in sample (period t)" if period == "train" else "out of sample (period t+1)")
         ax.set_xlabel("share of area flagged (%)")
@@ -241,7 +242,7 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(m.get("created"))))
     except (TypeError, ValueError, OverflowError):
         created = "?"
-    models = [k for k in ("dl", "classical") if f"risk_{k}" in run.units.columns]
+    models = [k for k in MODEL_KINDS if f"risk_{k}" in run.units.columns]
     crimes = m.get("crimes") if isinstance(m.get("crimes"), dict) else {}
     n_units = m.get("n_units", len(run.units))
     n_units = f"{n_units:,}" if isinstance(n_units, int) else esc(str(n_units))

@@ -172,6 +172,33 @@ def grid_units(
     return Units(frame, "grid", points, measure, boundary.crs, spec)
 
 
+def representative_points(geometry) -> np.ndarray:
+    """The representative point of each geometry: the one place this is defined.
+
+    Polygons: a point on their surface (inside even for concave shapes); lines: their midpoint
+    along the line (a vertex can lie far from most of a segment); points: the point (the
+    centroid of a multipoint).
+
+    Parameters
+    ----------
+    geometry : array-like of shapely geometries
+
+    Returns
+    -------
+    ndarray of shapely Points
+    """
+    geometry = np.asarray(geometry)
+    kind = shapely.get_type_id(geometry)
+    points = shapely.point_on_surface(geometry)
+    lines = np.isin(kind, (1, 2, 5))
+    if lines.any():
+        points[lines] = shapely.line_interpolate_point(geometry[lines], 0.5, normalized=True)
+    dots = np.isin(kind, (0, 4))
+    if dots.any():
+        points[dots] = shapely.centroid(geometry[dots])
+    return points
+
+
 def units_from_layer(
     frame: gpd.GeoDataFrame,
     *,
@@ -223,16 +250,12 @@ def units_from_layer(
             )
         out[col] = values.to_numpy(dtype=float)
     geometry = out.geometry.values
+    points = shapely.get_coordinates(representative_points(geometry))
     if family == "polygon":
-        points = shapely.get_coordinates(shapely.point_on_surface(geometry))
         measure = shapely.area(geometry)
     elif family == "line":
-        points = shapely.get_coordinates(
-            shapely.line_interpolate_point(geometry, 0.5, normalized=True)
-        )
         measure = shapely.length(geometry)
     else:
-        points = shapely.get_coordinates(shapely.centroid(geometry))
         measure = np.ones(len(out))
     if (measure <= 0).any():
         raise InputError(

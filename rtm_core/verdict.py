@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.evaluate import flag_z2
 
 __all__ = [
@@ -357,7 +358,7 @@ def verdicts(
     metrics: Mapping,
     risks: Mapping[str, np.ndarray] | None = None,
     *,
-    models=("dl", "classical"),
+    models=MODEL_KINDS,
     measure: str = "pai",
 ) -> list[Verdict]:
     """One :class:`Verdict` per model present in ``metrics`` (out of sample).
@@ -392,7 +393,7 @@ def run_verdicts(metrics: Mapping, units: pd.DataFrame, **kwargs) -> list[Verdic
     (expected counts) where the run has it, else the relative risk score ``risk_<model>``.
     """
     risks = {}
-    for model in kwargs.get("models", ("dl", "classical")):
+    for model in kwargs.get("models", MODEL_KINDS):
         for column in (f"expected_{model}", f"risk_{model}"):
             if column in units.columns:
                 risks[model] = units[column].to_numpy(dtype=float)
