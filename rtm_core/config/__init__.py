@@ -12,6 +12,7 @@ from rtm_core.config.settings import (
     DEMO_PATH,
     LARGE_GRID_CELLS,
     MAX_GRID_CELLS,
+    MODEL_KINDS,
     BacktestConfig,
     CrimesConfig,
     EvaluationConfig,
@@ -47,4 +48,5 @@ __all__ = [
     "DEMO_PATH",
     "MAX_GRID_CELLS",
     "LARGE_GRID_CELLS",
+    "MODEL_KINDS",
 ]
