@@ -36,7 +36,6 @@ from rtm_core.config.table import (
     read_layer_source,
     read_names,
     read_period,
-    read_split_source,
 )
 from rtm_core.errors import ConfigError
 
@@ -128,8 +127,8 @@ def _crimes(crimes: Table) -> CrimesConfig:
             raise crimes.error(missing, "is missing", f'add `{missing} = ["start", "end"]`')
     elif crimes.has("train_file") and crimes.has("test_file"):
         cfg = CrimesConfig(
-            train_source=read_split_source(crimes, "train_"),
-            test_source=read_split_source(crimes, "test_"),
+            train_source=read_layer_source(crimes, "train_"),
+            test_source=read_layer_source(crimes, "test_"),
         )
     else:
         raise crimes.error(

@@ -18,7 +18,6 @@ __all__ = [
     "read_finite",
     "read_names",
     "read_boundary",
-    "read_split_source",
 ]
 
 
@@ -110,6 +109,20 @@ SOURCE_KEYS = {"file", "layer", "x", "y", "crs"}
 
 
 def read_layer_source(table: Table, prefix: str = "", *, required=True) -> LayerSource | None:
+    """A layer source from ``{prefix}file`` / ``{prefix}layer`` and the table's x, y, crs.
+
+    Parameters
+    ----------
+    table : Table
+    prefix : str
+        ``"train_"`` / ``"test_"`` for the per-period crime files (they share x, y and crs).
+    required : bool
+        Refuse a missing file (else None).
+
+    Returns
+    -------
+    LayerSource or None
+    """
     path = table.path(f"{prefix}file", required=required)
     if path is None:
         return None
@@ -188,15 +201,3 @@ def read_boundary(units: Table, kind: str) -> LayerSource | None:
     if path is None:
         return None
     return LayerSource(path=path, layer=units.get("boundary_layer", str), name=path.name)
-
-
-def read_split_source(table: Table, prefix: str) -> LayerSource:
-    path = table.path(f"{prefix}file", required=True)
-    return LayerSource(
-        path=path,
-        layer=table.get(f"{prefix}layer", str),
-        x=table.get("x", str),
-        y=table.get("y", str),
-        crs=table.get("crs", str),
-        name=path.name,
-    )
