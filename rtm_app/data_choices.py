@@ -25,6 +25,7 @@ from rtm_core.guess import guess_coordinates, guess_date_column, period_presets
 from rtm_core.io import (
     Layer,
     crs_name,
+    crs_text,
     metre_counterpart,
     parse_crs,
     read_table,
@@ -65,7 +66,7 @@ class WorkingCrs:
     Attributes
     ----------
     crs : str
-        ``"EPSG:<code>"`` (projected, metres).
+        ``"EPSG:<code>"`` (projected, metres), or its WKT when the layer's CRS has no code.
     why : str
         One sentence for the data summary ("boundary is in EPSG:3435 (US survey foot);
         working CRS EPSG:26971 (metres), the same zone").
@@ -82,8 +83,7 @@ def suggest_working_crs(frame: gpd.GeoDataFrame, role: str = "boundary") -> Work
     estimated UTM zone (see :func:`rtm_core.io.working_crs`).
     """
     crs, note = working_crs(None, frame, source=role, role=role)
-    name = crs_name(crs)
-    return WorkingCrs(name, note or f"the {role}'s own CRS ({name}, metres)")
+    return WorkingCrs(crs_text(crs), note or f"the {role}'s own CRS ({crs_name(crs)}, metres)")
 
 
 def check_working_crs(text: str, source: str = "Working CRS") -> str:
@@ -129,7 +129,7 @@ def check_working_crs(text: str, source: str = "Working CRS") -> str:
         raise InputError(
             source, "units.crs", f"{crs_name(crs)} measures in {unit}, bandwidths are metres", fix
         )
-    return crs_name(crs) if crs_name(crs).startswith("EPSG:") else crs.to_wkt()
+    return crs_text(crs)
 
 
 def with_working_crs(data: DataSet, crs: str | None) -> DataSet:
@@ -141,9 +141,10 @@ def with_working_crs(data: DataSet, crs: str | None) -> DataSet:
 
 def crs_reason(chosen: str, suggested: WorkingCrs) -> str:
     """The data summary's sentence on the working CRS: which one, and why."""
+    shown = chosen if chosen.startswith("EPSG:") else crs_name(CRS.from_user_input(chosen))
     if chosen == suggested.crs:
-        return f"Working CRS {chosen}, chosen for you: {suggested.why}."
-    return f"Working CRS {chosen}, typed on this page (suggested: {suggested.why})."
+        return f"Working CRS {shown}, chosen for you: {suggested.why}."
+    return f"Working CRS {shown}, typed on this page (suggested: {suggested.why})."
 
 
 def crs_label(crs: CRS) -> str:

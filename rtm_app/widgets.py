@@ -160,9 +160,23 @@ def run_header(run) -> None:
     cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s")
     models = ", ".join(model_name(k) for k in m.get("models", [])) or "none"
     st.caption(
-        f"Models: {models} · device {m.get('device', '?')} · CRS {m.get('crs', '?')} · "
+        f"Models: {models} · device {m.get('device', '?')} · CRS {_crs_shown(m.get('crs'))} · "
         f"created {created} · folder `{run.path}`"
     )
+
+
+def _crs_shown(text: str | None) -> str:
+    """A run's CRS for its header: "EPSG:<code>", or the CRS's name instead of its WKT."""
+    if not text or text.startswith("EPSG:"):
+        return text or "?"
+    from pyproj import CRS
+
+    from rtm_core.io import crs_name
+
+    try:
+        return crs_name(CRS.from_user_input(text))
+    except Exception:  # an unreadable CRS text: show its start
+        return text[:40]
 
 
 def legend(items: list[tuple[str, str]], title: str = "") -> None:

@@ -15,6 +15,7 @@ dates), :mod:`~rtm_core.io.delimited` (points from tables), :mod:`~rtm_core.io.z
 from rtm_core.io.crs import (
     choose_crs,
     crs_name,
+    crs_text,
     metre_counterpart,
     parse_crs,
     suggest_crs,
@@ -50,6 +51,7 @@ __all__ = [
     "suggest_crs",
     "xy_ranges",
     "crs_name",
+    "crs_text",
     "read_table",
     "parse_dates",
     "write_table",

@@ -126,6 +126,13 @@ def crs_name(crs: CRS | None) -> str:
     return f"EPSG:{code}" if code is not None else crs.name
 
 
+def crs_text(crs: CRS) -> str:
+    """A CRS as text that reads back as the same CRS: "EPSG:<code>" where it has one, else
+    its WKT (a .prj without an authority code, e.g. a custom "Transverse_Mercator")."""
+    name = crs_name(crs)
+    return name if name.startswith("EPSG:") else crs.to_wkt()
+
+
 @lru_cache(maxsize=1)
 def _projected_by_name() -> dict[str, str]:
     """Name → EPSG code of every projected CRS in pyproj's database (read once, ~0.2 s)."""

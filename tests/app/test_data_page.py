@@ -372,3 +372,23 @@ def test_a_saved_preset_is_found_again_and_counts_match_the_dates(days, pick):
         chosen = options[pick % len(options)]
         saved = {"train": list(chosen.train), "test": list(chosen.test)}
         assert data_choices.saved_preset(options, saved) == chosen.label
+
+
+def test_a_boundary_crs_without_an_epsg_code_gives_a_working_crs_that_reads_back():
+    """A .prj with no authority code (Chicago's boundary: a custom "Transverse_Mercator") is
+    proposed as text that the Working CRS box and units.crs accept, not as its bare name."""
+    import geopandas as gpd
+    from pyproj import CRS
+    from shapely.geometry import box
+
+    custom = CRS.from_proj4(
+        "+proj=tmerc +lat_0=36.5 +lon_0=-88.1 +k=0.99991 +x_0=310000 +y_0=0 +ellps=GRS80 "
+        "+units=m +no_defs"
+    )
+    assert custom.to_epsg(min_confidence=70) is None
+    frame = gpd.GeoDataFrame(geometry=[box(350_000, 570_000, 352_000, 572_000)], crs=custom)
+    suggested = data_choices.suggest_working_crs(frame)
+    assert CRS.from_user_input(suggested.crs) == custom
+    assert data_choices.check_working_crs(suggested.crs) == suggested.crs
+    reason = data_choices.crs_reason(suggested.crs, suggested)
+    assert "chosen for you" in reason and "PROJ" not in reason  # a name, not the WKT
