@@ -33,6 +33,7 @@ st.dataframe(
 )
 complete = [r for r in runs if r.status == "complete"]
 names = {str(r.path): f"{r.label} · {r.name}" for r in runs}
+labels = {str(r.path): r.label for r in runs}
 
 st.subheader("Open a run")
 if complete:
@@ -44,7 +45,7 @@ if complete:
     again, show = st.columns([1, 3], vertical_alignment="center")
     if again.button("Run again", icon=":material/replay:", help="same config and inputs"):
         try:
-            job_id = widgets.run_again(chosen)
+            job_id = widgets.run_again(chosen, labels[chosen])
         except RTMError as exc:
             widgets.show_error(exc)
         else:

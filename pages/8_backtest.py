@@ -113,13 +113,14 @@ if chart is None:
 else:
     st.altair_chart(chart, width="stretch")
 st.markdown("**Mean and range over the origins** (PAI, out of sample)")
+summary = backtest.summary_frame(files.table)
 st.dataframe(
-    backtest.summary_frame(files.table),
+    summary,
     hide_index=True,
     width="stretch",
     column_config={
         c: st.column_config.NumberColumn(format="%.2f")
-        for c in backtest.summary_frame(files.table).columns
+        for c in summary.columns
         if c.endswith("mean")
     },
     key="backtest_summary",

@@ -42,7 +42,6 @@ __all__ = [
     "as_dates",
     "check_working_crs",
     "coordinate_options",
-    "crs_label",
     "crs_reason",
     "date_column",
     "crs_for_columns",
@@ -145,11 +144,6 @@ def crs_reason(chosen: str, suggested: WorkingCrs) -> str:
     if chosen == suggested.crs:
         return f"Working CRS {shown}, chosen for you: {suggested.why}."
     return f"Working CRS {shown}, typed on this page (suggested: {suggested.why})."
-
-
-def crs_label(crs: CRS) -> str:
-    """A CRS as the page shows it (``EPSG:<code>`` where it has one)."""
-    return crs_name(crs)
 
 
 # --------------------------------------------------------------------------- columns

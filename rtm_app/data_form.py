@@ -49,11 +49,6 @@ def _guess(key: str, what: str, _frame, *args):
     return getattr(data_choices, what)(_frame, *args)
 
 
-def table(source: LayerSource):
-    """The upload as a plain table (columns guessed from it), or None for a GIS layer."""
-    return _table(cache.source_key(source), source)
-
-
 def anchor_layer(data: DataSet):
     """The boundary/units layer as read (None when there is none or it cannot be read)."""
     for role, _, source in data.layers():
@@ -341,7 +336,7 @@ def study_check(data: DataSet, unreadable: list[Exception]) -> None:
             delta_color="off",
             delta_arrow="off",
         )
-    cols[3].metric("Working CRS", data_choices.crs_label(study.crs))
+    cols[3].metric("Working CRS", data_choices.crs_name(study.crs))
     notes = [f"{r.source}: {r.note}" for r in study.reads if r.note]
     if notes:
         st.caption("Notes: " + "; ".join(notes))

@@ -215,8 +215,15 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
 
 
-def run_again(run_path: str | Path) -> str:
+def run_again(run_path: str | Path, label: str) -> str:
     """Queue a run folder's kept config (same inputs, same settings) as a new job.
+
+    Parameters
+    ----------
+    run_path : path
+        The run folder (it holds ``config.toml``).
+    label : str
+        The run's label; the new job is labelled "<label> (again)".
 
     Returns
     -------
@@ -224,13 +231,13 @@ def run_again(run_path: str | Path) -> str:
         The job id (added to this session's jobs).
     """
     from rtm_core.rerun import load_run_config
-    from rtm_core.runs import load_run
 
     config = load_run_config(run_path)
-    manifest = load_run(run_path).manifest
-    label = manifest.get("label") or Path(run_path).name
     job_id = cache.job_manager().submit(
-        config, state.runs_dir(), label=f"{label} (again)", owner=state.session_id()
+        config,
+        state.runs_dir(),
+        label=f"{label or Path(run_path).name} (again)",
+        owner=state.session_id(),
     )
     state.add_job(job_id)
     return job_id

@@ -161,6 +161,7 @@ def lag_factors(
     *,
     snap_distance: float = 50.0,
     chunk_size: int = 50_000,
+    in_unit: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """History factors from the crime points of each lag window (lag 1 first).
 
@@ -175,6 +176,8 @@ def lag_factors(
         For point and line units, as in :func:`rtm_core.units.count_crimes`.
     chunk_size : int
         Units per neighbour query.
+    in_unit : ndarray of shape (n_units, lags), optional
+        :func:`lag_counts` of the same points, when the caller already has them.
 
     Returns
     -------
@@ -183,7 +186,8 @@ def lag_factors(
     """
     columns: dict[str, np.ndarray] = {}
     points = np.asarray(units.points, dtype=float)
-    in_unit = lag_counts(units, lag_points, snap_distance=snap_distance)
+    if in_unit is None:
+        in_unit = lag_counts(units, lag_points, snap_distance=snap_distance)
     for j, crimes in enumerate(lag_points, start=1):
         crimes = np.asarray(crimes, dtype=float).reshape(-1, 2)
         columns[f"hist{j}_unit"] = in_unit[:, j - 1]
@@ -275,10 +279,15 @@ def build_history(
     factors, counts, windows = {}, {}, {}
     for name in TARGETS:
         points = history.lag_points(name, cfg.lags)
-        factors[name] = lag_factors(
-            units, points, cfg, snap_distance=snap_distance, chunk_size=chunk_size
-        )
         counts[name] = lag_counts(units, points, snap_distance=snap_distance)
+        factors[name] = lag_factors(
+            units,
+            points,
+            cfg,
+            snap_distance=snap_distance,
+            chunk_size=chunk_size,
+            in_unit=counts[name],
+        )
         windows[name] = [
             list(w.as_config()) if isinstance(w, Period) else w
             for w in history.windows(name, cfg.lags)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rtm_core.config import MODEL_KINDS, LayerSource, RunConfig
+from rtm_core.config import MODEL_KINDS, RunConfig
 from rtm_core.design import Design
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.evaluate import evaluate_models, relative_risk_score
@@ -37,7 +37,6 @@ from rtm_core.run_outputs import incidents_frame, json_default, write_outputs
 from rtm_core.runs import (
     INCIDENTS_FILE,
     environment,
-    file_hash,
     staged_run,
     write_failed_run,
 )
@@ -182,28 +181,6 @@ def fit_models(
     return fitted
 
 
-def _input_hashes(config: RunConfig) -> dict[str, str]:
-    sources: list[LayerSource | None] = [
-        config.units.boundary,
-        config.units.source,
-        config.crimes.source,
-        config.crimes.train_source,
-        config.crimes.test_source,
-    ]
-    sources += [g.source for g in config.generators]
-    sources += list(config.history.files)
-    hashes = {}
-    for source in sources:
-        if source is None:
-            continue
-        key = source.label
-        if source.data is not None:
-            hashes[key] = file_hash(data=source.data)
-        elif source.path is not None and Path(source.path).is_file():
-            hashes[key] = file_hash(source.path)
-    return hashes
-
-
 def _device_name(fitted: dict[str, FittedModel]) -> str:
     model = fitted.get("dl")
     return getattr(model.estimator, "device_", "cpu") if model else "cpu"
@@ -289,8 +266,9 @@ def _run_into(
     )
     crimes_cfg = config.crimes
     check_outcome_varies(study, (crimes_cfg.source or crimes_cfg.train_source).label)
-    manifest["inputs"] = _input_hashes(config)
-    manifest["inputs_kept"] = [k.__dict__ for k in write_rerunnable_config(config, staging)]
+    kept = write_rerunnable_config(config, staging)  # hashes every input once
+    manifest["inputs"] = {k.name: k.sha256 for k in kept}
+    manifest["inputs_kept"] = [k.__dict__ for k in kept]
     manifest["crs"] = study.crs.to_string()
     manifest["reads"] = [r.__dict__ for r in study.reads]
     manifest["counts"] = [c.__dict__ for c in study.counts]
@@ -325,9 +303,15 @@ def _run_into(
     models_first = [k for k in MODEL_KINDS if k in fitted]
     risks = {name: fitted[name].expected for name in models_first} | baseline_risks
     expected = {name: model.expected for name, model in fitted.items()}
-    # out of sample: the fitted models applied to the history before the test period
-    expected_test = {n: m.estimator.predict(shifted["test"]) for n, m in fitted.items()}
-    forecast = {n: m.estimator.predict(shifted["forecast"]) for n, m in fitted.items()}
+    # out of sample: the fitted models applied to the history before the test period (and
+    # before the forecast period); without history that design is the training one
+    expected_test = {
+        n: m.estimator.predict(shifted["test"]) if tables else m.expected for n, m in fitted.items()
+    }
+    forecast = {
+        n: m.estimator.predict(shifted["forecast"]) if tables else m.expected
+        for n, m in fitted.items()
+    }
     evaluation = evaluate_models(
         risks,
         study.y_train,

@@ -353,8 +353,9 @@ def score_baselines(
         "kde": kde_risk(unit_xy, crime_xy_train, bandwidth=kde_bandwidth),
         "forest": forest.predict(inputs["train"]),
     }
-    tests = {"forest": forest.predict(inputs["test"])}
+    tests = {}  # without history the test-period inputs are the training ones
     if history is not None:
+        tests["forest"] = forest.predict(inputs["test"])
         risks["prior_counts_lags"] = prior_counts_lags_risk(history.counts["train"])
         tests["prior_counts_lags"] = prior_counts_lags_risk(history.counts["test"])
         cols = history.columns
