@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rtm_core.config import demo_config, load_config  # noqa: E402
-from rtm_core.pipeline import run_pipeline  # noqa: E402
+from rtm_core.runs.pipeline import run_pipeline  # noqa: E402
 
 ORDER = ("dl", "classical", "prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
 SHARES = ("0.01", "0.05", "0.10")

@@ -33,13 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rtm_core.backtest import run_backtest  # noqa: E402
-from rtm_core.backtest_report import (  # noqa: E402
+from rtm_core.backtest.report import (  # noqa: E402
     HOTSPOT_BASELINES,
     read_csv,
     summary_table,
     verdict,
 )
+from rtm_core.backtest.rolling import run_backtest  # noqa: E402
 from rtm_core.config import load_config  # noqa: E402
 
 CONFIG = ROOT / "bench" / "chicago_assaults.toml"

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from rtm_core.config import demo_config
 from rtm_core.models.classical import ClassicalRTM
-from rtm_core.study import build_features, load_study
+from rtm_core.study.load import build_features, load_study
 
 
 def baseline(design, y) -> tuple[float, list[str]]:

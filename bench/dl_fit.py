@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from rtm_core.design import Design
+from rtm_core.models.design import Design
 from rtm_core.models.dl import DeepRTM
 
 BANDWIDTHS = (50, 100, 200, 300, 400, 500, 600, 700, 800)
@@ -67,7 +67,7 @@ def grid_city(seed: int = 0, side: int = 160, cell: float = 150.0, n_layers: int
 def demo_design():
     """The Chicago demo's design and training counts (needs the full rtm_core pipeline)."""
     from rtm_core.config import demo_config
-    from rtm_core.study import build_features, load_study
+    from rtm_core.study.load import build_features, load_study
 
     config = demo_config()
     study = load_study(config)

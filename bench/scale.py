@@ -82,7 +82,7 @@ class PhaseMemory:
 def child(cell: float, out: str, steps: int) -> None:
     """Run the whole demo pipeline at one cell size; print one JSON line of figures."""
     from rtm_core.config import LARGE_GRID_CELLS, demo_config
-    from rtm_core.pipeline import run_pipeline
+    from rtm_core.runs.pipeline import run_pipeline
 
     config = demo_config(seeds=1, burn_in_steps=steps, prune_steps=steps, device="cpu")
     units = dataclasses.replace(config.units, cell_size=cell, max_cells=LARGE_GRID_CELLS)
@@ -161,8 +161,8 @@ def dask_features(cell: float, workers: int) -> None:
 
     from rtm_core.cluster import dask_client
     from rtm_core.config import demo_config
-    from rtm_core.features_dask import build_risk_factors_dask
-    from rtm_core.study import load_study
+    from rtm_core.factors.distributed import build_risk_factors_dask
+    from rtm_core.study.load import load_study
 
     config = demo_config()
     study = load_study(config)  # the 150 m study: its generator layers and boundary

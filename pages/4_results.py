@@ -5,8 +5,13 @@ import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
 from rtm_core.config import MODEL_KINDS
-from rtm_core.summary import forecast_period, forecast_places, forecast_sentence, has_history
-from rtm_core.verdict import run_verdicts
+from rtm_core.results.summary import (
+    forecast_period,
+    forecast_places,
+    forecast_sentence,
+    has_history,
+)
+from rtm_core.results.verdict import run_verdicts
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 METRICS = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI"}

@@ -7,7 +7,7 @@ import streamlit as st
 
 from rtm_app import cache, state, tables, widgets
 from rtm_core.errors import RTMError
-from rtm_core.runs import delete_run
+from rtm_core.runs.folder import delete_run
 
 st.title("Runs")
 st.caption(f"Run folders in `{state.runs_dir().resolve()}`, newest first.")

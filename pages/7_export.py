@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from rtm_app import charts, widgets
-from rtm_core import export
+from rtm_core.results import export
 
 st.title("Export")
 run = widgets.open_run("export")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from rtm_app import backtest, state, widgets
 from rtm_app.charts import model_name
-from rtm_core.backtest_report import list_backtests, load_backtest, model_label, verdict
+from rtm_core.backtest.report import list_backtests, load_backtest, model_label, verdict
 from rtm_core.errors import RTMError
 
 OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns (one just finished)

@@ -1,6 +1,6 @@
 """The Backtest page's logic: backtest jobs, where backtests live, the chart and the table.
 
-Backtests run as background jobs of their own :class:`~rtm_core.jobs.JobManager` (one at a
+Backtests run as background jobs of their own :class:`~rtm_core.runs.jobs.JobManager` (one at a
 time per server: a backtest already runs its origins in parallel where the machine allows)
 and are written under ``$RTM_RUNS_DIR/backtests/`` (left out of the Runs page's list). Each
 origin is an ordinary run folder under ``<backtest>/origins/``.
@@ -17,10 +17,10 @@ import streamlit as st
 from rtm_app import state
 from rtm_app.charts import MODEL_COLORS
 from rtm_app.dataset import DataSet
-from rtm_core.backtest_report import AREAS, RTM_MODELS, model_label, summary_table
+from rtm_core.backtest.report import AREAS, RTM_MODELS, model_label, summary_table
 from rtm_core.config import BacktestConfig, ModelConfig, RunConfig
-from rtm_core.jobs import JobManager, JobStatus
-from rtm_core.runs import BACKTESTS_DIR
+from rtm_core.runs.folder import BACKTESTS_DIR
+from rtm_core.runs.jobs import JobManager, JobStatus
 
 __all__ = [
     "MIN_ORIGINS",
@@ -53,7 +53,7 @@ def backtests_dir() -> Path:
 
 
 def _run_backtest(config: RunConfig, out_dir, *, progress=None, cancel=None, label: str = ""):
-    from rtm_core.backtest import run_backtest
+    from rtm_core.backtest.rolling import run_backtest
 
     return run_backtest(config, out_dir, progress=progress, cancel=cancel, label=label)
 
@@ -106,8 +106,8 @@ def again_config(backtest: Path, origins: int) -> RunConfig:
     InputError
         The backtest's newest origin keeps no readable config.
     """
-    from rtm_core.backtest_report import load_backtest
-    from rtm_core.rerun import load_run_config
+    from rtm_core.backtest.report import load_backtest
+    from rtm_core.runs.rerun import load_run_config
 
     files = load_backtest(backtest)
     newest = files.manifest["origins"][0]["folder"]

@@ -20,9 +20,9 @@ from rtm_app import maps, maps_large
 from rtm_core.config import LayerSource, ModelConfig, RunConfig
 from rtm_core.errors import RTMError
 from rtm_core.io import Layer, read_layer
-from rtm_core.jobs import JobManager
-from rtm_core.runs import RunFiles, RunInfo, list_runs, load_run
-from rtm_core.study import Study, build_features, load_study
+from rtm_core.runs.folder import RunFiles, RunInfo, list_runs, load_run
+from rtm_core.runs.jobs import JobManager
+from rtm_core.study.load import Study, build_features, load_study
 
 # --------------------------------------------------------------------------- keys
 
@@ -94,7 +94,7 @@ def _study(key: str, _config: RunConfig) -> Study:
 
 
 def study(config: RunConfig) -> Study:
-    """:func:`rtm_core.study.load_study`, cached by content."""
+    """:func:`rtm_core.study.load.load_study`, cached by content."""
     return _study(config_key(config), config)
 
 
@@ -104,7 +104,7 @@ def _factors(key: str, _config: RunConfig):
 
 
 def risk_factors(config: RunConfig):
-    """:func:`rtm_core.study.build_features` for the config's study, cached by content."""
+    """:func:`rtm_core.study.load.build_features` for the config's study, cached by content."""
     return _factors(config_key(config), config)
 
 
@@ -170,7 +170,7 @@ def _run(path: str, stamp: float) -> RunFiles:
 
 
 def run_files(path: Path) -> RunFiles:
-    """:func:`rtm_core.runs.load_run`, cached until the folder changes."""
+    """:func:`rtm_core.runs.folder.load_run`, cached until the folder changes."""
     return _run(str(path), _stamp(path))
 
 

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
-from rtm_core.verdict import readable_name
+from rtm_core.results.verdict import readable_name
 
 #: one fixed colour per model and baseline (Okabe-Ito)
 MODEL_COLORS = {

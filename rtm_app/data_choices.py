@@ -1,7 +1,7 @@
 """What the Data page guesses and checks for a new layer (no streamlit here).
 
-The guessing itself lives in :mod:`rtm_core.guess` (columns, dates, period presets),
-:mod:`rtm_core.io.crs` (working CRS, CRS of x/y columns) and :mod:`rtm_core.checks` (every
+The guessing itself lives in :mod:`rtm_core.study.guess` (columns, dates, period presets),
+:mod:`rtm_core.io.crs` (working CRS, CRS of x/y columns) and :mod:`rtm_core.study.checks` (every
 problem of a layer or study); this module turns their answers into the options, labels and
 defaults the page shows, and applies the working CRS to a :class:`DataSet`.
 """
@@ -18,10 +18,8 @@ import pandas as pd
 from pyproj import CRS
 
 from rtm_app.dataset import DataSet
-from rtm_core.checks import Problem, check_layer
 from rtm_core.config import LayerSource
 from rtm_core.errors import InputError
-from rtm_core.guess import guess_coordinates, guess_date_column, period_presets
 from rtm_core.io import (
     Layer,
     crs_name,
@@ -34,6 +32,8 @@ from rtm_core.io import (
     xy_ranges,
 )
 from rtm_core.io.tables import table_kind
+from rtm_core.study.checks import Problem, check_layer
+from rtm_core.study.guess import guess_coordinates, guess_date_column, period_presets
 
 __all__ = [
     "CoordinateOption",
@@ -236,7 +236,7 @@ def saved_index(options: list[CoordinateOption], saved: dict) -> int:
 
 
 def date_column(table: pd.DataFrame) -> str | None:
-    """The column whose values parse as dates (see :func:`rtm_core.guess.guess_date_column`)."""
+    """The column whose values parse as dates (:func:`rtm_core.study.guess.guess_date_column`)."""
     return guess_date_column(table)
 
 
@@ -301,7 +301,7 @@ def layer_problems(
 ) -> list[Problem]:
     """Every problem (and note) of a layer about to be added in ``role`` (a Data page role:
     both crimes-per-period roles are checked as crimes); see
-    :func:`rtm_core.checks.check_layer`."""
+    :func:`rtm_core.study.checks.check_layer`."""
     kind = "crimes" if role.startswith("crimes") else role
     return check_layer(source, kind, date=date if role == "crimes" else None, boundary=boundary)
 

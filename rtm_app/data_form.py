@@ -1,7 +1,7 @@
 """The Data page's controls: the add-a-layer form, the working CRS and the study check.
 
 The page stays a layout; what the controls propose comes from :mod:`rtm_app.data_choices`
-(which asks :mod:`rtm_core.guess`, :mod:`rtm_core.io.crs` and :mod:`rtm_core.checks`).
+(which asks :mod:`rtm_core.study.guess`, :mod:`rtm_core.io.crs` and :mod:`rtm_core.study.checks`).
 Choices made for a file are remembered per (role, file name), so re-adding the same file
 restores its columns, CRS and periods.
 """
@@ -15,10 +15,10 @@ import streamlit as st
 
 from rtm_app import cache, data_choices, state, widgets
 from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name, suggest_periods
-from rtm_core.checks import check_study
 from rtm_core.config import LayerSource
 from rtm_core.errors import RTMError
 from rtm_core.io import list_layers
+from rtm_core.study.checks import check_study
 
 #: what the uploader accepts (``.gz`` covers ``.csv.gz``)
 FILE_TYPES = ["csv", "txt", "tsv", "gz", "xlsx", "geojson", "json", "gpkg", "zip"]

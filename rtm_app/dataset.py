@@ -253,7 +253,7 @@ def add_layer(
             label, "geometry", f"a boundary must be a polygon, got {family}s", "upload the area"
         )
     if role == "crimes":
-        from rtm_core.study import split_periods
+        from rtm_core.study.load import split_periods
 
         if not date:
             raise InputError(

@@ -24,7 +24,7 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
-from rtm_core.units import representative_points
+from rtm_core.study.units import representative_points
 
 LONLAT = "EPSG:4326"
 SAMPLE_POINTS = 3000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from rtm_app.charts import model_name
-from rtm_core.summary import split_history
-from rtm_core.verdict import AREA_TEXT, BASELINE_NAMES
+from rtm_core.results.summary import split_history
+from rtm_core.results.verdict import AREA_TEXT, BASELINE_NAMES
 
 READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
 CONJUNCTIVE_COLUMNS = [

@@ -12,7 +12,7 @@ import streamlit as st
 from rtm_app import cache, state
 from rtm_app.charts import model_name
 from rtm_core.errors import RTMError
-from rtm_core.jobs import JobStatus
+from rtm_core.runs.jobs import JobStatus
 
 DATA_PAGE = "pages/1_data.py"
 FACTORS_PAGE = "pages/2_risk_factors.py"
@@ -230,7 +230,7 @@ def run_again(run_path: str | Path, label: str) -> str:
     str
         The job id (added to this session's jobs).
     """
-    from rtm_core.rerun import load_run_config
+    from rtm_core.runs.rerun import load_run_config
 
     config = load_run_config(run_path)
     job_id = cache.job_manager().submit(
@@ -245,7 +245,7 @@ def run_again(run_path: str | Path, label: str) -> str:
 
 def show_run_config(run_path: str | Path) -> None:
     """The run's config.toml as text, with a download button."""
-    from rtm_core.rerun import CONFIG_FILE
+    from rtm_core.runs.rerun import CONFIG_FILE
 
     path = Path(run_path) / CONFIG_FILE
     if not path.is_file():
@@ -262,7 +262,7 @@ def live_job_list(fetch, card, on_finished=None) -> None:
     Parameters
     ----------
     fetch : callable
-        Returns this session's jobs (:class:`~rtm_core.jobs.JobStatus`), newest first.
+        Returns this session's jobs (:class:`~rtm_core.runs.jobs.JobStatus`), newest first.
     card : callable
         Draws one job.
     on_finished : callable, optional

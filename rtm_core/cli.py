@@ -171,7 +171,7 @@ def _with_overrides(config, args):
 
 
 def _cmd_run(args) -> int:
-    from rtm_core.pipeline import run_pipeline
+    from rtm_core.runs.pipeline import run_pipeline
 
     config = _large_grid(_with_overrides(_load(args), args), args)
     last = [-1.0]
@@ -185,7 +185,7 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    from rtm_core.runs import holds_failed_run
+    from rtm_core.runs.folder import holds_failed_run
 
     if holds_failed_run(args.out):
         print(f"rtm: {args.out} holds a failed run; this run replaces it", file=sys.stderr)
@@ -208,7 +208,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_features(args) -> int:
     from rtm_core.io import write_table
-    from rtm_core.study import build_features, features_frame, load_study
+    from rtm_core.study.load import build_features, features_frame, load_study
 
     config = _large_grid(_load(args), args)
     start = time.perf_counter()
@@ -232,7 +232,7 @@ def _with_more_problems(exc: RTMError, config, args) -> RTMError:
 
     if not isinstance(exc, InputError) or not args.config:
         return exc
-    from rtm_core.checks import check_study, errors
+    from rtm_core.study.checks import check_study, errors
 
     try:
         found = errors(check_study(config))
@@ -247,7 +247,7 @@ def _with_more_problems(exc: RTMError, config, args) -> RTMError:
 
 
 def _cmd_check(args) -> int:
-    from rtm_core.checks import check_study
+    from rtm_core.study.checks import check_study
 
     config = _large_grid(_load(args), args)
     problems = check_study(config)
@@ -285,7 +285,7 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_backtest(args) -> int:
-    from rtm_core.backtest import run_backtest
+    from rtm_core.backtest.rolling import run_backtest
 
     config = _large_grid(_with_overrides(_load(args), args), args)
     last = [-1.0, ""]

@@ -90,7 +90,7 @@ def history_run(folder: Path, *, kinds=("dl",), steps: int = 30) -> Path:
     """A real run with crime history and a forecast: a synthetic city with four yearly
     periods (``[history] lags = 2``), quick models."""
     from rtm_core.config import load_config
-    from rtm_core.pipeline import run_pipeline
+    from rtm_core.runs.pipeline import run_pipeline
     from rtm_core.synth import make_city, write_city
 
     config = load_config(write_city(make_city(7, size=3_000.0, periods=4), folder / "city"))

@@ -16,7 +16,7 @@ import statsmodels.api as sm
 from rtm_core.config import load_config
 from rtm_core.models.classical import ClassicalRTM
 from rtm_core.models.dl import DeepRTM
-from rtm_core.study import build_features, load_study
+from rtm_core.study.load import build_features, load_study
 from rtm_core.synth import make_city, write_city
 
 CITY_SEEDS = (11, 12, 13)

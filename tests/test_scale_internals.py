@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtm_core.design import Design, set_terms
 from rtm_core.models.baselines import ForestBaseline
+from rtm_core.models.design import Design, set_terms
 from rtm_core.models.rows import collapse as _collapse
 from rtm_core.models.rows import collapse_ints as _collapse_ints
 

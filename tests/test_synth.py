@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rtm_core.config import load_config
-from rtm_core.study import build_features, load_study
+from rtm_core.study.load import build_features, load_study
 from rtm_core.synth import DEFAULT_PLAN, make_city, write_city
 
 
@@ -75,7 +75,7 @@ def test_several_periods_plant_a_history_effect_the_config_uses(tmp_path):
     assert np.array_equal(study.y_test, city.y_test)
     # the planted autoregression: cells busy last year are busier this year
     last = study.history.lag_points("train", 1)[0]
-    from rtm_core.history import lag_counts
+    from rtm_core.factors.history import lag_counts
 
     before = lag_counts(study.units, [last])[:, 0]
     assert city.y_train[before >= 3].mean() > 1.5 * city.y_train[before == 0].mean()

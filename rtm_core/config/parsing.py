@@ -296,7 +296,7 @@ def _history(table: Table, crimes: CrimesConfig) -> HistoryConfig:
 
 def _check_equal_periods(table: Table, crimes: CrimesConfig) -> None:
     """With history, training and test periods must have the same length (months or days)."""
-    from rtm_core.periods import Period, period_length
+    from rtm_core.study.periods import Period, period_length
 
     try:
         train, test = Period.from_config(crimes.train), Period.from_config(crimes.test)

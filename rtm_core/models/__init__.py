@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from rtm_core.design import Design
 from rtm_core.errors import ConfigError, FitError, NotFittedError
+from rtm_core.models.design import Design
 
 __all__ = [
     "MODEL_NAMES",

@@ -2,7 +2,7 @@
 
 Every baseline is fitted on the training period (t) only and returns one predicted risk per
 unit as a float64 array of shape ``(n_units,)`` (higher = riskier), so
-:func:`rtm_core.evaluate.evaluate_models` can score them like the models.
+:func:`rtm_core.results.evaluate.evaluate_models` can score them like the models.
 """
 
 from __future__ import annotations
@@ -326,7 +326,7 @@ def score_baselines(
     y_train : ndarray of shape (n_units,)
     continuous : DataFrame
         The units' continuous distances and densities (for the forest).
-    history : rtm_core.history.HistoryTables or None
+    history : rtm_core.factors.history.HistoryTables or None
         With crime history: the forest also gets the history factors, and ``prior_counts_lags``
         and ``history_only`` are added.
     kde_bandwidth : float

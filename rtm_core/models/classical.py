@@ -45,9 +45,9 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from threadpoolctl import threadpool_limits
 
-from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, FitError, check_cancel
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
+from rtm_core.models.design import Design, set_terms
 from rtm_core.models.rows import collapse, collapse_ints, row_keys
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
@@ -462,7 +462,7 @@ class ClassicalRTM:
             Same variables as at fit time.
         part : {"all", "sets"}
             ``"all"``: intercept + fixed + set terms; ``"sets"``: set terms only (the input of
-            :func:`rtm_core.evaluate.relative_risk_score`).
+            :func:`rtm_core.results.evaluate.relative_risk_score`).
 
         Returns
         -------

@@ -57,9 +57,9 @@ import pandas as pd
 import torch
 from scipy.special import gammaln
 
-from rtm_core.design import Design, set_terms
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
+from rtm_core.models.design import Design, set_terms
 from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec
 from rtm_core.models.dl_train import train
 from rtm_core.models.rows import CollapsedRows, standard_errors

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rtm_core.design import Design
+from rtm_core.models.design import Design
 
 __all__ = ["row_keys", "collapse", "collapse_ints", "CollapsedRows", "standard_errors"]
 

@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 from rtm_app.dataset import parse_bandwidths
 from rtm_core.config import demo_config
 from rtm_core.errors import InputError
-from rtm_core.pipeline import run_pipeline
-from rtm_core.runs import list_runs
+from rtm_core.runs.folder import list_runs
+from rtm_core.runs.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

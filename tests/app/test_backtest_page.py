@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rtm_app.dataset import DataSet
-from rtm_core.backtest import run_backtest
+from rtm_core.backtest.rolling import run_backtest
 from rtm_core.config import load_config
-from rtm_core.runs import list_runs
+from rtm_core.runs.folder import list_runs
 from tests.backtest_city import dated_city
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from rtm_app.dataset import DataSet
 from rtm_app.history import history_settings, unavailable_reason
 from rtm_core.config import demo_config, load_config
 from rtm_core.errors import InputError
-from rtm_core.pipeline import run_pipeline
+from rtm_core.runs.pipeline import run_pipeline
 from tests.forecast_run import FORECAST, add_forecast, history_run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rtm_core.config import demo_config
-from rtm_core.pipeline import run_pipeline
-from rtm_core.runs import list_runs
+from rtm_core.runs.folder import list_runs
+from rtm_core.runs.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = "pages/6_runs.py"

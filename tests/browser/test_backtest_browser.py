@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rtm_core.backtest import run_backtest
+from rtm_core.backtest.rolling import run_backtest
 from rtm_core.config import load_config
 from tests.backtest_city import dated_city
 from tests.browser.test_browser import go, idle, no_traceback, painted_share, shot

@@ -35,8 +35,8 @@ from rtm_core.cli import main
 from rtm_core.config import LayerSource, load_config
 from rtm_core.errors import RTMError
 from rtm_core.io import read_layer
-from rtm_core.runs import list_runs
-from rtm_core.study import build_features, load_study
+from rtm_core.runs.folder import list_runs
+from rtm_core.study.load import build_features, load_study
 from tests.hardening.conftest import edit_config, generator
 
 # GDAL notes that a GeoPackage read from memory has no .gpkg name: harmless
@@ -1040,7 +1040,7 @@ class Accepted:
     file : str
         The layer the note is on (its read-report source).
     role : str or None
-        The layer's role for an upload through :func:`rtm_core.checks.check_layer`; None when
+        The layer's role for an upload through :func:`rtm_core.study.checks.check_layer`; None when
         the case needs the whole study (e.g. the boundary's CRS).
     """
 
@@ -1173,7 +1173,7 @@ UPLOADED = [row for row in ACCEPTED if row.role]
 @pytest.mark.parametrize("row", UPLOADED, ids=[row.id for row in UPLOADED])
 def test_accepted_upload_is_checked_with_a_note(row, synth_city):
     """The same file as the Data page sends it (bytes), through ``check_layer``."""
-    from rtm_core.checks import check_layer, errors
+    from rtm_core.study.checks import check_layer, errors
 
     config = load_config(row.build(synth_city))
     sources = [config.units.boundary, config.crimes.source] + [g.source for g in config.generators]

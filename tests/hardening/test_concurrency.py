@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from rtm_core.config import demo_config
-from rtm_core.jobs import JobManager
-from rtm_core.pipeline import run_pipeline
-from rtm_core.runs import list_runs, load_run
+from rtm_core.runs.folder import list_runs, load_run
+from rtm_core.runs.jobs import JobManager
+from rtm_core.runs.pipeline import run_pipeline
 
 pytestmark = pytest.mark.slow
 

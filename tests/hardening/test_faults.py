@@ -23,9 +23,9 @@ import pytest
 from rtm_core.cli import main
 from rtm_core.config import load_config
 from rtm_core.errors import Cancelled, FitError, InputError, RTMError
-from rtm_core.pipeline import run_pipeline
-from rtm_core.report import render_report
-from rtm_core.runs import REQUIRED_FILES, list_runs, load_run
+from rtm_core.results.report import render_report
+from rtm_core.runs.folder import REQUIRED_FILES, list_runs, load_run
+from rtm_core.runs.pipeline import run_pipeline
 from tests.hardening.conftest import MeanForest, fast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def _no_staging(parent: Path) -> None:
 @pytest.fixture(autouse=True)
 def quick_baselines(monkeypatch):
     """These tests are about faults: a stand-in for the slow gradient-boosting baseline."""
-    monkeypatch.setattr("rtm_core.pipeline.ForestBaseline", MeanForest)
+    monkeypatch.setattr("rtm_core.runs.pipeline.ForestBaseline", MeanForest)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def complete_run(synth_template: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("complete")
     shutil.copytree(synth_template, folder / "city")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("rtm_core.pipeline.ForestBaseline", MeanForest)
+        patch.setattr("rtm_core.runs.pipeline.ForestBaseline", MeanForest)
         return run_pipeline(load_config(fast(folder / "city")), folder / "runs" / "complete")
 
 
@@ -143,9 +143,9 @@ def test_cancel_leaves_nothing(config_path, tmp_path, phase):
 
 KILLER = """
 import os, signal, sys
-import rtm_core.pipeline
+import rtm_core.runs.pipeline
 from tests.hardening.conftest import MeanForest
-rtm_core.pipeline.ForestBaseline = MeanForest
+rtm_core.runs.pipeline.ForestBaseline = MeanForest
 import {module} as target
 
 def die(*args, **kwargs):
@@ -153,7 +153,7 @@ def die(*args, **kwargs):
 
 target.{name} = die
 from rtm_core.config import load_config
-from rtm_core.pipeline import run_pipeline
+from rtm_core.runs.pipeline import run_pipeline
 run_pipeline(load_config(sys.argv[1]), sys.argv[2])
 """
 
@@ -161,7 +161,7 @@ run_pipeline(load_config(sys.argv[1]), sys.argv[2])
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("rtm_core.report", "write_report"),  # every other file written, manifest included
+        ("rtm_core.results.report", "write_report"),  # every other file written, manifest included
         ("geopandas.GeoDataFrame", "to_file"),  # the first file, units.gpkg
     ],
     ids=["before-report", "before-units"],

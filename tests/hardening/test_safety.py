@@ -19,11 +19,11 @@ import pytest
 from rtm_core import io as rtm_io
 from rtm_core.config import LayerSource, load_config, parse_config
 from rtm_core.errors import ConfigError, InputError
-from rtm_core.export import coefficients_csv
 from rtm_core.io import max_upload_bytes, read_layer
-from rtm_core.pipeline import run_pipeline
-from rtm_core.report import render_report, write_report
-from rtm_core.runs import INCIDENTS_FILE, load_run
+from rtm_core.results.export import coefficients_csv
+from rtm_core.results.report import render_report, write_report
+from rtm_core.runs.folder import INCIDENTS_FILE, load_run
+from rtm_core.runs.pipeline import run_pipeline
 from tests.hardening.conftest import MeanForest, edit_config, fast
 
 # GDAL notes that a GeoPackage read from memory has no .gpkg name: harmless
@@ -152,7 +152,7 @@ def runs(synth_template: Path, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("report")
     out = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("rtm_core.pipeline.ForestBaseline", MeanForest)
+        patch.setattr("rtm_core.runs.pipeline.ForestBaseline", MeanForest)
         for name, opt_in in (("default", False), ("incidents", True)):
             city = folder / f"city-{name}"
             shutil.copytree(synth_template, city)

@@ -8,9 +8,9 @@ from scipy.spatial import cKDTree
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 
-from rtm_core.design import Design
 from rtm_core.errors import Cancelled, ConfigError, FitError, NotFittedError
 from rtm_core.models.classical import ClassicalRTM
+from rtm_core.models.design import Design
 
 BANDWIDTHS = (100, 200, 300, 400, 500, 600)
 # set -> (number of generator points, planted variable, planted IRR)

@@ -14,8 +14,8 @@ import pytest
 import statsmodels.api as sm
 import torch
 
-from rtm_core.design import Design
 from rtm_core.errors import Cancelled, ConfigError, FitError, InputError, NotFittedError
+from rtm_core.models.design import Design
 from rtm_core.models.dl import DeepRTM
 from rtm_core.models.dl_module import Adam, Layout, Rows, gradient
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rtm_core.design import Design
+from rtm_core.models.design import Design
 from rtm_core.models.dl import DeepRTM
 
 

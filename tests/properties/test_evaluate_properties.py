@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rtm_core.evaluate import accuracy_curve, relative_risk_score
+from rtm_core.results.evaluate import accuracy_curve, relative_risk_score
 
 SHARES = np.linspace(0.0, 1.0, 21)
 

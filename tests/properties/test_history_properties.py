@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from rtm_core.config import HistoryConfig
-from rtm_core.history import history_factors
-from rtm_core.periods import Period, PeriodLength, lag_windows
-from rtm_core.units import grid_units
+from rtm_core.factors.history import history_factors
+from rtm_core.study.periods import Period, PeriodLength, lag_windows
+from rtm_core.study.units import grid_units
 
 SETTINGS = settings(max_examples=40, deadline=None)
 UNITS = grid_units(gpd.GeoDataFrame(geometry=[box(0, 0, 500, 300)], crs="EPSG:32616"), 100.0)

@@ -1,0 +1,436 @@
+"""RTM risk factors: distance-to-nearest and kernel-density dummies at many bandwidths.
+
+For each generator layer (a *set*) and bandwidth ``d``:
+
+- ``<set>_dis_<d>`` = 1 where the unit's point is within ``d`` metres of the nearest generator
+  (unique locations; for line/polygon layers, the nearest geometry);
+- ``<set>_kde_<d>`` = 1 where the kernel density of the generator points at bandwidth ``d``,
+  z-scored over all units, exceeds the threshold (default 2). Duplicate points count.
+
+Continuous values are kept as ``<set>_dist`` (metres) and ``<set>_density_<d>`` (points per
+km²). One neighbour search per layer and chunk, at the largest bandwidth, serves every
+bandwidth. :func:`layer_measures_chunk` is a pure function of (unit points, layer points,
+bandwidths) so it runs unchanged as a Dask task (:mod:`rtm_core.factors.distributed`); units are
+taken in spatially compact chunks (:func:`spatial_chunks`, Morton order) in process and on
+Dask alike, so both give the same table bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from rtm_core.errors import InputError, check_cancel
+from rtm_core.factors.neighbours import LayerIndex, spatial_chunks
+from rtm_core.models.design import Design
+from rtm_core.study.units import representative_points
+
+__all__ = [
+    "GeneratorLayer",
+    "LayerMeasures",
+    "RiskFactors",
+    "kernel_weights",
+    "LayerIndex",
+    "layer_measures_chunk",
+    "spatial_chunks",
+    "build_risk_factors",
+    "assemble_risk_factors",
+    "zscore_dummy",
+]
+
+KERNELS = ("quartic", "gaussian")
+DENSITY_BLOCK = 4096  # units per pair search (bounds memory near dense layers)
+GAUSSIAN_SIGMAS_PER_BANDWIDTH = 3.0  # Gaussian: sigma = bandwidth / 3, truncated at bandwidth
+
+
+@dataclass(frozen=True)
+class GeneratorLayer:
+    """A crime-generator layer in the working CRS, ready for risk factors.
+
+    Attributes
+    ----------
+    name : str
+        Set name.
+    points : ndarray of shape (m, 2)
+        Points for densities (all points, duplicates kept; representative points of lines
+        and polygons).
+    geometry : ndarray of shapely geometries or None
+        Line/polygon geometries for distance-to-nearest-geometry; None for point layers.
+    measures : tuple of str
+        "distance" and/or "kde".
+    bandwidths : tuple of int
+        Metres.
+    """
+
+    name: str
+    points: np.ndarray
+    geometry: np.ndarray | None
+    measures: tuple[str, ...]
+    bandwidths: tuple[int, ...]
+
+    @classmethod
+    def from_frame(
+        cls,
+        name: str,
+        frame: gpd.GeoDataFrame,
+        measures: Sequence[str] = ("distance", "kde"),
+        bandwidths: Sequence[int] = (50, 100, 200, 300, 400, 500, 600, 700, 800),
+    ) -> GeneratorLayer:
+        """Build from a GeoDataFrame already in the working CRS."""
+        geometry = frame.geometry.values
+        type_id = shapely.get_type_id(geometry)
+        if np.isin(type_id, (0, 4)).all():  # points and multipoints: every point counts
+            points = shapely.get_coordinates(geometry)
+            geoms = None
+        else:
+            # lines and polygons count at their representative point (a line's midpoint)
+            points = shapely.get_coordinates(representative_points(geometry))
+            geoms = np.asarray(geometry)
+        return cls(name, points, geoms, tuple(measures), tuple(int(b) for b in bandwidths))
+
+
+@dataclass(frozen=True)
+class LayerMeasures:
+    """Continuous measures of one layer for a chunk of units.
+
+    Attributes
+    ----------
+    distance : ndarray of shape (n,)
+        Metres to the nearest generator.
+    density : ndarray of shape (n, n_bandwidths)
+        Kernel density in points per km², one column per bandwidth.
+    """
+
+    distance: np.ndarray
+    density: np.ndarray
+
+
+def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quartic") -> np.ndarray:
+    """Kernel value per m² at ``distance`` for one point (0 beyond the bandwidth).
+
+    Quartic (biweight): ``3 / (pi h²) (1 - (d/h)²)²`` for ``d < h``. Gaussian: normal with
+    ``sigma = h / 3``, truncated at ``h`` (3 sigma, 1.1 % of the mass cut).
+
+    Parameters
+    ----------
+    distance : ndarray
+        Metres, >= 0.
+    bandwidth : float
+        Kernel radius ``h`` in metres, > 0.
+    kernel : {"quartic", "gaussian"}
+    """
+    d = np.asarray(distance, dtype=float)
+    h = float(bandwidth)
+    outside = d >= h
+    if kernel == "quartic":
+        value = 1.0 - (d * d) * (1.0 / (h * h))
+        value *= value
+        value *= 3.0 / (np.pi * h * h)
+    elif kernel == "gaussian":
+        sigma = h / GAUSSIAN_SIGMAS_PER_BANDWIDTH
+        value = np.exp(-0.5 * (d / sigma) ** 2) / (2.0 * np.pi * sigma * sigma)
+    else:
+        raise InputError(
+            "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
+        )
+    if outside.any():
+        value[outside] = 0.0
+    return value
+
+
+def layer_measures_chunk(
+    unit_xy: np.ndarray,
+    layer_xy: np.ndarray,
+    bandwidths: Sequence[float],
+    *,
+    kernel: str = "quartic",
+    geometry: np.ndarray | None = None,
+    want_distance: bool = True,
+    want_density: bool = True,
+    index: LayerIndex | None = None,
+) -> LayerMeasures:
+    """Distance to nearest and kernel densities for a chunk of units (a pure function).
+
+    Parameters
+    ----------
+    unit_xy : ndarray of shape (n, 2)
+        Unit representative points, metres.
+    layer_xy : ndarray of shape (m, 2)
+        Generator points, duplicates kept (they add to densities, not to distances).
+    bandwidths : sequence of float
+        Metres; one density column each.
+    kernel : {"quartic", "gaussian"}
+    geometry : ndarray of shapely geometries, optional
+        Lines/polygons for distance-to-nearest-geometry (else distance to points).
+    want_distance, want_density : bool
+        Skip what is not needed (the skipped array is filled with NaN).
+    index : LayerIndex, optional
+        Prebuilt neighbour structures of ``layer_xy`` / ``geometry`` (built here if absent).
+
+    Returns
+    -------
+    LayerMeasures
+    """
+    unit_xy = np.asarray(unit_xy, dtype=float).reshape(-1, 2)
+    n = len(unit_xy)
+    distance = np.full(n, np.nan)
+    density = np.full((n, len(bandwidths)), np.nan)
+    if n == 0:
+        return LayerMeasures(distance, density)
+    if index is None:
+        index = LayerIndex(layer_xy, geometry)
+    if want_distance:
+        if index.geometry is not None:
+            _, dist = index.strtree.query_nearest(
+                shapely.points(unit_xy), return_distance=True, all_matches=False
+            )
+            distance = np.asarray(dist, dtype=float)
+        else:
+            distance, _ = index.tree.query(unit_xy, k=1)
+    if want_density and len(bandwidths):
+        radius = float(max(bandwidths))
+        # blocks of nearby units bound the pair list (a dense layer gives ~1,000 pairs per
+        # unit at 800 m: 50,000 units at once would hold ~3 GB of pairs)
+        for start in range(0, n, DENSITY_BLOCK):
+            block = unit_xy[start : start + DENSITY_BLOCK]
+            pairs = cKDTree(block).sparse_distance_matrix(index.tree, radius, output_type="ndarray")
+            rows, d, w = pairs["i"], pairs["v"], index.weight[pairs["j"]].astype(float)
+            del pairs
+            # largest bandwidth first, shrinking the pair list as the radius falls
+            for k in np.argsort(bandwidths)[::-1]:
+                bandwidth = float(bandwidths[k])
+                near = d < bandwidth
+                if not near.all():
+                    rows, d, w = rows[near], d[near], w[near]
+                values = kernel_weights(d, bandwidth, kernel) * w
+                sums = np.bincount(rows, weights=values, minlength=len(block))
+                density[start : start + len(block), k] = sums * 1e6
+    return LayerMeasures(distance, density)
+
+
+def zscore_dummy(values: np.ndarray, threshold: float = 2.0) -> np.ndarray:
+    """1 where the z-score (population sd over all units) exceeds ``threshold``, else 0.
+
+    A constant column (sd = 0) has z = 0 everywhere.
+    """
+    values = np.asarray(values, dtype=float)
+    sd = values.std()
+    if not np.isfinite(sd) or sd == 0:
+        return np.zeros(len(values), dtype=np.int8)
+    z = (values - values.mean()) / sd
+    return (z > threshold).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class RiskFactors:
+    """Risk factors for every unit.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per unit: continuous measures and 0/1 dummies.
+    variables : DataFrame
+        One row per dummy: ``name, set, measure ("dis"/"kde"), bandwidth, prevalence, label``.
+    continuous : DataFrame
+        One row per continuous column: ``name, set, measure, bandwidth``.
+    """
+
+    table: pd.DataFrame
+    variables: pd.DataFrame
+    continuous: pd.DataFrame
+
+    @property
+    def dummy_names(self) -> list[str]:
+        """Dummy column names in set order."""
+        return self.variables["name"].tolist()
+
+    @property
+    def continuous_names(self) -> list[str]:
+        """Continuous column names."""
+        return self.continuous["name"].tolist()
+
+    def labels(self) -> dict[str, str]:
+        """Readable label per dummy, e.g. ``"liquor within 200 m"``."""
+        return dict(zip(self.variables["name"], self.variables["label"], strict=True))
+
+    def design(self, fixed: pd.DataFrame | None = None) -> Design:
+        """The model matrix: dummies that vary across units, grouped by set.
+
+        Dummies that are constant (all 0 or all 1) carry no information and are left out.
+
+        Parameters
+        ----------
+        fixed : DataFrame, optional
+            Fixed covariates (one row per unit, numeric).
+        """
+        varying = self.variables[
+            (self.variables["prevalence"] > 0) & (self.variables["prevalence"] < 1)
+        ]
+        X = self.table[varying["name"]].to_numpy(dtype=np.uint8)  # 0/1 dummies
+        if fixed is None or fixed.shape[1] == 0:
+            return Design(X, tuple(varying["name"]), tuple(varying["set"]))
+        return Design(
+            X,
+            tuple(varying["name"]),
+            tuple(varying["set"]),
+            fixed=fixed.to_numpy(dtype=float),
+            fixed_names=tuple(map(str, fixed.columns)),
+        )
+
+
+def build_risk_factors(
+    unit_xy: np.ndarray,
+    layers: Sequence[GeneratorLayer],
+    *,
+    kernel: str = "quartic",
+    threshold: float = 2.0,
+    chunk_size: int = 50_000,
+    progress: Callable[[str, int, int], None] | None = None,
+    cancel=None,
+) -> RiskFactors:
+    """Build every risk factor of every layer for the units.
+
+    Parameters
+    ----------
+    unit_xy : ndarray of shape (n, 2)
+        Unit representative points in the working CRS (metres).
+    layers : sequence of GeneratorLayer
+    kernel : {"quartic", "gaussian"}
+    threshold : float
+        z-score above which a density dummy is 1.
+    chunk_size : int
+        Units per neighbour search (memory stays bounded on large grids).
+    progress : callable, optional
+        ``progress(layer_name, done_layers, total_layers)``.
+    cancel : object with ``is_set()``, optional
+
+    Returns
+    -------
+    RiskFactors
+    """
+    check_kernel(kernel)
+    unit_xy = np.asarray(unit_xy, dtype=float)
+    chunks = spatial_chunks(unit_xy, chunk_size)
+    measures = []
+    for done, layer in enumerate(layers):
+        check_cancel(cancel)
+        if progress is not None:
+            progress(layer.name, done, len(layers))
+        _check_layer(layer)
+        index = LayerIndex(layer.points, layer.geometry)
+        distance = np.empty(len(unit_xy))
+        density = np.empty((len(unit_xy), len(layer.bandwidths)))
+        for idx in chunks:
+            check_cancel(cancel)
+            part = layer_measures_chunk(
+                unit_xy[idx],
+                None,
+                layer.bandwidths,
+                kernel=kernel,
+                index=index,
+                **layer_wants(layer),
+            )
+            distance[idx] = part.distance
+            density[idx] = part.density
+        measures.append(LayerMeasures(distance, density))
+    if progress is not None:
+        progress("done", len(layers), len(layers))
+    return assemble_risk_factors(len(unit_xy), layers, measures, threshold)
+
+
+def check_kernel(kernel: str) -> None:
+    """Raise :class:`InputError` for a kernel other than quartic or gaussian."""
+    if kernel not in KERNELS:
+        raise InputError(
+            "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
+        )
+
+
+def layer_wants(layer: GeneratorLayer) -> dict[str, bool]:
+    """``want_distance`` / ``want_density`` of a layer, for :func:`layer_measures_chunk`."""
+    return {"want_distance": "distance" in layer.measures, "want_density": "kde" in layer.measures}
+
+
+def assemble_risk_factors(
+    n: int,
+    layers: Sequence[GeneratorLayer],
+    measures: Sequence[LayerMeasures],
+    threshold: float = 2.0,
+) -> RiskFactors:
+    """Risk factors from every unit's continuous measures (dummies; densities z-scored globally).
+
+    Parameters
+    ----------
+    n : int
+        Number of units.
+    layers : sequence of GeneratorLayer
+    measures : sequence of LayerMeasures
+        One per layer, covering all ``n`` units in unit order.
+    threshold : float
+        z-score above which a density dummy is 1.
+
+    Returns
+    -------
+    RiskFactors
+    """
+    columns: dict[str, np.ndarray] = {}
+    variables, continuous = [], []
+    for layer, measure in zip(layers, measures, strict=True):
+        distance, density = measure.distance, measure.density
+        if "distance" in layer.measures:
+            name = f"{layer.name}_dist"
+            columns[name] = distance
+            continuous.append((name, layer.name, "distance", np.nan))
+            for bandwidth in layer.bandwidths:
+                dummy = f"{layer.name}_dis_{bandwidth}"
+                columns[dummy] = (distance <= bandwidth).astype(np.int8)
+                variables.append(
+                    (dummy, layer.name, "dis", bandwidth, f"{layer.name} within {bandwidth} m")
+                )
+        if "kde" in layer.measures:
+            for k, bandwidth in enumerate(layer.bandwidths):
+                name = f"{layer.name}_density_{bandwidth}"
+                columns[name] = density[:, k]
+                continuous.append((name, layer.name, "kde", bandwidth))
+                dummy = f"{layer.name}_kde_{bandwidth}"
+                columns[dummy] = zscore_dummy(density[:, k], threshold)
+                label = f"{layer.name} density high ({bandwidth} m)"
+                variables.append((dummy, layer.name, "kde", bandwidth, label))
+    # copy=False: the columns become the table as they are (no second copy of a large table)
+    table = pd.DataFrame(columns, copy=False)
+    var_frame = pd.DataFrame(variables, columns=["name", "set", "measure", "bandwidth", "label"])
+    var_frame["prevalence"] = [float(table[v].mean()) if n else 0.0 for v in var_frame["name"]]
+    cont_frame = pd.DataFrame(continuous, columns=["name", "set", "measure", "bandwidth"])
+    return RiskFactors(table, var_frame, cont_frame)
+
+
+def _check_layer(layer: GeneratorLayer) -> None:
+    if len(layer.points) == 0:
+        raise InputError(
+            layer.name,
+            None,
+            "the generator layer is empty",
+            "upload a layer with features or remove it",
+        )
+    if not layer.bandwidths:
+        raise InputError(
+            layer.name, "bandwidths", "is empty", "list at least one distance in metres"
+        )
+    bad = [b for b in layer.bandwidths if not b > 0]
+    if bad:
+        raise InputError(
+            layer.name,
+            "bandwidths",
+            f"must be > 0 metres, got {bad[0]!r}",
+            "use positive distances",
+        )
+    if not set(layer.measures) <= {"distance", "kde"} or not layer.measures:
+        raise InputError(
+            layer.name, "measures", f"unknown {layer.measures!r}", "use distance and/or kde"
+        )

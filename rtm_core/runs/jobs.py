@@ -1,0 +1,420 @@
+"""Background RTM jobs: run pipelines in daemon threads, queue them, report progress, cancel.
+
+The dashboard keeps one :class:`JobManager` per server. Each job runs
+:func:`rtm_core.runs.pipeline.run_pipeline` in its own daemon thread and only ever updates its own
+record under the manager's lock; callers read copies (:class:`JobStatus`). At most
+``max_concurrent`` jobs run at once; the others wait in a first-in, first-out queue and know
+their place in it. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rtm_core.config import RunConfig
+from rtm_core.errors import Cancelled, ConfigError, RTMError
+
+__all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "max_jobs_from_env"]
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+MAX_JOBS_ENV = "RTM_MAX_JOBS"
+TORCH_THREADS_ENV = "RTM_TORCH_THREADS"
+DEFAULT_MAX_JOBS = 2
+KEEP_FINISHED = 200  # finished jobs remembered per manager (oldest forgotten first)
+
+Runner = Callable[..., Path]
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A snapshot of one job, safe to read from any thread.
+
+    Attributes
+    ----------
+    job_id : str
+    owner : str
+        Who submitted it (the dashboard passes a per-browser-session id).
+    label : str
+        The analyst's name for the run.
+    status : {"queued", "running", "done", "failed", "cancelled"}
+    position : int
+        Place in the queue (1 = next to start) while queued, else 0.
+    phase : str
+        Pipeline phase ("data", "features", "dl", "classical", "evaluate", "done").
+    fraction : float
+        Overall progress in [0, 1]; never goes backwards.
+    message : str
+        What the pipeline is doing, for people.
+    step, total : int
+        Step within the phase (e.g. Adam steps), when known.
+    loss : float or None
+        Latest training loss.
+    out_dir : Path
+        The run folder the job writes.
+    result : Path or None
+        The finished run folder (status "done").
+    error : str
+        One-line reason for "failed" (and "cancelled").
+    submitted, started, finished : float or None
+        Seconds since the epoch.
+    """
+
+    job_id: str
+    owner: str
+    label: str
+    status: str
+    position: int
+    phase: str
+    fraction: float
+    message: str
+    step: int
+    total: int
+    loss: float | None
+    out_dir: Path
+    result: Path | None
+    error: str
+    submitted: float
+    started: float | None
+    finished: float | None
+
+    @property
+    def active(self) -> bool:
+        """True while the job is queued or running."""
+        return self.status in ACTIVE
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent running so far (0 while queued)."""
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.time()) - self.started
+
+
+@dataclass
+class _Job:
+    """The mutable record behind a :class:`JobStatus` (guarded by the manager's lock)."""
+
+    status: JobStatus
+    config: RunConfig
+    cancel: threading.Event
+
+
+def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
+    """The concurrent-job limit from ``RTM_MAX_JOBS`` (default 2).
+
+    Raises
+    ------
+    ConfigError
+        The variable is set but is not a positive integer.
+    """
+    raw = os.environ.get(MAX_JOBS_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(
+            "environment", MAX_JOBS_ENV, f"must be a positive integer, got {raw!r}", "e.g. 2"
+        )
+    return value
+
+
+def _torch_threads(max_concurrent: int) -> int:
+    """Intra-op threads per job: leave one core to the web server, share the rest."""
+    raw = os.environ.get(TORCH_THREADS_ENV, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    cores = os.cpu_count() or 2
+    return max(1, (cores - 1) // max_concurrent)
+
+
+class JobManager:
+    """A registry of background RTM jobs with a concurrency limit and a FIFO queue.
+
+    Parameters
+    ----------
+    max_concurrent : int, optional
+        Jobs that may run at the same time; default ``RTM_MAX_JOBS`` or 2.
+    runner : callable, optional
+        ``runner(config, out_dir, *, progress, cancel, label) -> Path``; default
+        :func:`rtm_core.runs.pipeline.run_pipeline`. Tests pass a fake.
+    configure_torch : bool
+        Set torch's thread count (one core left to the server) and warm up the optimizer
+        import in the background, so the first progress report comes quickly.
+
+    Examples
+    --------
+    >>> manager = JobManager(max_concurrent=1)                       # doctest: +SKIP
+    >>> job_id = manager.submit(demo_config(seeds=2), "runs", owner="me")  # doctest: +SKIP
+    >>> manager.status(job_id).status                                # doctest: +SKIP
+    'running'
+    """
+
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        *,
+        runner: Runner | None = None,
+        configure_torch: bool = True,
+    ):
+        limit = max_jobs_from_env() if max_concurrent is None else max_concurrent
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ConfigError(
+                "JobManager", "max_concurrent", f"must be a positive integer, got {limit!r}", "2"
+            )
+        self.max_concurrent = limit
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _Job] = {}
+        self._queue: deque[str] = deque()
+        self._running: set[str] = set()
+        self._torch_ready = not configure_torch
+        if configure_torch:
+            threading.Thread(target=self._prepare_torch, name="rtm-warm-up", daemon=True).start()
+
+    # ------------------------------------------------------------------ public API
+
+    def submit(
+        self, config: RunConfig, runs_dir: str | Path, label: str = "", owner: str = ""
+    ) -> str:
+        """Queue a pipeline run; it starts as soon as a slot is free.
+
+        Parameters
+        ----------
+        config : RunConfig
+            What to run.
+        runs_dir : path
+            Parent folder of run folders; the job writes ``runs_dir/<new run name>``.
+        label : str
+            The analyst's name for the run (stored in the manifest).
+        owner : str
+            Who submitted it; :meth:`jobs` filters on it.
+
+        Returns
+        -------
+        str
+            The job id.
+        """
+        from rtm_core.runs.folder import new_run_name
+
+        job_id = uuid.uuid4().hex[:12]
+        out_dir = Path(runs_dir) / new_run_name()
+        status = JobStatus(
+            job_id=job_id,
+            owner=str(owner),
+            label=str(label),
+            status="queued",
+            position=0,
+            phase="queued",
+            fraction=0.0,
+            message="waiting for a free slot",
+            step=0,
+            total=0,
+            loss=None,
+            out_dir=out_dir,
+            result=None,
+            error="",
+            submitted=time.time(),
+            started=None,
+            finished=None,
+        )
+        with self._lock:
+            self._jobs[job_id] = _Job(status, config, threading.Event())
+            self._queue.append(job_id)
+            self._dispatch_locked()
+            self._forget_old_locked()
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        """A snapshot of one job.
+
+        Raises
+        ------
+        KeyError
+            No job has this id.
+        """
+        with self._lock:
+            return self._snapshot_locked(job_id)
+
+    def jobs(self, owner: str | None = None) -> list[JobStatus]:
+        """Snapshots of every job (of one owner when given), newest first."""
+        with self._lock:
+            ids = [
+                job_id
+                for job_id, job in self._jobs.items()
+                if owner is None or job.status.owner == owner
+            ]
+            return [self._snapshot_locked(job_id) for job_id in reversed(ids)]
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a job to stop; a queued job is dropped at once.
+
+        A running pipeline checks its cancel token between steps and stops within about a
+        second, leaving no run folder.
+
+        Returns
+        -------
+        bool
+            True if the job was still queued or running.
+        """
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status.status not in ACTIVE:
+                return False
+            job.cancel.set()
+            if job.status.status == "queued":
+                self._queue.remove(job_id)
+                job.status = replace(
+                    job.status,
+                    status="cancelled",
+                    message="cancelled before it started",
+                    error="cancelled by the user",
+                    finished=time.time(),
+                )
+            else:
+                job.status = replace(job.status, message="cancelling...")
+            return True
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
+        """Block until the job has finished (or ``timeout`` seconds passed); its snapshot."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            snap = self.status(job_id)
+            if not snap.active or (deadline is not None and time.monotonic() >= deadline):
+                return snap
+            time.sleep(0.05)
+
+    def active_count(self) -> int:
+        """Jobs queued or running."""
+        with self._lock:
+            return len(self._queue) + len(self._running)
+
+    # ------------------------------------------------------------------ internals
+
+    def _snapshot_locked(self, job_id: str) -> JobStatus:
+        job = self._jobs[job_id]
+        if job.status.status == "queued":
+            return replace(job.status, position=self._queue.index(job_id) + 1)
+        return job.status
+
+    def _dispatch_locked(self) -> None:
+        while self._queue and len(self._running) < self.max_concurrent:
+            job_id = self._queue.popleft()
+            job = self._jobs[job_id]
+            self._running.add(job_id)
+            job.status = replace(
+                job.status,
+                status="running",
+                phase="starting",
+                message="starting",
+                started=time.time(),
+            )
+            thread = threading.Thread(
+                target=self._run, args=(job_id,), name=f"rtm-job-{job_id}", daemon=True
+            )
+            thread.start()
+
+    def _forget_old_locked(self) -> None:
+        finished = [j for j, job in self._jobs.items() if job.status.status not in ACTIVE]
+        for job_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._jobs[job_id]
+
+    def _progress(self, job_id: str, report) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status.status != "running":
+                return
+            job.status = replace(
+                job.status,
+                phase=str(report.phase),
+                fraction=max(job.status.fraction, min(1.0, float(report.fraction))),
+                message=job.status.message
+                if job.cancel.is_set()
+                else str(getattr(report, "message", "")),
+                step=int(getattr(report, "step", 0) or 0),
+                total=int(getattr(report, "total", 0) or 0),
+                loss=getattr(report, "loss", None),
+            )
+
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            job = self._jobs[job_id]
+            config, cancel, status = job.config, job.cancel, job.status
+        outcome: dict = {}
+        try:
+            if not self._torch_ready:
+                self._prepare_torch()
+            runner = self._runner or _default_runner()
+            result = runner(
+                config,
+                status.out_dir,
+                progress=lambda report: self._progress(job_id, report),
+                cancel=cancel,
+                label=status.label,
+            )
+            outcome = {
+                "status": "done",
+                "result": Path(result),
+                "fraction": 1.0,
+                "phase": "done",
+                "message": "finished",
+            }
+        except Cancelled:
+            outcome = {
+                "status": "cancelled",
+                "error": "cancelled by the user",
+                "message": "cancelled",
+            }
+        except RTMError as exc:
+            outcome = {"status": "failed", "error": _one_line(str(exc)), "message": "failed"}
+        except Exception as exc:  # a bug, not the analyst's fault: keep the server alive
+            log.exception("RTM job %s crashed", job_id)
+            outcome = {
+                "status": "failed",
+                "error": _one_line(f"internal error ({type(exc).__name__}: {exc})"),
+                "message": "failed",
+            }
+        finally:
+            with self._lock:
+                job = self._jobs.get(job_id)
+                if job is not None:
+                    if not outcome:
+                        outcome = {"status": "failed", "error": "interrupted", "message": "failed"}
+                    job.status = replace(job.status, finished=time.time(), **outcome)
+                self._running.discard(job_id)
+                self._dispatch_locked()
+
+    def _prepare_torch(self) -> None:
+        """Limit torch's threads and import the optimizer machinery once."""
+        try:
+            import torch
+
+            torch.set_num_threads(_torch_threads(self.max_concurrent))
+            torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
+        except Exception:  # torch missing or odd: the pipeline reports it properly
+            log.debug("torch warm-up skipped", exc_info=True)
+        self._torch_ready = True
+
+
+def _default_runner() -> Runner:
+    from rtm_core.runs.pipeline import run_pipeline
+
+    return run_pipeline
+
+
+def _one_line(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return first[:500]

@@ -1,0 +1,394 @@
+"""The whole RTM pipeline, headless: data → risk factors → models → evaluation → run folder.
+
+Used by ``rtm run`` and by the app's background jobs, so both write the same run folders.
+
+Periods and crime history. The models are fitted once, on the training period. With
+``[history]`` the history factors (:mod:`rtm_core.factors.history`) join the fixed covariates; the
+training design uses the lag windows before the training period, and the *same fitted models*
+are applied to the design with the windows before the test period (the out-of-sample score)
+and before the forecast period (the period after the test period: the test period, then
+earlier). The forecast is therefore "applied with shifted history", not refitted on the latest
+period. ``units.gpkg`` gets ``forecast_<model>`` (expected counts of the forecast period) beside
+``risk_<model>`` (the environment's relative risk, which does not change between periods), and
+``manifest.json`` the forecast period and the history windows. Baselines with history:
+``prior_counts_lags`` and ``history_only``; the forest gets the history factors too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rtm_core.config import MODEL_KINDS, RunConfig
+from rtm_core.models.design import Design
+from rtm_core.errors import Cancelled, RTMError, check_cancel
+from rtm_core.results.evaluate import evaluate_models, relative_risk_score
+from rtm_core.factors.features import RiskFactors
+from rtm_core.factors.history import TARGETS, HistoryTables, build_history, forecast_record
+from rtm_core.models.baselines import ForestBaseline, score_baselines
+from rtm_core.runs.rerun import write_rerunnable_config
+from rtm_core.runs.outputs import incidents_frame, json_default, write_outputs
+from rtm_core.runs.folder import (
+    INCIDENTS_FILE,
+    environment,
+    staged_run,
+    write_failed_run,
+)
+from rtm_core.study.load import Study, build_features, check_outcome_varies, load_study
+
+__all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
+
+# share of the progress bar each phase takes
+PHASES = {
+    "data": (0.0, 0.05),
+    "features": (0.05, 0.12),
+    "dl": (0.12, 0.7),
+    "classical": (0.7, 0.9),
+    "evaluate": (0.9, 1.0),
+}
+KDE_BASELINE_BANDWIDTH = 300.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report of a pipeline run.
+
+    Attributes
+    ----------
+    phase : str
+        "data", "features", "dl", "classical", "evaluate" or "done".
+    fraction : float
+        Overall progress in [0, 1].
+    message : str
+        What is happening, for people.
+    step, total : int
+        Step within the phase (e.g. Adam steps), when known.
+    loss : float or None
+        Current training loss, when training.
+    """
+
+    phase: str
+    fraction: float
+    message: str
+    step: int = 0
+    total: int = 0
+    loss: float | None = None
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A fitted RTM model with what the run folder needs from it."""
+
+    name: str
+    estimator: object
+    expected: np.ndarray
+    score: np.ndarray
+    selected: dict
+    seconds: float
+
+
+def _reporter(progress: Callable[[Progress], None] | None):
+    def report(phase, within=0.0, message="", step=0, total=0, loss=None):
+        if progress is None:
+            return
+        lo, hi = PHASES.get(phase, (1.0, 1.0))
+        progress(
+            Progress(
+                phase,
+                lo + (hi - lo) * float(min(max(within, 0.0), 1.0)),
+                message,
+                step,
+                total,
+                loss,
+            )
+        )
+
+    return report
+
+
+def fit_models(
+    design: Design, y: np.ndarray, config: RunConfig, *, progress=None, cancel=None
+) -> dict[str, FittedModel]:
+    """Fit the configured RTM models (deep-learning and/or classical) on one design.
+
+    Parameters
+    ----------
+    design : Design
+    y : ndarray
+        Training-period counts.
+    config : RunConfig
+    progress : callable, optional
+        Receives :class:`Progress`.
+    cancel : object with ``is_set()``, optional
+
+    Returns
+    -------
+    dict
+        Model name → :class:`FittedModel`.
+    """
+    from rtm_core.models.classical import ClassicalRTM
+    from rtm_core.models.dl import DeepRTM
+
+    report = _reporter(progress)
+    mcfg = config.model
+    fitted = {}
+    for kind in mcfg.kinds:
+        check_cancel(cancel)
+        start = time.perf_counter()
+        if kind == "dl":
+            total = mcfg.burn_in_steps + mcfg.prune_steps
+
+            def dl_progress(phase, step, n_steps, loss, _total=total):
+                done = step + (mcfg.burn_in_steps if phase == "prune" else 0)
+                report("dl", done / _total, f"deep-learning RTM: {phase}", done, _total, loss)
+
+            estimator = DeepRTM(
+                loss=mcfg.loss,
+                burn_in_steps=mcfg.burn_in_steps,
+                prune_steps=mcfg.prune_steps,
+                learning_rate=mcfg.learning_rate,
+                cancel_gate=mcfg.cancel_gate,
+                n_seeds=mcfg.seeds,
+                random_state=mcfg.random_state,
+                device=mcfg.device,
+            ).fit(design, y, progress=dl_progress, cancel=cancel)
+        else:
+
+            def classical_progress(phase, step, n_steps, loss):
+                report(
+                    "classical",
+                    step / max(n_steps, 1),
+                    f"classical RTM: {phase}",
+                    step,
+                    n_steps,
+                    loss,
+                )
+
+            estimator = ClassicalRTM(cv_folds=mcfg.cv_folds, random_state=mcfg.random_state).fit(
+                design, y, progress=classical_progress, cancel=cancel
+            )
+        expected = estimator.predict(design)
+        score = relative_risk_score(estimator.linear_predictor(design, part="sets"))
+        fitted[kind] = FittedModel(
+            kind, estimator, expected, score, dict(estimator.selected_), time.perf_counter() - start
+        )
+    return fitted
+
+
+def _device_name(fitted: dict[str, FittedModel]) -> str:
+    model = fitted.get("dl")
+    return getattr(model.estimator, "device_", "cpu") if model else "cpu"
+
+
+def run_pipeline(
+    config: RunConfig,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel=None,
+    label: str = "",
+    max_cells: int | None = None,
+    client=None,
+) -> Path:
+    """Run the whole pipeline and write a complete run folder atomically.
+
+    Parameters
+    ----------
+    config : RunConfig
+    out_dir : path
+        The run folder to create (must not exist or be empty).
+    progress : callable, optional
+        Receives :class:`Progress` reports.
+    cancel : object with ``is_set()``, optional
+        When set, the run stops within about a second and writes nothing.
+    label : str
+        The analyst's name for the run.
+    max_cells : int, optional
+        Largest grid built; default ``config.units.max_cells``.
+
+    Returns
+    -------
+    Path
+        The run folder.
+
+    Raises
+    ------
+    RTMError
+        Bad data or config (the message names file, field and fix); a failed-run manifest is
+        left in ``out_dir``. :class:`Cancelled` leaves nothing. Any other exception (a bug)
+        also leaves a failed-run manifest, then propagates.
+    """
+    out_dir = Path(out_dir)
+    report = _reporter(progress)
+    started = time.time()
+    manifest = {
+        "label": label,
+        "name": out_dir.name,
+        "created": started,
+        "config": config.to_dict(),
+        "models": list(config.model.kinds),
+        "seeds": list(
+            range(config.model.random_state, config.model.random_state + config.model.seeds)
+        ),
+        "versions": environment(),
+    }
+    try:
+        with staged_run(out_dir) as staging:
+            _run_into(staging, config, manifest, progress, cancel, max_cells, client)
+    except Cancelled:
+        raise
+    except RTMError as exc:
+        write_failed_run(out_dir, manifest, str(exc))  # no-op when out_dir already exists
+        raise
+    except Exception as exc:  # a bug: still leave a run that says it failed, and why
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        write_failed_run(out_dir, manifest, f"internal error ({type(exc).__name__}: {first})")
+        raise
+    report("done", 1.0, f"run written to {out_dir}")
+    return out_dir
+
+
+def _run_into(
+    staging: Path, config: RunConfig, manifest: dict, progress, cancel, max_cells, client=None
+) -> None:
+    report = _reporter(progress)
+    timings: dict = {"fit": {}}
+    t0 = time.perf_counter()
+    report("data", 0.0, "reading layers")
+    study = load_study(
+        config, progress=lambda m: report("data", 0.5, m), cancel=cancel, max_cells=max_cells
+    )
+    crimes_cfg = config.crimes
+    check_outcome_varies(study, (crimes_cfg.source or crimes_cfg.train_source).label)
+    kept = write_rerunnable_config(config, staging)  # hashes every input once
+    manifest["inputs"] = {k.name: k.sha256 for k in kept}
+    manifest["inputs_kept"] = [k.__dict__ for k in kept]
+    manifest["crs"] = study.crs.to_string()
+    manifest["reads"] = [r.__dict__ for r in study.reads]
+    manifest["counts"] = [c.__dict__ for c in study.counts]
+    t1 = time.perf_counter()
+    report("features", 0.0, "building risk factors")
+    factors = build_features(
+        study,
+        config.features,
+        cancel=cancel,
+        client=client,
+        progress=lambda name, done, total: report(
+            "features", done / max(total, 1), f"risk factors: {name}"
+        ),
+    )
+    tables = _history_tables(study, config)
+    fixed = {t: tables.fixed(study.fixed, t) if tables else study.fixed for t in TARGETS}
+    design = factors.design(fixed["train"])
+    # the same design with the history of the test period / of the forecast period
+    shifted = {
+        t: dataclasses.replace(design, fixed=fixed[t].to_numpy(dtype=float)) if tables else design
+        for t in ("test", "forecast")
+    }
+    timings["features"] = time.perf_counter() - t1
+    timings["data"] = t1 - t0
+    fitted = fit_models(design, study.y_train, config, progress=progress, cancel=cancel)
+    for name, model in fitted.items():
+        timings["fit"][name] = model.seconds
+    check_cancel(cancel)
+    report("evaluate", 0.0, "baselines and evaluation")
+    t2 = time.perf_counter()
+    baseline_risks, baseline_test, timings["baselines"] = _baselines(study, factors, config, tables)
+    models_first = [k for k in MODEL_KINDS if k in fitted]
+    risks = {name: fitted[name].expected for name in models_first} | baseline_risks
+    expected = {name: model.expected for name, model in fitted.items()}
+    # out of sample: the fitted models applied to the history before the test period (and
+    # before the forecast period); without history that design is the training one
+    expected_test = {
+        n: m.estimator.predict(shifted["test"]) if tables else m.expected for n, m in fitted.items()
+    }
+    forecast = {
+        n: m.estimator.predict(shifted["forecast"]) if tables else m.expected
+        for n, m in fitted.items()
+    }
+    evaluation = evaluate_models(
+        risks,
+        study.y_train,
+        study.y_test,
+        _area(study, config),
+        expected=expected,
+        risks_test={n: expected_test[n] for n in models_first} | baseline_test,
+        expected_test=expected_test,
+    )
+    metrics, curves = evaluation.metrics, evaluation.curves
+    check_cancel(cancel)
+    report("evaluate", 0.5, "writing the run folder")
+    extra = {f"forecast_{n}": forecast[n] for n in models_first}
+    write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config, extra)
+    timings["evaluate"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    manifest.update(
+        status="complete",
+        device=_device_name(fitted),
+        timings=timings,
+        n_units=len(study.units),
+        unit_kind=study.units.kind,
+        measure="count" if config.evaluation.area == "count" else study.units.measure_name,
+        crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
+        selected={k: m.selected for k, m in fitted.items()},
+        forecast=forecast_record(study.history, tables is not None),
+    )
+    if tables is not None:
+        manifest["history"] = {
+            "lags": config.history.lags,
+            "bandwidths": list(config.history.bandwidths),
+            "transform": config.history.transform,
+            "columns": tables.columns,
+            "windows": tables.windows,
+        }
+    if study.units.grid is not None:
+        manifest["grid"] = study.units.grid.__dict__
+    if config.report.include_incidents:  # the analyst opted in: crime points for the report
+        incidents_frame(study).to_csv(staging / INCIDENTS_FILE, index=False)
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=json_default))
+    from rtm_core.results.report import write_report
+
+    write_report(staging)
+    check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
+
+
+def _area(study: Study, config: RunConfig) -> np.ndarray | None:
+    """What accuracy's "share of area" is taken over: unit measures, or None (unit count)."""
+    return None if config.evaluation.area == "count" else study.units.measure
+
+
+def _history_tables(study: Study, config: RunConfig) -> HistoryTables | None:
+    """History factors of the training, test and forecast periods (None without history)."""
+    if not config.history.enabled or study.history is None:
+        return None
+    return build_history(
+        study.units,
+        study.history,
+        config.history,
+        snap_distance=config.units.snap_distance,
+        chunk_size=config.features.chunk_size,
+    )
+
+
+def _baselines(
+    study: Study, factors: RiskFactors, config: RunConfig, tables: HistoryTables | None = None
+) -> tuple[dict, dict, float]:
+    """Baseline risks of the training period and, where they differ, of the test period."""
+    start = time.perf_counter()
+    risks, tests = score_baselines(
+        study.units.points,
+        study.crimes_train,
+        study.y_train,
+        factors.table[factors.continuous_names],
+        tables,
+        kde_bandwidth=KDE_BASELINE_BANDWIDTH,
+        random_state=config.model.random_state,
+        forest_class=ForestBaseline,  # looked up here, so tests can swap in a quick forest
+    )
+    return risks, tests, time.perf_counter() - start

@@ -1,0 +1,445 @@
+"""From a run configuration to a study: units, crimes per period, generator layers.
+
+This is where the config meets the data: every layer is read through :mod:`rtm_core.io`,
+brought into the working CRS, the units are built and the crimes counted per period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from rtm_core.config import CrimesConfig, FeaturesConfig, HistoryConfig, LayerSource, RunConfig
+from rtm_core.errors import InputError, check_cancel
+from rtm_core.factors.features import GeneratorLayer, RiskFactors
+from rtm_core.factors.history import CrimeHistory, check_reaches_back
+from rtm_core.io import Layer, ReadReport, parse_dates, read_layer, to_working_crs
+from rtm_core.study.periods import Period
+from rtm_core.study.prepare import (
+    add_note,
+    add_notes,
+    date_notes,
+    fill_config_crs,
+    prepare_anchor,
+    repair_layer,
+)
+from rtm_core.study.reach import check_not_swapped, is_near, reach_box
+from rtm_core.study.units import CountReport, Units, count_crimes, grid_units, units_from_layer
+
+__all__ = [
+    "Study",
+    "load_study",
+    "split_periods",
+    "features_frame",
+    "build_features",
+    "check_outcome_varies",
+]
+
+#: this many training crimes or more, all in one unit, are refused as a data error (geocoded
+#: to one default point, or the wrong CRS squeezing them together)
+PILED_CRIMES = 10
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything the models need before risk factors.
+
+    Attributes
+    ----------
+    units : Units
+    crimes_train, crimes_test : ndarray of shape (m, 2)
+        Crime coordinates of each period (working CRS), all of them (also those outside).
+    y_train, y_test : ndarray of int64
+        Crimes per unit.
+    generators : tuple of GeneratorLayer
+    boundary : GeoDataFrame or None
+        Study area (grid units).
+    reads : tuple of ReadReport
+        One per layer read.
+    counts : tuple of CountReport
+        Training and test assignment.
+    crs : pyproj.CRS
+        Working CRS.
+    history : CrimeHistory or None
+        Every dated crime (all periods, for history windows and the forecast period), or,
+        without dates but with ``[history] files``, the crimes of each period; None otherwise.
+    """
+
+    units: Units
+    crimes_train: np.ndarray
+    crimes_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    generators: tuple[GeneratorLayer, ...]
+    boundary: gpd.GeoDataFrame | None
+    reads: tuple[ReadReport, ...]
+    counts: tuple[CountReport, ...]
+    crs: CRS
+    history: CrimeHistory | None = None
+
+    def summary(self) -> pd.DataFrame:
+        """One row per layer read: rows read, dropped, kept, CRS and notes."""
+        return pd.DataFrame([r.__dict__ for r in self.reads])
+
+    @property
+    def fixed(self) -> pd.DataFrame:
+        """Fixed covariates of the units (columns beyond id/geometry/row/col)."""
+        skip = {"unit_id", "row", "col", "geometry"}
+        cols = [c for c in self.units.frame.columns if c not in skip]
+        return pd.DataFrame(self.units.frame[cols])
+
+
+def split_periods(
+    frame: gpd.GeoDataFrame,
+    date: str,
+    train: tuple[str, str],
+    test: tuple[str, str],
+    *,
+    source: str,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int]:
+    """Split one crime layer into training and test periods by its date column.
+
+    Returns
+    -------
+    train, test : GeoDataFrame
+    n_undated : int
+        Rows whose date could not be read (dropped, reported).
+    """
+    train_rows, test_rows, undated, _ = _split(frame, date, train, test, source=source)
+    return train_rows, test_rows, undated
+
+
+def _split(frame, date, train, test, *, source):
+    """:func:`split_periods`, plus the parsed dates of every row (NaT where unreadable)."""
+    if date not in frame.columns:
+        cols = ", ".join(map(str, [c for c in frame.columns if c != "geometry"][:12]))
+        raise InputError(
+            source,
+            date,
+            f"date column not found (columns: {cols})",
+            "set crimes.date to the date column",
+        )
+    when = parse_dates(frame[date])  # ISO datetimes with UTC offsets: local wall time
+    if len(when) and when.isna().all():
+        sample = frame[date].dropna().astype(str)
+        example = f" (e.g. {sample.iloc[0][:40]!r})" if len(sample) else ""
+        raise InputError(
+            source,
+            date,
+            f"no date in the column could be read{example}",
+            "use dates like 2021-03-01 (YYYY-MM-DD), or set crimes.date to the date column",
+        )
+    bounds = {}
+    for key, period in (("train", train), ("test", test)):
+        try:
+            start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+        except (ValueError, TypeError):
+            raise InputError(
+                source, f"crimes.{key}", f"cannot read dates {list(period)}", "write YYYY-MM-DD"
+            ) from None
+        if end < start:
+            raise InputError(
+                source,
+                f"crimes.{key}",
+                f"ends ({period[1]}) before it starts ({period[0]})",
+                "swap the dates",
+            )
+        bounds[key] = (start, end + pd.Timedelta(days=1) if end == end.normalize() else end)
+    if bounds["test"][0] < bounds["train"][1]:
+        raise InputError(
+            source,
+            "crimes.test",
+            "the test period starts before the training period ends",
+            "make the test period (t+1) follow the training period (t)",
+        )
+    in_train = (when >= bounds["train"][0]) & (when < bounds["train"][1])
+    in_test = (when >= bounds["test"][0]) & (when < bounds["test"][1])
+    undated = int(when.isna().sum())
+    return frame[in_train.to_numpy()], frame[in_test.to_numpy()], undated, when
+
+
+def _read(source: LayerSource, reads: list) -> Layer:
+    layer = read_layer(source)
+    reads.append(layer.report)
+    return layer
+
+
+def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
+    family = layer.geom_type
+    if family != "point":
+        raise InputError(
+            layer.report.source,
+            "geometry",
+            f"crimes must be points, got {family}s",
+            "upload crime points",
+        )
+    return shapely.get_coordinates(frame.geometry.values)
+
+
+def _load_crimes(
+    cfg: CrimesConfig, crs: CRS, reads: list, history: HistoryConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[Layer, LayerSource], ...], CrimeHistory | None]:
+    """Crime points of both periods, the layers they came from (for later checks), and the
+    crime history (every dated crime; or, without dates, the history files' crimes)."""
+    history = history or HistoryConfig()
+    if cfg.source is not None:
+        layer = _read(cfg.source, reads)
+        frame = to_working_crs(layer, crs)
+        train, test, undated, when = _split(
+            frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
+        )
+        dated = when.notna().to_numpy()
+        crime_history = CrimeHistory(
+            xy=_crime_points(layer, frame[dated]),
+            times=when[dated].to_numpy(dtype="datetime64[ns]"),
+            train=Period.from_config(cfg.train),
+            test=Period.from_config(cfg.test),
+            source=layer.report.source,
+        )
+        # rows with a date outside both periods are not used: say so, do not drop silently
+        unused = len(frame) - len(train) - len(test) - undated
+        notes = [reads[-1].note] if reads[-1].note else []
+        if undated:
+            notes.append(f"{undated} rows without a readable date dropped")
+        if unused:
+            what = "used as history only" if history.enabled else "not used"
+            notes.append(f"{unused} rows dated outside both periods {what}")
+        if undated or unused:
+            report = reads[-1]
+            reads[-1] = ReadReport(
+                report.source,
+                report.n_read,
+                report.n_dropped + undated,
+                report.n_kept - undated,
+                report.crs,
+                "; ".join(notes),
+            )
+        points = _crime_points(layer, train), _crime_points(layer, test)
+        return points[0], points[1], ((layer, cfg.source),), crime_history
+    train_layer = _read(cfg.train_source, reads)
+    test_layer = _read(cfg.test_source, reads)
+    train_xy = _crime_points(train_layer, to_working_crs(train_layer, crs))
+    test_xy = _crime_points(test_layer, to_working_crs(test_layer, crs))
+    layers = [(train_layer, cfg.train_source), (test_layer, cfg.test_source)]
+    crime_history = None
+    if history.enabled and history.files:
+        blocks, names = [], []
+        for source in reversed(history.files):  # oldest (lag k) first
+            hist_layer = _read(source, reads)
+            blocks.append(_crime_points(hist_layer, to_working_crs(hist_layer, crs)))
+            names.append(hist_layer.report.source)
+            layers.append((hist_layer, source))
+        crime_history = CrimeHistory(
+            xy=np.zeros((0, 2)),
+            times=None,
+            train=None,
+            test=None,
+            source=names[-1],
+            blocks=(*blocks, train_xy, test_xy),
+            block_names=(*names, train_layer.report.source, test_layer.report.source),
+        )
+    return train_xy, test_xy, tuple(layers), crime_history
+
+
+def load_study(
+    config: RunConfig,
+    *,
+    progress: Callable[[str], None] | None = None,
+    cancel=None,
+    max_cells: int | None = None,
+) -> Study:
+    """Read every layer, build the units and count the crimes of both periods.
+
+    Parameters
+    ----------
+    config : RunConfig
+    progress : callable, optional
+        ``progress(message)`` as each layer is read.
+    cancel : object with ``is_set()``, optional
+    max_cells : int, optional
+        Largest grid built; default ``config.units.max_cells`` (1,000,000 cells unless the
+        analyst raised it to confirm a large grid).
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    InputError
+        A layer cannot be used; the message names the file, the field and the fix.
+    """
+    say = progress or (lambda message: None)
+    reads: list[ReadReport] = []
+    ucfg = config.units
+    boundary = None
+    say("reading units")
+    if ucfg.kind == "grid":
+        layer = _read(ucfg.boundary, reads)
+        if layer.geom_type != "polygon":
+            raise InputError(
+                layer.report.source,
+                "geometry",
+                "the boundary must be a polygon",
+                "upload the study-area polygon",
+            )
+        # working CRS (a feet CRS gives way to metres) and invalid polygons repaired, said
+        boundary, crs, note = prepare_anchor(layer, ucfg.crs)
+        reads[-1] = add_note(reads[-1], note)
+        units = grid_units(
+            boundary,
+            ucfg.cell_size,
+            keep=ucfg.keep,
+            max_cells=ucfg.max_cells if max_cells is None else max_cells,
+            source=layer.report.source,
+        )
+    else:
+        layer = _read(ucfg.source, reads)
+        frame, crs, note = prepare_anchor(layer, ucfg.crs, role="units layer")
+        reads[-1] = add_note(reads[-1], note)
+        units = units_from_layer(
+            frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source
+        )
+    config, crs_notes = fill_config_crs(config, layer)  # bare x/y fitting the anchor's CRS
+    check_cancel(cancel)
+    say("reading crimes")
+    train_xy, test_xy, crime_layers, crime_history = _load_crimes(
+        config.crimes, crs, reads, config.history
+    )
+    if crime_history is not None and config.history.enabled:
+        check_reaches_back(crime_history, config.history.lags)
+    y_train, train_report = count_crimes(
+        units, train_xy, snap_distance=ucfg.snap_distance, period="train"
+    )
+    y_test, test_report = count_crimes(
+        units, test_xy, snap_distance=ucfg.snap_distance, period="test"
+    )
+    crime_label = (config.crimes.source or config.crimes.train_source).label
+    if len(train_xy) == 0:
+        raise InputError(
+            crime_label,
+            "crimes.train",
+            "no crimes in the training period",
+            "check the period dates or the file",
+        )
+    if train_report.n_counted == 0:
+        for crime_layer, crime_source in crime_layers:
+            check_not_swapped(crime_layer, crime_source, crs, reach_box(units, 0.0))
+        raise InputError(
+            crime_label,
+            "geometry",
+            "no training crime falls inside the study area",
+            "check the crimes' CRS and that they cover the boundary",
+        )
+    occupied = np.flatnonzero(y_train)
+    if len(occupied) == 1 and len(units) > 1 and y_train.sum() >= PILED_CRIMES:
+        raise InputError(
+            crime_label,
+            "geometry",
+            f"every training crime ({int(y_train.sum())}) falls in one unit "
+            f"(unit_id {units.unit_ids[occupied[0]]}), so risk cannot vary over space",
+            "check the crimes' coordinates and CRS (all geocoded to one default point?)",
+        )
+    if len(test_xy) == 0:
+        test_label = (config.crimes.source or config.crimes.test_source).label
+        raise InputError(
+            test_label,
+            "crimes.test",
+            "no crimes in the test period",
+            "check the period dates or the file",
+        )
+    generators = []
+    for gcfg in config.generators:
+        check_cancel(cancel)
+        say(f"reading {gcfg.name}")
+        glayer = _read(gcfg.source, reads)
+        glayer.geom_type  # noqa: B018  (raises on mixed geometry types)
+        gframe, repaired = repair_layer(to_working_crs(glayer, crs), glayer.report.source)
+        reads[-1] = add_note(reads[-1], repaired)
+        generator = GeneratorLayer.from_frame(gcfg.name, gframe, gcfg.measures, gcfg.bandwidths)
+        if not is_near(generator, units):
+            check_not_swapped(glayer, gcfg.source, crs, reach_box(units, max(gcfg.bandwidths)))
+            raise InputError(
+                glayer.report.source,
+                "geometry",
+                "no feature lies within reach of the study area",
+                "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
+            )
+        generators.append(generator)
+    add_notes(reads, crs_notes | date_notes(crime_layers, config.crimes.date))
+    return Study(
+        units=units,
+        crimes_train=train_xy,
+        crimes_test=test_xy,
+        y_train=y_train,
+        y_test=y_test,
+        generators=tuple(generators),
+        boundary=boundary,
+        reads=tuple(reads),
+        counts=(train_report, test_report),
+        crs=crs,
+        history=crime_history,
+    )
+
+
+def check_outcome_varies(study: Study, label: str) -> None:
+    """Refuse to fit a model when the training crimes occupy fewer than two units.
+
+    Raises
+    ------
+    InputError
+        The outcome has no spatial variation, so no risk factor can explain it.
+    """
+    occupied = np.flatnonzero(study.y_train)
+    if len(occupied) < 2:
+        raise InputError(
+            label,
+            "geometry",
+            f"every training crime ({int(study.y_train.sum())}) falls in one unit "
+            f"(unit_id {study.units.unit_ids[occupied[0]]}), so risk cannot vary over space",
+            "check the crimes' coordinates and CRS, or use a longer training period",
+        )
+
+
+def build_features(
+    study: Study, cfg: FeaturesConfig, *, progress=None, cancel=None, client=None
+) -> RiskFactors:
+    """Risk factors of the study's generator layers at the unit points.
+
+    With a Dask ``client`` (:func:`rtm_core.cluster.dask_client`) the chunks run as Dask tasks
+    (:mod:`rtm_core.factors.distributed`); the result is the same.
+    """
+    from rtm_core.factors.distributed import risk_factors
+
+    return risk_factors(
+        study.units.points,
+        study.generators,
+        client,
+        kernel=cfg.kernel,
+        threshold=cfg.threshold,
+        chunk_size=cfg.chunk_size,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def features_frame(study: Study, factors: RiskFactors) -> gpd.GeoDataFrame:
+    """One row per unit: ``unit_id``, ``y_train``, ``y_test``, fixed covariates, continuous
+    measures and dummies, with unit geometry (what ``rtm features`` writes)."""
+    base = study.units.frame.drop(columns=["row", "col"], errors="ignore")
+    out = pd.concat(
+        [
+            base[["unit_id"]].reset_index(drop=True),
+            pd.DataFrame({"y_train": study.y_train, "y_test": study.y_test}),
+            study.fixed.reset_index(drop=True),
+            factors.table.reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return gpd.GeoDataFrame(out, geometry=base.geometry.values, crs=study.crs)

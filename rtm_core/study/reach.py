@@ -1,0 +1,67 @@
+"""Whether a layer reaches the study area, and the lon/lat swap check for one that misses it."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from rtm_core.config import LayerSource
+from rtm_core.errors import InputError
+from rtm_core.factors.features import GeneratorLayer
+from rtm_core.io import Layer
+from rtm_core.study.units import Units
+
+__all__ = ["reach_box", "is_near", "inside_box", "check_not_swapped"]
+
+
+def reach_box(units: Units, reach: float) -> tuple[float, float, float, float]:
+    """The units' bounding box (of their geometry) grown by ``reach`` metres."""
+    x0, y0, x1, y1 = units.frame.total_bounds
+    return (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+
+
+def is_near(layer: GeneratorLayer, units: Units) -> bool:
+    """Whether any feature lies within reach (the largest bandwidth) of the study area."""
+    box = reach_box(units, max(layer.bandwidths))
+    if layer.geometry is not None:  # lines and polygons: any part of them, not their points
+        return bool(shapely.intersects(layer.geometry, shapely.box(*box)).any())
+    return bool(inside_box(layer.points, box).any())
+
+
+def inside_box(pts: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Which points ``(n, 2)`` lie in the box ``(x0, y0, x1, y1)`` (edges included)."""
+    x0, y0, x1, y1 = box
+    return (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+
+
+def check_not_swapped(
+    layer: Layer, source: LayerSource, crs: CRS, box: tuple[float, float, float, float]
+) -> None:
+    """Refuse lon/lat points that miss the study area but would cover it with x and y swapped.
+
+    Swapped values are often still valid degrees (Chicago: lat -87.7, lon 41.8), so only the
+    study area can tell. Called once a layer is known to miss the area.
+    """
+    frame = layer.frame
+    if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
+        return
+    geometry = frame.geometry.values
+    if not (shapely.get_type_id(geometry) == 0).all():  # plain points only
+        return
+    xy = shapely.get_coordinates(geometry)
+    if (np.abs(xy[:, 0]) > 90).any():  # swapped, x would be a latitude
+        return
+    try:
+        swapped = gpd.GeoSeries(gpd.points_from_xy(xy[:, 1], xy[:, 0]), crs=frame.crs).to_crs(crs)
+    except Exception:  # cannot be projected: not a plausible swap
+        return
+    if inside_box(shapely.get_coordinates(swapped.values), box).mean() > 0.5:
+        columns = f"{source.x}/{source.y}" if source.x and source.y else "lon/lat"
+        raise InputError(
+            layer.report.source,
+            columns,
+            "longitude and latitude look swapped (swapped back, the points fall on the study area)",
+            "swap x and y",
+        )

@@ -1,0 +1,111 @@
+"""The HTML report tells the truth: the forecast first, each model beside the best baseline in
+the same sentence as the Results page, IRRs labelled "given crime history", history
+coefficients in their own table."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rtm_core.results.report import forecast_places, forecast_sentence, render_report
+from rtm_core.results.verdict import run_verdicts
+from rtm_core.runs.folder import load_run
+from tests.forecast_run import history_run
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    return history_run(tmp_path_factory.mktemp("report"))
+
+
+def headings(text: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", text)]
+
+
+def test_the_forecast_comes_first_with_its_top_places(run_dir):
+    text = render_report(run_dir)
+    heads = headings(text)
+    assert heads[0] == "Forecast for 2023-01-01 – 2023-12-31"
+    assert heads.index("Risk map (evaluation: model of period t)") > heads.index(
+        "Does the RTM beat the simplest maps?"
+    )
+    assert "without refitting" in text
+    assert "alt='forecast map dl'" in text
+    run = load_run(run_dir)
+    top = run.units.sort_values("forecast_dl", ascending=False).iloc[0]
+    section = text[text.index("Top places of the forecast") :]
+    first_row = re.search(r"<tbody>\s*<tr>\s*<td>1</td>\s*<td>(\d+)</td>", section)
+    assert int(first_row.group(1)) == int(top["unit_id"])
+
+
+def test_the_verdict_sentences_are_the_results_page_sentences(run_dir):
+    text = html.unescape(render_report(run_dir))
+    run = load_run(run_dir)
+    found = run_verdicts(run.metrics, run.units)
+    assert [v.model for v in found] == ["dl"]
+    for verdict in found:
+        assert verdict.sentence in text
+        assert f"{verdict.headline}." in text
+    assert "prior counts over the history windows" in text or "crime history alone" in text
+
+
+def test_history_irrs_are_labelled_and_tabled_apart(run_dir):
+    text = render_report(run_dir)
+    heads = headings(text)
+    assert "Risk factors (incident rate ratios given crime history)" in heads
+    assert "Crime history (fixed covariates)" in heads
+    env = text[text.index("incident rate ratios given") : text.index("Crime history (fixed")]
+    hist = text[text.index("Crime history (fixed") :]
+    assert "hist1_unit" not in env and "hist1_unit" in hist and "hist2_600m" in hist
+
+
+def test_a_run_without_forecast_keeps_the_plain_layout(run_dir, tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(run_dir, plain)
+    manifest = json.loads((plain / "manifest.json").read_text())
+    manifest["forecast"] = {"start": None, "end": None, "method": "environment only"}
+    manifest.pop("history")
+    (plain / "manifest.json").write_text(json.dumps(manifest))
+    coef = pd.read_csv(plain / "coefficients.csv")
+    coef[~coef["variable"].str.startswith("hist")].to_csv(plain / "coefficients.csv", index=False)
+    heads = headings(render_report(plain))
+    assert not any(h.startswith("Forecast") for h in heads)
+    assert "Risk map" in heads and "Risk factors (incident rate ratios)" in heads
+    assert "Crime history (fixed covariates)" not in heads
+
+
+def test_the_report_stays_self_contained(run_dir):
+    text = render_report(run_dir)
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+
+
+def test_forecast_places_rank_units_and_name_their_factors():
+    units = pd.DataFrame(
+        {
+            "unit_id": [10, 11, 12, 13],
+            "forecast_dl": [0.5, 2.0, 1.0, 2.0],
+            "factors_dl": ["bars within 100 m", "", None, "liquor within 200 m"],
+        }
+    )
+    top = forecast_places(units, "dl", 3)
+    assert top["unit_id"].tolist() == [11, 13, 12]  # ties keep the units' order
+    assert top["rank"].tolist() == [1, 2, 3]
+    assert top["factors present"].tolist() == ["none", "liquor within 200 m", "none"]
+    assert forecast_places(units, "classical").empty
+
+
+def test_forecast_sentence_says_how_it_was_made():
+    shifted = {"start": "2019-01-01", "end": "2019-12-31", "method": "applied with shifted history"}
+    assert forecast_sentence(shifted) == (
+        "Expected crimes per unit for 2019-01-01 – 2019-12-31, the period after the data: the "
+        "models fitted on the training period, applied without refitting to the crime history "
+        "of the windows just before the forecast period (the latest data)."
+    )
+    other = {"start": "2019-01-01", "end": "2019-03-31", "method": "refitted on 2018."}
+    assert forecast_sentence(other).endswith("the period after the data: refitted on 2018.")
