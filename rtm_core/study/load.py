@@ -12,15 +12,14 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 
-from rtm_core.config import CrimesConfig, FeaturesConfig, HistoryConfig, LayerSource, RunConfig
+from rtm_core.config import FeaturesConfig, RunConfig
 from rtm_core.errors import InputError, check_cancel
 from rtm_core.factors.features import GeneratorLayer, RiskFactors
 from rtm_core.factors.history import CrimeHistory, check_reaches_back
-from rtm_core.io import Layer, ReadReport, parse_dates, read_layer, to_working_crs
-from rtm_core.study.periods import Period
+from rtm_core.io import ReadReport, to_working_crs
+from rtm_core.study.crimes import load_crimes, read_source, split_periods
 from rtm_core.study.prepare import (
     add_note,
     add_notes,
@@ -95,158 +94,6 @@ class Study:
         return pd.DataFrame(self.units.frame[cols])
 
 
-def split_periods(
-    frame: gpd.GeoDataFrame,
-    date: str,
-    train: tuple[str, str],
-    test: tuple[str, str],
-    *,
-    source: str,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int]:
-    """Split one crime layer into training and test periods by its date column.
-
-    Returns
-    -------
-    train, test : GeoDataFrame
-    n_undated : int
-        Rows whose date could not be read (dropped, reported).
-    """
-    train_rows, test_rows, undated, _ = _split(frame, date, train, test, source=source)
-    return train_rows, test_rows, undated
-
-
-def _split(frame, date, train, test, *, source):
-    """:func:`split_periods`, plus the parsed dates of every row (NaT where unreadable)."""
-    if date not in frame.columns:
-        cols = ", ".join(map(str, [c for c in frame.columns if c != "geometry"][:12]))
-        raise InputError(
-            source,
-            date,
-            f"date column not found (columns: {cols})",
-            "set crimes.date to the date column",
-        )
-    when = parse_dates(frame[date])  # ISO datetimes with UTC offsets: local wall time
-    if len(when) and when.isna().all():
-        sample = frame[date].dropna().astype(str)
-        example = f" (e.g. {sample.iloc[0][:40]!r})" if len(sample) else ""
-        raise InputError(
-            source,
-            date,
-            f"no date in the column could be read{example}",
-            "use dates like 2021-03-01 (YYYY-MM-DD), or set crimes.date to the date column",
-        )
-    bounds = {}
-    for key, period in (("train", train), ("test", test)):
-        try:
-            start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
-        except (ValueError, TypeError):
-            raise InputError(
-                source, f"crimes.{key}", f"cannot read dates {list(period)}", "write YYYY-MM-DD"
-            ) from None
-        if end < start:
-            raise InputError(
-                source,
-                f"crimes.{key}",
-                f"ends ({period[1]}) before it starts ({period[0]})",
-                "swap the dates",
-            )
-        bounds[key] = (start, end + pd.Timedelta(days=1) if end == end.normalize() else end)
-    if bounds["test"][0] < bounds["train"][1]:
-        raise InputError(
-            source,
-            "crimes.test",
-            "the test period starts before the training period ends",
-            "make the test period (t+1) follow the training period (t)",
-        )
-    in_train = (when >= bounds["train"][0]) & (when < bounds["train"][1])
-    in_test = (when >= bounds["test"][0]) & (when < bounds["test"][1])
-    undated = int(when.isna().sum())
-    return frame[in_train.to_numpy()], frame[in_test.to_numpy()], undated, when
-
-
-def _read(source: LayerSource, reads: list) -> Layer:
-    layer = read_layer(source)
-    reads.append(layer.report)
-    return layer
-
-
-def _crime_points(layer: Layer, frame: gpd.GeoDataFrame) -> np.ndarray:
-    family = layer.geom_type
-    if family != "point":
-        raise InputError(
-            layer.report.source,
-            "geometry",
-            f"crimes must be points, got {family}s",
-            "upload crime points",
-        )
-    return shapely.get_coordinates(frame.geometry.values)
-
-
-def _load_crimes(
-    cfg: CrimesConfig, crs: CRS, reads: list, history: HistoryConfig | None = None
-) -> tuple[np.ndarray, np.ndarray, tuple[tuple[Layer, LayerSource], ...], CrimeHistory | None]:
-    """Crime points of both periods, the layers they came from (for later checks), and the
-    crime history (every dated crime; or, without dates, the history files' crimes)."""
-    history = history or HistoryConfig()
-    if cfg.source is not None:
-        layer = _read(cfg.source, reads)
-        frame = to_working_crs(layer, crs)
-        train, test, undated, when = _split(
-            frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
-        )
-        dated = when.notna().to_numpy()
-        crime_history = CrimeHistory(
-            xy=_crime_points(layer, frame[dated]),
-            times=when[dated].to_numpy(dtype="datetime64[ns]"),
-            train=Period.from_config(cfg.train),
-            test=Period.from_config(cfg.test),
-            source=layer.report.source,
-        )
-        # rows with a date outside both periods are not used: say so, do not drop silently
-        unused = len(frame) - len(train) - len(test) - undated
-        notes = [reads[-1].note] if reads[-1].note else []
-        if undated:
-            notes.append(f"{undated} rows without a readable date dropped")
-        if unused:
-            what = "used as history only" if history.enabled else "not used"
-            notes.append(f"{unused} rows dated outside both periods {what}")
-        if undated or unused:
-            report = reads[-1]
-            reads[-1] = ReadReport(
-                report.source,
-                report.n_read,
-                report.n_dropped + undated,
-                report.n_kept - undated,
-                report.crs,
-                "; ".join(notes),
-            )
-        points = _crime_points(layer, train), _crime_points(layer, test)
-        return points[0], points[1], ((layer, cfg.source),), crime_history
-    train_layer = _read(cfg.train_source, reads)
-    test_layer = _read(cfg.test_source, reads)
-    train_xy = _crime_points(train_layer, to_working_crs(train_layer, crs))
-    test_xy = _crime_points(test_layer, to_working_crs(test_layer, crs))
-    layers = [(train_layer, cfg.train_source), (test_layer, cfg.test_source)]
-    crime_history = None
-    if history.enabled and history.files:
-        blocks, names = [], []
-        for source in reversed(history.files):  # oldest (lag k) first
-            hist_layer = _read(source, reads)
-            blocks.append(_crime_points(hist_layer, to_working_crs(hist_layer, crs)))
-            names.append(hist_layer.report.source)
-            layers.append((hist_layer, source))
-        crime_history = CrimeHistory(
-            xy=np.zeros((0, 2)),
-            times=None,
-            train=None,
-            test=None,
-            source=names[-1],
-            blocks=(*blocks, train_xy, test_xy),
-            block_names=(*names, train_layer.report.source, test_layer.report.source),
-        )
-    return train_xy, test_xy, tuple(layers), crime_history
-
-
 def load_study(
     config: RunConfig,
     *,
@@ -281,7 +128,7 @@ def load_study(
     boundary = None
     say("reading units")
     if ucfg.kind == "grid":
-        layer = _read(ucfg.boundary, reads)
+        layer = read_source(ucfg.boundary, reads)
         if layer.geom_type != "polygon":
             raise InputError(
                 layer.report.source,
@@ -300,7 +147,7 @@ def load_study(
             source=layer.report.source,
         )
     else:
-        layer = _read(ucfg.source, reads)
+        layer = read_source(ucfg.source, reads)
         frame, crs, note = prepare_anchor(layer, ucfg.crs, role="units layer")
         reads[-1] = add_note(reads[-1], note)
         units = units_from_layer(
@@ -309,7 +156,7 @@ def load_study(
     config, crs_notes = fill_config_crs(config, layer)  # bare x/y fitting the anchor's CRS
     check_cancel(cancel)
     say("reading crimes")
-    train_xy, test_xy, crime_layers, crime_history = _load_crimes(
+    train_xy, test_xy, crime_layers, crime_history = load_crimes(
         config.crimes, crs, reads, config.history
     )
     if crime_history is not None and config.history.enabled:
@@ -358,7 +205,7 @@ def load_study(
     for gcfg in config.generators:
         check_cancel(cancel)
         say(f"reading {gcfg.name}")
-        glayer = _read(gcfg.source, reads)
+        glayer = read_source(gcfg.source, reads)
         glayer.geom_type  # noqa: B018  (raises on mixed geometry types)
         gframe, repaired = repair_layer(to_working_crs(glayer, crs), glayer.report.source)
         reads[-1] = add_note(reads[-1], repaired)
@@ -391,6 +238,13 @@ def load_study(
 def check_outcome_varies(study: Study, label: str) -> None:
     """Refuse to fit a model when the training crimes occupy fewer than two units.
 
+    Parameters
+    ----------
+    study : Study
+        As from :func:`load_study` (so at least one training crime was counted).
+    label : str
+        The crimes file, for the message.
+
     Raises
     ------
     InputError
@@ -414,6 +268,22 @@ def build_features(
 
     With a Dask ``client`` (:func:`rtm_core.cluster.dask_client`) the chunks run as Dask tasks
     (:mod:`rtm_core.factors.distributed`); the result is the same.
+
+    Parameters
+    ----------
+    study : Study
+    cfg : FeaturesConfig
+        Kernel, dummy threshold (z-score) and chunk size.
+    progress : callable, optional
+        Called as in :func:`rtm_core.factors.distributed.risk_factors`.
+    cancel : object with ``is_set()``, optional
+    client : dask.distributed.Client, optional
+        None builds in process.
+
+    Returns
+    -------
+    RiskFactors
+        One row per unit, in unit order.
     """
     from rtm_core.factors.distributed import risk_factors
 
@@ -431,7 +301,19 @@ def build_features(
 
 def features_frame(study: Study, factors: RiskFactors) -> gpd.GeoDataFrame:
     """One row per unit: ``unit_id``, ``y_train``, ``y_test``, fixed covariates, continuous
-    measures and dummies, with unit geometry (what ``rtm features`` writes)."""
+    measures and dummies, with unit geometry (what ``rtm features`` writes).
+
+    Parameters
+    ----------
+    study : Study
+    factors : RiskFactors
+        From :func:`build_features` for the same study.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns in that order, the units' geometry, in the working CRS.
+    """
     base = study.units.frame.drop(columns=["row", "col"], errors="ignore")
     out = pd.concat(
         [
