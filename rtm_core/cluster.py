@@ -1,19 +1,26 @@
-"""Where work runs beyond this process: a Dask ``LocalCluster`` or an existing scheduler.
+"""Where work runs and on how many threads: Dask clients and torch's thread count.
 
 The one owner of Dask clients in ``rtm_core``. Callers ask for a client with
 :func:`dask_client` and submit pure functions to it; without ``workers`` or ``scheduler`` (and
 no ``RTM_DASK_SCHEDULER`` in the environment) no client is made and work stays in process.
+
+Also the one owner of torch's intra-op thread count: :func:`set_torch_threads` for a process
+(a job server, a pool process) and :func:`torch_threads` for the duration of a fit. Nothing
+else in ``rtm_core`` calls ``torch.set_num_threads``.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rtm_core.errors import ConfigError
 
-__all__ = ["dask_client", "SCHEDULER_ENV"]
+__all__ = ["dask_client", "SCHEDULER_ENV", "Throttled", "set_torch_threads", "torch_threads"]
+
+_FLAG_POLL_S = 0.5  # a remote cancel flag is asked at most this often
 
 #: environment variable naming an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``
 SCHEDULER_ENV = "RTM_DASK_SCHEDULER"
@@ -41,7 +48,13 @@ def dask_client(
     Yields
     ------
     Client or None
-        None when neither a scheduler nor workers were asked for: run in process.
+        None when neither a scheduler nor workers were asked for: run in process. The
+        client (and a local cluster) is closed when the block ends.
+
+    Raises
+    ------
+    ConfigError
+        ``workers`` below 1 (or a bool), or a scheduler that cannot be reached within 20 s.
     """
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if workers is not None and (isinstance(workers, bool) or workers < 1):
@@ -78,3 +91,65 @@ def dask_client(
         Client(cluster) as client,
     ):
         yield client
+
+
+class Throttled:
+    """Ask a slow ``is_set()`` (a Dask ``Event``, a Manager proxy) at most every half second.
+
+    Once set it stays set; a flag that cannot be asked any more (the parent went away) reads as
+    set, so the work stops.
+    """
+
+    def __init__(self, flag):
+        self._flag = flag
+        self._last = 0.0
+        self._value = False
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        if not self._value and now - self._last >= _FLAG_POLL_S:
+            self._last = now
+            try:
+                self._value = bool(self._flag.is_set())
+            except Exception:  # the parent went away: stop
+                self._value = True
+        return self._value
+
+
+def set_torch_threads(threads: int) -> None:
+    """Set torch's intra-op threads for this process (no-op when torch cannot be imported).
+
+    Parameters
+    ----------
+    threads : int
+        Threads, at least 1.
+    """
+    try:
+        import torch
+    except ImportError:  # torch missing: the fit reports it properly
+        return
+    torch.set_num_threads(max(1, int(threads)))
+
+
+@contextmanager
+def torch_threads(threads: int, device="cpu") -> Iterator[None]:
+    """Torch's intra-op threads set to ``threads`` on CPU inside the block, restored after.
+
+    Parameters
+    ----------
+    threads : int
+        Threads inside the block.
+    device : str or torch.device
+        Nothing changes for a non-CPU device.
+    """
+    import torch
+
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -250,10 +250,17 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
     first as CSV with lon/lat, the second as GeoJSON (lon/lat), the third as a zipped
     shapefile, the rest as GeoPackage layers of one file.
 
+    Parameters
+    ----------
+    city : SyntheticCity
+        From :func:`make_city`.
+    out : str or Path
+        Folder to write into (created if missing; files of the same names are overwritten).
+
     Returns
     -------
     Path
-        The config file.
+        The config file, ``out / "config.toml"``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,32 @@ def build_risk_factors_dask(
 def risk_factors(
     unit_xy: np.ndarray, layers: Sequence[GeneratorLayer], client=None, **kwargs
 ) -> RiskFactors:
-    """Risk factors on ``client`` when given, else in process (same result either way)."""
+    """Risk factors on ``client`` when given, else in process (same result either way).
+
+    Parameters
+    ----------
+    unit_xy : ndarray of shape (n, 2)
+        Unit representative points in the working CRS (metres).
+    layers : sequence of GeneratorLayer
+    client : dask.distributed.Client, optional
+        None builds in process with :func:`rtm_core.factors.features.build_risk_factors`.
+    **kwargs
+        ``kernel``, ``threshold``, ``chunk_size``, ``progress`` and ``cancel``, as in
+        :func:`build_risk_factors_dask`. On a cluster ``progress`` is called as
+        ``progress("chunk done/total", done, total)`` per finished chunk; in process as
+        ``progress(layer_name, done_layers, total_layers)``.
+
+    Returns
+    -------
+    RiskFactors
+
+    Raises
+    ------
+    InputError
+        An unknown kernel, an empty layer, or bad bandwidths or measures.
+    Cancelled
+        When ``cancel`` is set.
+    """
     if client is None:
         return build_risk_factors(unit_xy, layers, **kwargs)
     if kwargs.get("progress") is not None:

@@ -89,7 +89,22 @@ class CrimeHistory:
         return {"train": self.train, "test": self.test, "forecast": self.forecast}[name]
 
     def windows(self, name: str, lags: int) -> list:
-        """Lag windows of a target: Periods with dates, file names without (lag 1 first)."""
+        """Lag windows of a target: Periods with dates, file names without (lag 1 first).
+
+        Parameters
+        ----------
+        name : {"train", "test", "forecast"}
+            The target period.
+        lags : int
+            Number of windows.
+
+        Returns
+        -------
+        list of Period or list of str
+            With dates, :func:`rtm_core.study.periods.lag_windows` of the target, each as
+            long as the training period; without dates, the names of the ``lags`` files just
+            before the target's own file in :attr:`block_names`.
+        """
         if self.dated:
             target = self.target(name)
             return lag_windows(target, lags, period_length(self.train))
@@ -97,7 +112,21 @@ class CrimeHistory:
         return [self.block_names[end - j] for j in range(1, lags + 1)]
 
     def lag_points(self, name: str, lags: int) -> list[np.ndarray]:
-        """Crime points of each lag window of a target (lag 1 first)."""
+        """Crime points of each lag window of a target (lag 1 first).
+
+        Parameters
+        ----------
+        name : {"train", "test", "forecast"}
+            The target period.
+        lags : int
+            Number of windows.
+
+        Returns
+        -------
+        list of ndarray of shape (m_j, 2)
+            Crimes (working CRS) dated inside window j, or, without dates, the points of
+            the j-th file before the target's own.
+        """
         if self.dated:
             return [
                 self.xy[np.asarray(w.contains(self.times), dtype=bool)]
@@ -111,6 +140,14 @@ def check_reaches_back(history: CrimeHistory, lags: int) -> None:
     """Refuse dated data that does not reach back to the start of the oldest lag window.
 
     The earliest crime must fall on the first day of the oldest training window or before.
+    Does nothing without dates or with ``lags <= 0``.
+
+    Parameters
+    ----------
+    history : CrimeHistory
+        The study's crimes.
+    lags : int
+        Number of lag windows before the training period (the ``[history] lags`` setting).
 
     Raises
     ------
@@ -137,7 +174,22 @@ def check_reaches_back(history: CrimeHistory, lags: int) -> None:
 
 
 def lag_counts(units: Units, lag_points: list[np.ndarray], *, snap_distance: float = 50.0):
-    """Crimes per unit in each lag window, shape (n_units, lags), int64."""
+    """Crimes per unit in each lag window, shape (n_units, lags), int64.
+
+    Parameters
+    ----------
+    units : Units
+    lag_points : list of ndarray of shape (m_j, 2)
+        Crimes of lag window j (working CRS), lag 1 first.
+    snap_distance : float
+        Metres; for point and line units, as in :func:`rtm_core.study.units.count_crimes`.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_units, len(lag_points))
+        Column j - 1 counts the crimes of window j in each unit (no columns when
+        ``lag_points`` is empty).
+    """
     cols = [count_crimes(units, pts, snap_distance=snap_distance)[0] for pts in lag_points]
     return np.column_stack(cols) if cols else np.zeros((len(units), 0), dtype=np.int64)
 
@@ -173,7 +225,7 @@ def lag_factors(
     cfg : HistoryConfig
         Bandwidths (metres) and transform (``"log1p"`` or ``"count"``).
     snap_distance : float
-        For point and line units, as in :func:`rtm_core.study.units.count_crimes`.
+        Metres; for point and line units, as in :func:`rtm_core.study.units.count_crimes`.
     chunk_size : int
         Units per neighbour query.
     in_unit : ndarray of shape (n_units, lags), optional
@@ -258,7 +310,19 @@ class HistoryTables:
         return [c for c in train.columns if train[c].nunique() > 1]
 
     def fixed(self, base: pd.DataFrame, target: str) -> pd.DataFrame:
-        """``base`` fixed covariates plus the history factors of ``target`` (model columns)."""
+        """``base`` fixed covariates plus the history factors of ``target`` (model columns).
+
+        Parameters
+        ----------
+        base : DataFrame
+            Fixed covariates, one row per unit in unit order (its index is dropped).
+        target : {"train", "test", "forecast"}
+
+        Returns
+        -------
+        DataFrame
+            ``base``'s columns, then the history factors in :attr:`columns`.
+        """
         return pd.concat([base.reset_index(drop=True), self.factors[target][self.columns]], axis=1)
 
 
@@ -272,9 +336,20 @@ def build_history(
 ) -> HistoryTables:
     """History factors of every target (train, test, forecast) of a study.
 
+    Parameters
+    ----------
+    units : Units
+    history : CrimeHistory
+        The study's crimes.
+    cfg : HistoryConfig
+        Lags, bandwidths (metres) and transform.
+    snap_distance, chunk_size
+        As in :func:`lag_factors`.
+
     Returns
     -------
     HistoryTables
+        Factors, in-unit counts and windows for ``"train"``, ``"test"`` and ``"forecast"``.
     """
     factors, counts, windows = {}, {}, {}
     for name in TARGETS:
@@ -297,6 +372,14 @@ def build_history(
 
 def forecast_record(history: CrimeHistory | None, with_history: bool) -> dict:
     """The manifest's ``forecast``: the period after the test period and how it was made.
+
+    Parameters
+    ----------
+    history : CrimeHistory or None
+        The study's crimes (:attr:`rtm_core.study.load.Study.history`); None without dates
+        and without history files.
+    with_history : bool
+        Whether history factors were built for the run.
 
     Returns
     -------

@@ -59,6 +59,11 @@ def conjunctive_table(
         one 0/1 column per variable, ``n_factors, units, expected, observed_train,
         observed_test, expected_rate, train_rate, test_rate`` (rates per unit), ``dominant``
         (CACC: units >= :func:`dominant_threshold` of the total number of units).
+
+    Raises
+    ------
+    ConfigError
+        ``dummies`` without one row per unit, or with values other than 0 and 1.
     """
     expected = np.asarray(expected, dtype=np.float64).ravel()
     n = expected.shape[0]
@@ -105,7 +110,8 @@ def top_places(
     ----------
     unit_ids : array-like of shape (n_units,)
     score : array-like of shape (n_units,)
-        Risk score (e.g. :func:`relative_risk_score`); ties keep the input order.
+        Risk score (e.g. :func:`rtm_core.results.evaluate.relative_risk_score`); ties keep the
+        input order.
     dummies : DataFrame of shape (n_units, n_selected)
         Selected 0/1 variables.
     k : int, default 20
@@ -117,6 +123,12 @@ def top_places(
     DataFrame
         Columns ``rank`` (1..k), ``unit_id``, ``score``, ``factors`` (labels joined by ", ",
         empty when none), ``n_factors``; at most ``k`` rows.
+
+    Raises
+    ------
+    ConfigError
+        ``unit_ids`` and ``score`` of different lengths, ``k`` not a positive integer, or
+        ``dummies`` without one row per unit or with values other than 0 and 1.
     """
     score = np.asarray(score, dtype=np.float64).ravel()
     unit_ids = np.asarray(unit_ids).ravel()

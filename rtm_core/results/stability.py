@@ -178,7 +178,32 @@ def top_share_by_unit(seed_risks, share: float = 0.05) -> np.ndarray:
 def summarize_seeds(
     seed_selected, seed_coef, seed_risks, names, sets, *, share: float = 0.05
 ) -> StabilitySummary:
-    """Selection table and per-unit top-share in one result (see the two functions)."""
+    """Selection table and per-unit top-share in one result (see the two functions).
+
+    Parameters
+    ----------
+    seed_selected : list of dict
+        One dict per seed: set name -> selected variable name or None.
+    seed_coef : array-like of shape (K, n_vars)
+        Set coefficients per seed, columns as ``names`` (see :func:`selection_table`).
+    seed_risks : array-like of shape (K, n_units)
+        Predicted risk per seed and unit, as in :func:`top_share_by_unit`.
+    names, sets : sequence of str
+        Variable names and their sets, one per column of ``seed_coef``.
+    share : float, default 0.05
+        Top share of units (by count), in (0, 1].
+
+    Returns
+    -------
+    StabilitySummary
+        ``n_seeds`` is ``len(seed_selected)``.
+
+    Raises
+    ------
+    ConfigError
+        Shapes that do not match, no seeds, a selection outside its set, or ``share``
+        outside (0, 1].
+    """
     selection = selection_table(seed_selected, seed_coef, names, sets)
     top = top_share_by_unit(seed_risks, share)
     return StabilitySummary(

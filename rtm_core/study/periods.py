@@ -121,7 +121,21 @@ class PeriodLength:
     seconds: int = 0
 
     def shift(self, when: pd.Timestamp, n: int) -> pd.Timestamp:
-        """``when + n * length`` (``n`` may be negative)."""
+        """``when + n * length`` (``n`` may be negative).
+
+        Parameters
+        ----------
+        when : pandas.Timestamp or str
+            The instant to move (a tz-aware one is converted to tz-naive UTC).
+        n : int
+            How many lengths to move by.
+
+        Returns
+        -------
+        pandas.Timestamp
+            Moved by ``n * months`` calendar months, then by ``n * days`` days and
+            ``n * seconds`` seconds.
+        """
         when = _timestamp(when)
         if self.months:
             when = when + pd.DateOffset(months=n * self.months)
@@ -158,12 +172,37 @@ def period_length(period: Period) -> PeriodLength:
 
 
 def same_length(a: Period, b: Period) -> bool:
-    """Whether two periods have the same :func:`period_length`."""
+    """Whether two periods have the same :func:`period_length`.
+
+    Parameters
+    ----------
+    a, b : Period
+
+    Returns
+    -------
+    bool
+        True when both last the same number of calendar months, or the same days and
+        seconds (so 2016 and 2017 have the same length).
+    """
     return period_length(a) == period_length(b)
 
 
 def shift_period(period: Period, length: PeriodLength, n: int) -> Period:
-    """``period`` moved by ``n`` lengths (both ends; ``n`` may be negative)."""
+    """``period`` moved by ``n`` lengths (both ends; ``n`` may be negative).
+
+    Parameters
+    ----------
+    period : Period
+    length : PeriodLength
+        The step, usually the study's :func:`period_length`.
+    n : int
+        How many steps.
+
+    Returns
+    -------
+    Period
+        ``[start + n*length, end + n*length)``.
+    """
     return Period(length.shift(period.start, n), length.shift(period.end, n))
 
 
@@ -189,5 +228,18 @@ def lag_windows(target: Period, lags: int, length: PeriodLength) -> list[Period]
 
 
 def following_period(period: Period, length: PeriodLength) -> Period:
-    """The period of ``length`` that starts where ``period`` ends (the forecast period)."""
+    """The period of ``length`` that starts where ``period`` ends (the forecast period).
+
+    Parameters
+    ----------
+    period : Period
+        Usually the test period.
+    length : PeriodLength
+        Length of the new period.
+
+    Returns
+    -------
+    Period
+        ``[period.end, period.end + length)``.
+    """
     return Period(period.end, length.shift(period.end, 1))

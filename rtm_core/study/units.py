@@ -218,6 +218,19 @@ def units_from_layer(
         Numeric columns kept as fixed covariates.
     source : str
         Name for messages.
+
+    Returns
+    -------
+    Units
+        Kind ``"line"``, ``"point"`` or ``"polygon"``; ``unit_id`` from ``id_column`` (else
+        0 .. n-1), the ``fixed`` columns as float, representative points, and as measure the
+        area (m²) of polygons, the length (m) of lines, 1 for points.
+
+    Raises
+    ------
+    InputError
+        Mixed or unsupported geometry types, a missing or repeating id column, a missing or
+        non-numeric fixed covariate, or a unit of zero area or length.
     """
     from rtm_core.io import geometry_family
 
