@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from rtm_core.config import MODEL_KINDS
+from rtm_core.config import DEVICES, MODEL_KINDS
 from rtm_core.errors import Cancelled, RTMError
 
 __all__ = ["main", "build_parser"]
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
     run.add_argument("--prune-steps", type=int, help="override model.prune_steps")
     run.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
-    run.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override model.device")
+    run.add_argument("--device", choices=DEVICES, help="override model.device")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     _cluster_args(run)
 
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
     backtest.add_argument("--prune-steps", type=int, help="override model.prune_steps")
     backtest.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
-    backtest.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override model.device")
+    backtest.add_argument("--device", choices=DEVICES, help="override model.device")
     backtest.add_argument("--quiet", action="store_true", help="no progress lines")
     _cluster_args(backtest)
     return parser
@@ -138,33 +138,26 @@ def _load(args):
 
 
 def _with_overrides(config, args):
-    from rtm_core.errors import ConfigError
+    """The config with ``--seeds``, ``--burn-in-steps``, ``--prune-steps``, ``--kinds`` and
+    ``--device`` applied, each checked by the validator the TOML's ``[model]`` uses."""
+    from rtm_core.config import validate
 
     changes = {}
     for key in ("seeds", "burn_in_steps", "prune_steps"):
         value = getattr(args, key)
         if value is not None:
-            if value <= 0:
-                raise ConfigError(
-                    "rtm",
-                    f"--{key.replace('_', '-')}",
-                    f"must be > 0, got {value}",
-                    "give a positive number",
-                )
-            changes[key] = value
+            flag = f"--{key.replace('_', '-')}"
+            changes[key] = validate.positive(value, "rtm", flag, whole=True)
     if args.kinds:
-        kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-        bad = [k for k in kinds if k not in MODEL_KINDS]
-        if bad or not kinds:
-            raise ConfigError(
-                "rtm",
-                "--kinds",
-                f"unknown {bad or kinds}",
-                'use "dl", "classical" or "dl,classical"',
-            )
-        changes["kinds"] = kinds
+        changes["kinds"] = validate.subset(
+            (k.strip() for k in args.kinds.split(",") if k.strip()),
+            MODEL_KINDS,
+            "rtm",
+            "--kinds",
+            'use "dl", "classical" or "dl,classical"',
+        )
     if args.device:
-        changes["device"] = args.device
+        changes["device"] = validate.choice(args.device, DEVICES, "rtm", "--device")
     if not changes:
         return config
     return config.replace(model=dataclasses.replace(config.model, **changes))

@@ -6,15 +6,18 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
+from rtm_core.config import checks, validate
 from rtm_core.config.settings import (
     AREAS,
     DEFAULT_HISTORY_BANDWIDTHS,
     DEVICES,
     HISTORY_TRANSFORMS,
+    KEEP,
     KERNELS,
     LOSSES,
     MEASURES,
     MODEL_KINDS,
+    UNIT_KINDS,
     BacktestConfig,
     CrimesConfig,
     EvaluationConfig,
@@ -87,12 +90,12 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
 def _units(units: Table) -> UnitsConfig:
     """``[units]``: a grid over a boundary, or units from a file."""
     d = UnitsConfig
-    kind = units.choice("kind", ("grid", "file"), d.kind)
+    kind = units.choice("kind", UNIT_KINDS, d.kind)
     cfg = UnitsConfig(
         kind=kind,
         boundary=read_boundary(units, kind),
         cell_size=units.positive("cell_size", d.cell_size),
-        keep=units.choice("keep", ("centre", "intersect"), d.keep),
+        keep=units.choice("keep", KEEP, d.keep),
         source=read_layer_source(units, required=True) if kind == "file" else None,
         id_column=units.get("id", str),
         fixed=read_names(units, "fixed"),
@@ -157,10 +160,13 @@ def _generators(top: Table) -> tuple[GeneratorConfig, ...]:
             raise table.error(
                 "name", f"{name!r} is not a simple name", "use letters, digits and _ only"
             )
-        measures = tuple(table.get("measures", list, list(MEASURES)))
-        bad = [m for m in measures if m not in MEASURES]
-        if bad or not measures:
-            raise table.error("measures", f"unknown {bad or measures!r}", "use distance and/or kde")
+        measures = validate.subset(
+            table.get("measures", list, list(MEASURES)),
+            MEASURES,
+            table.file,
+            table.field("measures"),
+            "use distance and/or kde",
+        )
         generators.append(
             GeneratorConfig(
                 name=name,
@@ -194,10 +200,13 @@ def _features(feats: Table) -> FeaturesConfig:
 def _model(model: Table) -> ModelConfig:
     """``[model]``: which RTMs, loss, seeds, steps, device."""
     d = ModelConfig
-    kinds = tuple(model.get("kinds", list, list(d.kinds)))
-    bad = [k for k in kinds if k not in MODEL_KINDS]
-    if bad or not kinds:
-        raise model.error("kinds", f"unknown {bad or kinds!r}", 'use "dl" and/or "classical"')
+    kinds = validate.subset(
+        model.get("kinds", list, list(d.kinds)),
+        MODEL_KINDS,
+        model.file,
+        model.field("kinds"),
+        'use "dl" and/or "classical"',
+    )
     cfg = ModelConfig(
         kinds=kinds,
         loss=model.choice("loss", LOSSES, d.loss),
@@ -211,6 +220,7 @@ def _model(model: Table) -> ModelConfig:
         cv_folds=model.positive("cv_folds", d.cv_folds, integer=True),
     )
     model.check_unknown({f.name for f in dataclasses.fields(ModelConfig)})
+    checks.check_model(cfg, model.file, "model.")  # the ranges the estimators need too
     return cfg
 
 
@@ -239,14 +249,15 @@ def _backtest(table: Table) -> BacktestConfig:
 
 def _history(table: Table, crimes: CrimesConfig) -> HistoryConfig:
     """``[history]``: lags, bandwidths, transform and (without dates) one file per lag."""
-    lags = table.data.get("lags", 0)
+    lags = validate.integer(
+        table.data.get("lags", 0),
+        table.file,
+        table.field("lags"),
+        minimum=0,
+        kind="a positive integer",
+        fix="set `lags = 1` (the period before) or more; 0 or leave it out for no history",
+    )
     table.used.add("lags")
-    if isinstance(lags, bool) or not isinstance(lags, int) or lags < 0:
-        raise table.error(
-            "lags",
-            f"must be a positive integer, got {lags!r}",
-            "set `lags = 1` (the period before) or more; 0 or leave it out for no history",
-        )
     files = []
     for i, item in enumerate(table.get("files", list, [])):
         if isinstance(item, str):

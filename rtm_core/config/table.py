@@ -3,9 +3,9 @@ readers of values that several sections share (layer sources, periods, bandwidth
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
+from rtm_core.config import validate
 from rtm_core.config.settings import DEFAULT_BANDWIDTHS, DEMO_PATH, LayerSource
 from rtm_core.errors import ConfigError
 
@@ -28,11 +28,38 @@ class Table:
         self.data, self.where, self.file, self.base = data, where, file, base
         self.used: set[str] = set()
 
+    def field(self, key: str) -> str:
+        """The key as messages name it: ``model.seeds``, ``generators[0].bandwidths``."""
+        return f"{self.where}.{key}" if self.where else key
+
     def error(self, key: str, problem: str, fix: str) -> ConfigError:
-        return ConfigError(self.file, f"{self.where}.{key}" if self.where else key, problem, fix)
+        """The error for ``key``, naming the file and the key.
+
+        Parameters
+        ----------
+        key : str
+        problem, fix : str
+            What is wrong and what to do, in the user's terms.
+
+        Returns
+        -------
+        ConfigError
+        """
+        return ConfigError(self.file, self.field(key), problem, fix)
 
     def section(self, key: str, *, required: bool = False) -> Table:
-        """The sub-table ``[key]`` (an empty one when absent and not required)."""
+        """The sub-table ``[key]`` (an empty one when absent and not required).
+
+        Parameters
+        ----------
+        key : str
+        required : bool
+            Refuse a missing table.
+
+        Returns
+        -------
+        Table
+        """
         where = f"{self.where}.{key}" if self.where else key
         return Table(self.get(key, dict, {}, required=required), where, self.file, self.base)
 
@@ -40,6 +67,25 @@ class Table:
         return key in self.data
 
     def get(self, key: str, kind: type | tuple, default=None, *, required=False, fix=""):
+        """The value of ``key``, of the TOML type ``kind`` (an integer is taken as a number).
+
+        Parameters
+        ----------
+        key : str
+        kind : type or tuple of types
+            ``str``, ``int``, ``float``, ``bool``, ``list`` or ``dict``; a bool is never an
+            integer or a number.
+        default : object
+            Returned when the key is absent.
+        required : bool
+            Refuse a missing key.
+        fix : str
+            The fix shown for a missing key or a wrong type (default: how to write it).
+
+        Returns
+        -------
+        object
+        """
         self.used.add(key)
         if key not in self.data:
             if required:
@@ -52,35 +98,59 @@ class Table:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if isinstance(value, bool) and bool not in kinds:
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             raise self.error(
                 key,
-                f"must be {_kind_name(kinds)}, got {value!r}",
-                fix or f"write `{key}` as {_kind_name(kinds)}",
-            )
-        if not isinstance(value, kinds):
-            raise self.error(
-                key,
-                f"must be {_kind_name(kinds)}, got {type(value).__name__} {value!r}",
+                f"must be {_kind_name(kinds)}, got {validate.shown(value)}",
                 fix or f"write `{key}` as {_kind_name(kinds)}",
             )
         return value
 
     def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
-        if value not in options:
-            raise self.error(
-                key, f"unknown value {value!r}", f"use one of {', '.join(map(repr, options))}"
-            )
-        return value
+        """One of ``options`` (:func:`~rtm_core.config.validate.choice`).
+
+        Parameters
+        ----------
+        key : str
+        options : tuple of str
+        default : str
+
+        Returns
+        -------
+        str
+        """
+        return validate.choice(self.get(key, str, default), options, self.file, self.field(key))
 
     def positive(self, key: str, default, *, integer=False):
+        """A number (or integer) > 0 (:func:`~rtm_core.config.validate.positive`).
+
+        Parameters
+        ----------
+        key : str
+        default : int or float
+        integer : bool
+            An integer setting.
+
+        Returns
+        -------
+        int or float
+        """
         value = self.get(key, int if integer else float, default)
-        if not (math.isfinite(value) and value > 0):
-            raise self.error(key, f"must be > 0, got {value!r}", f"set a positive `{key}`")
-        return value
+        return validate.positive(value, self.file, self.field(key), whole=integer)
 
     def path(self, key: str, *, required=False) -> Path | None:
+        """A file path, relative to the config's folder (``<demo>`` is the embedded demo).
+
+        Parameters
+        ----------
+        key : str
+        required : bool
+            Refuse a missing key.
+
+        Returns
+        -------
+        Path or None
+        """
         value = self.get(key, str, None, required=required, fix=f"set `{key}` to a file path")
         if value is None:
             return None
@@ -137,6 +207,17 @@ def read_layer_source(table: Table, prefix: str = "", *, required=True) -> Layer
 
 
 def read_period(table: Table, key: str) -> tuple[str, str] | None:
+    """Two dates ``[start, end]`` (read as dates with the crimes, by the study).
+
+    Parameters
+    ----------
+    table : Table
+    key : str
+
+    Returns
+    -------
+    tuple of str or None
+    """
     value = table.get(key, list)
     if value is None:
         return None
@@ -150,53 +231,75 @@ def read_period(table: Table, key: str) -> tuple[str, str] | None:
 
 
 def read_bandwidths(table: Table, default=DEFAULT_BANDWIDTHS) -> tuple[int, ...]:
+    """``bandwidths``: whole metres, each once (see :func:`~rtm_core.config.validate.bandwidths`).
+
+    Parameters
+    ----------
+    table : Table
+    default : tuple of int
+        Used when the key is absent.
+
+    Returns
+    -------
+    tuple of int
+    """
     value = table.get("bandwidths", list, list(default))
-    if not value:
-        raise table.error("bandwidths", "is empty", "list at least one distance in metres")
-    out = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
-            raise table.error("bandwidths", f"{item!r} is not a number", "use metres, e.g. 200")
-        if item <= 0:
-            raise table.error(
-                "bandwidths", f"must be > 0 metres, got {item!r}", "use positive distances"
-            )
-        if item != int(item):
-            raise table.error(
-                "bandwidths", f"must be whole metres, got {item!r}", "round to an integer"
-            )
-        out.append(int(item))
-    if len(set(out)) != len(out):
-        raise table.error("bandwidths", f"repeats a value in {out}", "list each distance once")
-    if max(out) > 20_000:
-        raise table.error(
-            "bandwidths",
-            f"{max(out)} m is over 20 km (feet by mistake?)",
-            "give bandwidths in metres (1 ft = 0.3048 m)",
-        )
-    return tuple(sorted(out))
+    return validate.bandwidths(value, table.file, table.field("bandwidths"))
 
 
 def read_finite(table: Table, key: str, default: float) -> float:
+    """A finite number (e.g. the density threshold).
+
+    Parameters
+    ----------
+    table : Table
+    key : str
+    default : float
+
+    Returns
+    -------
+    float
+    """
     value = table.get(key, float, default)
-    if not math.isfinite(value):
-        raise table.error(key, f"must be a finite number, got {value!r}", f"set e.g. `{key} = 2`")
-    return value
+    return validate.number(value, table.file, table.field(key), fix=f"set e.g. `{key} = 2`")
 
 
 def read_names(table: Table, key: str) -> tuple[str, ...]:
+    """Column names, each once.
+
+    Parameters
+    ----------
+    table : Table
+    key : str
+
+    Returns
+    -------
+    tuple of str
+    """
     value = table.get(key, list, [])
     bad = [v for v in value if not isinstance(v, str) or not v.strip()]
     if bad:
         raise table.error(
             key, f"must list column names, got {bad[0]!r}", f'write `{key} = ["column", ...]`'
         )
-    if len(set(value)) != len(value):
+    if validate.repeats(value):
         raise table.error(key, f"repeats a column in {value}", "list each column once")
     return tuple(value)
 
 
 def read_boundary(units: Table, kind: str) -> LayerSource | None:
+    """The boundary of a grid (required when ``kind`` is ``"grid"``).
+
+    Parameters
+    ----------
+    units : Table
+        ``[units]``.
+    kind : {"grid", "file"}
+
+    Returns
+    -------
+    LayerSource or None
+    """
     path = units.path("boundary", required=kind == "grid")
     if path is None:
         return None

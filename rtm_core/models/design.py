@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rtm_core.errors import InputError
+
 __all__ = ["Design", "set_terms"]
 
 
@@ -28,6 +30,11 @@ class Design:
         column here; every model adds its own.
     fixed_names : tuple of str
         Column names of ``fixed``.
+
+    Raises
+    ------
+    InputError
+        ``X`` not 2-D, or names, sets, fixed rows or fixed names that do not match it.
     """
 
     X: np.ndarray
@@ -39,16 +46,33 @@ class Design:
     def __post_init__(self):
         X = _compact(np.asarray(self.X))
         if X.ndim != 2:
-            raise ValueError(f"Design.X must be 2-D, got shape {X.shape}")
+            raise InputError(
+                "Design", "X", f"must be 2-D, got shape {X.shape}", "pass (n_units, n_vars) dummies"
+            )
         fixed = np.asarray(self.fixed, dtype=np.float64)
         if fixed.size == 0:
             fixed = np.zeros((X.shape[0], 0))
         if fixed.shape[0] != X.shape[0]:
-            raise ValueError("Design.fixed must have one row per unit, like Design.X")
+            raise InputError(
+                "Design",
+                "fixed",
+                f"has {fixed.shape[0]} rows for {X.shape[0]} units",
+                "pass one row of fixed covariates per unit, like X",
+            )
         if len(self.names) != X.shape[1] or len(self.sets) != X.shape[1]:
-            raise ValueError("Design.names and Design.sets need one entry per column of X")
+            raise InputError(
+                "Design",
+                "names" if len(self.names) != X.shape[1] else "sets",
+                f"{len(self.names)} names and {len(self.sets)} sets for {X.shape[1]} columns of X",
+                "give one name and one set per column of X",
+            )
         if len(self.fixed_names) != fixed.shape[1]:
-            raise ValueError("Design.fixed_names needs one entry per column of fixed")
+            raise InputError(
+                "Design",
+                "fixed_names",
+                f"{len(self.fixed_names)} names for {fixed.shape[1]} columns of fixed",
+                "give one name per column of fixed",
+            )
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "fixed", fixed)
         object.__setattr__(self, "names", tuple(self.names))
