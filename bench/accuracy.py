@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import with_model_overrides  # noqa: E402
 from rtm_core.config import demo_config, load_config  # noqa: E402
 from rtm_core.runs.pipeline import run_pipeline  # noqa: E402
 
@@ -38,12 +38,7 @@ SHARES = ("0.01", "0.05", "0.10")
 
 def _config(name: str, args):
     config = demo_config() if name == "demo" else load_config(ROOT / "bench/chicago_assaults.toml")
-    changes = {}
-    if args.seeds:
-        changes["seeds"] = args.seeds
-    if args.steps:
-        changes["burn_in_steps"] = changes["prune_steps"] = args.steps
-    return config.replace(model=dataclasses.replace(config.model, **changes))
+    return with_model_overrides(config, args.seeds, args.steps)
 
 
 def table(metrics: dict) -> str:

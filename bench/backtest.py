@@ -22,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import with_model_overrides  # noqa: E402
 from rtm_core.backtest.report import (  # noqa: E402
     HOTSPOT_BASELINES,
     read_csv,
@@ -46,13 +46,7 @@ CONFIG = ROOT / "bench" / "chicago_assaults.toml"
 
 
 def _config(args):
-    config = load_config(args.config)
-    changes = {}
-    if args.seeds:
-        changes["seeds"] = args.seeds
-    if args.steps:
-        changes["burn_in_steps"] = changes["prune_steps"] = args.steps
-    return config.replace(model=dataclasses.replace(config.model, **changes))
+    return with_model_overrides(load_config(args.config), args.seeds, args.steps)
 
 
 def _progress(tag: str):

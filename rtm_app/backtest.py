@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from rtm_app import state
-from rtm_app.charts import MODEL_COLORS
+from rtm_app.charts import model_lines
 from rtm_app.dataset import DataSet
-from rtm_core.backtest.report import AREAS, RTM_MODELS, model_label, summary_table
+from rtm_core.backtest.report import AREAS, model_label, summary_table
 from rtm_core.config import BacktestConfig, ModelConfig, RunConfig
 from rtm_core.runs.folder import BACKTESTS_DIR
 from rtm_core.runs.jobs import JobManager, JobStatus
@@ -68,8 +68,7 @@ def unavailable_reason(data: DataSet) -> str:
     """Why a backtest cannot run on this data set, with the fix ("" when it can)."""
     if data.missing():
         return "Add " + ", ".join(data.missing()) + " on the Data page first."
-    crimes = data.crimes
-    if crimes.source is None or not crimes.date:
+    if not data.dated_crimes:
         return (
             "A backtest moves the training and test periods back in time, so it needs the "
             "crimes as one file with a date column; this data set has one crimes file per "
@@ -128,22 +127,13 @@ def my_backtests() -> list[JobStatus]:
     return manager().jobs(owner=state.session_id())
 
 
-def _colors(keys: list[str]) -> alt.Scale:
-    return alt.Scale(
-        domain=[model_label(k) for k in keys],
-        range=[MODEL_COLORS.get(k, "#555555") for k in keys],
-    )
-
-
 def pai_chart(table: pd.DataFrame, area: str = "0.05") -> alt.Chart | None:
     """PAI at ``area`` of the area by origin, one line per model (RTMs solid, baselines dashed)."""
     rows = table[(table["measure"] == "pai") & (table["area"] == area)].dropna(subset=["value"])
     if rows.empty:
         return None
     rows = rows.copy()
-    keys = list(dict.fromkeys(rows["model"]))
-    rows["Model"] = rows["model"].map(model_label)
-    rows["kind"] = ["model" if m in RTM_MODELS else "baseline" for m in rows["model"]]
+    lines = model_lines(rows)
     title = f"PAI at {float(area) * 100:g} % (out of sample)"
     return (
         alt.Chart(rows)
@@ -155,16 +145,7 @@ def pai_chart(table: pd.DataFrame, area: str = "0.05") -> alt.Chart | None:
                 axis=alt.Axis(labelAngle=0),
             ),
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
-            color=alt.Color(
-                "Model:N",
-                scale=_colors(keys),
-                legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
-            ),
-            strokeDash=alt.StrokeDash(
-                "kind:N",
-                scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
-                legend=None,
-            ),
+            **lines,
             tooltip=[
                 "Model",
                 alt.Tooltip("origin:N", title="Origin"),

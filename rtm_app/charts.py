@@ -52,6 +52,40 @@ def model_colors(keys) -> alt.Scale:
     )
 
 
+def model_lines(rows: pd.DataFrame) -> dict:
+    """Colour and dashes of a line chart with one line per model: each model its fixed colour,
+    RTM models solid and baselines dashed, the legend below (the Results page's accuracy
+    curves and the Backtest page's PAI by origin share it).
+
+    Adds the ``Model`` (readable name) and ``kind`` ("model" or "baseline") columns the
+    encodings use to ``rows``, in place.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        One row per point, with the model or baseline key in ``model``.
+
+    Returns
+    -------
+    dict
+        ``color`` and ``strokeDash`` encodings, to pass to ``Chart.encode(**...)``.
+    """
+    rows["Model"] = rows["model"].map(model_name)
+    rows["kind"] = rows["model"].map(lambda m: "model" if m in MODEL_KINDS else "baseline")
+    return {
+        "color": alt.Color(
+            "Model:N",
+            scale=model_colors(rows["model"]),
+            legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
+        ),
+        "strokeDash": alt.StrokeDash(
+            "kind:N",
+            scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
+            legend=None,
+        ),
+    }
+
+
 def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
     """A factor label wrapped on word boundaries into lines of about ``width`` characters
     (joined with newlines; the chart's axis splits them into lines)."""
@@ -126,8 +160,7 @@ def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float 
     rows = rows[rows[metric].notna()]
     if rows.empty:
         return None
-    rows["Model"] = rows["model"].map(model_name)
-    rows["kind"] = rows["model"].map(lambda m: "model" if m in MODEL_KINDS else "baseline")
+    lines = model_lines(rows)
     rows["Period"] = rows["period"].map(PERIOD_NAMES).fillna(rows["period"])
     rows["Area flagged (%)"] = rows["share"] * 100
     title = METRIC_NAMES.get(metric, metric)
@@ -137,16 +170,7 @@ def accuracy_curves(curves: pd.DataFrame, metric: str = "pai", max_share: float 
         .encode(
             x=alt.X("Area flagged (%):Q"),
             y=alt.Y(f"{metric}:Q", title=title),
-            color=alt.Color(
-                "Model:N",
-                scale=model_colors(rows["model"]),
-                legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
-            ),
-            strokeDash=alt.StrokeDash(
-                "kind:N",
-                scale=alt.Scale(domain=["model", "baseline"], range=[[1, 0], [5, 3]]),
-                legend=None,
-            ),
+            **lines,
             tooltip=[
                 "Model",
                 "Period",

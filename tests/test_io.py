@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import re
 import zipfile
 
 import geopandas as gpd
@@ -34,6 +35,7 @@ from rtm_core.io import (
     write_table,
     xy_ranges,
 )
+from rtm_core.io.tables import _SPACE, offset_note
 from tests.conftest import (
     POINT_KINDS,
     POINTS_XY,
@@ -590,6 +592,19 @@ def test_zip_holding_two_csvs_asks_which(tmp_path):
     assert "read b.csv from the zip" in read_layer(chosen).report.note
 
 
+def test_a_zipped_csv_is_decompressed_once_per_read(monkeypatch):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("points.csv", CSV_TEXT)
+    reads = []
+    real = zipfile.ZipFile.read
+    monkeypatch.setattr(
+        zipfile.ZipFile, "read", lambda self, name, pwd=None: reads.append(name) or real(self, name)
+    )
+    layer = read_layer(LayerSource(data=buffer.getvalue(), name="points.zip", **XY))
+    assert len(layer.frame) == 2 and reads == ["points.csv"]  # was 3: two kind checks, one read
+
+
 def test_semicolon_csv_with_decimal_commas_is_read():
     text = (
         "name;x;y;score\n"
@@ -675,6 +690,24 @@ def test_parse_dates_finds_offsets_the_sample_missed():
     values = pd.Series(["2021-01-01 10:00"] * 3000 + ["2021-01-02 11:00-06:00"])
     out = parse_dates(values)
     assert out.iloc[-1] == pd.Timestamp("2021-01-02 11:00") and out.notna().all()
+
+
+def test_offset_note_counts_every_offset_row_and_names_the_first():
+    values = pd.Series(
+        ["2021-01-01 10:00"] * 3000
+        + ["2021-01-02 11:00\u00a0-06:00", "x 1:00Z", "2021-01-02 11:00 UTC", "2021-01-02", None]
+    )
+    assert offset_note(values) == (
+        "3 dates carry a UTC offset (e.g. -06:00); their local time is used"
+    )
+    assert offset_note(pd.Series(["2021-01-01 10:00", "2021-01-02"])) == ""
+    assert offset_note(pd.Series([1.0, 2.0])) == ""
+
+
+def test_the_offset_pattern_spells_out_every_space_python_matches():
+    spaces = {chr(c) for c in range(0x3001) if re.fullmatch(r"\s", chr(c))}
+    spelled = {chr(c) for c in range(0x3001) if re.fullmatch(f"[{_SPACE}]", chr(c))}
+    assert spelled == spaces
 
 
 @settings(max_examples=60, deadline=None)

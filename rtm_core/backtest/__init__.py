@@ -5,7 +5,7 @@ Dask tasks, and the table and HTML report they leave.
 :mod:`rtm_core.backtest.rolling`.
 """
 
-import importlib
+from rtm_core.reexport import lazy_reexport
 
 __all__ = [
     "MANIFEST_FILE",
@@ -17,13 +17,5 @@ __all__ = [
     "run_backtest",
 ]
 
-
-def __getattr__(name: str):
-    """Re-export the public names of :mod:`rtm_core.backtest.rolling` lazily.
-
-    Lazily, so that importing a sibling module (which the rolling module itself imports) does
-    not run the whole rolling module first and close an import cycle.
-    """
-    if name in __all__:
-        return getattr(importlib.import_module("rtm_core.backtest.rolling"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: the public names of :mod:`rtm_core.backtest.rolling`, re-exported lazily (see reexport.py)
+__getattr__ = lazy_reexport(__name__, "rtm_core.backtest.rolling", __all__)

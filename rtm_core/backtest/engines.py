@@ -17,6 +17,8 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
+from rtm_core.cluster import Throttled as _Throttled
+from rtm_core.cluster import set_torch_threads
 from rtm_core.config import RunConfig
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.runs.pipeline import Progress
@@ -26,12 +28,9 @@ __all__ = [
     "Tracker",
     "default_processes",
     "run_origin",
-    "run_sequential",
-    "run_processes",
-    "run_dask",
+    "run_origins",
 ]
 
-_CANCEL_POLL_S = 0.5  # a remote cancel flag is asked at most this often
 _STOP_GRACE_S = 2.0  # after a cancel, pool processes that have not stopped are ended
 
 
@@ -42,25 +41,6 @@ class BacktestError(RTMError):
 def default_processes() -> int:
     """Processes used for origins without Dask: half the cores, at least one."""
     return max(1, (os.cpu_count() or 1) // 2)
-
-
-class _Throttled:
-    """Ask a slow ``is_set()`` (a Manager proxy, a Dask Event) at most every half second."""
-
-    def __init__(self, event):
-        self._event = event
-        self._last = 0.0
-        self._value = False
-
-    def is_set(self) -> bool:
-        now = time.monotonic()
-        if not self._value and now - self._last >= _CANCEL_POLL_S:
-            self._last = now
-            try:
-                self._value = bool(self._event.is_set())
-            except Exception:  # the parent went away: stop
-                self._value = True
-        return self._value
 
 
 class _Forward:
@@ -130,12 +110,7 @@ def _one_line(text: str) -> str:
 
 def _init_pool(threads: int) -> None:
     """Pool processes share the cores: limit torch's threads."""
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except Exception:
-        pass
+    set_torch_threads(threads)
 
 
 class Tracker:
@@ -148,12 +123,26 @@ class Tracker:
         self.done = 0
 
     def origin(self, name: str, phase: str, fraction: float, message: str) -> None:
+        """Take one origin's progress report and pass the overall progress on.
+
+        Parameters
+        ----------
+        name : str
+            The origin's name.
+        phase : str
+            Its pipeline phase ("done" is left to :meth:`finished`).
+        fraction : float
+            How far that origin is, 0 to 1.
+        message : str
+            The origin's progress message.
+        """
         if phase == "done":  # the origin's own "run written to <staging>": finished() says it
             return
         self.fractions[name] = max(self.fractions.get(name, 0.0), min(fraction, 1.0))
         self._send(phase, f"origin {name}: {message}")
 
     def finished(self, name: str) -> None:
+        """Count one origin as done."""
         self.fractions[name] = 1.0
         self.done += 1
         self._send("origin", f"origin {name} done")
@@ -165,13 +154,58 @@ class Tracker:
         self.progress(Progress(phase, min(overall, 0.99), message, self.done, self.n))
 
 
-def _raise_failure(origin, result: dict) -> None:
+def _record(origin, result: dict, results: dict, tracker: Tracker) -> None:
+    """Keep a finished origin's result, or raise its failure (every engine, the same way)."""
     if result["status"] == "cancelled":
         raise Cancelled("cancelled by the user")
-    raise BacktestError(f"backtest {origin.describe()} failed: {result['error']}")
+    if result["status"] != "done":
+        raise BacktestError(f"backtest {origin.describe()} failed: {result['error']}")
+    results[origin.name] = result
+    tracker.finished(origin.name)
 
 
-def run_sequential(origins, folder: Path, tracker: Tracker, cancel) -> dict[str, dict]:
+def run_origins(
+    origins, folder: Path, tracker: Tracker, cancel, *, processes: int = 1, client=None
+) -> dict[str, dict]:
+    """Run every origin: on Dask when a client is given, else in ``processes`` processes.
+
+    Parameters
+    ----------
+    origins : list of Origin
+        The origins (see :func:`~rtm_core.backtest.rolling.origin_configs`).
+    folder : Path
+        The staging folder; each origin's run folder is written under it by its name.
+    tracker : Tracker
+        Receives every origin's progress and completion.
+    cancel : threading.Event or None
+        Set to stop: running origins stop at their next check and write nothing.
+    processes : int
+        1 runs the origins one after another in this process; more, in a pool of spawned
+        processes sharing the cores. Ignored with a client.
+    client : dask.distributed.Client, optional
+        The cluster's client (see :mod:`rtm_core.cluster`).
+
+    Returns
+    -------
+    dict of str to dict
+        Origin name → :func:`run_origin`'s result, in the order of ``origins``.
+
+    Raises
+    ------
+    Cancelled
+        ``cancel`` was set.
+    BacktestError
+        An origin failed (the first one to report, with its message).
+    """
+    if client is not None:
+        return _on_dask(origins, folder, tracker, cancel, client)
+    if processes <= 1:
+        return _in_process(origins, folder, tracker, cancel)
+    return _in_processes(origins, folder, tracker, cancel, processes)
+
+
+def _in_process(origins, folder: Path, tracker: Tracker, cancel) -> dict[str, dict]:
+    """The origins one after another in this process."""
     results = {}
     for origin in origins:
         check_cancel(cancel)
@@ -180,10 +214,7 @@ def run_sequential(origins, folder: Path, tracker: Tracker, cancel) -> dict[str,
             tracker.origin(_name, p.phase, p.fraction, p.message)
 
         result = run_origin(origin.config, folder / origin.name, cancel=cancel, progress=forward)
-        if result["status"] != "done":
-            _raise_failure(origin, result)
-        results[origin.name] = result
-        tracker.finished(origin.name)
+        _record(origin, result, results, tracker)
     return results
 
 
@@ -196,8 +227,10 @@ def _drain(q, tracker: Tracker) -> None:
         tracker.origin(name, phase, fraction, message)
 
 
-def run_processes(origins, folder: Path, tracker: Tracker, cancel, processes: int):
-    """Run the origins in a pool of ``processes`` spawned processes."""
+def _in_processes(
+    origins, folder: Path, tracker: Tracker, cancel, processes: int
+) -> dict[str, dict]:
+    """The origins in a pool of ``processes`` spawned processes (torch's threads shared)."""
     context = multiprocessing.get_context("spawn")
     threads = max(1, (os.cpu_count() or 1) // processes)
     with context.Manager() as manager:
@@ -218,11 +251,7 @@ def run_processes(origins, folder: Path, tracker: Tracker, cancel, processes: in
                     raise Cancelled("cancelled by the user")
                 for future in done:
                     origin = pending.pop(future)
-                    result = future.result()
-                    if result["status"] != "done":
-                        _raise_failure(origin, result)
-                    results[origin.name] = result
-                    tracker.finished(origin.name)
+                    _record(origin, future.result(), results, tracker)
         except BaseException:
             stop.set()  # running origins stop at their next cancel check and write nothing
             _stop_pool(pool, pending)
@@ -247,7 +276,8 @@ def _stop_pool(pool: ProcessPoolExecutor, pending) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_dask(origins, folder: Path, tracker: Tracker, cancel, client):
+def _on_dask(origins, folder: Path, tracker: Tracker, cancel, client) -> dict[str, dict]:
+    """The origins as tasks of a Dask cluster (progress and cancel through named queues)."""
     from dask.distributed import Event, Queue, as_completed
 
     tag = uuid.uuid4().hex[:12]
@@ -275,11 +305,7 @@ def run_dask(origins, folder: Path, tracker: Tracker, cancel, client):
             batch = remaining.next_batch(block=False) if not remaining.is_empty() else []
             for future in batch:
                 origin = futures[future]
-                result = future.result()
-                if result["status"] != "done":
-                    _raise_failure(origin, result)
-                results[origin.name] = result
-                tracker.finished(origin.name)
+                _record(origin, future.result(), results, tracker)
             if len(results) == len(futures):
                 break
             time.sleep(0.2)

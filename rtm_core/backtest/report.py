@@ -24,8 +24,8 @@ import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import InputError
-from rtm_core.models import MODEL_NAMES
 from rtm_core.results.report import CSS, _png
+from rtm_core.results.verdict import readable_name
 
 __all__ = [
     "COLUMNS",
@@ -52,15 +52,8 @@ RTM_MODELS = MODEL_KINDS
 #: the baselines a planner already has: last period's counts, their sum over the history
 #: windows, and a KDE of last period's crimes
 HOTSPOT_BASELINES = ("prior_counts", "prior_counts_lags", "kde")
-NAMES = MODEL_NAMES | {
-    "prior_counts_lags": "Prior counts over the history windows (baseline)",
-    "history_only": "History only, Poisson GLM (baseline)",
-}
-
-
-def model_label(key: str) -> str:
-    """Readable name of a model or baseline key."""
-    return NAMES.get(key, key)
+#: readable name of a model or baseline key: the run's names (one map for runs and backtests)
+model_label = readable_name
 
 
 def collect_metrics(metrics_by_origin: dict[str, dict]) -> pd.DataFrame:
@@ -163,7 +156,21 @@ def _best(means: pd.Series, keys) -> tuple[str | None, float]:
 
 
 def verdict(table: pd.DataFrame, area: str = "0.05") -> Verdict:
-    """Compare the better RTM with the best hot-spot baseline (mean PAI over origins)."""
+    """Compare the better RTM with the best hot-spot baseline (mean PAI over origins).
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``backtest.csv``.
+    area : str
+        The read-out compared ("0.01", "0.05" or "0.10").
+
+    Returns
+    -------
+    Verdict
+        The best model, the better RTM, the best hot-spot baseline, their means, and the
+        sentence (with what the environment adds to crime history alone, when it was run).
+    """
     summary = summary_table(table, "pai")
     means = summary.set_index("model")[f"mean {area}"] if not summary.empty else pd.Series()
     best_model, _ = _best(means, list(means.index))
@@ -189,14 +196,27 @@ def verdict(table: pd.DataFrame, area: str = "0.05") -> Verdict:
     if best_rtm is not None and np.isfinite(history_mean):
         gain = rtm_mean - history_mean
         sentence += (
-            f" Against crime history alone ({model_label('history_only')}, {history_mean:.2f}) "
-            f"the environment adds {gain:+.2f}."
+            f" Against crime history alone (a Poisson GLM on the history windows, mean PAI"
+            f" {history_mean:.2f}) the environment adds {gain:+.2f}."
         )
     return Verdict(best_model, best_rtm, best_base, rtm_mean, base_mean, sentence)
 
 
 def pai_by_origin(table: pd.DataFrame, area: str = "0.05") -> pd.DataFrame:
-    """PAI at one area per origin (rows) and model (columns), models in the table's order."""
+    """PAI at one area per origin (rows) and model (columns), models in the table's order.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``backtest.csv``.
+    area : str
+        The read-out ("0.01", "0.05" or "0.10").
+
+    Returns
+    -------
+    DataFrame
+        Indexed by origin (oldest first), one column per model key.
+    """
     part = table[(table["measure"] == "pai") & (table["area"] == area)]
     wide = part.pivot_table(index="origin", columns="model", values="value", aggfunc="first")
     return wide[[m for m in dict.fromkeys(part["model"]) if m in wide.columns]].sort_index()
@@ -243,7 +263,19 @@ def _fmt(value) -> str:
 
 
 def render_html(table: pd.DataFrame, manifest: dict) -> str:
-    """The self-contained HTML of a backtest (chart, mean and range table, verdict)."""
+    """The self-contained HTML of a backtest (chart, mean and range table, verdict).
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``backtest.csv``.
+    manifest : dict
+        ``backtest.json`` (label, origins with their periods and times, engine, timings).
+
+    Returns
+    -------
+    str
+    """
     result = verdict(table)
     origins = manifest.get("origins", [])
     esc = html.escape
@@ -285,7 +317,22 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
 
 
 def write_html(folder: str | Path, table: pd.DataFrame, manifest: dict) -> Path:
-    """Write ``backtest.html`` into ``folder``."""
+    """Write ``backtest.html`` into ``folder``.
+
+    Parameters
+    ----------
+    folder : path
+        The backtest folder.
+    table : DataFrame
+        ``backtest.csv``.
+    manifest : dict
+        ``backtest.json``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path = Path(folder) / "backtest.html"
     path.write_text(render_html(table, manifest), encoding="utf-8")
     return path
@@ -315,7 +362,8 @@ class BacktestInfo:
     problem: str
 
 
-def _info(path: Path) -> BacktestInfo:
+def _open(path: Path) -> tuple[BacktestInfo, dict | None]:
+    """A backtest folder's listing entry and its parsed ``backtest.json`` (None if damaged)."""
     created = path.stat().st_mtime
     try:
         manifest = json.loads((path / "backtest.json").read_text(encoding="utf-8"))
@@ -323,9 +371,9 @@ def _info(path: Path) -> BacktestInfo:
             raise ValueError("not an object")
         origins = tuple(str(o["origin"]) for o in manifest.get("origins", []))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return BacktestInfo(path, path.name, "damaged", created, path.name, (), f"{exc}")
+        return BacktestInfo(path, path.name, "damaged", created, path.name, (), f"{exc}"), None
     problem = "" if (path / "backtest.csv").is_file() else "missing backtest.csv"
-    return BacktestInfo(
+    info = BacktestInfo(
         path,
         path.name,
         "damaged" if problem else "complete",
@@ -334,6 +382,7 @@ def _info(path: Path) -> BacktestInfo:
         origins,
         problem,
     )
+    return info, manifest
 
 
 def list_backtests(parent: str | Path) -> list[BacktestInfo]:
@@ -341,7 +390,7 @@ def list_backtests(parent: str | Path) -> list[BacktestInfo]:
     parent = Path(parent)
     if not parent.is_dir():
         return []
-    found = [_info(p) for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    found = [_open(p)[0] for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted(found, key=lambda b: b.created, reverse=True)
 
 
@@ -367,13 +416,12 @@ def load_backtest(path: str | Path) -> BacktestFiles:
         The folder is not a complete backtest.
     """
     path = Path(path)
-    info = _info(path) if path.is_dir() else None
+    info, manifest = _open(path) if path.is_dir() else (None, None)
     if info is None or info.status != "complete":
         problem = info.problem if info else "not a folder"
         raise InputError(
             str(path), None, f"is not a complete backtest ({problem})", "choose another or re-run"
         )
-    manifest = json.loads((path / "backtest.json").read_text(encoding="utf-8"))
     try:
         table = read_csv(path / "backtest.csv")
     except (OSError, ValueError) as exc:

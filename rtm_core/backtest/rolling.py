@@ -28,10 +28,8 @@ from rtm_core.backtest.engines import (
     BacktestError,
     Tracker,
     default_processes,
-    run_dask,
     run_origin,
-    run_processes,
-    run_sequential,
+    run_origins,
 )
 from rtm_core.config import BacktestConfig, RunConfig
 from rtm_core.errors import ConfigError, check_cancel
@@ -159,6 +157,13 @@ def check_data_reaches_back(config: RunConfig, origins: list[Origin]) -> None:
     Reads the crimes file's date column once, before any origin runs, so an origin that
     cannot be studied fails the backtest at once rather than after the others.
 
+    Parameters
+    ----------
+    config : RunConfig
+        The backtest's configuration (crimes as one file with a date column).
+    origins : list of Origin
+        The origins (see :func:`origin_configs`).
+
     Raises
     ------
     ConfigError
@@ -261,16 +266,12 @@ def run_backtest(
         folder = staging / ORIGINS_DIR
         folder.mkdir()
         with dask_client(workers, scheduler) as client:
+            n = 1 if client is not None else min(len(plan), processes or default_processes())
             if client is not None:
                 engine = f"dask ({client.scheduler.address})"
-                results = run_dask(plan, folder, tracker, cancel, client)
             else:
-                n = min(len(plan), processes or default_processes())
                 engine = "in process" if n <= 1 else f"{n} processes"
-                if n <= 1:
-                    results = run_sequential(plan, folder, tracker, cancel)
-                else:
-                    results = run_processes(plan, folder, tracker, cancel, n)
+            results = run_origins(plan, folder, tracker, cancel, processes=n, client=client)
         check_cancel(cancel)
         table = collect_metrics({name: r["metrics"] for name, r in results.items()})
         table.to_csv(staging / "backtest.csv", index=False)

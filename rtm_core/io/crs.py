@@ -28,6 +28,19 @@ _UNIT_SUFFIX = re.compile(
 def parse_crs(value: str | int | CRS, *, source: str, field: str = "crs") -> CRS:
     """Parse a user-given CRS (``"EPSG:26971"``, ``26971``, WKT, PROJ string).
 
+    Parameters
+    ----------
+    value : str, int or pyproj.CRS
+        As the user wrote it.
+    source : str
+        The file or setting named in the error.
+    field : str
+        The key named in the error.
+
+    Returns
+    -------
+    pyproj.CRS
+
     Raises
     ------
     InputError
@@ -42,7 +55,21 @@ def parse_crs(value: str | int | CRS, *, source: str, field: str = "crs") -> CRS
 
 
 def choose_crs(configured: str | None, anchor: gpd.GeoDataFrame, *, source: str) -> CRS:
-    """The working CRS (see :func:`working_crs`), without the note."""
+    """The working CRS (see :func:`working_crs`), without the note.
+
+    Parameters
+    ----------
+    configured : str or None
+        ``units.crs``.
+    anchor : GeoDataFrame
+        The boundary or units layer as read.
+    source : str
+        The anchor's name, for messages.
+
+    Returns
+    -------
+    pyproj.CRS
+    """
     return working_crs(configured, anchor, source=source)[0]
 
 
@@ -182,7 +209,18 @@ def _same_projection(feet: CRS, metres: CRS) -> bool:
 
 
 def xy_ranges(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float] | None:
-    """Robust ranges of coordinates (1st-99th percentile from 100 points on): x0, y0, x1, y1."""
+    """Robust ranges of coordinates (1st-99th percentile from 100 points on).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Coordinates (NaN where missing).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(x0, y0, x1, y1)``; None when no pair is finite.
+    """
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return None
@@ -227,7 +265,25 @@ def suggest_crs(
 
 
 def to_working_crs(layer: Layer, crs: CRS) -> gpd.GeoDataFrame:
-    """Reproject a layer's features to the working CRS."""
+    """Reproject a layer's features to the working CRS.
+
+    Parameters
+    ----------
+    layer : Layer
+        As read.
+    crs : pyproj.CRS
+        The working CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer's frame itself when it is in ``crs`` already.
+
+    Raises
+    ------
+    InputError
+        The layer cannot be reprojected, or reprojection gave non-finite coordinates.
+    """
     frame = layer.frame
     if frame.crs is not None and frame.crs.equals(crs):
         return frame

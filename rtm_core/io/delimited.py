@@ -18,15 +18,31 @@ LON_NAMES = ("lon", "long", "lng", "longitude", "x_lon")
 LAT_NAMES = ("lat", "latitude", "y_lat")
 
 
-def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
+def read_csv(
+    source: LayerSource, table: tuple[pd.DataFrame, list[str]] | None = None
+) -> tuple[gpd.GeoDataFrame, str]:
     """Points from a table file (CSV, ``.csv.gz``, zipped CSV, Excel sheet).
 
     ``source.x``/``source.y`` name the coordinate columns (else lon/lat columns are looked
     for); x/y without a CRS are refused unless they look like lon/lat degrees (see
     :func:`fill_missing_crs` for the boundary's CRS).
+
+    Parameters
+    ----------
+    source : LayerSource
+    table : (DataFrame, list of str), optional
+        The file as :func:`~rtm_core.io.tables.read_table` read it already (table, notes);
+        read here when not given.
+
+    Returns
+    -------
+    frame : GeoDataFrame
+        The rows as points, coordinate columns dropped.
+    note : str
+        What was converted, detected or assumed ("; "-joined).
     """
     label = source.label
-    table, notes = read_table(source)
+    table, notes = read_table(source) if table is None else (table[0], list(table[1]))
     columns = list(table.columns)
     x_col, y_col, crs = source.x, source.y, source.crs
     if x_col is None and y_col is None:
@@ -61,7 +77,10 @@ def read_csv(source: LayerSource) -> tuple[gpd.GeoDataFrame, str]:
 
 
 def fill_missing_crs(
-    source: LayerSource, boundary_crs: CRS | None, boundary_bounds
+    source: LayerSource,
+    boundary_crs: CRS | None,
+    boundary_bounds,
+    table: pd.DataFrame | None = None,
 ) -> tuple[LayerSource, str]:
     """Give a table's bare x/y columns the boundary's CRS when their ranges fit the boundary.
 
@@ -73,6 +92,8 @@ def fill_missing_crs(
         The boundary's CRS as read.
     boundary_bounds : tuple of float
         The boundary's bounds in that CRS.
+    table : DataFrame, optional
+        The table as read already (see :func:`read_csv`); read here when needed and not given.
 
     Returns
     -------
@@ -83,10 +104,11 @@ def fill_missing_crs(
     """
     if source.crs is not None or source.x is None or source.y is None:
         return source, ""
-    if table_kind(source) is None:
+    if table is None and table_kind(source) is None:
         return source, ""
     try:
-        table, _ = read_table(source)
+        if table is None:
+            table, _ = read_table(source)
         x = numeric_column(table[source.x], source.label, source.x)
         y = numeric_column(table[source.y], source.label, source.y)
     except (InputError, KeyError):  # the real read reports it, in the usual order
@@ -104,6 +126,19 @@ def fill_missing_crs(
 
 def numeric_column(column: pd.Series, label: str, name: str) -> np.ndarray:
     """A coordinate column as floats (blanks and a few bad cells become NaN).
+
+    Parameters
+    ----------
+    column : Series
+        Numbers, or text holding numbers.
+    label : str
+        The file, for the error.
+    name : str
+        The column, for the error.
+
+    Returns
+    -------
+    ndarray of float
 
     Raises
     ------
@@ -129,6 +164,18 @@ def numeric_column(column: pd.Series, label: str, name: str) -> np.ndarray:
 def detect_lonlat(columns: list, label: str) -> tuple[str, str]:
     """The lon and lat columns by name ("lon"/"longitude"/..., "lat"/"latitude"/...).
 
+    Parameters
+    ----------
+    columns : list
+        The table's column names.
+    label : str
+        The file, for the error.
+
+    Returns
+    -------
+    lon, lat : str
+        The two columns as the table names them.
+
     Raises
     ------
     InputError
@@ -148,11 +195,22 @@ def detect_lonlat(columns: list, label: str) -> tuple[str, str]:
 
 
 def looks_like_degrees(x: np.ndarray, y: np.ndarray) -> bool:
-    """Whether every finite coordinate pair lies within lon/lat range (|x| <= 180, |y| <= 90)."""
+    """Whether every finite coordinate pair lies within lon/lat range (|x| <= 180, |y| <= 90).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        The candidate longitudes and latitudes; pairs with a NaN are not looked at.
+
+    Returns
+    -------
+    bool
+        False when no pair is finite.
+    """
     finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.any():
-        return False
-    return bool((np.abs(x[finite]) <= 180).all() and (np.abs(y[finite]) <= 90).all())
+    return bool(finite.any()) and bool(
+        (np.abs(x[finite]) <= 180).all() and (np.abs(y[finite]) <= 90).all()
+    )
 
 
 def _check_coordinates_match_crs(x, y, crs: CRS, label: str, x_col: str, y_col: str) -> None:

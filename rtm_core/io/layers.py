@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -114,13 +115,18 @@ def list_layers(source: LayerSource) -> list[str]:
         return []
 
 
-def read_layer(source: LayerSource) -> Layer:
+def read_layer(
+    source: LayerSource, *, table: tuple[pd.DataFrame, list[str]] | None = None
+) -> Layer:
     """Read one layer from a path or upload bytes.
 
     Parameters
     ----------
     source : LayerSource
         Path or bytes plus layer name, CSV coordinate columns and CRS.
+    table : (DataFrame, list of str), optional
+        A table file as :func:`~rtm_core.io.tables.read_table` read it already (table,
+        notes), so a caller that looked at the table first does not read the file again.
 
     Returns
     -------
@@ -135,8 +141,8 @@ def read_layer(source: LayerSource) -> Layer:
     label = source.label
     suffix = _suffix(source)
     _check_size(source)
-    if table_kind(source) is not None:
-        frame, note = read_csv(source)
+    if table is not None or table_kind(source) is not None:
+        frame, note = read_csv(source, table)
     elif suffix in VECTOR_SUFFIXES or source.data is None:
         frame, note = _read_vector(source, suffix)
     else:
@@ -170,6 +176,16 @@ def read_layer(source: LayerSource) -> Layer:
 
 def geometry_family(frame: gpd.GeoDataFrame, source: str) -> str:
     """The one geometry family of a layer: "point", "line" or "polygon".
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+    source : str
+        The layer's name, for the error.
+
+    Returns
+    -------
+    str
 
     Raises
     ------

@@ -17,7 +17,7 @@ import pandas as pd
 
 from rtm_core.config import LayerSource
 from rtm_core.errors import InputError
-from rtm_core.io.zips import MAX_ZIP_UNPACKED, csv_member, megabytes
+from rtm_core.io.zips import MAX_ZIP_UNPACKED, csv_member, csv_member_name, megabytes
 
 __all__ = ["read_table", "parse_dates", "offset_note", "table_kind", "TABLE_SUFFIXES"]
 
@@ -34,9 +34,12 @@ _NOT_TEXT = (
 )
 # "12,5", "-87,6543", "1.234,5" (thousands dots) or a plain integer "12"
 _DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+# what Python's \s matches, spelled out: pandas runs a pattern with \s in Python's re, one row
+# at a time, but this class in pyarrow's RE2, over the whole column at once (10x faster)
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
 _TZ_SUFFIX = re.compile(
-    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))$"
+    r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([" + _SPACE + r"]*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))$"
 )
 
 
@@ -48,7 +51,8 @@ def _name(source: LayerSource) -> str:
 def table_kind(source: LayerSource) -> str | None:
     """ "csv", "csv.gz", "zip-csv", "excel" or None (not a table file) from the file name.
 
-    A ``.zip`` is a table only when it holds one CSV and no shapefile (checked by reading it).
+    A ``.zip`` is a table only when it holds one CSV and no shapefile (checked from the zip's
+    listing; nothing is decompressed).
     """
     name = _name(source)
     if name.endswith(tuple(s + ".gz" for s in TABLE_SUFFIXES)):
@@ -57,7 +61,7 @@ def table_kind(source: LayerSource) -> str | None:
         return "csv"
     if name.endswith(EXCEL_SUFFIXES):
         return "excel"
-    if name.endswith(".zip") and csv_member(source) is not None:
+    if name.endswith(".zip") and csv_member_name(source) is not None:
         return "zip-csv"
     return None
 
@@ -150,11 +154,13 @@ def offset_note(series: pd.Series) -> str:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
         return ""
     text = series.astype("string").str.strip()
-    offsets = text.str.extract(_TZ_SUFFIX, expand=True)[1].dropna()
-    if offsets.empty:
+    offset = text.str.fullmatch(_TZ_SUFFIX).fillna(False).to_numpy(dtype=bool)  # vectorised
+    if not offset.any():
         return ""
-    example = offsets.iloc[0].strip()
-    return f"{len(offsets):,} dates carry a UTC offset (e.g. {example}); their local time is used"
+    example = _TZ_SUFFIX.fullmatch(text[offset].iloc[0]).group(2).strip()
+    return (
+        f"{int(offset.sum()):,} dates carry a UTC offset (e.g. {example}); their local time is used"
+    )
 
 
 def _read_text_table(raw: bytes, label: str) -> tuple[pd.DataFrame, list[str]]:
@@ -228,7 +234,7 @@ def _read_excel(raw: bytes, source: LayerSource) -> pd.DataFrame:
                 f"no sheet named {sheet!r} (sheets: {', '.join(sheets)})",
                 "pick one of those sheets",
             )
-        table = book.parse(sheet)
+        table = pd.read_excel(book, sheet_name=sheet)
     table.columns = [str(c) for c in table.columns]
     table.attrs["sheet"] = sheet
     return table

@@ -20,6 +20,17 @@ def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path) -> Pat
     The file is written beside its place under a temporary name and renamed when complete, so
     a failed write (disk full, killed) never leaves a half-written file or spoils an older one.
 
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        Geometry needed for .gpkg and .geojson.
+    path : path
+        Where to write; the extension picks the format.
+
+    Returns
+    -------
+    Path
+
     Raises
     ------
     InputError

@@ -61,13 +61,16 @@ def _members(source: LayerSource) -> tuple[list[zipfile.ZipInfo], int]:
     return infos, n_members
 
 
-def csv_member(source: LayerSource) -> tuple[str, bytes] | None:
-    """The one CSV of a zip that holds a CSV and no GIS layer: (member name, bytes); else None.
+def csv_member_name(source: LayerSource) -> str | None:
+    """The member name of the one CSV of a zip that holds a CSV and no GIS layer, else None.
+
+    Reads only the zip's listing (nothing is decompressed), so it is cheap enough to tell a
+    zipped table from a zipped shapefile.
 
     Raises
     ------
     InputError
-        Unsafe zip (see :func:`check_zip`), or several CSVs and no layer named to choose one.
+        Several CSVs and no layer named to choose one.
     """
     try:
         infos, _ = _members(source)
@@ -86,10 +89,26 @@ def csv_member(source: LayerSource) -> tuple[str, bytes] | None:
         raise InputError(
             source.label, "layer", f"holds several CSV files ({names})", "zip one CSV per layer"
         )
+    return tables[0].filename
+
+
+def csv_member(source: LayerSource) -> tuple[str, bytes] | None:
+    """The one CSV of a zip that holds a CSV and no GIS layer: (file name, bytes); else None.
+
+    The only place a zipped CSV is decompressed (see :func:`csv_member_name`).
+
+    Raises
+    ------
+    InputError
+        Unsafe zip (see :func:`check_zip`), or several CSVs and no layer named to choose one.
+    """
+    member = csv_member_name(source)
+    if member is None:
+        return None
     with zipfile.ZipFile(
         io.BytesIO(source.data) if source.data is not None else source.path
     ) as handle:
-        return Path(tables[0].filename).name, handle.read(tables[0])
+        return Path(member).name, handle.read(member)
 
 
 def check_zip(source: LayerSource) -> bytes | None:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
 from rtm_core.results.evaluate import flag_z2
+from rtm_core.runs.manifest import AREA_KEYS, READOUT_TEXT
 
 __all__ = [
     "AREAS",
@@ -46,8 +47,8 @@ __all__ = [
 ]
 
 #: read-out keys of metrics.json compared here, and how they are written in sentences
-AREAS = ("0.01", "0.05", "0.10")
-AREA_TEXT = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %"}
+AREAS = AREA_KEYS
+AREA_TEXT = {key: READOUT_TEXT[key] for key in AREA_KEYS}
 #: the baselines a model is measured against, in the order ties between them are broken
 BASELINES = ("prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
 BASELINE_NAMES = {
@@ -206,7 +207,25 @@ def _outcome(model_value: float | None, best: tuple[str, float] | None) -> str:
 def compare(
     metrics: Mapping, model: str, *, period: str = "test", measure: str = "pai", areas=AREAS
 ) -> tuple[Comparison, ...]:
-    """``model`` against the best baseline at each share of the area (see :class:`Comparison`)."""
+    """``model`` against the best baseline at each share of the area (see :class:`Comparison`).
+
+    Parameters
+    ----------
+    metrics : mapping
+        The content of ``metrics.json``.
+    model : str
+        The model's key.
+    period : {"test", "train"}
+    measure : str
+        The measure compared, PAI by default.
+    areas : sequence of str
+        Read-out keys, default :data:`AREAS`.
+
+    Returns
+    -------
+    tuple of Comparison
+        One per area.
+    """
     best = best_baselines(metrics, period=period, measure=measure, areas=areas)
     out = []
     for area in areas:
@@ -373,6 +392,11 @@ def verdicts(
         Which keys are models (the rest are baselines).
     measure : str
         The measure compared, PAI by default.
+
+    Returns
+    -------
+    list of Verdict
+        In the order of ``models``.
     """
     out = []
     for model in models:
@@ -391,6 +415,19 @@ def run_verdicts(metrics: Mapping, units: pd.DataFrame, **kwargs) -> list[Verdic
 
     The ties notes count the levels of what the evaluation ranked: ``expected_<model>``
     (expected counts) where the run has it, else the relative risk score ``risk_<model>``.
+
+    Parameters
+    ----------
+    metrics : mapping
+        The content of ``metrics.json``.
+    units : DataFrame
+        The run's units with their ``expected_<model>`` or ``risk_<model>`` columns.
+    **kwargs
+        Passed on to :func:`verdicts` (``models``, ``measure``).
+
+    Returns
+    -------
+    list of Verdict
     """
     risks = {}
     for model in kwargs.get("models", MODEL_KINDS):

@@ -5,7 +5,7 @@
 are its sibling modules.
 """
 
-import importlib
+from rtm_core.reexport import lazy_reexport
 
 __all__ = [
     "PILED_CRIMES",
@@ -17,13 +17,5 @@ __all__ = [
     "split_periods",
 ]
 
-
-def __getattr__(name: str):
-    """Re-export the public names of :mod:`rtm_core.study.load` lazily.
-
-    Lazily, so that importing a sibling module (which the load module itself imports) does
-    not run the whole load module first and close an import cycle.
-    """
-    if name in __all__:
-        return getattr(importlib.import_module("rtm_core.study.load"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: the public names of :mod:`rtm_core.study.load`, re-exported lazily (:mod:`rtm_core.reexport`)
+__getattr__ = lazy_reexport(__name__, "rtm_core.study.load", __all__)

@@ -22,7 +22,7 @@ from rtm_core.io.delimited import (
     numeric_column,
 )
 from rtm_core.io.tables import offset_note, table_kind
-from rtm_core.study.repair import repair_note, repair_polygons, unrepairable_features
+from rtm_core.study.repair import check_polygons, repair_note
 
 __all__ = ["Problem", "ROLES", "check_layer", "check_study", "errors"]
 
@@ -71,7 +71,20 @@ class Problem:
 
     @classmethod
     def note(cls, source: str, text: str) -> Problem:
-        """A note: something repaired, guessed or dropped."""
+        """A note: something repaired, guessed or dropped.
+
+        Parameters
+        ----------
+        source : str
+            The file (and layer).
+        text : str
+            What was done.
+
+        Returns
+        -------
+        Problem
+            With severity "note" and no fix.
+        """
         return cls(source, None, text, "", "note")
 
 
@@ -104,25 +117,49 @@ def check_layer(
     list of Problem
         Empty when the layer is fine and nothing needs saying.
     """
+    return _check_layer(source, role, date=date, boundary=boundary).problems
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One layer checked: its problems, and what was read on the way (for the study checks)."""
+
+    problems: list[Problem]
+    layer: Layer | None = None  # None when it could not be read
+    table: pd.DataFrame | None = None  # a table file as read (None for other files)
+    when: pd.Series | None = None  # the table's date column parsed
+
+
+def _check_layer(
+    source: LayerSource, role: str, *, date: str | None = None, boundary: Layer | None = None
+) -> _Checked:
+    """:func:`check_layer`, reading a table file once and repairing polygons once."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     problems: list[Problem] = []
+    table = read = when = None
+    try:
+        if table_kind(source) is not None:  # a zip with two CSVs is refused here
+            read = read_table(source)
+            table = read[0]
+    except InputError as exc:
+        return _Checked([Problem.from_error(exc)])
     if boundary is not None and boundary.frame.crs is not None:
         source, note = fill_missing_crs(
-            source, boundary.frame.crs, tuple(boundary.frame.total_bounds)
+            source, boundary.frame.crs, tuple(boundary.frame.total_bounds), table
         )
         if note:
             problems.append(Problem.note(source.label, note))
-    if table_kind(source) is not None:
-        table_problems = _table_problems(source, date if role == "crimes" else None)
+    if table is not None:
+        table_problems, when = _table_problems(source, table, date if role == "crimes" else None)
         problems += table_problems
         if errors(table_problems):
-            return problems
+            return _Checked(problems, None, table, when)
     try:
-        layer = read_layer(source)
+        layer = read_layer(source, table=read)
         family = layer.geom_type
     except InputError as exc:
-        return problems + [Problem.from_error(exc)]
+        return _Checked(problems + [Problem.from_error(exc)], None, table, when)
     label = layer.report.source
     if layer.report.note:
         problems += [Problem.note(label, n) for n in layer.report.note.split("; ")]
@@ -154,11 +191,11 @@ def check_layer(
                 problems.append(Problem.note(label, note))
     if family == "polygon":
         problems += _polygon_problems(layer.frame, label)
-    return problems
+    return _Checked(problems, layer, table, when)
 
 
 def _polygon_problems(frame: gpd.GeoDataFrame, label: str) -> list[Problem]:
-    broken = unrepairable_features(frame)
+    repairs, broken = check_polygons(frame)
     if broken:
         return [
             Problem(
@@ -169,18 +206,16 @@ def _polygon_problems(frame: gpd.GeoDataFrame, label: str) -> list[Problem]:
             )
             for name in broken
         ]
-    _, repairs = repair_polygons(frame, source=label)
     note = repair_note(repairs)
     return [Problem.note(label, note)] if note else []
 
 
-def _table_problems(source: LayerSource, date: str | None) -> list[Problem]:
-    """Every problem of a table's coordinate and date columns (not only the first)."""
+def _table_problems(
+    source: LayerSource, table: pd.DataFrame, date: str | None
+) -> tuple[list[Problem], pd.Series | None]:
+    """Every problem of a table's coordinate and date columns (not only the first), and the
+    date column parsed (None without one)."""
     label = source.label
-    try:
-        table, _ = read_table(source)
-    except InputError as exc:
-        return [Problem.from_error(exc)]
     problems: list[Problem] = []
     columns = [str(c) for c in table.columns]
     x_col, y_col, crs = source.x, source.y, source.crs
@@ -215,12 +250,16 @@ def _table_problems(source: LayerSource, date: str | None) -> list[Problem]:
         problems.append(
             Problem(label, "crs", "no CRS given for the x/y columns", 'set crs, e.g. "EPSG:26971"')
         )
+    when = None
     if date is not None:
-        problems += _date_problems(table, date, label)
-    return problems
+        date_problems, when = _date_problems(table, date, label)
+        problems += date_problems
+    return problems, when
 
 
-def _date_problems(table: pd.DataFrame, date: str, label: str) -> list[Problem]:
+def _date_problems(
+    table: pd.DataFrame, date: str, label: str
+) -> tuple[list[Problem], pd.Series | None]:
     if date not in table.columns:
         cols = ", ".join(map(str, list(table.columns)[:12]))
         return [
@@ -230,7 +269,7 @@ def _date_problems(table: pd.DataFrame, date: str, label: str) -> list[Problem]:
                 f"date column not found (columns: {cols})",
                 "set crimes.date to the date column",
             )
-        ]
+        ], None
     when = parse_dates(table[date])
     if len(when) and when.isna().all():
         return [
@@ -240,16 +279,20 @@ def _date_problems(table: pd.DataFrame, date: str, label: str) -> list[Problem]:
                 "no date in the column could be read",
                 "use dates like 2021-03-01 (YYYY-MM-DD), or set crimes.date to the date column",
             )
-        ]
+        ], when
     notes = [offset_note(table[date])]
     undated = int(when.isna().sum())
     if undated:
         notes.append(f"{undated:,} rows without a readable date")
-    return [Problem.note(label, n) for n in notes if n]
+    return [Problem.note(label, n) for n in notes if n], when
 
 
-def _period_problems(config: RunConfig) -> list[Problem]:
-    """Crimes per period (one file with a date column): empty periods, order, bad dates."""
+def _period_problems(config: RunConfig, when: pd.Series | None) -> list[Problem]:
+    """Crimes per period (one file with a date column): empty periods, order, bad dates.
+
+    ``when`` is the crimes table's date column as parsed by the layer check (None when the
+    crimes are not a table, or it could not be read, or lacks the column).
+    """
     cfg = config.crimes
     if cfg.source is None or cfg.date is None or cfg.train is None or cfg.test is None:
         return []
@@ -285,13 +328,8 @@ def _period_problems(config: RunConfig) -> list[Problem]:
                 "make the test period (t+1) follow the training period (t)",
             )
         )
-    try:
-        table, _ = read_table(cfg.source)
-    except InputError:
+    if when is None:
         return problems  # reported with the layer
-    if cfg.date not in table.columns:
-        return problems
-    when = parse_dates(table[cfg.date])
     if when.isna().all() or errors(problems):
         return problems  # unreadable dates are reported with the layer; bad periods above
     for key, (start, end) in bounds.items():
@@ -334,23 +372,24 @@ def check_study(config: RunConfig, *, max_cells: int | None = None) -> list[Prob
     problems: list[Problem] = []
     anchor_source = ucfg.boundary if ucfg.kind == "grid" else ucfg.source
     role = "boundary" if ucfg.kind == "grid" else "units"
-    problems += check_layer(anchor_source, role)
-    anchor = None
-    try:
-        anchor = read_layer(anchor_source)
-    except InputError:
-        pass
+    checked = _check_layer(anchor_source, role)
+    problems += checked.problems
+    anchor = checked.layer
     if ucfg.crs is not None and anchor is not None:
         try:
             working_crs(ucfg.crs, anchor.frame, source=anchor.report.source)
         except InputError as exc:
             problems.append(Problem.from_error(exc))
     crimes = config.crimes
+    when = None
     for source in (crimes.source, crimes.train_source, crimes.test_source):
         if source is not None:
             date = crimes.date if source is crimes.source else None
-            problems += check_layer(source, "crimes", date=date, boundary=anchor)
-    problems += _period_problems(config)
+            checked = _check_layer(source, "crimes", date=date, boundary=anchor)
+            problems += checked.problems
+            if source is crimes.source:
+                when = checked.when
+    problems += _period_problems(config, when)
     for gcfg in config.generators:
         problems += check_layer(gcfg.source, "generator", boundary=anchor)
     if not errors(problems):

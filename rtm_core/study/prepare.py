@@ -12,7 +12,8 @@ import dataclasses
 import geopandas as gpd
 from pyproj import CRS
 
-from rtm_core.config import RunConfig
+from rtm_core.config import LayerSource, RunConfig
+from rtm_core.config.toml import map_sources
 from rtm_core.io import Layer, ReadReport, to_working_crs, working_crs
 from rtm_core.io.delimited import fill_missing_crs
 from rtm_core.io.tables import offset_note
@@ -62,18 +63,45 @@ def prepare_anchor(
 
 
 def repair_layer(frame: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame, str]:
-    """Repair a layer's invalid polygons (points and lines pass); returns it and the note."""
+    """Repair a layer's invalid polygons (points and lines pass).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+    source : str
+        The layer's name, for the note and the error.
+
+    Returns
+    -------
+    frame : GeoDataFrame
+        Repaired (the input itself when nothing was invalid).
+    note : str
+        What was repaired ("" when nothing was).
+
+    Raises
+    ------
+    InputError
+        A polygon has no area left after repair.
+    """
     frame, repairs = repair_polygons(frame, source=source)
     return frame, repair_note(repairs)
 
 
 def fill_config_crs(config: RunConfig, anchor: Layer) -> tuple[RunConfig, dict[str, str]]:
-    """Give bare x/y tables (crimes, generators) the anchor's CRS where their ranges fit it.
+    """Give bare x/y tables (crimes, history files, generators) the anchor's CRS where their
+    ranges fit it.
+
+    Parameters
+    ----------
+    config : RunConfig
+    anchor : Layer
+        The boundary or units layer as read; nothing is filled unless its CRS is projected.
 
     Returns
     -------
     config : RunConfig
-        With ``crs`` set on those sources.
+        With ``crs`` set on those sources (the anchor's own source is left as it is: it was
+        read already, so it has a CRS or is lon/lat).
     notes : dict of str to str
         Source label → note, for :func:`add_notes` once the layers are read.
     """
@@ -81,30 +109,35 @@ def fill_config_crs(config: RunConfig, anchor: Layer) -> tuple[RunConfig, dict[s
     if frame.crs is None or not frame.crs.is_projected:
         return config, {}
     bounds = tuple(frame.total_bounds)
+    anchors = (config.units.boundary, config.units.source)
     notes: dict[str, str] = {}
 
-    def fill(source):
-        if source is None:
-            return None
+    def fill(source: LayerSource) -> LayerSource:
+        if any(source is a for a in anchors):
+            return source
         filled, note = fill_missing_crs(source, frame.crs, bounds)
         if note:
             notes[filled.label] = note
         return filled
 
-    crimes = dataclasses.replace(
-        config.crimes,
-        source=fill(config.crimes.source),
-        train_source=fill(config.crimes.train_source),
-        test_source=fill(config.crimes.test_source),
-    )
-    generators = tuple(dataclasses.replace(g, source=fill(g.source)) for g in config.generators)
-    if not notes:
-        return config, {}
-    return config.replace(crimes=crimes, generators=generators), notes
+    filled = map_sources(config, fill)
+    return (filled, notes) if notes else (config, {})
 
 
 def date_notes(crime_layers, date: str | None) -> dict[str, str]:
-    """Source label → note for crime layers whose dates carry UTC offsets."""
+    """Source label → note for crime layers whose dates carry UTC offsets.
+
+    Parameters
+    ----------
+    crime_layers : iterable of (Layer, LayerSource)
+        The crime layers as read.
+    date : str or None
+        The crimes' date column (no notes without one).
+
+    Returns
+    -------
+    dict of str to str
+    """
     notes = {}
     for layer, _ in crime_layers:
         if date is not None and date in layer.frame.columns:
@@ -115,7 +148,18 @@ def date_notes(crime_layers, date: str | None) -> dict[str, str]:
 
 
 def add_note(report: ReadReport, note: str) -> ReadReport:
-    """The report with ``note`` appended to its notes."""
+    """The report with ``note`` appended to its notes.
+
+    Parameters
+    ----------
+    report : ReadReport
+    note : str
+        "" leaves the report as it is.
+
+    Returns
+    -------
+    ReadReport
+    """
     if not note:
         return report
     joined = "; ".join(n for n in (report.note, note) if n)
@@ -123,7 +167,15 @@ def add_note(report: ReadReport, note: str) -> ReadReport:
 
 
 def add_notes(reads: list[ReadReport], notes: dict[str, str]) -> None:
-    """Append each source's note to its read report (in place)."""
+    """Append each source's note to its read report (in place).
+
+    Parameters
+    ----------
+    reads : list of ReadReport
+        Changed in place.
+    notes : dict of str to str
+        Source label → note.
+    """
     for i, report in enumerate(reads):
         if report.source in notes:
             reads[i] = add_note(report, notes[report.source])

@@ -22,6 +22,7 @@ __all__ = [
     "repair_polygons",
     "repair_note",
     "unrepairable_features",
+    "check_polygons",
     "feature_names",
     "name_column",
 ]
@@ -110,6 +111,17 @@ def feature_names(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
     """Names of the features at ``rows`` (positions): ``<column> '<value>'`` or ``row <n>``.
 
     Row numbers count from 1, as a spreadsheet or a GIS attribute table shows them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer (its name column is found with :func:`name_column`).
+    rows : ndarray of int
+        Row positions.
+
+    Returns
+    -------
+    list of str
     """
     col = name_column(frame)
     if col is None:
@@ -138,17 +150,50 @@ def _polygon_parts(geometry) -> shapely.Geometry:
     return shapely.Polygon()
 
 
-def unrepairable_features(frame: gpd.GeoDataFrame) -> list[str]:
-    """Names of the invalid polygons that repair would leave with no area (all of them)."""
+def _repair(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[Repair], list[tuple[str, str]]]:
+    """One ``make_valid`` per invalid polygon: the geometry with the repairable ones repaired,
+    the repairs, and (name, GEOS reason) of each feature repair leaves with no area."""
     geometry = frame.geometry.values
     polygonal = np.isin(shapely.get_type_id(geometry), (3, 6))
     rows = np.flatnonzero(polygonal & ~shapely.is_valid(geometry))
-    empty = [
-        row
-        for row in rows
-        if (part := _polygon_parts(shapely.make_valid(geometry[row]))).is_empty or part.area <= 0
-    ]
-    return feature_names(frame, np.asarray(empty, dtype=int)) if empty else []
+    if not len(rows):
+        return geometry, [], []
+    fixed = geometry.copy()
+    repairs, broken = [], []
+    for row, name in zip(rows, feature_names(frame, rows), strict=True):
+        before = geometry[row]
+        after = _polygon_parts(shapely.make_valid(before))
+        reason = shapely.is_valid_reason(before).split("[")[0].strip()  # no coordinates
+        if after.is_empty or after.area <= 0:
+            broken.append((name, reason))
+            continue
+        fixed[row] = after
+        repairs.append(Repair(name, reason, abs(float(before.area)), float(after.area)))
+    return fixed, repairs, broken
+
+
+def check_polygons(frame: gpd.GeoDataFrame) -> tuple[list[Repair], list[str]]:
+    """What repair would do to a layer, without refusing it: repairs and unrepairable features.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Any layer (points and lines have nothing to repair).
+
+    Returns
+    -------
+    repairs : list of Repair
+        One per invalid polygon that repair keeps with some area.
+    broken : list of str
+        Names of the invalid polygons that repair would leave with no area.
+    """
+    _, repairs, broken = _repair(frame)
+    return repairs, [name for name, _ in broken]
+
+
+def unrepairable_features(frame: gpd.GeoDataFrame) -> list[str]:
+    """Names of the invalid polygons that repair would leave with no area (all of them)."""
+    return check_polygons(frame)[1]
 
 
 def repair_polygons(
@@ -173,30 +218,19 @@ def repair_polygons(
     Raises
     ------
     InputError
-        A feature has no area left after repair; the message names it.
+        A feature has no area left after repair; the message names the first.
     """
-    geometry = frame.geometry.values
-    polygonal = np.isin(shapely.get_type_id(geometry), (3, 6))
-    invalid = polygonal & ~shapely.is_valid(geometry)
-    if not invalid.any():
+    fixed, repairs, broken = _repair(frame)
+    if broken:
+        name, reason = broken[0]
+        raise InputError(
+            source,
+            "geometry",
+            f"{name} is not a valid polygon ({reason}) and repairing it leaves no area",
+            "redraw that feature or remove it from the layer",
+        )
+    if not repairs:
         return frame, []
-    rows = np.flatnonzero(invalid)
-    names = feature_names(frame, rows)
-    fixed = geometry.copy()
-    repairs = []
-    for row, name in zip(rows, names, strict=True):
-        before = geometry[row]
-        after = _polygon_parts(shapely.make_valid(before))
-        reason = shapely.is_valid_reason(before).split("[")[0].strip()  # no coordinates
-        if after.is_empty or after.area <= 0:
-            raise InputError(
-                source,
-                "geometry",
-                f"{name} is not a valid polygon ({reason}) and repairing it leaves no area",
-                "redraw that feature or remove it from the layer",
-            )
-        fixed[row] = after
-        repairs.append(Repair(name, reason, abs(float(before.area)), float(after.area)))
     out = frame.copy()
     out[frame.geometry.name] = gpd.GeoSeries(fixed, index=frame.index, crs=frame.crs)
     return out, repairs

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rtm_app.backtest import unavailable_reason
 from rtm_app.dataset import DataSet
+from rtm_app.history import unavailable_reason as history_reason
 from rtm_core.backtest.rolling import run_backtest
 from rtm_core.config import load_config
 from rtm_core.runs.folder import list_runs
@@ -51,6 +53,17 @@ def test_the_demo_has_no_dates_and_the_page_says_how_to_fix_it(runs_dir):
     assert "one file with a date column" in warning.value and "Fix:" in warning.value
     assert not [b for b in at.button if b.label == "Start backtest"]
     assert any("None yet" in c.value for c in at.caption)
+
+
+def test_one_rule_says_whether_the_crimes_are_dated(city):
+    dated = dataset(city)
+    demo = DataSet.demo()  # one crimes file per period
+    undated = dated.replace(crimes=dataclasses.replace(dated.crimes, date=None))
+    assert [d.dated_crimes for d in (dated, demo, undated)] == [True, False, False]
+    assert unavailable_reason(dated) == "" and history_reason(dated) == ""
+    for data in (demo, undated):
+        assert "one file with a date column" in unavailable_reason(data)
+        assert "one crimes file with a date column" in history_reason(data)
 
 
 def test_a_backtest_runs_in_the_background_and_draws_its_chart(runs_dir, city):

@@ -21,6 +21,7 @@ from rtm_core.backtest.report import (
     collect_metrics,
     list_backtests,
     load_backtest,
+    model_label,
     render_html,
     summary_table,
     verdict,
@@ -35,6 +36,7 @@ from rtm_core.cli import main
 from rtm_core.config import LayerSource, load_config
 from rtm_core.config.settings import demo_config
 from rtm_core.errors import Cancelled, ConfigError
+from rtm_core.results.verdict import readable_name
 from rtm_core.runs.folder import list_runs, load_run
 from rtm_core.study.periods import Period
 from tests.backtest_city import dated_city
@@ -220,6 +222,34 @@ def test_summary_and_verdict_on_planted_values():
     assert "does not beat" in verdict(losing).sentence and not verdict(losing).rtm_wins
     page = render_html(table, {"origins": [], "name": "x"})
     assert "Deep-learning RTM" in page and "4.00 – 8.00" in page
+
+
+def test_a_backtest_names_models_and_baselines_as_the_run_does():
+    keys = ("dl", "classical", "prior_counts", "prior_counts_lags", "kde", "forest")
+    for key in (*keys, "history_only", "unknown"):
+        assert model_label(key) == readable_name(key)
+    assert model_label("history_only") == "Crime history alone (baseline)"
+    with_history = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "history_only": 2.5})})
+    assert "Against crime history alone (a Poisson GLM on the history windows, mean PAI 5.00)" in (
+        verdict(with_history).sentence
+    )
+
+
+def test_a_backtest_folder_is_opened_with_one_read_of_its_manifest(tmp_path, monkeypatch):
+    folder = tmp_path / "bt"
+    folder.mkdir()
+    table = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "kde": 1.0})})
+    table.to_csv(folder / "backtest.csv", index=False)
+    manifest = {"label": "mine", "origins": [{"origin": "2018-01-01"}]}
+    (folder / "backtest.json").write_text(json.dumps(manifest))
+    reads = []
+    real = Path.read_text
+    monkeypatch.setattr(
+        Path, "read_text", lambda self, **kw: reads.append(self) or real(self, **kw)
+    )
+    files = load_backtest(folder)
+    assert files.manifest == manifest and len(files.table) == len(table)
+    assert reads == [folder / "backtest.json"]  # was read and parsed twice
 
 
 # --------------------------------------------------------------------------- execution

@@ -174,3 +174,17 @@ def test_history_rows_are_split_from_the_environment():
     environment, history = split_history(coef)
     assert history["variable"].tolist() == ["hist1_unit", "hist2_300m"]
     assert environment["variable"].tolist() == ["intercept", "bars_dis_100", "history_x"]
+
+
+def test_one_readable_name_per_key_in_sentences_tables_and_backtests():
+    from rtm_core.backtest.report import model_label
+    from rtm_core.models import MODEL_NAMES
+    from rtm_core.results.verdict import BASELINE_NAMES, BASELINES, MODEL_TEXT, readable_name
+
+    assert set(BASELINES) == set(BASELINE_NAMES)
+    for key in (*MODEL_TEXT, *BASELINES):
+        name = readable_name(key)
+        assert model_label(key) == name
+        assert MODEL_NAMES.get(key, name) == name  # the models' own map agrees where it has one
+        words = MODEL_TEXT.get(key) or BASELINE_NAMES[key]
+        assert name.lower().startswith(words.lower())  # and so do the sentences' words

@@ -5,16 +5,22 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 from shapely.geometry import Point, Polygon, box
 
+import rtm_core.io.delimited
+import rtm_core.study.checks
+import rtm_core.study.load
 from rtm_core.cli import main
 from rtm_core.config import LayerSource, load_config
 from rtm_core.errors import InputError
 from rtm_core.io import read_layer
+from rtm_core.io.tables import read_table
 from rtm_core.study.checks import Problem, check_layer, check_study, errors
 from tests.new_city import write_new_city
 
@@ -188,3 +194,49 @@ def test_rtm_run_names_the_first_error_and_counts_the_others(city, tmp_path, cap
         + r"`\)\n",
         err,
     ), err
+
+
+@pytest.fixture
+def table_reads(monkeypatch) -> list[str]:
+    """Labels of the table files read (by the checks and by the layer reader)."""
+    reads: list[str] = []
+
+    def counted(source):
+        reads.append(source.label)
+        return read_table(source)
+
+    monkeypatch.setattr(rtm_core.study.checks, "read_table", counted)
+    monkeypatch.setattr(rtm_core.io.delimited, "read_table", counted)
+    return reads
+
+
+def test_a_table_is_read_once_and_a_polygon_repaired_once(city, table_reads, monkeypatch):
+    repairs = []
+    real = shapely.make_valid
+    monkeypatch.setattr(shapely, "make_valid", lambda g, **kw: repairs.append(1) or real(g, **kw))
+    boundary = read_layer(_source(city / "boundary.gpkg"))
+    stops = check_layer(
+        _source(city / "bus_stops.csv.gz", x="X", y="Y"), "generator", boundary=boundary
+    )
+    assert not errors(stops) and table_reads == ["bus_stops.csv.gz"]  # was 3 reads
+    notes = _texts(check_layer(_source(city / "boundary.gpkg"), "boundary"))
+    assert any("repaired 1 invalid polygon" in n for n in notes)
+    assert len(repairs) == 1  # was 2: the no-area check, then the repair
+
+
+def test_check_study_reads_each_table_once(city, table_reads, monkeypatch):
+    monkeypatch.setattr(rtm_core.study.load, "load_study", lambda config, **kw: None)
+    check_study(load_config(city / "config.toml"))
+    assert "crimes.csv" in table_reads  # was 4 reads of the crimes
+    assert len(table_reads) == len(set(table_reads))
+
+
+def test_a_zip_with_two_tables_is_a_problem_not_a_crash(tmp_path):
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as out:
+        out.writestr("a.csv", "x,y\n1,2\n")
+        out.writestr("b.csv", "x,y\n1,2\n")
+    (problem,) = check_layer(_source(path, x="x", y="y", crs="EPSG:26971"), "generator")
+    assert str(problem) == (
+        "two.zip [layer]: holds several CSV files (a.csv, b.csv). Fix: zip one CSV per layer"
+    )
