@@ -31,12 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(run)
     run.add_argument("--out", required=True, help="run folder to create")
     run.add_argument("--label", default="", help="a name for the run")
-    run.add_argument("--seeds", type=int, help="override model.seeds")
-    run.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
-    run.add_argument("--prune-steps", type=int, help="override model.prune_steps")
-    run.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
-    run.add_argument("--device", choices=DEVICES, help="override model.device")
-    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    _model_args(run)
     _cluster_args(run)
 
     features = sub.add_parser("features", help="build units and risk factors only")
@@ -69,14 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", type=int, help="origins run at once without Dask (default: half the cores)"
     )
     backtest.add_argument("--label", default="", help="a name for the backtest")
-    backtest.add_argument("--seeds", type=int, help="override model.seeds")
-    backtest.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
-    backtest.add_argument("--prune-steps", type=int, help="override model.prune_steps")
-    backtest.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
-    backtest.add_argument("--device", choices=DEVICES, help="override model.device")
-    backtest.add_argument("--quiet", action="store_true", help="no progress lines")
+    _model_args(backtest)
     _cluster_args(backtest)
     return parser
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    """The model overrides and ``--quiet`` shared by ``rtm run`` and ``rtm backtest``."""
+    parser.add_argument("--seeds", type=int, help="override model.seeds")
+    parser.add_argument("--burn-in-steps", type=int, help="override model.burn_in_steps")
+    parser.add_argument("--prune-steps", type=int, help="override model.prune_steps")
+    parser.add_argument("--kinds", help='override model.kinds, e.g. "dl,classical"')
+    parser.add_argument("--device", choices=DEVICES, help="override model.device")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def _cluster_args(parser: argparse.ArgumentParser) -> None:
