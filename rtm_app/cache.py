@@ -20,7 +20,7 @@ from rtm_app import maps, maps_large
 from rtm_core.config import LayerSource, ModelConfig, RunConfig
 from rtm_core.errors import RTMError
 from rtm_core.io import Layer, read_layer
-from rtm_core.runs.folder import RunFiles, RunInfo, list_runs, load_run
+from rtm_core.runs.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, build_features, load_study
 
@@ -159,7 +159,7 @@ def runs(parent: Path) -> list[RunInfo]:
 
 def _stamp(path: Path) -> float:
     try:
-        return (Path(path) / "manifest.json").stat().st_mtime
+        return (Path(path) / MANIFEST_FILE).stat().st_mtime
     except OSError:
         return 0.0
 
@@ -176,39 +176,34 @@ def run_files(path: Path) -> RunFiles:
 
 def cell_size(run: RunFiles) -> float | None:
     """Grid cell side of a grid run, else None."""
-    grid = run.manifest.get("grid") or {}
-    return float(grid["cell_size"]) if "cell_size" in grid else None
+    return run.record.cell_size
 
 
 def factor_labels(run: RunFiles, model: str) -> list[str]:
     """Readable labels of the model's selected factors, in set order."""
-    selected = (run.manifest.get("selected") or {}).get(model) or {}
-    names = [v for v in selected.values() if v]
-    labels = {}
-    if {"name", "label"} <= set(run.variables.columns):
-        labels = dict(zip(run.variables["name"], run.variables["label"], strict=True))
-    return [str(labels.get(name, name)) for name in names]
+    labels = run.factor_labels()
+    return [str(labels.get(name, name)) for name in run.record.selected_factors(model)]
 
 
 def factor_masks(run: RunFiles, model: str) -> dict[str, np.ndarray]:
-    """Selected factor label -> units where it is present (from ``factors_<model>``)."""
-    column = f"factors_{model}"
-    if column not in run.units.columns:
-        return {}
-    lists = run.units[column].fillna("").astype(str).str.split("; ")
-    return {
-        label: lists.map(lambda items, x=label: x in items).to_numpy()
-        for label in factor_labels(run, model)
-    }
+    """Selected factor label -> units where it is present (the ``present_<factor>`` columns)."""
+    labels = run.factor_labels()
+    return {str(labels.get(n, n)): mask for n, mask in run.factor_presence(model).items()}
 
 
-@st.cache_resource(max_entries=8, show_spinner="Drawing the risk map...")
-def _risk_map(path: str, stamp: float, model: str, overlays: tuple, online: bool):
+FORECAST_SCORE = "Forecast (expected crimes)"
+
+
+@st.cache_resource(max_entries=12, show_spinner="Drawing the map...")
+def _score_map(path: str, stamp: float, model: str, column: str, overlays: tuple, online: bool):
+    """A model's risk map (``risk_<model>``, with factor rings) or forecast map."""
     run = _run(path, stamp)
-    grid = run.manifest.get("grid")
+    grid = run.record.grid
+    forecast = column.startswith("forecast_")
+    shown = {"column": column, "score_name": FORECAST_SCORE} if forecast else {}
     if maps_large.is_large(run.units, grid):  # blocks of cells, not 1M records
-        return maps_large.large_risk_map(run.units, model, grid=grid, online=online)[:2]
-    masks = factor_masks(run, model)
+        return maps_large.large_risk_map(run.units, model, grid=grid, online=online, **shown)[:2]
+    masks = factor_masks(run, model) if overlays else {}
     return maps.risk_map(
         run.units,
         model,
@@ -216,52 +211,33 @@ def _risk_map(path: str, stamp: float, model: str, overlays: tuple, online: bool
         factor_labels=factor_labels(run, model),
         overlays={name: masks[name] for name in overlays if name in masks},
         online=online,
+        **shown,
     )
 
 
 def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
     """The Results page's risk map and its legend."""
-    return _risk_map(str(path), _stamp(path), model, tuple(overlays), online)
+    return _score_map(str(path), _stamp(path), model, f"risk_{model}", tuple(overlays), online)
 
 
-def map_note(path: Path) -> str | None:
-    """Caption of a large grid's block map (what it shows), None for a cell-by-cell map."""
-    run = run_files(path)
-    grid = run.manifest.get("grid")
+def forecast_map(path: Path, model: str, online: bool):
+    """The Results page's forecast map (``forecast_<model>``) and its legend."""
+    return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online)
+
+
+def map_note(run: RunFiles | Path) -> str | None:
+    """Caption of a large grid's block map (what it shows), None for a cell-by-cell map.
+
+    Give the run the page already holds; a path is loaded (from the cache) first.
+    """
+    if not isinstance(run, RunFiles):
+        run = run_files(run)
+    grid = run.record.grid
     if not maps_large.is_large(run.units, grid):
         return None
     units = run.units
     factor = maps_large.block_factor(units["row"].to_numpy(), units["col"].to_numpy())
     return maps_large.map_note(len(units), float(grid["cell_size"]), factor)
-
-
-@st.cache_resource(max_entries=4, show_spinner="Drawing the forecast map...")
-def _forecast_map(path: str, stamp: float, model: str, online: bool):
-    run = _run(path, stamp)
-    grid = run.manifest.get("grid")
-    if maps_large.is_large(run.units, grid):  # blocks of cells, not 1M records
-        return maps_large.large_risk_map(
-            run.units,
-            model,
-            grid=grid,
-            online=online,
-            column=f"forecast_{model}",
-            score_name="Forecast (expected crimes)",
-        )[:2]
-    return maps.risk_map(
-        run.units,
-        model,
-        cell_size=cell_size(run),
-        factor_labels=factor_labels(run, model),
-        online=online,
-        column=f"forecast_{model}",
-        score_name="Forecast (expected crimes)",
-    )
-
-
-def forecast_map(path: Path, model: str, online: bool):
-    """The Results page's forecast map (``forecast_<model>``) and its legend."""
-    return _forecast_map(str(path), _stamp(path), model, online)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Drawing the map...")

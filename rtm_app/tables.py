@@ -6,9 +6,11 @@ import pandas as pd
 
 from rtm_app.charts import model_name
 from rtm_core.results.summary import split_history
-from rtm_core.results.verdict import AREA_TEXT, BASELINE_NAMES
+from rtm_core.results.summary import verdict_table as _verdict_table
+from rtm_core.runs.manifest import AREA_KEYS, READOUT_TEXT, Manifest, Metrics
 
-READOUT_KEYS = {"0.01": "1 %", "0.05": "5 %", "0.10": "10 %", "z2": "z > 2"}
+#: read-out key of metrics.json -> column heading
+READOUT_KEYS = READOUT_TEXT
 CONJUNCTIVE_COLUMNS = [
     "units",
     "expected",
@@ -48,35 +50,35 @@ def irr_table(coefficients: pd.DataFrame, *, history: bool = False) -> pd.DataFr
     return out.dropna(axis=1, how="all")
 
 
-def readouts(metrics: dict, metric: str = "pai") -> pd.DataFrame:
-    """One metric at 1 %, 5 %, 10 % of the area and at the z > 2 rule, per model and period."""
+def readouts(metrics, metric: str = "pai") -> pd.DataFrame:
+    """One metric at 1 %, 5 %, 10 % of the area and at the z > 2 rule, per model and period.
+
+    Parameters
+    ----------
+    metrics : Metrics or dict
+        The run's ``metrics.json``.
+    metric : str
+        "pai", "hit_rate", "pei", ...
+
+    Returns
+    -------
+    DataFrame
+    """
+    metrics = Metrics.from_json(metrics)
     rows = []
-    for model, periods in metrics.items():
+    for model in metrics.names:
         for period, label in (("train", "in sample (t)"), ("test", "out of sample (t+1)")):
-            values = periods.get(period, {}).get(metric, {})
+            values = metrics.readout(model, period, metric)
             row = {"model": model_name(model), "period": label}
-            row |= {name: values.get(key) for key, name in READOUT_KEYS.items()}
+            row |= {name: values[key] for key, name in READOUT_KEYS.items()}
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def verdict_table(verdicts) -> pd.DataFrame:
-    """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample)."""
-    result = {"beats": "beats", "below": "below the best baseline", "matches": "matches"}
-    rows = []
-    for verdict in verdicts:
-        for c in verdict.comparisons:
-            rows.append(
-                {
-                    "model": model_name(verdict.model),
-                    "area": AREA_TEXT.get(c.area, c.area),
-                    "model PAI": c.model_value,
-                    "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
-                    "baseline PAI": c.baseline_value,
-                    "result": result.get(c.outcome, "-"),
-                }
-            )
-    return pd.DataFrame(rows)
+    """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample); the
+    report's table (:func:`rtm_core.results.summary.verdict_table`)."""
+    return _verdict_table(verdicts)
 
 
 def conjunctive(table: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -97,10 +99,25 @@ def top_places(table: pd.DataFrame, model: str, n: int) -> pd.DataFrame:
     return rows[first + [c for c in rows.columns if c not in first]]
 
 
-def compare_selected(manifest_a: dict, manifest_b: dict, names=("A", "B")) -> pd.DataFrame:
-    """Selected variable per model and set in two runs side by side."""
+def compare_selected(manifest_a, manifest_b, names=("A", "B")) -> pd.DataFrame:
+    """Selected variable per model and set in two runs side by side.
+
+    Parameters
+    ----------
+    manifest_a, manifest_b : Manifest or dict
+        The two runs' manifests.
+    names : tuple of str
+        Column names of the two runs.
+
+    Returns
+    -------
+    DataFrame
+    """
     rows = []
-    sel_a, sel_b = manifest_a.get("selected", {}), manifest_b.get("selected", {})
+    sel_a, sel_b = (
+        (m.selected if isinstance(m, Manifest) else Manifest.from_json(m).selected) or {}
+        for m in (manifest_a, manifest_b)
+    )
     for model in dict.fromkeys([*sel_a, *sel_b]):
         sets = dict.fromkeys([*sel_a.get(model, {}), *sel_b.get(model, {})])
         for set_name in sets:
@@ -132,13 +149,26 @@ def compare_irr(coef_a: pd.DataFrame, coef_b: pd.DataFrame, names=("A", "B")) ->
     return merged.sort_values(["model", "variable"]).reset_index(drop=True)
 
 
-def compare_pai(metrics_a: dict, metrics_b: dict, names=("A", "B")) -> pd.DataFrame:
-    """Out-of-sample PAI at 1, 5 and 10 % of the area for each model in two runs."""
+def compare_pai(metrics_a, metrics_b, names=("A", "B")) -> pd.DataFrame:
+    """Out-of-sample PAI at 1, 5 and 10 % of the area for each model in two runs.
+
+    Parameters
+    ----------
+    metrics_a, metrics_b : Metrics or dict
+        The two runs' ``metrics.json``.
+    names : tuple of str
+        Names of the two runs.
+
+    Returns
+    -------
+    DataFrame
+    """
+    both = (Metrics.from_json(metrics_a), Metrics.from_json(metrics_b))
     rows = []
-    for model in dict.fromkeys([*metrics_a, *metrics_b]):
-        for name, metrics in zip(names, (metrics_a, metrics_b), strict=True):
-            values = metrics.get(model, {}).get("test", {}).get("pai", {})
+    for model in dict.fromkeys([*both[0].names, *both[1].names]):
+        for name, metrics in zip(names, both, strict=True):
+            values = metrics.readout(model, "test", "pai")
             row = {"model": model_name(model), "run": name}
-            row |= {READOUT_KEYS[k]: values.get(k) for k in ("0.01", "0.05", "0.10")}
+            row |= {READOUT_KEYS[k]: values[k] for k in AREA_KEYS}
             rows.append(row)
     return pd.DataFrame(rows)

@@ -70,7 +70,7 @@ def sidebar() -> None:
         st.markdown(f"`{run.name}`")
     st.toggle(
         "Basemap (needs internet)",
-        key="rtm_basemap",
+        key=state.BASEMAP,
         value=state.online_basemap(),
         help="Draw a Carto street map under the layers. Off: layers only, no network needed.",
     )
@@ -149,18 +149,20 @@ def open_run(key: str):
 
 def run_header(run) -> None:
     """Units, crimes, seeds and run time of a run as metrics, with models and device below."""
-    m = run.manifest
-    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
-    crimes = m.get("crimes", {})
+    m = run.record
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.created))
+    crimes = m.crimes or {}
+    n_units = m.n_units if m.n_units is not None else len(run.units)
     cols = st.columns(5)
-    cols[0].metric("Units", f"{m.get('n_units', len(run.units)):,}", help=m.get("unit_kind"))
+    cols[0].metric("Units", f"{n_units:,}", help=m.unit_kind)
     cols[1].metric("Crimes, period t", f"{crimes.get('train', '?'):,}")
     cols[2].metric("Crimes, period t+1", f"{crimes.get('test', '?'):,}")
-    cols[3].metric("Seeds", len(m.get("seeds", [])), help="of the deep-learning RTM")
-    cols[4].metric("Run time", f"{m.get('timings', {}).get('total', 0):.0f} s")
-    models = ", ".join(model_name(k) for k in m.get("models", [])) or "none"
+    root = f" (random state {m.seed_root})" if m.seed_root is not None else ""
+    cols[3].metric("Seeds", len(m.seeds), help=f"of the deep-learning RTM{root}")
+    cols[4].metric("Run time", f"{(m.timings or {}).get('total', 0):.0f} s")
+    models = ", ".join(model_name(k) for k in m.models) or "none"
     st.caption(
-        f"Models: {models} · device {m.get('device', '?')} · CRS {_crs_shown(m.get('crs'))} · "
+        f"Models: {models} · device {m.device or '?'} · CRS {_crs_shown(m.crs)} · "
         f"created {created} · folder `{run.path}`"
     )
 
@@ -205,12 +207,12 @@ def verdict_box(verdict) -> None:
 
 def flash(message: str) -> None:
     """Show ``message`` as a success note on the next run of the page."""
-    st.session_state["rtm_flash"] = message
+    state.flash(message)
 
 
 def show_flash() -> None:
     """Show (once) the note left by :func:`flash`."""
-    message = st.session_state.pop("rtm_flash", None)
+    message = state.take_flash()
     if message:
         st.success(message, icon=":material/check_circle:")
 

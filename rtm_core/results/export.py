@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from rtm_core.errors import InputError
-from rtm_core.runs.folder import RunFiles
+from rtm_core.runs.folder import REPORT_FILE, UNITS_LAYER, RunFiles
 from rtm_core.study.units import representative_points
 
 __all__ = [
@@ -40,7 +40,18 @@ LONLAT = "EPSG:4326"
 
 
 def export_name(run: RunFiles, suffix: str) -> str:
-    """A download file name: ``<run folder name>_<suffix>``."""
+    """A download file name: ``<run folder name>_<suffix>``.
+
+    Parameters
+    ----------
+    run : RunFiles
+    suffix : str
+        What follows the run's name, e.g. ``"units.csv"``.
+
+    Returns
+    -------
+    str
+    """
     return f"{Path(run.path).name}_{suffix}"
 
 
@@ -89,8 +100,8 @@ def risk_columns(run: RunFiles) -> list[str]:
 
 def _units(run: RunFiles) -> gpd.GeoDataFrame:
     units = run.units
-    if units.crs is None and run.manifest.get("crs"):
-        units = units.set_crs(run.manifest["crs"])
+    if units.crs is None and run.record.crs:
+        units = units.set_crs(run.record.crs)
     return units
 
 
@@ -114,7 +125,7 @@ def units_geopackage(run: RunFiles) -> bytes:
     bytes
         The GeoPackage file, in the run's working CRS.
     """
-    return _vector_bytes(_units(run), "GPKG", layer="units")
+    return _vector_bytes(_units(run), "GPKG", layer=UNITS_LAYER)
 
 
 def units_geojson(run: RunFiles) -> bytes:
@@ -191,7 +202,7 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
     import rasterio
     from affine import Affine
 
-    grid = run.manifest.get("grid")
+    grid = run.record.grid
     units = run.units
     label = Path(run.path).name
     if not grid or not {"row", "col"} <= set(units.columns):
@@ -223,7 +234,7 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
         "width": n_cols,
         "count": 1,
         "dtype": "float32",
-        "crs": run.manifest.get("crs") or (units.crs.to_string() if units.crs else None),
+        "crs": run.record.crs or (units.crs.to_string() if units.crs else None),
         "transform": Affine(cell, 0.0, x0, 0.0, -cell, y0 + n_rows * cell),
         "nodata": float("nan"),
         "compress": "deflate",
@@ -241,15 +252,16 @@ def coefficients_csv(run: RunFiles) -> bytes:
 
 
 def report_html(run: RunFiles) -> bytes:
-    """The run's self-contained HTML report (rendered again if the file is missing)."""
-    path = Path(run.path) / "report.html"
+    """The run's self-contained HTML report (rendered from ``run`` if the file is missing)."""
+    path = Path(run.path) / REPORT_FILE
     if path.is_file():
         return path.read_bytes()
     from rtm_core.results.report import render_report
 
-    return render_report(run.path).encode("utf-8")
+    return render_report(run).encode("utf-8")
 
 
 def manifest_json(run: RunFiles) -> bytes:
-    """The run manifest (config, input hashes, versions, seeds, device, timings) as JSON."""
+    """The run manifest (config, input hashes, versions, seeds, device, timings) as JSON,
+    as the run folder holds it."""
     return json.dumps(run.manifest, indent=2, default=str).encode("utf-8")

@@ -31,8 +31,10 @@ from rtm_core.results.summary import (
     forecast_sentence,
     has_history,
     split_history,
+    verdict_table,
 )
-from rtm_core.results.verdict import AREA_TEXT, BASELINE_NAMES, readable_name, run_verdicts
+from rtm_core.results.verdict import readable_name, run_verdicts
+from rtm_core.runs.manifest import READOUT_KEYS, Metrics, RunFiles
 
 __all__ = [
     "write_report",
@@ -67,7 +69,21 @@ def _png(fig) -> str:
 
 
 def risk_image(units, column: str, title: str) -> str:
-    """A PNG (base64) map of one risk column; grid runs are drawn as a raster."""
+    """A PNG (base64) map of one risk column; grid runs are drawn as a raster.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The run's units.
+    column : str
+        The column drawn (log scale).
+    title : str
+
+    Returns
+    -------
+    str
+        The PNG, base64-encoded.
+    """
     fig, ax = plt.subplots(figsize=(5.2, 5.2))
     values = np.log(np.maximum(units[column].to_numpy(dtype=float), 1e-9))
     if {"row", "col"} <= set(units.columns):
@@ -118,16 +134,15 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     )
 
 
-def _metrics_table(metrics: dict) -> pd.DataFrame:
+def _metrics_table(metrics: Metrics) -> pd.DataFrame:
     rows = []
-    for model, periods in metrics.items():
+    for model in metrics.names:
         for period in ("train", "test"):
-            values = periods.get(period, {})
             row = {"model": readable_name(model), "period": period}
             for metric in ("pai", "hit_rate", "pei"):
-                for key in ("0.01", "0.05", "0.10", "z2"):
-                    v = values.get(metric, {}).get(key)
-                    row[f"{metric} {key}"] = np.nan if v is None else v
+                values = metrics.readout(model, period, metric)
+                for key in READOUT_KEYS:
+                    row[f"{metric} {key}"] = np.nan if values[key] is None else values[key]
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -144,18 +159,20 @@ def _incidents_image(units, incidents: pd.DataFrame) -> str:
     return _png(fig)
 
 
-def _incidents_section(run_dir: Path, units) -> list[str]:
+def _incidents_section(run: RunFiles) -> list[str]:
     from rtm_core.runs.folder import INCIDENTS_FILE
 
-    path = run_dir / INCIDENTS_FILE
-    if not path.is_file():
+    incidents = run.incidents
+    path = Path(run.path) / INCIDENTS_FILE
+    if incidents is None and path.is_file():
+        incidents = pd.read_csv(path)
+    if incidents is None:
         return [
             "<h2>Incidents</h2>",
             "<p class='muted'>This run did not store incident locations "
             "(set <code>[report] include_incidents = true</code> and run again).</p>",
         ]
-    incidents = pd.read_csv(path)
-    png = _incidents_image(units, incidents)
+    png = _incidents_image(run.units, incidents)
     return [
         "<h2>Incidents (raw locations, included by the analyst)</h2>",
         f"<img alt='incident locations' src='data:image/png;base64,{png}'>",
@@ -173,7 +190,6 @@ def _verdict_section(run) -> list[str]:
         "<p class='muted'>Out of sample (period t+1): each model beside the best baseline "
         "(the hot-spot maps a planner already has) at 1 %, 5 % and 10 % of the area.</p>",
     ]
-    rows = []
     for verdict in found:
         css = verdict.flag if verdict.flag in ("beats", "below") else "mixed"
         parts.append(
@@ -182,23 +198,12 @@ def _verdict_section(run) -> list[str]:
         )
         if verdict.ties:
             parts.append(f"<p class='muted'>{esc(verdict.ties)}</p>")
-        for c in verdict.comparisons:
-            rows.append(
-                {
-                    "model": MODEL_NAMES.get(verdict.model, verdict.model),
-                    "area": AREA_TEXT[c.area],
-                    "model PAI": np.nan if c.model_value is None else c.model_value,
-                    "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
-                    "baseline PAI": np.nan if c.baseline_value is None else c.baseline_value,
-                    "result": {"below": "below the best baseline"}.get(c.outcome, c.outcome),
-                }
-            )
-    parts.append(_table(pd.DataFrame(rows), 2))
+    parts.append(_table(verdict_table(found), 2))
     return parts
 
 
 def _forecast_section(run, models: list[str]) -> list[str]:
-    forecast = forecast_period(run.manifest)
+    forecast = forecast_period(run.record)
     shown = [k for k in models if f"forecast_{k}" in run.units.columns]
     if forecast is None or not shown:
         return []
@@ -221,41 +226,45 @@ def _forecast_section(run, models: list[str]) -> list[str]:
     return parts
 
 
-def render_report(run_dir: str | Path, *, include_incidents: bool | None = None) -> str:
-    """The report of a run folder as one HTML string.
+def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None = None) -> str:
+    """The report of a run as one HTML string.
 
     Parameters
     ----------
-    run_dir : path
-        A complete run folder.
+    run : RunFiles or path
+        A run in memory (the pipeline's, as it writes the folder) or a complete run folder.
     include_incidents : bool, optional
         Show the crime points (map and table). Default: as the run's config said
         (``[report] include_incidents``, off unless the analyst opted in).
-    """
-    from rtm_core.runs.folder import load_run
 
-    run = load_run(run_dir)
-    m = run.manifest
+    Returns
+    -------
+    str
+        The self-contained HTML page.
+    """
+    if not isinstance(run, RunFiles):
+        from rtm_core.runs.folder import load_run
+
+        run = load_run(run)
+    m = run.record
     esc = html.escape
-    title = esc(str(m.get("label") or m.get("name") or Path(run_dir).name))
+    title = esc(m.label or m.name or Path(run.path).name)
     try:
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(m.get("created"))))
-    except (TypeError, ValueError, OverflowError):
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.created))
+    except (TypeError, ValueError, OverflowError, OSError):
         created = "?"
     models = [k for k in MODEL_KINDS if f"risk_{k}" in run.units.columns]
-    crimes = m.get("crimes") if isinstance(m.get("crimes"), dict) else {}
-    n_units = m.get("n_units", len(run.units))
-    n_units = f"{n_units:,}" if isinstance(n_units, int) else esc(str(n_units))
+    crimes = m.crimes or {}
+    n_units = f"{m.n_units if m.n_units is not None else len(run.units):,}"
     if include_incidents is None:
-        config = m.get("config") if isinstance(m.get("config"), dict) else {}
-        report_cfg = config.get("report") or {}
+        report_cfg = m.config.get("report") or {}
         include_incidents = bool(
             isinstance(report_cfg, dict) and report_cfg.get("include_incidents")
         )
     parts = [
         f"<h1>Risk Terrain Model: {title}</h1>",
-        f"<p class='muted'>Created {created} · {n_units} {esc(str(m.get('unit_kind', '')))} "
-        f"units · CRS {esc(str(m.get('crs', '')))} · crimes: "
+        f"<p class='muted'>Created {created} · {n_units} {esc(m.unit_kind or '')} "
+        f"units · CRS {esc(m.crs or '')} · crimes: "
         f"{esc(str(crimes.get('train', '?')))} in the training period, "
         f"{esc(str(crimes.get('test', '?')))} in the test period.</p>",
         "<p>Each unit's <b>relative risk score</b> is how many times more likely a crime is there "
@@ -306,7 +315,7 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
         parts.append(
             f"<img alt='PAI curves' src='data:image/png;base64,{_curves_image(run.curves)}'>"
         )
-    parts.append(_table(_metrics_table(run.metrics), 2))
+    parts.append(_table(_metrics_table(run.accuracy), 2))
     if not run.conjunctive.empty:
         conj = run.conjunctive.drop(
             columns=[
@@ -340,12 +349,8 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
             _table(run.stability, 3),
         ]
     if include_incidents:
-        parts += _incidents_section(Path(run_dir), run.units)
-    about = {
-        "timings_s": m.get("timings", {}),
-        "device": m.get("device"),
-        "versions": m.get("versions"),
-    }
+        parts += _incidents_section(run)
+    about = {"timings_s": m.timings or {}, "device": m.device, "versions": m.versions}
     parts += [
         "<h2>About this run</h2>",
         f"<pre>{esc(json.dumps(about, indent=1, default=str))}</pre>",
@@ -357,8 +362,24 @@ def render_report(run_dir: str | Path, *, include_incidents: bool | None = None)
     )
 
 
-def write_report(run_dir: str | Path, *, include_incidents: bool | None = None) -> Path:
-    """Write ``report.html`` into a run folder (see :func:`render_report`)."""
-    path = Path(run_dir) / "report.html"
-    path.write_text(render_report(run_dir, include_incidents=include_incidents), encoding="utf-8")
+def write_report(run: RunFiles | str | Path, *, include_incidents: bool | None = None) -> Path:
+    """Write ``report.html`` into a run folder (see :func:`render_report`).
+
+    Parameters
+    ----------
+    run : RunFiles or path
+        A run in memory (written into ``run.path``, nothing read back) or a run folder.
+    include_incidents : bool, optional
+        As in :func:`render_report`.
+
+    Returns
+    -------
+    Path
+        The report file.
+    """
+    from rtm_core.runs.folder import REPORT_FILE
+
+    folder = run.path if isinstance(run, RunFiles) else run
+    path = Path(folder) / REPORT_FILE
+    path.write_text(render_report(run, include_incidents=include_incidents), encoding="utf-8")
     return path

@@ -1,13 +1,17 @@
 """What a run says in words and short tables, for the Results page and the report: the
-forecast period and how the forecast was made, the forecast's top places, and whether crime
-history is in the models. Pure pandas, no I/O."""
+forecast period and how the forecast was made, the forecast's top places, whether crime
+history is in the models, and the verdict table (each model beside the best baseline).
+Pure pandas, no I/O."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from rtm_core.results.verdict import AREA_TEXT, BASELINE_NAMES, readable_name
 
 __all__ = [
     "forecast_period",
@@ -15,17 +19,34 @@ __all__ = [
     "forecast_places",
     "has_history",
     "split_history",
+    "verdict_table",
 ]
 
 _HISTORY = re.compile(r"^hist\d+_(unit|\d+m)$")
+#: the verdict table's "result" column for each outcome of a comparison
+VERDICT_RESULT = {
+    "beats": "beats",
+    "matches": "matches",
+    "below": "below the best baseline",
+    "n/a": "n/a",
+}
 
 
-def forecast_period(manifest: dict) -> dict | None:
-    """The run's forecast period ``{"start", "end", "method"}``, or None without a forecast."""
-    forecast = manifest.get("forecast")
-    if not isinstance(forecast, dict) or not forecast.get("start"):
+def _entry(manifest, key: str):
+    """One entry of a manifest, typed (:class:`~rtm_core.runs.manifest.Manifest`) or JSON."""
+    return manifest.get(key) if isinstance(manifest, Mapping) else getattr(manifest, key, None)
+
+
+def forecast_period(manifest) -> dict | None:
+    """The run's forecast period ``{"start", "end", "method"}``, or None without a forecast.
+
+    ``manifest`` is a :class:`~rtm_core.runs.manifest.Manifest` or the ``manifest.json``
+    object.
+    """
+    forecast = _entry(manifest, "forecast")
+    if not isinstance(forecast, Mapping) or not forecast.get("start"):
         return None
-    return forecast
+    return dict(forecast)
 
 
 _METHODS = {
@@ -48,12 +69,23 @@ def forecast_sentence(forecast: dict) -> str:
     return text + (f": {how}." if how else ".")
 
 
-def has_history(manifest: dict, coefficients: pd.DataFrame) -> bool:
-    """Whether crime history is in the run's models (history rows or ``manifest["history"]``)."""
+def has_history(manifest, coefficients: pd.DataFrame) -> bool:
+    """Whether crime history is in the run's models (history rows or ``manifest["history"]``).
+
+    Parameters
+    ----------
+    manifest : Manifest or dict
+    coefficients : DataFrame
+        The run's ``coefficients.csv``.
+
+    Returns
+    -------
+    bool
+    """
     if not split_history(coefficients)[1].empty:
         return True
-    history = manifest.get("history")
-    return isinstance(history, dict) and bool(history.get("lags"))
+    history = _entry(manifest, "history")
+    return isinstance(history, Mapping) and bool(history.get("lags"))
 
 
 def forecast_places(units, model: str, n: int = 10) -> pd.DataFrame:
@@ -101,3 +133,34 @@ def split_history(coefficients: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     fixed = sets.fillna("").astype(str) == ""
     history = fixed & coefficients["variable"].astype(str).str.match(_HISTORY)
     return coefficients[~history], coefficients[history]
+
+
+def verdict_table(verdicts) -> pd.DataFrame:
+    """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample).
+
+    The one table of :mod:`rtm_core.results.verdict`'s comparisons, shown by the Results page
+    and the report: a missing PAI is NaN, a comparison without values says "n/a".
+
+    Parameters
+    ----------
+    verdicts : list of Verdict
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model, area, model PAI, best baseline, baseline PAI, result``.
+    """
+    rows = [
+        {
+            "model": readable_name(verdict.model),
+            "area": AREA_TEXT.get(c.area, c.area),
+            "model PAI": np.nan if c.model_value is None else c.model_value,
+            "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
+            "baseline PAI": np.nan if c.baseline_value is None else c.baseline_value,
+            "result": VERDICT_RESULT.get(c.outcome, c.outcome),
+        }
+        for verdict in verdicts
+        for c in verdict.comparisons
+    ]
+    columns = ["model", "area", "model PAI", "best baseline", "baseline PAI", "result"]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,11 +1,13 @@
-"""Run folders: atomic writes, manifest, listing, loading and deleting.
+"""Run folders: their file names, atomic writes, listing, loading and deleting.
 
 A run is written into a hidden staging folder beside its final place and renamed when every
 file is complete, so a cancelled, failed or killed run never looks finished. A run folder
-holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status),
-``coefficients.csv``, ``units.gpkg``, ``metrics.json``, ``curves.csv``, ``conjunctive.csv``,
-``stability.csv``, ``top_places.csv``, ``variables.csv`` and ``report.html`` (and
-``incidents.csv`` only when the analyst opted in to incident locations in the report).
+holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status; see
+:mod:`rtm_core.runs.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
+``curves.csv``, ``conjunctive.csv``, ``stability.csv``, ``top_places.csv``, ``variables.csv``,
+``report.html``, ``config.toml`` and ``inputs/`` (and ``incidents.csv`` only when the analyst
+opted in to incident locations in the report). The names are spelled here only; the files
+are written by :func:`rtm_core.runs.outputs.write_run` and read by :func:`load_run`.
 A write that fails (disk full, read-only folder) is reported as an :class:`InputError` and
 leaves no staging folder; a folder that is not a complete run is listed as "damaged".
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import shutil
 import time
 import uuid
@@ -28,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from rtm_core.errors import InputError
+from rtm_core.runs.manifest import Manifest, RunFiles, environment, presence_column
 
 __all__ = [
     "RunInfo",
@@ -41,16 +43,44 @@ __all__ = [
     "file_hash",
     "new_run_name",
     "REQUIRED_FILES",
+    "environment",
+    "presence_column",
 ]
 
-REQUIRED_FILES = ("manifest.json", "coefficients.csv", "units.gpkg", "metrics.json")
+MANIFEST_FILE = "manifest.json"
+COEFFICIENTS_FILE = "coefficients.csv"
+UNITS_FILE = "units.gpkg"
+UNITS_LAYER = "units"
+METRICS_FILE = "metrics.json"
+CURVES_FILE = "curves.csv"
+CONJUNCTIVE_FILE = "conjunctive.csv"
+STABILITY_FILE = "stability.csv"
+TOP_PLACES_FILE = "top_places.csv"
+VARIABLES_FILE = "variables.csv"
+REPORT_FILE = "report.html"
+CONFIG_FILE = "config.toml"  # the run's config in the public schema (rtm_core.runs.rerun)
+INPUTS_DIR = "inputs"  # the inputs it read, by content hash
 INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
+REQUIRED_FILES = (MANIFEST_FILE, COEFFICIENTS_FILE, UNITS_FILE, METRICS_FILE)
 STAGING_PREFIX = ".staging-"
 BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
 
 
 def file_hash(path: str | Path | None = None, data: bytes | None = None) -> str:
-    """SHA-256 of a file or of bytes (hex)."""
+    """SHA-256 of a file or of bytes (hex).
+
+    Parameters
+    ----------
+    path : path, optional
+        The file hashed (read in blocks).
+    data : bytes, optional
+        Bytes hashed instead of a file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     digest = hashlib.sha256()
     if data is not None:
         digest.update(data)
@@ -88,9 +118,11 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
         read-only folder); the staging folder is removed first.
     """
     out_dir = Path(out_dir)
-    replace_failed = holds_failed_run(out_dir)
-    if not replace_failed and out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        complete = out_dir.is_dir() and _inspect(out_dir).status == "complete"
+    in_the_way = out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir()))
+    status = _inspect(out_dir).status if in_the_way and out_dir.is_dir() else None
+    replace_failed = status == "failed"
+    if in_the_way and not replace_failed:
+        complete = status == "complete"
         raise InputError(
             str(out_dir),
             "--out",
@@ -110,7 +142,7 @@ def staged_run(out_dir: str | Path) -> Iterator[Path]:
         ) from None
     try:
         yield staging
-        if replace_failed and holds_failed_run(out_dir):
+        if replace_failed and out_dir.exists():
             _remove_failed_run(out_dir, parent)
         if out_dir.exists():
             out_dir.rmdir()  # an empty folder given as --out
@@ -137,7 +169,7 @@ def holds_failed_run(out_dir: str | Path) -> bool:
     replaces it once the new run is written.
     """
     out_dir = Path(out_dir)
-    if not (out_dir / "manifest.json").is_file():
+    if not (out_dir / MANIFEST_FILE).is_file():
         return False
     return _inspect(out_dir).status == "failed"
 
@@ -149,13 +181,31 @@ def _remove_failed_run(out_dir: Path, parent: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def write_failed_run(out_dir: str | Path, manifest: dict, error: str) -> Path | None:
-    """Record a failed run as a folder holding only its manifest (status "failed")."""
+def write_failed_run(out_dir: str | Path, manifest: Manifest | dict, error: str) -> Path | None:
+    """Record a failed run as a folder holding only its manifest (status "failed").
+
+    Parameters
+    ----------
+    out_dir : path
+        The run folder (left alone when it holds a complete run).
+    manifest : Manifest or dict
+        What the run recorded before it failed.
+    error : str
+        Why it failed (one line).
+
+    Returns
+    -------
+    Path or None
+        ``out_dir``, or None when nothing could be written there.
+    """
     out_dir = Path(out_dir)
+    if isinstance(manifest, Manifest):
+        record = manifest.updated(status="failed", error=error).to_json()
+    else:
+        record = dict(manifest, status="failed", error=error)
     try:
         with staged_run(out_dir) as staging:
-            record = dict(manifest, status="failed", error=error)
-            (staging / "manifest.json").write_text(json.dumps(record, indent=2, default=str))
+            (staging / MANIFEST_FILE).write_text(json.dumps(record, indent=2, default=str))
     except (InputError, OSError):
         return None
     return out_dir
@@ -223,9 +273,10 @@ def _gpkg_problem(path: Path) -> str:
 def _inspect_files(path: Path) -> RunInfo:
     created = path.stat().st_mtime
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
         if not isinstance(manifest, dict):
             raise ValueError("manifest is not an object")
+        Manifest.from_json(manifest)  # a newer schema: say so
     except (OSError, ValueError) as exc:
         return RunInfo(
             path,
@@ -255,10 +306,10 @@ def _inspect_files(path: Path) -> RunInfo:
             manifest,
         )
     missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
-    problem = f"missing {', '.join(missing)}" if missing else _gpkg_problem(path / "units.gpkg")
+    problem = f"missing {', '.join(missing)}" if missing else _gpkg_problem(path / UNITS_FILE)
     if not problem:
         try:
-            json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+            json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             problem = f"metrics.json unreadable ({exc})"
     if problem:
@@ -279,22 +330,6 @@ def list_runs(parent: str | Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: r.created, reverse=True)
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    """The contents of a complete run folder."""
-
-    path: Path
-    manifest: dict
-    coefficients: pd.DataFrame
-    metrics: dict
-    units: gpd.GeoDataFrame
-    curves: pd.DataFrame
-    conjunctive: pd.DataFrame
-    stability: pd.DataFrame
-    top_places: pd.DataFrame
-    variables: pd.DataFrame
-
-
 def _csv(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -308,7 +343,8 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def load_run(path: str | Path) -> RunFiles:
-    """Load a complete run folder.
+    """Load a complete run folder (of this schema, or written before, see
+    :mod:`rtm_core.runs.manifest`).
 
     Raises
     ------
@@ -322,8 +358,8 @@ def load_run(path: str | Path) -> RunFiles:
             str(path), None, f"run is {info.status} ({info.problem})", "delete it or re-run"
         )
     try:
-        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-        units = gpd.read_file(path / "units.gpkg", engine="pyogrio", use_arrow=True)
+        metrics = json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
+        units = gpd.read_file(path / UNITS_FILE, engine="pyogrio", use_arrow=True)
     except Exception as exc:
         raise InputError(
             str(path), None, f"run files unreadable ({exc})", "delete it or re-run"
@@ -331,42 +367,35 @@ def load_run(path: str | Path) -> RunFiles:
     return RunFiles(
         path=path,
         manifest=info.manifest,
-        coefficients=_csv(path / "coefficients.csv"),
+        coefficients=_csv(path / COEFFICIENTS_FILE),
         metrics=metrics,
         units=units,
-        curves=_csv(path / "curves.csv"),
-        conjunctive=_csv(path / "conjunctive.csv"),
-        stability=_csv(path / "stability.csv"),
-        top_places=_csv(path / "top_places.csv"),
-        variables=_csv(path / "variables.csv"),
+        curves=_csv(path / CURVES_FILE),
+        conjunctive=_csv(path / CONJUNCTIVE_FILE),
+        stability=_csv(path / STABILITY_FILE),
+        top_places=_csv(path / TOP_PLACES_FILE),
+        variables=_csv(path / VARIABLES_FILE),
     )
 
 
 def delete_run(path: str | Path, parent: str | Path) -> None:
-    """Delete one run folder that lies directly under ``parent`` (nothing else)."""
+    """Delete one run folder that lies directly under ``parent`` (nothing else).
+
+    Parameters
+    ----------
+    path : path
+        The run folder.
+    parent : path
+        The runs folder it must lie in.
+
+    Raises
+    ------
+    InputError
+        ``path`` is not a folder directly under ``parent``.
+    """
     path, parent = Path(path).resolve(), Path(parent).resolve()
     if path.parent != parent or not path.is_dir():
         raise InputError(
             str(path), None, "is not a run folder of this workspace", "pick a run from the list"
         )
     shutil.rmtree(path)
-
-
-def environment() -> dict:
-    """Versions of Python and the key libraries, for the manifest."""
-    import numpy
-    import sklearn
-    import torch
-
-    from rtm_core import __version__
-
-    return {
-        "rtm_core": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "geopandas": gpd.__version__,
-        "torch": torch.__version__,
-        "scikit-learn": sklearn.__version__,
-        "platform": platform.platform(),
-    }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rtm_core.cluster import set_torch_threads
 from rtm_core.config import RunConfig
 from rtm_core.errors import Cancelled, ConfigError, RTMError
 
@@ -402,7 +403,7 @@ class JobManager:
         try:
             import torch
 
-            torch.set_num_threads(_torch_threads(self.max_concurrent))
+            set_torch_threads(_torch_threads(self.max_concurrent))
             torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
         except Exception:  # torch missing or odd: the pipeline reports it properly
             log.debug("torch warm-up skipped", exc_info=True)

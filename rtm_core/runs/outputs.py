@@ -1,24 +1,41 @@
-"""The files of a run folder written from a finished run: units.gpkg, coefficients.csv,
-metrics.json, curves.csv, stability.csv, conjunctive.csv, top_places.csv, variables.csv.
+"""Writing a run folder: the finished run gathered in memory (:func:`assemble_run`), then
+every result file and the report written from it (:func:`write_run`, the one writer).
 
-Split out of :mod:`rtm_core.runs.pipeline`, which computes; this module only writes.
+Split out of :mod:`rtm_core.runs.pipeline`, which computes. ``config.toml`` and ``inputs/``
+are kept earlier, when the inputs are read (:mod:`rtm_core.runs.rerun`); a failed run's
+manifest is written by :func:`rtm_core.runs.folder.write_failed_run`.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rtm_core.results.conjunctive import conjunctive_table, top_places
-from rtm_core.models.design import set_terms
 from rtm_core.factors.features import RiskFactors
 from rtm_core.io import write_gpkg
+from rtm_core.models.design import set_terms
+from rtm_core.results.conjunctive import conjunctive_table, top_places
 from rtm_core.results.stability import selection_table, top_share_by_unit
+from rtm_core.runs.folder import (
+    COEFFICIENTS_FILE,
+    CONJUNCTIVE_FILE,
+    CURVES_FILE,
+    INCIDENTS_FILE,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    STABILITY_FILE,
+    TOP_PLACES_FILE,
+    UNITS_FILE,
+    UNITS_LAYER,
+    VARIABLES_FILE,
+)
+from rtm_core.runs.manifest import Manifest, RunFiles, presence_column
 from rtm_core.study.load import Study
 
-__all__ = ["write_outputs", "json_default", "incidents_frame"]
+__all__ = ["assemble_run", "write_run", "json_default", "incidents_frame"]
 
 
 def _coefficients(fitted: dict) -> pd.DataFrame:
@@ -65,30 +82,8 @@ def json_default(value):
     return str(value)
 
 
-def write_outputs(
-    staging, study, factors, design, fitted, risks, metrics, curves, config, extra=None
-) -> None:
-    """Write the run's tables into its staging folder.
-
-    Parameters
-    ----------
-    staging : Path
-        The run's staging folder.
-    study : Study
-    factors : RiskFactors
-    design : Design
-        The training design (stability of the DL seeds is read from it).
-    fitted : dict of str -> FittedModel
-    risks : dict of str -> ndarray
-        Risk per unit of every model and baseline (baselines become ``risk_<name>``).
-    metrics : dict
-        Content of ``metrics.json``.
-    curves : DataFrame
-        Content of ``curves.csv``.
-    config : RunConfig
-    extra : dict of str -> ndarray, optional
-        More ``units.gpkg`` columns (``forecast_<model>``).
-    """
+def _units(study, factors, design, fitted, risks, extra) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The units table of ``units.gpkg`` and the DL seeds' stability table."""
     units = study.units.frame[["unit_id", "geometry"]].copy()
     units["y_train"] = study.y_train
     units["y_test"] = study.y_test
@@ -113,11 +108,44 @@ def write_outputs(
     if study.units.grid is not None:
         units["row"] = study.units.frame["row"].to_numpy()
         units["col"] = study.units.frame["col"].to_numpy()
-    write_gpkg(units, staging / "units.gpkg", layer="units")
-    _coefficients(fitted).to_csv(staging / "coefficients.csv", index=False)
-    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=json_default))
-    curves.to_csv(staging / "curves.csv", index=False)
-    stability.to_csv(staging / "stability.csv", index=False)
+    selected = dict.fromkeys(v for m in fitted.values() for v in m.selected.values() if v)
+    for name in selected:  # where each selected factor is present, 0/1
+        units[presence_column(name)] = factors.table[name].to_numpy().astype(np.int8)
+    return units, stability
+
+
+def assemble_run(
+    staging, manifest: Manifest, study, factors, design, fitted, risks, metrics, curves, extra=None
+) -> RunFiles:
+    """The finished run in memory, as :func:`write_run` writes it and the report reads it.
+
+    Parameters
+    ----------
+    staging : Path
+        The run's staging folder.
+    manifest : Manifest
+        The complete run's manifest.
+    study : Study
+    factors : RiskFactors
+    design : Design
+        The training design (stability of the DL seeds is read from it).
+    fitted : dict of str -> FittedModel
+    risks : dict of str -> ndarray
+        Risk per unit of every model and baseline (baselines become ``risk_<name>``).
+    metrics : dict
+        Content of ``metrics.json``.
+    curves : DataFrame
+        Content of ``curves.csv``.
+    extra : dict of str -> ndarray, optional
+        More ``units.gpkg`` columns (``forecast_<model>``).
+
+    Returns
+    -------
+    RunFiles
+        With ``incidents`` when the config keeps them (``[report] include_incidents``).
+    """
+    units, stability = _units(study, factors, design, fitted, risks, extra)
+    labels = factors.labels()
     conj, places = [], []
     for name, model in fitted.items():
         dummies = _selected_dummies(factors, model.selected)
@@ -129,10 +157,55 @@ def write_outputs(
         top = top_places(study.units.unit_ids, model.score, dummies, k=25, labels=labels)
         top.insert(0, "model", name)
         places.append(top)
-    (pd.concat(conj, ignore_index=True) if conj else pd.DataFrame()).to_csv(
-        staging / "conjunctive.csv", index=False
+    keeps = bool(manifest.config.get("report", {}).get("include_incidents"))
+    return RunFiles(
+        path=Path(staging),
+        manifest=json.loads(json.dumps(manifest.to_json(), default=json_default)),
+        coefficients=_coefficients(fitted),
+        metrics=metrics,
+        units=units,
+        curves=curves,
+        conjunctive=pd.concat(conj, ignore_index=True) if conj else pd.DataFrame(),
+        stability=stability,
+        top_places=pd.concat(places, ignore_index=True) if places else pd.DataFrame(),
+        variables=factors.variables,
+        incidents=incidents_frame(study) if keeps else None,
     )
-    (pd.concat(places, ignore_index=True) if places else pd.DataFrame()).to_csv(
-        staging / "top_places.csv", index=False
-    )
-    factors.variables.to_csv(staging / "variables.csv", index=False)
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, default=json_default)
+
+
+def write_run(run: RunFiles) -> Path:
+    """Write every file of a finished run into ``run.path`` (its staging folder).
+
+    ``units.gpkg`` first, the manifest (status "complete") last but for ``report.html``,
+    which is rendered from ``run`` itself, not read back.
+
+    Parameters
+    ----------
+    run : RunFiles
+        From :func:`assemble_run`.
+
+    Returns
+    -------
+    Path
+        ``run.path``.
+    """
+    folder = Path(run.path)
+    write_gpkg(run.units, folder / UNITS_FILE, layer=UNITS_LAYER)
+    run.coefficients.to_csv(folder / COEFFICIENTS_FILE, index=False)
+    (folder / METRICS_FILE).write_text(_json(run.metrics))
+    run.curves.to_csv(folder / CURVES_FILE, index=False)
+    run.stability.to_csv(folder / STABILITY_FILE, index=False)
+    run.conjunctive.to_csv(folder / CONJUNCTIVE_FILE, index=False)
+    run.top_places.to_csv(folder / TOP_PLACES_FILE, index=False)
+    run.variables.to_csv(folder / VARIABLES_FILE, index=False)
+    if run.incidents is not None:  # the analyst opted in: crime points for the report
+        run.incidents.to_csv(folder / INCIDENTS_FILE, index=False)
+    (folder / MANIFEST_FILE).write_text(_json(run.manifest))
+    from rtm_core.results.report import write_report  # looked up now: tests replace it
+
+    write_report(run)
+    return folder

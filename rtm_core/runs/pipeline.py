@@ -17,7 +17,6 @@ period. ``units.gpkg`` gets ``forecast_<model>`` (expected counts of the forecas
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,20 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from rtm_core.config import MODEL_KINDS, RunConfig
-from rtm_core.models.design import Design
 from rtm_core.errors import Cancelled, RTMError, check_cancel
-from rtm_core.results.evaluate import evaluate_models, relative_risk_score
 from rtm_core.factors.features import RiskFactors
 from rtm_core.factors.history import TARGETS, HistoryTables, build_history, forecast_record
 from rtm_core.models.baselines import ForestBaseline, score_baselines
+from rtm_core.models.design import Design
+from rtm_core.results.evaluate import evaluate_models, relative_risk_score
+from rtm_core.runs.folder import staged_run, write_failed_run
+from rtm_core.runs.manifest import Manifest
+from rtm_core.runs.outputs import assemble_run, write_run
 from rtm_core.runs.rerun import write_rerunnable_config
-from rtm_core.runs.outputs import incidents_frame, json_default, write_outputs
-from rtm_core.runs.folder import (
-    INCIDENTS_FILE,
-    environment,
-    staged_run,
-    write_failed_run,
-)
 from rtm_core.study.load import Study, build_features, check_outcome_varies, load_study
 
 __all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
@@ -113,7 +108,7 @@ def _reporter(progress: Callable[[Progress], None] | None):
 
 
 def fit_models(
-    design: Design, y: np.ndarray, config: RunConfig, *, progress=None, cancel=None
+    design: Design, y: np.ndarray, config: RunConfig, *, progress=None, cancel=None, client=None
 ) -> dict[str, FittedModel]:
     """Fit the configured RTM models (deep-learning and/or classical) on one design.
 
@@ -126,6 +121,8 @@ def fit_models(
     progress : callable, optional
         Receives :class:`Progress`.
     cancel : object with ``is_set()``, optional
+    client : dask.distributed.Client, optional
+        Train the deep-learning seed batches as Dask tasks on it.
 
     Returns
     -------
@@ -157,7 +154,7 @@ def fit_models(
                 n_seeds=mcfg.seeds,
                 random_state=mcfg.random_state,
                 device=mcfg.device,
-            ).fit(design, y, progress=dl_progress, cancel=cancel)
+            ).fit(design, y, progress=dl_progress, cancel=cancel, client=client)
         else:
 
             def classical_progress(phase, step, n_steps, loss):
@@ -211,6 +208,8 @@ def run_pipeline(
         The analyst's name for the run.
     max_cells : int, optional
         Largest grid built; default ``config.units.max_cells``.
+    client : dask.distributed.Client, optional
+        Builds the risk factors on Dask when given.
 
     Returns
     -------
@@ -226,36 +225,36 @@ def run_pipeline(
     """
     out_dir = Path(out_dir)
     report = _reporter(progress)
-    started = time.time()
-    manifest = {
-        "label": label,
-        "name": out_dir.name,
-        "created": started,
-        "config": config.to_dict(),
-        "models": list(config.model.kinds),
-        "seeds": list(
-            range(config.model.random_state, config.model.random_state + config.model.seeds)
-        ),
-        "versions": environment(),
-    }
+    draft = _Draft(Manifest.begin(config, label=label, name=out_dir.name, created=time.time()))
     try:
         with staged_run(out_dir) as staging:
-            _run_into(staging, config, manifest, progress, cancel, max_cells, client)
+            _run_into(staging, config, draft, progress, cancel, max_cells, client)
     except Cancelled:
         raise
     except RTMError as exc:
-        write_failed_run(out_dir, manifest, str(exc))  # no-op when out_dir already exists
+        write_failed_run(out_dir, draft.manifest, str(exc))  # no-op when out_dir exists
         raise
     except Exception as exc:  # a bug: still leave a run that says it failed, and why
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        write_failed_run(out_dir, manifest, f"internal error ({type(exc).__name__}: {first})")
+        error = f"internal error ({type(exc).__name__}: {first})"
+        write_failed_run(out_dir, draft.manifest, error)
         raise
     report("done", 1.0, f"run written to {out_dir}")
     return out_dir
 
 
+@dataclass
+class _Draft:
+    """The manifest so far: a run that fails records what was known when it failed."""
+
+    manifest: Manifest
+
+    def add(self, **values) -> None:
+        self.manifest = self.manifest.updated(**values)
+
+
 def _run_into(
-    staging: Path, config: RunConfig, manifest: dict, progress, cancel, max_cells, client=None
+    staging: Path, config: RunConfig, draft: _Draft, progress, cancel, max_cells, client=None
 ) -> None:
     report = _reporter(progress)
     timings: dict = {"fit": {}}
@@ -267,11 +266,13 @@ def _run_into(
     crimes_cfg = config.crimes
     check_outcome_varies(study, (crimes_cfg.source or crimes_cfg.train_source).label)
     kept = write_rerunnable_config(config, staging)  # hashes every input once
-    manifest["inputs"] = {k.name: k.sha256 for k in kept}
-    manifest["inputs_kept"] = [k.__dict__ for k in kept]
-    manifest["crs"] = study.crs.to_string()
-    manifest["reads"] = [r.__dict__ for r in study.reads]
-    manifest["counts"] = [c.__dict__ for c in study.counts]
+    draft.add(
+        inputs={k.name: k.sha256 for k in kept},
+        inputs_kept=tuple(dataclasses.asdict(k) for k in kept),
+        crs=study.crs.to_string(),
+        reads=tuple(dataclasses.asdict(r) for r in study.reads),
+        counts=tuple(dataclasses.asdict(c) for c in study.counts),
+    )
     t1 = time.perf_counter()
     report("features", 0.0, "building risk factors")
     factors = build_features(
@@ -293,7 +294,9 @@ def _run_into(
     }
     timings["features"] = time.perf_counter() - t1
     timings["data"] = t1 - t0
-    fitted = fit_models(design, study.y_train, config, progress=progress, cancel=cancel)
+    fitted = fit_models(
+        design, study.y_train, config, progress=progress, cancel=cancel, client=client
+    )
     for name, model in fitted.items():
         timings["fit"][name] = model.seconds
     check_cancel(cancel)
@@ -325,10 +328,19 @@ def _run_into(
     check_cancel(cancel)
     report("evaluate", 0.5, "writing the run folder")
     extra = {f"forecast_{n}": forecast[n] for n in models_first}
-    write_outputs(staging, study, factors, design, fitted, risks, metrics, curves, config, extra)
     timings["evaluate"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
-    manifest.update(
+    history = None
+    if tables is not None:
+        history = {
+            "lags": config.history.lags,
+            "bandwidths": list(config.history.bandwidths),
+            "transform": config.history.transform,
+            "columns": tables.columns,
+            "windows": tables.windows,
+        }
+    grid = study.units.grid
+    draft.add(
         status="complete",
         device=_device_name(fitted),
         timings=timings,
@@ -338,23 +350,13 @@ def _run_into(
         crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
         selected={k: m.selected for k, m in fitted.items()},
         forecast=forecast_record(study.history, tables is not None),
+        history=history,
+        grid=dataclasses.asdict(grid) if grid is not None else None,
     )
-    if tables is not None:
-        manifest["history"] = {
-            "lags": config.history.lags,
-            "bandwidths": list(config.history.bandwidths),
-            "transform": config.history.transform,
-            "columns": tables.columns,
-            "windows": tables.windows,
-        }
-    if study.units.grid is not None:
-        manifest["grid"] = study.units.grid.__dict__
-    if config.report.include_incidents:  # the analyst opted in: crime points for the report
-        incidents_frame(study).to_csv(staging / INCIDENTS_FILE, index=False)
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=json_default))
-    from rtm_core.results.report import write_report
-
-    write_report(staging)
+    run = assemble_run(
+        staging, draft.manifest, study, factors, design, fitted, risks, metrics, curves, extra
+    )
+    write_run(run)
     check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rtm_core.config import DEMO_PATH, LayerSource, RunConfig
 from rtm_core.config.toml import config_to_toml, map_sources
-from rtm_core.runs.folder import file_hash
+from rtm_core.runs.folder import CONFIG_FILE, INPUTS_DIR, file_hash
 
 __all__ = [
     "KeptInput",
@@ -30,8 +30,6 @@ __all__ = [
     "INPUTS_DIR",
 ]
 
-CONFIG_FILE = "config.toml"
-INPUTS_DIR = "inputs"
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 

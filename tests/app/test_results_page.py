@@ -5,6 +5,7 @@ the Risk factors page flowing into the run's config."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -270,3 +271,27 @@ def test_history_settings_are_checked_with_the_fix(tiny_city):
     assert "date column" in unavailable_reason(demo)
     with pytest.raises(InputError, match="date column"):
         history_settings(demo, 1, "150", "log1p")
+
+
+def test_a_run_of_the_earlier_format_shows_its_forecast_verdict_and_factor_rings(runs_dir):
+    """tests/data/run_v1 was written before the manifest had a schema and before units.gpkg
+    held present_<factor> columns: the factor rings come from its "; " lists."""
+    shutil.copytree(ROOT / "tests" / "data" / "run_v1", runs_dir / "run_v1")
+    at = open_results(runs_dir)
+    heads = subheaders(at)
+    assert heads[:2] == [
+        "Forecast for 2023-01-01 – 2023-12-31",
+        "Does the RTM beat the simplest maps?",
+    ]
+    assert list(verdict_table(at)["area"]) == ["1 %", "5 %", "10 %"] * 2
+    rings = next(m for m in at.multiselect if m.label.startswith("Ring the units"))
+    assert len(rings.options) == 5
+
+    def ring_layers() -> int:
+        decks = at.get("deck_gl_json_chart")
+        return sum(len(re.findall(r'"filled":\s*false', d.proto.json)) for d in decks)
+
+    before = ring_layers()
+    rings.set_value([rings.options[0]]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert ring_layers() == before + 1

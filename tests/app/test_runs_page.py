@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -69,3 +70,23 @@ def test_an_old_run_without_config_says_so(runs_dir, small_run):
     next(b for b in at.button if b.label == "Run again").click().run()
     assert not at.exception
     assert any("keeps no config" in e.value for e in at.error)
+
+
+V1 = ROOT / "tests" / "data" / "run_v1"  # written before the manifest had a schema
+
+
+def test_a_run_of_the_earlier_format_is_listed_opened_and_compared(runs_dir, small_run):
+    shutil.copytree(V1, runs_dir / "run_v1")
+    shutil.copytree(small_run, runs_dir / "run-first")
+    at = runs_page(runs_dir)
+    listed = at.dataframe[0].value
+    assert "v1 fixture" in listed.to_string() and "damaged" not in listed.to_string()
+    selected = next(d.value for d in at.dataframe if {"A", "B", "same"} <= set(d.value.columns))
+    assert {"bars", "liquor", "vacant", "transit", "graffiti"} <= set(selected["set"])
+    pai = next(d.value for d in at.dataframe if {"run", "5 %"} <= set(d.value.columns))
+    metrics = json.loads((V1 / "metrics.json").read_text())
+    dl = pai[(pai["run"] == "A") & (pai["model"] == "Deep-learning RTM")]  # A: the older run
+    assert dl["5 %"].tolist() == [metrics["dl"]["test"]["pai"]["0.05"]]
+    for page in ("pages/5_stability.py", "pages/7_export.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -184,3 +185,25 @@ def test_the_forecast_is_a_raster_too(tmp_path):
         image = raster.read(1)
     unit = run.units.iloc[0]
     assert image[N_ROWS - 1 - unit.row, unit.col] == pytest.approx(unit.forecast_dl)
+
+
+def test_a_run_folder_of_the_earlier_format_exports(tmp_path):
+    """tests/data/run_v1: written before the manifest had a schema (see tests/runs)."""
+    from rtm_core.runs.folder import load_run
+
+    source = Path(__file__).resolve().parents[1] / "data" / "run_v1"
+    run = load_run(shutil.copytree(source, tmp_path / "run_v1"))
+    assert run.record.schema == 1
+    back = gpd.read_file(io.BytesIO(export.units_geopackage(run)), engine="pyogrio")
+    assert len(back) == run.record.n_units and back.crs == run.units.crs
+    table = pd.read_csv(io.BytesIO(export.units_csv(run)))
+    assert {"x", "y", "lon", "lat", "risk_dl", "forecast_dl"} <= set(table.columns)
+    grid = run.record.grid
+    with rasterio.MemoryFile(export.risk_geotiff(run)) as memfile, memfile.open() as raster:
+        assert (raster.height, raster.width) == (grid["n_rows"], grid["n_cols"])
+        assert raster.crs.to_string() == run.record.crs
+    page = export.report_html(run).decode("utf-8")  # no report.html kept: drawn from the run
+    assert "Risk Terrain Model: v1 fixture" in page and "Forecast for 2023-01-01" in page
+    assert json.loads(export.manifest_json(run)) == json.loads(
+        (source / "manifest.json").read_text()
+    )

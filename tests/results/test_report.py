@@ -109,3 +109,23 @@ def test_forecast_sentence_says_how_it_was_made():
     )
     other = {"start": "2019-01-01", "end": "2019-03-31", "method": "refitted on 2018."}
     assert forecast_sentence(other).endswith("the period after the data: refitted on 2018.")
+
+
+def test_the_report_and_the_results_page_build_one_verdict_table(run_dir):
+    from rtm_app import tables
+    from rtm_core.results.summary import verdict_table
+    from rtm_core.results.verdict import Comparison, Verdict
+
+    run = load_run(run_dir)
+    found = run_verdicts(run.metrics, run.units)
+    table = verdict_table(found)
+    pd.testing.assert_frame_equal(tables.verdict_table(found), table)
+    assert list(table["area"]) == ["1 %", "5 %", "10 %"]
+    text = html.unescape(render_report(run_dir))
+    section = text[text.index("Does the RTM beat") : text.index("Risk map")]
+    for _, row in table.iterrows():
+        assert f"{row['baseline PAI']:.2f}" in section and row["result"] in section
+    missing = Verdict("dl", (Comparison("0.01", None, None, None, "n/a"),), "no values")
+    (row,) = verdict_table([missing]).to_dict("records")
+    assert (row["best baseline"], row["result"]) == ("-", "n/a")
+    assert pd.isna(row["model PAI"]) and pd.isna(row["baseline PAI"])

@@ -12,9 +12,9 @@ import pytest
 
 from rtm_core.config import load_config
 from rtm_core.errors import Cancelled, ConfigError, InputError
+from rtm_core.runs.folder import load_run
 from rtm_core.runs.jobs import JobManager, max_jobs_from_env
 from rtm_core.runs.pipeline import Progress, run_pipeline
-from rtm_core.runs.folder import load_run
 
 
 class GatedRunner:
@@ -207,7 +207,10 @@ def test_concurrent_jobs_write_separate_correct_runs(tiny_city, tmp_path):
     assert done_a.result != done_b.result
     run_a, run_b = load_run(done_a.result), load_run(done_b.result)
     assert (run_a.manifest["label"], run_b.manifest["label"]) == ("run a", "run b")
-    assert run_a.manifest["seeds"] == [0, 1] and run_b.manifest["seeds"] == [7, 8, 9]
+    # the seeds trained: spawn keys 0..K-1 of SeedSequence(random_state) (schema 2; schema 1
+    # listed random_state .. random_state + K - 1, true only for random_state 0)
+    assert (run_a.manifest["seeds"], run_a.manifest["seed_root"]) == ([0, 1], 0)
+    assert (run_b.manifest["seeds"], run_b.manifest["seed_root"]) == ([0, 1, 2], 7)
 
     alone = load_run(run_pipeline(config_a, tmp_path / "alone", label="alone"))
     columns = ["model", "variable", "irr"]
