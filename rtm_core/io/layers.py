@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +14,8 @@ import pyogrio
 import shapely
 
 from rtm_core.config import LayerSource
-from rtm_core.errors import ConfigError, InputError
+from rtm_core.config.environment import positive_from_env
+from rtm_core.errors import InputError
 from rtm_core.io.crs import parse_crs
 from rtm_core.io.delimited import read_csv
 from rtm_core.io.tables import table_kind
@@ -75,18 +75,7 @@ def max_upload_bytes() -> int:
     ConfigError
         The variable is set but is not a positive number.
     """
-    raw = os.environ.get(MAX_UPLOAD_ENV, "").strip()
-    if not raw:
-        return int(DEFAULT_MAX_UPLOAD_MB * MB)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise ConfigError(
-            "environment", MAX_UPLOAD_ENV, f"must be a positive number, got {raw!r}", "e.g. 200"
-        )
-    return int(value * MB)
+    return int(positive_from_env(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB, example="200") * MB)
 
 
 def _check_size(source: LayerSource) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rtm_core.cluster import set_torch_threads
 from rtm_core.config import RunConfig
+from rtm_core.config.environment import positive_from_env
 from rtm_core.errors import Cancelled, ConfigError, RTMError
 
 __all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "max_jobs_from_env"]
@@ -119,18 +120,7 @@ def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
     ConfigError
         The variable is set but is not a positive integer.
     """
-    raw = os.environ.get(MAX_JOBS_ENV, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(
-            "environment", MAX_JOBS_ENV, f"must be a positive integer, got {raw!r}", "e.g. 2"
-        )
-    return value
+    return positive_from_env(MAX_JOBS_ENV, default, whole=True, example="2")
 
 
 def _torch_threads(max_concurrent: int) -> int:
