@@ -11,14 +11,23 @@ else in ``rtm_core`` calls ``torch.set_num_threads``.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rtm_core.errors import ConfigError
 
-__all__ = ["dask_client", "SCHEDULER_ENV", "Throttled", "set_torch_threads", "torch_threads"]
+__all__ = [
+    "dask_client",
+    "SCHEDULER_ENV",
+    "Throttled",
+    "roomy_malloc",
+    "set_torch_threads",
+    "torch_threads",
+]
 
 _FLAG_POLL_S = 0.5  # a remote cancel flag is asked at most this often
 
@@ -141,6 +150,10 @@ def torch_threads(threads: int, device="cpu") -> Iterator[None]:
         Threads inside the block.
     device : str or torch.device
         Nothing changes for a non-CPU device.
+
+    Yields
+    ------
+    None
     """
     import torch
 
@@ -153,3 +166,59 @@ def torch_threads(threads: int, device="cpu") -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
+_ROOMY_BYTES = 32 * 1024 * 1024  # the largest mmap threshold glibc takes on 64-bit
+_MMAP_DEFAULT = 128 * 1024  # glibc's mmap threshold, fixed there once a threshold is set
+
+
+@contextmanager
+def roomy_malloc() -> Iterator[None]:
+    """glibc keeps freed memory inside the block; Dask's trim setting comes back after it.
+
+    Dask's nanny starts every worker with ``MALLOC_TRIM_THRESHOLD_=65536``. Setting it fixes
+    glibc's mmap threshold at 128 KiB, so each temporary tensor of a training step (a few
+    hundred KiB) is mapped and unmapped again: a deep-learning fit then takes 3-4x the CPU time
+    (measured on the demo: 5.7 s instead of 1.4-1.8 s for 5 seeds x 2,000 steps). Inside the
+    block both thresholds are 32 MiB; afterwards they are Dask's again (trim 64 KiB, mmap
+    128 KiB) and the heap is trimmed. Nothing happens outside a Dask worker, outside glibc, or
+    when the variable is not set.
+
+    Yields
+    ------
+    None
+    """
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
+    libc = _glibc() if trim.isdigit() and _on_dask_worker() else None
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_TRIM_THRESHOLD, _ROOMY_BYTES)
+    libc.mallopt(_M_MMAP_THRESHOLD, _ROOMY_BYTES)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_TRIM_THRESHOLD, int(trim))
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_DEFAULT)
+        libc.malloc_trim(0)
+
+
+def _on_dask_worker() -> bool:
+    try:
+        from dask.distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def _glibc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None

@@ -44,6 +44,9 @@ class InputError(RTMError, ValueError):
         where = f"{self.source}" + (f" [{field}]" if field else "")
         super().__init__(f"{where}: {problem}. Fix: {fix}")
 
+    def __reduce__(self):  # pickles (a Dask task's error reaches the caller as itself)
+        return type(self), (self.source, self.field, self.problem, self.fix)
+
 
 class ConfigError(InputError):
     """A configuration value that is missing, of the wrong type or out of range."""

@@ -35,6 +35,12 @@ spawn_key=(k,)))``, the k-th child of ``SeedSequence(random_state).spawn``. A fi
 seed trained alone (``n_seeds=1, seed_offset=k``) up to float rounding (bit for bit on CPU
 with the Poisson loss).
 
+Seed batches (:mod:`rtm_core.models.dl_seeds`): ``seed_batch=b`` trains the seeds in batches
+of ``b`` consecutive seeds, one after another; ``fit(..., client=...)`` runs the batches as
+independent Dask tasks (``b`` default :data:`~rtm_core.models.dl_seeds.DASK_SEED_BATCH`), with
+results bit for bit those of the in-process fit with the same batches. Without either, all
+seeds form one batch.
+
 Speed (see :mod:`rtm_core.models.dl_module` and ``bench/dl_fit.py``): the loss runs over
 distinct rows weighted by their units, burn-in gathers only the kept columns, each seed's rows
 collapse to at most ``2**G`` patterns after pruning, gradients and Adam are written by hand.
@@ -48,27 +54,21 @@ variables were chosen on the same data, so they are too narrow as tests of selec
 
 from __future__ import annotations
 
-import math
-import numbers
 import time
 
 import numpy as np
 import pandas as pd
-import torch
-from scipy.special import gammaln
 
+from rtm_core.config import DEVICES, LOSSES, validate
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 from rtm_core.models.design import Design, set_terms
-from rtm_core.models.dl_module import GATE_START, Layout, Problem, Rows, TrainSpec
-from rtm_core.models.dl_train import train
+from rtm_core.models.dl_module import Layout, TrainResult, TrainSpec
+from rtm_core.models.dl_problem import layout_of, varying_columns
+from rtm_core.models.dl_seeds import SeedPlan, seed_batches, train_seeds
 from rtm_core.models.rows import CollapsedRows, standard_errors
 
 __all__ = ["DeepRTM"]
-
-_LOSSES = ("poisson", "negbin")
-_DEVICES = ("auto", "cpu", "cuda")
-_START_WEIGHT = 0.01
 
 
 class DeepRTM:
@@ -93,6 +93,9 @@ class DeepRTM:
         "auto" uses CUDA when ``torch.cuda.is_available()``.
     seed_offset : int, default 0
         Index of the first seed: ``n_seeds=1, seed_offset=k`` trains seed k of a batch alone.
+    seed_batch : int or None, default None
+        Seeds per batch (batches run one after another, or as Dask tasks with ``fit(...,
+        client=...)``); None: one batch in process, ``DASK_SEED_BATCH`` (5) on Dask.
 
     Attributes
     ----------
@@ -143,6 +146,7 @@ class DeepRTM:
         random_state=0,
         device="auto",
         seed_offset=0,
+        seed_batch=None,
     ):
         self.loss = loss
         self.burn_in_steps = burn_in_steps
@@ -153,87 +157,56 @@ class DeepRTM:
         self.random_state = random_state
         self.device = device
         self.seed_offset = seed_offset
+        self.seed_batch = seed_batch
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> None:
-        src = "DeepRTM"
-        if self.loss not in _LOSSES:
-            raise ConfigError(
-                src, "loss", f"unknown loss {self.loss!r}", 'use "poisson" or "negbin"'
-            )
+        src = "DeepRTM"  # the rules of rtm_core.config.validate, as [model] applies them
+        validate.choice(
+            self.loss, LOSSES, src, "loss", noun="loss", fix='use "poisson" or "negbin"'
+        )
         for field, default in (("burn_in_steps", 10_000), ("prune_steps", 10_000), ("n_seeds", 1)):
-            value = getattr(self, field)
-            if not _is_int(value) or value < 1:
-                raise ConfigError(
-                    src,
-                    field,
-                    f"must be a positive integer, got {value!r}",
-                    f"use e.g. {default} (the default)",
-                )
+            fix = f"use e.g. {default} (the default)"
+            validate.integer(getattr(self, field), src, field, minimum=1, fix=fix)
         for field in ("random_state", "seed_offset"):
-            value = getattr(self, field)
-            if not _is_int(value) or value < 0:
-                raise ConfigError(
-                    src, field, f"must be a non-negative integer, got {value!r}", "use e.g. 0"
-                )
-        rate = self.learning_rate
-        if not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate <= 0:
-            raise ConfigError(
-                src,
-                "learning_rate",
-                f"must be a positive number, got {rate!r}",
-                "use e.g. 1e-3 (the default)",
-            )
-        if not isinstance(self.cancel_gate, bool | np.bool_):
-            raise ConfigError(
-                src,
-                "cancel_gate",
-                f"must be True or False, got {self.cancel_gate!r}",
-                "use True or False",
-            )
-        if self.device not in _DEVICES:
-            raise ConfigError(
-                src, "device", f"unknown device {self.device!r}", 'use "auto", "cpu" or "cuda"'
-            )
-
-    def _resolve_device(self) -> str:
-        if self.device == "cpu":
-            return "cpu"
-        available = torch.cuda.is_available()
-        if self.device == "cuda" and not available:
-            raise ConfigError(
-                "DeepRTM",
-                "device",
-                "CUDA was asked for but torch.cuda.is_available() is False",
-                'use device="auto" or "cpu", or install a CUDA build of torch '
-                "on a machine with an NVIDIA GPU",
-            )
-        return "cuda" if available else "cpu"
+            validate.integer(getattr(self, field), src, field, minimum=0, fix="use e.g. 0")
+        validate.number(
+            self.learning_rate,
+            src,
+            "learning_rate",
+            low=0,
+            low_open=True,
+            fix="use e.g. 1e-3 (the default)",
+        )
+        validate.flag(self.cancel_gate, src, "cancel_gate")
+        validate.choice(
+            self.device, DEVICES, src, "device", noun="device", fix='use "auto", "cpu" or "cuda"'
+        )
 
     @staticmethod
     def _check_inputs(design: Design, y) -> np.ndarray:
         src = "DeepRTM.fit"
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or y.shape[0] != design.n_units:
-            raise InputError(
+            raise ConfigError(
                 src,
                 "y",
                 f"has shape {y.shape} but the design has {design.n_units} units",
                 "pass one crime count per unit, in the design's row order",
             )
         if not np.isfinite(y).all():
-            raise InputError(
+            raise ConfigError(
                 src,
                 "y",
                 "holds missing (NaN) or infinite counts",
                 "pass a count (0 or more) for every unit",
             )
         if (y < 0).any():
-            raise InputError(
+            raise ConfigError(
                 src, "y", f"holds negative counts (min {y.min():g})", "pass crime counts, 0 or more"
             )
         if (y != np.round(y)).any():
-            raise InputError(
+            raise ConfigError(
                 src, "y", "holds non-integer counts", "pass whole crime counts per unit"
             )
         if design.X.shape[1] == 0:
@@ -261,7 +234,7 @@ class DeepRTM:
         return y
 
     # ------------------------------------------------------------------ fit
-    def fit(self, design: Design, y, *, progress=None, cancel=None) -> DeepRTM:
+    def fit(self, design: Design, y, *, progress=None, cancel=None, client=None) -> DeepRTM:
         """Train ``n_seeds`` seeds and report the one with the lowest final loss.
 
         Parameters
@@ -271,9 +244,12 @@ class DeepRTM:
             Crime counts of the training period.
         progress : callable, optional
             ``progress(phase, step, total, loss)`` with phase ``"burn-in"`` or ``"prune"``,
-            about every 1 % of each phase; ``loss`` is the mean NLL over seeds.
+            about every 1 % of each phase; ``loss`` is the mean NLL over seeds. On Dask, one
+            report as each seed batch finishes.
         cancel : object with ``is_set()``, optional
             Checked every 50 steps; raises :class:`~rtm_core.errors.Cancelled`.
+        client : dask.distributed.Client, optional
+            Train the seed batches as independent Dask tasks (see ``seed_batch``).
 
         Returns
         -------
@@ -282,66 +258,21 @@ class DeepRTM:
         start_time = time.perf_counter()
         self._validate_params()
         y = self._check_inputs(design, y)
-        device = self._resolve_device()
-        varying = _varying_columns(design)
+        batches = seed_batches(self.seed_offset, self.n_seeds, self.seed_batch, client is not None)
+        varying = varying_columns(design)
         trained = design.subset([design.names[j] for j in varying])
         rows = CollapsedRows(trained, y, self.loss, self._collapse_rows)
-        problem = self._problem(trained, y, rows, device)
-        seeds = range(self.seed_offset, self.seed_offset + self.n_seeds)
-        rngs = [
-            np.random.default_rng(np.random.SeedSequence(self.random_state, spawn_key=(k,)))
-            for k in seeds
-        ]
         spec = TrainSpec(
             self.burn_in_steps, self.prune_steps, float(self.learning_rate), self._collapse_rows
         )
-        result = train(problem, rngs, spec, device, progress=progress, cancel=cancel)
-        self._store(design, trained, varying, problem, result, rows)
-        self.device_ = device
+        plan = SeedPlan(self.loss, bool(self.cancel_gate), self.device, self.random_state, spec)
+        result, self.device_ = train_seeds(
+            trained, y, rows, plan, batches, client=client, progress=progress, cancel=cancel
+        )
+        layout = layout_of(trained, self.loss, self.cancel_gate)
+        self._store(design, trained, varying, layout, result, rows)
         self.fit_seconds_ = time.perf_counter() - start_time
         return self
-
-    def _problem(self, design: Design, y: np.ndarray, rows: CollapsedRows, device) -> Problem:
-        n, family = design.n_units, self.loss
-        layout = Layout(
-            design.fixed.shape[1],
-            design.X.shape[1],
-            len(design.set_names),
-            bool(self.cancel_gate),
-            family == "negbin",
-        )
-        set_cols = [design.columns_of(s) for s in design.set_names]
-        sizes = np.array([c.size for c in set_cols])
-        table = np.full((sizes.size, sizes.max()), -1, dtype=np.int64)
-        for g, cols in enumerate(set_cols):
-            table[g, : cols.size] = cols
-        start = np.zeros(layout.size)
-        start[0] = math.log(y.mean())
-        start[layout.weights] = _START_WEIGHT
-        start[layout.gates] = GATE_START
-        if layout.dispersion:
-            moment = (y.var() - y.mean()) / y.mean() ** 2
-            start[layout.log_dispersion] = math.log(min(max(moment, 0.01), 10.0))
-        dtype = torch.float64 if family == "negbin" else torch.float32
-        crimes = rows.count if family == "negbin" else rows.crimes / n
-        return Problem(
-            family=family,
-            columns=torch.as_tensor(np.ascontiguousarray(rows.X.T, dtype=np.uint8), device=device),
-            rows=Rows(
-                share=torch.as_tensor(rows.units[None] / n, dtype=dtype, device=device),
-                crimes=torch.as_tensor(crimes[None], dtype=dtype, device=device),
-                fixed=torch.as_tensor(rows.fixed.T[None], dtype=torch.float32, device=device),
-            ),
-            set_columns=table,
-            set_sizes=sizes,
-            rest_id=rows.rest_id,
-            rest_fixed=rows.rest_fixed,
-            rest_count=rows.rest_count,
-            start=start,
-            loss_constant=float(gammaln(y + 1).sum() / n),
-            gate_penalty=math.log(n) / (2 * n) if self.cancel_gate else 0.0,
-            layout=layout,
-        )
 
     # ------------------------------------------------------------------ results
     def _store(
@@ -349,12 +280,12 @@ class DeepRTM:
         design: Design,
         trained: Design,
         varying: np.ndarray,
-        problem: Problem,
-        result,
+        layout: Layout,
+        result: TrainResult,
         rows: CollapsedRows,
     ) -> None:
         """Fitted attributes on the full design (``trained`` holds its varying columns)."""
-        layout, theta, kept = problem.layout, result.theta, result.kept
+        theta, kept = result.theta, result.kept
         k = theta.shape[0]
         coef = np.maximum(np.take_along_axis(theta[:, layout.weights], kept, axis=1), 0.0)
         active = coef > 0
@@ -437,24 +368,5 @@ class DeepRTM:
         return np.exp(self.linear_predictor(design, "all"))
 
 
-def _varying_columns(design: Design) -> np.ndarray:
-    """Columns that vary over units: a constant dummy is never selected nor trained (all-0
-    adds nothing, all-1 duplicates the intercept)."""
-    sums = design.X.sum(axis=0, dtype=np.float64)
-    varying = np.flatnonzero((sums > 0) & (sums < design.n_units))
-    if varying.size == 0:
-        raise InputError(
-            "DeepRTM.fit",
-            "design",
-            "no risk-factor dummy varies over the units",
-            "check the generator layers and bandwidths (every dummy is all 0 or all 1)",
-        )
-    return varying
-
-
 def _set_positions(design: Design, trained: Design) -> np.ndarray:
     return np.array([design.set_names.index(s) for s in trained.set_names], dtype=np.int64)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -33,7 +33,6 @@ seeds costs about one seed.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,6 +173,13 @@ class Adam:
         self.n_steps = 0
 
     def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        """One Adam step on ``theta`` in place.
+
+        Parameters
+        ----------
+        theta : Tensor of shape (K, P)
+        grad : Tensor of shape (K, P)
+        """
         self.n_steps += 1
         self.exp_avg.lerp_(grad, 1 - BETA1)
         self.exp_avg_sq.mul_(BETA2).addcmul_(grad, grad, value=1 - BETA2)
@@ -191,7 +197,22 @@ def _negbin_parts(eta, log_dispersion):
 
 
 def row_losses(family, eta, share, crimes, log_dispersion=None):
-    """Per-row loss contributions (mean NLL without ``loss_constant``), shape of ``eta``."""
+    """Per-row loss contributions (mean NLL without ``loss_constant``).
+
+    Parameters
+    ----------
+    family : {"poisson", "negbin"}
+    eta : Tensor
+        Linear predictor per row.
+    share, crimes : Tensor
+        As in :class:`Rows`, broadcast against ``eta``.
+    log_dispersion : Tensor, optional
+        NB2 only.
+
+    Returns
+    -------
+    Tensor of the shape of ``eta``
+    """
     if family == "poisson":
         return share * torch.exp(eta) - crimes * eta
     mu, size, total = _negbin_parts(eta, log_dispersion)
@@ -206,7 +227,23 @@ def row_losses(family, eta, share, crimes, log_dispersion=None):
 
 
 def residuals(family, eta, share, crimes, log_dispersion=None):
-    """d loss / d eta per row (float32), and for NB2 d loss / d log-dispersion per seed."""
+    """d loss / d eta per row (float32), and for NB2 d loss / d log-dispersion per seed.
+
+    Parameters
+    ----------
+    family : {"poisson", "negbin"}
+    eta : Tensor
+        Linear predictor per row.
+    share, crimes : Tensor
+        As in :class:`Rows`, broadcast against ``eta``.
+    log_dispersion : Tensor, optional
+        NB2 only.
+
+    Returns
+    -------
+    (Tensor, Tensor or None)
+        d loss / d eta (shape of ``eta``); d loss / d log-dispersion per seed (NB2) or None.
+    """
     if family == "poisson":
         return torch.addcmul(-crimes, share, torch.exp(eta)), None
     mu, size, total = _negbin_parts(eta, log_dispersion)
@@ -264,6 +301,8 @@ def gradient(
         ``sigmoid'(s) * (L_on - L_off + gate_penalty)``, the exact derivative of the expected
         loss when the set is on with probability ``sigmoid(s)``, the other sets as they are;
         a switched-off set's weight keeps learning as if the set were on.
+    gate_penalty : float
+        Penalty per switched-on set (:attr:`Problem.gate_penalty`).
     need_loss : bool
         Also return the loss of each seed (mean NLL without ``loss_constant``).
 
@@ -297,89 +336,3 @@ def gradient(
     if need_loss:
         loss = row_losses(family, eta, rows.share, rows.crimes, log_disp).sum(1).float()
     return grad, loss
-
-
-# --------------------------------------------------------------------------- masks and pruning
-def draw_burn_in_masks(rngs, problem: Problem, n_steps: int) -> np.ndarray:
-    """Kept column per (step, seed, set): one uniform pick per set from each seed's generator."""
-    picks = [
-        rng.integers(0, problem.set_sizes, size=(n_steps, problem.set_sizes.size)) for rng in rngs
-    ]
-    choice = np.stack(picks, axis=1)  # (steps, K, G)
-    return problem.set_columns[np.arange(problem.set_sizes.size), choice]
-
-
-def prune_columns(weights: np.ndarray, problem: Problem) -> np.ndarray:
-    """Per seed and set, the column with the largest relu(w) (ties: the lowest column)."""
-    score = np.maximum(weights, 0.0)
-    kept = np.empty((weights.shape[0], problem.set_sizes.size), dtype=np.int64)
-    for g, size in enumerate(problem.set_sizes):
-        cols = problem.set_columns[g, :size]
-        kept[:, g] = cols[np.argmax(score[:, cols], axis=1)]
-    return kept
-
-
-def kept_bits(columns: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
-    """The kept columns of each seed over the rows, float32 of shape (K, G, m)."""
-    return columns.index_select(0, kept.reshape(-1)).view(*kept.shape, -1).to(torch.float32)
-
-
-def _code_bits(n_sets: int) -> np.ndarray:
-    codes = np.arange(2**n_sets)
-    return ((codes[None, :] >> np.arange(n_sets)[:, None]) & 1).astype(np.float32)
-
-
-def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
-    """Rows and kept bits of the prune phase.
-
-    With ``collapse`` (and when it pays), every seed's rows collapse on (rest pattern, kept
-    columns) into a fixed grid of ``n_rest * 2**G`` rows, most of them empty (weight 0); the
-    grid is the same for every seed, so a seed's arithmetic does not depend on the batch.
-    Otherwise the rows stay the collapsed rows of the design.
-    """
-    n_sets, n_rows = kept.shape[1], problem.columns.shape[1]
-    n_rest = problem.rest_fixed.shape[1]
-    bits = kept_bits(problem.columns, torch.as_tensor(kept, device=device))
-    if not collapse or n_sets > 20 or n_rest * 2**n_sets >= n_rows:
-        return problem.rows, bits
-    powers = (2 ** np.arange(n_sets, dtype=np.int64))[:, None]
-    codes = (bits.cpu().numpy().astype(np.int64) * powers).sum(1)  # (K, m)
-    keys = problem.rest_id[None, :] * 2**n_sets + codes.astype(np.int64)  # (K, m)
-    n_grid = n_rest * 2**n_sets
-    share_rows = problem.rows.share[0].double().cpu().numpy()
-    share = np.stack([np.bincount(k, weights=share_rows, minlength=n_grid) for k in keys])
-    grid_fixed = np.repeat(problem.rest_fixed, 2**n_sets, axis=1)
-    if problem.family == "poisson":
-        crime_rows = problem.rows.crimes[0].double().cpu().numpy()
-        crimes = np.stack([np.bincount(k, weights=crime_rows, minlength=n_grid) for k in keys])
-    else:
-        crimes = np.repeat(problem.rest_count, 2**n_sets)[None, :]
-    dtype = problem.rows.share.dtype
-    rows = Rows(
-        share=torch.as_tensor(share, dtype=dtype, device=device),
-        crimes=torch.as_tensor(crimes, dtype=dtype, device=device),
-        fixed=torch.as_tensor(grid_fixed[None], dtype=torch.float32, device=device),
-    )
-    grid_bits = np.tile(_code_bits(n_sets), (1, n_rest))
-    grid_bits = torch.as_tensor(grid_bits, device=device).expand(kept.shape[0], -1, -1)
-    return rows, grid_bits
-
-
-# --------------------------------------------------------------------------- loop
-@contextmanager
-def cpu_threads(device):
-    """One intra-op thread on CPU during the fit, restored afterwards.
-
-    The tensors are small: parallel regions inside ops cost more than they give (measured on
-    2-core VMs: steps 2-50x slower with 2 threads). Worker threads sharing out the seeds gave
-    nothing either (a burn-in step is memory-bound), so the fit runs in the caller's thread.
-    """
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

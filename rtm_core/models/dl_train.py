@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from rtm_core.cluster import torch_threads
 from rtm_core.errors import check_cancel
+from rtm_core.models.dl_masks import draw_burn_in_masks, kept_bits, prune_columns, prune_rows
 from rtm_core.models.dl_module import (
     _MASK_CHUNK,
     CANCEL_EVERY,
@@ -16,15 +18,16 @@ from rtm_core.models.dl_module import (
     Problem,
     TrainResult,
     TrainSpec,
-    cpu_threads,
-    draw_burn_in_masks,
     gradient,
-    kept_bits,
-    prune_columns,
-    prune_rows,
 )
 
 __all__ = ["train"]
+
+# One intra-op thread on CPU during the fit: the tensors are small, and parallel regions inside
+# ops cost more than they give (measured on 2-core VMs: steps 2-50x slower with 2 threads).
+# Worker threads sharing out the seeds gave nothing either (a burn-in step is memory-bound), so
+# the fit runs in the caller's thread; seeds run in parallel as Dask tasks (dl_seeds.py).
+_FIT_THREADS = 1
 
 
 class _Recorder:
@@ -116,7 +119,7 @@ def train(
     theta = torch.as_tensor(np.tile(problem.start, (k, 1)), dtype=torch.float32, device=device)
     adam = Adam(theta, spec.learning_rate)
     recorder = _Recorder(progress, cancel, problem.loss_constant)
-    with cpu_threads(device):
+    with torch_threads(_FIT_THREADS, device):
 
         def burn_in_masks(n):
             return torch.as_tensor(draw_burn_in_masks(rngs, problem, n), device=device)

@@ -333,6 +333,42 @@ def test_progress_is_called_with_increasing_steps(data):
     assert all(c[2] == 1000 for c in burn) and all(np.isfinite(c[3]) for c in calls)
 
 
+def test_seed_batches_in_process_are_the_batches_trained_apart(data):
+    design, y = data
+    params = {"burn_in_steps": 300, "prune_steps": 300, "random_state": 5}
+    calls = []
+    batched = DeepRTM(n_seeds=5, seed_batch=2, **params).fit(
+        design, y, progress=lambda *a: calls.append(a)
+    )
+    apart = [
+        DeepRTM(n_seeds=n, seed_offset=o, **params).fit(design, y)
+        for o, n in ((0, 2), (2, 2), (4, 1))
+    ]
+    for name in ("seed_coef_", "seed_intercept_", "seed_loss_"):
+        merged = np.concatenate([getattr(m, name) for m in apart])
+        np.testing.assert_array_equal(getattr(batched, name), merged, err_msg=name)
+    assert batched.seed_selected_ == [s for m in apart for s in m.seed_selected_]
+    best = apart[batched.best_seed_ // 2]  # the batch holding the reported seed
+    np.testing.assert_array_equal(batched.loss_history_, best.loss_history_)
+    # progress runs once through each phase over the three batches
+    done = [c[1] + (300 if c[0] == "prune" else 0) for c in calls]
+    assert done == sorted(done) and calls[-1][:3] == ("prune", 300, 300)
+
+
+def test_one_owner_of_torch_threads():
+    from pathlib import Path
+
+    import rtm_core
+
+    root = Path(rtm_core.__file__).parent
+    owners = {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.py")
+        if "set_num_threads(" in p.read_text()
+    }
+    assert owners == {"cluster.py"}
+
+
 def test_cancel_stops_the_fit_quickly(data):
     design, y = data
     token = _Token()
@@ -371,6 +407,7 @@ def test_cancel_stops_a_batch_and_restores_torch_threads(data):
         ({"random_state": -3}, r"\[random_state\]: must be a non-negative integer, got -3"),
         ({"cancel_gate": "yes"}, r"\[cancel_gate\]: must be True or False, got 'yes'"),
         ({"device": "tpu"}, r"\[device\]: unknown device 'tpu'.*\"auto\", \"cpu\" or \"cuda\""),
+        ({"seed_batch": 0}, r"\[seed_batch\]: must be a positive integer or None, got 0"),
     ],
 )
 def test_bad_hyperparameters_are_rejected(data, params, match):
