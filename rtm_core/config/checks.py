@@ -61,6 +61,8 @@ def check_model(model: ModelConfig, source: str, prefix: str = "") -> ModelConfi
     choice(model.device, DEVICES, source, where("device"))
     integer(model.random_state, source, where("random_state"), minimum=0, fix="use e.g. 0")
     integer(model.cv_folds, source, where("cv_folds"), minimum=2, fix="use 5 or 10 folds")
+    if model.seed_batch is not None:
+        positive(model.seed_batch, source, where("seed_batch"), whole=True)
     return model
 
 

@@ -218,6 +218,9 @@ def _model(model: Table) -> ModelConfig:
         device=model.choice("device", DEVICES, d.device),
         random_state=model.get("random_state", int, d.random_state),
         cv_folds=model.positive("cv_folds", d.cv_folds, integer=True),
+        seed_batch=(
+            model.positive("seed_batch", None, integer=True) if "seed_batch" in model.data else None
+        ),
     )
     model.check_unknown({f.name for f in dataclasses.fields(ModelConfig)})
     checks.check_model(cfg, model.file, "model.")  # the ranges the estimators need too

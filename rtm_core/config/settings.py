@@ -187,6 +187,10 @@ class ModelConfig:
     random_state : int
     cv_folds : int
         Folds of the classical RTM's penalty cross-validation.
+    seed_batch : int or None
+        Deep-learning seeds trained together in one batch; None: all seeds in one batch in
+        process, batches of 5 on a Dask cluster (recorded in the run's config.toml, so a
+        re-run trains the same batches: a seed's numbers move by ~1e-7 with its batch size).
     """
 
     kinds: tuple[str, ...] = MODEL_KINDS
@@ -199,6 +203,7 @@ class ModelConfig:
     device: str = "auto"
     random_state: int = 0
     cv_folds: int = 5
+    seed_batch: int | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from rtm_core.factors.features import RiskFactors
 from rtm_core.factors.history import TARGETS, HistoryTables, build_history, forecast_record
 from rtm_core.models.baselines import ForestBaseline, score_baselines
 from rtm_core.models.design import Design
+from rtm_core.models.dl_seeds import DASK_SEED_BATCH
 from rtm_core.results.evaluate import evaluate_models, relative_risk_score
 from rtm_core.runs.folder import staged_run, write_failed_run
 from rtm_core.runs.manifest import Manifest
@@ -154,6 +155,7 @@ def fit_models(
                 n_seeds=mcfg.seeds,
                 random_state=mcfg.random_state,
                 device=mcfg.device,
+                seed_batch=mcfg.seed_batch,
             ).fit(design, y, progress=dl_progress, cancel=cancel, client=client)
         else:
 
@@ -225,6 +227,7 @@ def run_pipeline(
     """
     out_dir = Path(out_dir)
     report = _reporter(progress)
+    config = _with_seed_batch(config, client)
     draft = _Draft(Manifest.begin(config, label=label, name=out_dir.name, created=time.time()))
     try:
         with staged_run(out_dir) as staging:
@@ -241,6 +244,15 @@ def run_pipeline(
         raise
     report("done", 1.0, f"run written to {out_dir}")
     return out_dir
+
+
+def _with_seed_batch(config: RunConfig, client) -> RunConfig:
+    """On Dask, write down the seed batches the DL model will train (so a re-run in process
+    trains the same batches and reproduces the coefficients exactly)."""
+    if client is None or config.model.seed_batch is not None or "dl" not in config.model.kinds:
+        return config
+    model = dataclasses.replace(config.model, seed_batch=DASK_SEED_BATCH)
+    return dataclasses.replace(config, model=model)
 
 
 @dataclass

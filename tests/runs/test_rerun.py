@@ -121,3 +121,25 @@ def test_a_run_folder_reruns_after_its_inputs_moved(tmp_path, monkeypatch, capsy
     assert json.loads((elsewhere / "again" / "metrics.json").read_text()) == json.loads(
         (first / "metrics.json").read_text()
     )
+
+
+def test_a_dask_run_records_its_seed_batches_and_reruns_in_process_exactly(tmp_path):
+    """On Dask the DL seeds train in batches of 5; config.toml says so, so an in-process
+    re-run trains the same batches and gives the same coefficients (not ~1e-7 apart)."""
+    from rtm_core.cluster import dask_client
+
+    city = _city(tmp_path / "city")
+    city = city.replace(model=dataclasses.replace(QUICK, seeds=7, kinds=("dl",)))
+    with dask_client(workers=2) as client:
+        first = run_pipeline(city, tmp_path / "on-dask", client=client)
+    recorded = tomllib.loads((first / CONFIG_FILE).read_text())
+    assert recorded["model"]["seed_batch"] == 5
+    again = run_pipeline(load_config(first / CONFIG_FILE), tmp_path / "in-process")
+    a = pd.read_csv(first / "coefficients.csv")
+    b = pd.read_csv(again / "coefficients.csv")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # the batch size a config asks for is kept, and a bad one is refused with the fix
+    text = config_to_toml(load_config(first / CONFIG_FILE), base=tmp_path)
+    assert "seed_batch = 5" in text
+    with pytest.raises(ConfigError, match=r"\[model.seed_batch\]: must be > 0"):
+        parse_config({**tomllib.loads(text), "model": {"seed_batch": 0}}, base=tmp_path)
