@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rtm_app import cache, data_form, maps, state, widgets
+from rtm_app import cache, data_form, state, widgets
 from rtm_app.dataset import ROLES, DataSet, summary_table
 
 st.title("Data")
@@ -13,7 +13,7 @@ st.caption(
 )
 widgets.show_flash()
 data = state.dataset()
-form_id = st.session_state.setdefault("rtm_upload_form", 0)
+form_id = state.upload_form_id()
 
 head = st.columns([3, 1, 1], vertical_alignment="center")
 head[0].markdown(f"Data set: **{data.name}** · {len(data.layers())} layers")
@@ -36,24 +36,12 @@ with add_col:
     )
     form = data_form.layer_form(data, role, upload, form_id) if upload is not None else None
     if st.button("Add layer", type="primary", disabled=form is None, icon=":material/add:"):
-        data_form.add(data, role, form, upload.name, form_id)
+        data_form.add(data, role, form, upload.name)
 
 with map_col:
     st.subheader("Map")
     if entries:
-        names = [name for _, name, _ in entries]
-        colors = maps.layer_colors(names)
-        roles = [role for role, _, _ in entries]
-        first = {role: name for role, name in reversed(list(zip(roles, names, strict=True)))}
-        default = [first[r] for r in ("boundary", "units", "crimes", "crimes_train") if r in first]
-        default += [first["generator"]] if "generator" in first else []
-        shown = st.multiselect("Layers on the map", names, default=default)
-        named = [(name, layer.frame) for _, name, layer in entries if name in shown]
-        key = cache.dataset_key(data) + "|".join(shown)
-        deck = cache.data_map(key, named, names, state.online_basemap())
-        st.pydeck_chart(deck, height=520, key="data_map")
-        widgets.legend([(colors[name], name) for name in shown])
-        st.caption(f"Point layers show at most {maps.SAMPLE_POINTS:,} points each.")
+        data_form.layer_map(data, entries)
     else:
         st.info("No layer yet: add one on the left, or load the Chicago demo.")
 

@@ -3,188 +3,19 @@ best baseline, IRR table and chart, risk map, accuracy curves, conjunctive table
 
 import streamlit as st
 
-from rtm_app import cache, charts, maps, state, tables, widgets
-from rtm_core.config import MODEL_KINDS
-from rtm_core.results.summary import (
-    forecast_period,
-    forecast_places,
-    forecast_sentence,
-    has_history,
-)
-from rtm_core.results.verdict import run_verdicts
-
-NUMBER = st.column_config.NumberColumn(format="%.3f")
-METRICS = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI"}
+from rtm_app import results_sections as sections
+from rtm_app import widgets
+from rtm_core.results.summary import forecast_period, has_history
 
 st.title("Results")
 run = widgets.open_run("results")
 
 widgets.run_header(run)
-models = [k for k in MODEL_KINDS if f"risk_{k}" in run.units.columns]
 forecast = forecast_period(run.manifest)
-forecast_models = [k for k in models if f"forecast_{k}" in run.units.columns]
-history = has_history(run.manifest, run.coefficients)
-
-
-@st.fragment
-def forecast_section() -> None:
-    """The forecast map a planner acts on, with its top places and the factors there."""
-    st.subheader(f"Forecast for {forecast['start']} – {forecast['end']}")
-    st.markdown(forecast_sentence(forecast))
-    pick, _ = st.columns([1, 3])
-    model = pick.radio(
-        "Model", forecast_models, format_func=charts.model_name, key="forecast_model"
-    )
-    deck, classes = cache.forecast_map(run.path, model, state.online_basemap())
-    st.pydeck_chart(deck, height=560, key="forecast_map")
-    widgets.legend(classes, "Forecast, expected crimes:")
-    n = st.slider("Top places of the forecast", 5, 25, 10, key="forecast_top")
-    st.dataframe(
-        forecast_places(run.units, model, n),
-        hide_index=True,
-        width="stretch",
-        column_config={"forecast": st.column_config.NumberColumn(format="%.3f")},
-        key="forecast_places",
-    )
-
-
-if forecast is not None and forecast_models:
-    forecast_section()
-
-verdicts = run_verdicts(run.metrics, run.units)
-if verdicts:
-    st.subheader("Does the RTM beat the simplest maps?")
-    st.caption(
-        "Out of sample (period t+1): each model beside the best baseline (prior counts, KDE "
-        "of prior crimes, gradient boosting and, with crime history, the history baselines) "
-        "at 1 %, 5 % and 10 % of the area, by PAI."
-    )
-    for verdict in verdicts:
-        widgets.verdict_box(verdict)
-    comparison = tables.verdict_table(verdicts)
-    st.table(comparison.style.format(precision=2, na_rep="-").hide(axis="index"))
-
-given = " given crime history" if history else ""
-st.subheader(f"Risk factors: incident rate ratios{given}")
-st.caption(
-    "IRR = how many times a factor multiplies the expected number of crimes in a unit, "
-    "with its 95 % interval. Only one factor per set is kept; fixed terms have no set."
-    + (
-        " Crime history is in the model as fixed covariates, so each IRR of the environment "
-        "is its effect **given the place's crime history**."
-        if history
-        else ""
-    )
-)
-st.dataframe(
-    tables.irr_table(run.coefficients),
-    hide_index=True,
-    width="stretch",
-    column_config={c: NUMBER for c in ("IRR", "95 % low", "95 % high", "selected share")}
-    | {"p-value": st.column_config.NumberColumn(format="%.2e")},
-    key="irr_table",
-)
-labels = {}
-if {"name", "label"} <= set(run.variables.columns):
-    labels = dict(zip(run.variables["name"], run.variables["label"], strict=True))
-forest = charts.irr_forest(run.coefficients, labels, given=given)
-if forest is not None:
-    st.altair_chart(forest, width="stretch")
-history_rows = tables.irr_table(run.coefficients, history=True)
-if not history_rows.empty:
-    st.markdown("**Crime history (fixed covariates)**")
-    st.caption(
-        "`hist{j}_unit`: crimes in the unit in the j-th period before; `hist{j}_{d}m`: "
-        "crimes within d metres of the unit's point (log(1 + count) unless the run chose "
-        "counts)."
-    )
-    st.dataframe(
-        history_rows.drop(columns=["set", "selected share"], errors="ignore"),
-        hide_index=True,
-        width="stretch",
-        column_config={c: NUMBER for c in ("IRR", "95 % low", "95 % high")}
-        | {"p-value": st.column_config.NumberColumn(format="%.2e")},
-        key="history_table",
-    )
-
-
-@st.fragment
-def risk_map_section() -> None:
-    """The risk map with its model choice and factor overlays (reruns on its own)."""
-    st.subheader("Risk map (evaluation: model of period t)" if forecast else "Risk map")
-    if not models:
-        st.info("This run has no model risk score to map.")
-        return
-    pick, overlay = st.columns([1, 3])
-    model = pick.radio("Model", models, format_func=charts.model_name, key="map_model")
-    labels = cache.factor_labels(run, model)
-    note = cache.map_note(run.path)  # a large grid: blocks, no factor rings
-    chosen = (
-        []
-        if note
-        else overlay.multiselect("Ring the units where these risk factors are present", labels)
-    )
-    deck, classes = cache.risk_map(run.path, model, tuple(chosen), state.online_basemap())
-    st.pydeck_chart(deck, height=560, key="risk_map")
-    if note:
-        st.caption(note)
-    widgets.legend(classes, "Relative risk score:")
-    if labels:
-        st.caption(
-            "Risk factors (numbers in the tooltip): "
-            + "; ".join(f"**{k}** {label}" for k, label in enumerate(labels, start=1))
-        )
-    if chosen:
-        palette = maps.PALETTE
-        rings = [(maps.hex_color(palette[k % len(palette)]), n) for k, n in enumerate(chosen)]
-        widgets.legend(rings, "Rings:")
-
-
-risk_map_section()
-
-st.subheader("Accuracy in and out of sample")
-st.caption(
-    "Units ranked by predicted risk and flagged until a share of the area is covered. "
-    "PAI = share of crimes captured / share of area flagged. Solid lines: RTM models; "
-    "dashed: baselines (prior counts, KDE of prior crimes, gradient boosting)."
-)
-metric = st.segmented_control(
-    "Measure", list(METRICS), format_func=METRICS.get, default="pai", key="curve_metric"
-)
-curves = charts.accuracy_curves(run.curves, metric or "pai")
-if curves is not None:
-    st.altair_chart(curves, width="stretch")
-st.caption(
-    f"{METRICS[metric or 'pai']} at 1 %, 5 % and 10 % of the area, and over the units whose "
-    "predicted risk has a z-score above 2 (the seed's rule)."
-)
-st.dataframe(
-    tables.readouts(run.metrics, metric or "pai"),
-    hide_index=True,
-    width="stretch",
-    column_config={c: NUMBER for c in tables.READOUT_KEYS.values()},
-)
-
-st.subheader("Conjunctive analysis and top places")
-if models:
-    model = st.radio(
-        "Model", models, format_func=charts.model_name, horizontal=True, key="table_model"
-    )
-    st.caption(
-        "Units grouped by their combination of selected risk factors: units, expected crimes "
-        "(model) and observed crimes in t and t+1. Dominant profiles (CACC): at least 5 units "
-        "when there are fewer than 1,000 units, else at least 10."
-    )
-    st.dataframe(
-        tables.conjunctive(run.conjunctive, model),
-        hide_index=True,
-        width="stretch",
-        column_config={"expected": NUMBER, "expected_rate": NUMBER},
-    )
-    n = st.slider("Top places", min_value=5, max_value=25, value=10)
-    st.dataframe(
-        tables.top_places(run.top_places, model, n),
-        hide_index=True,
-        width="stretch",
-        column_config={"score": NUMBER},
-    )
+if forecast is not None and sections.scored_models(run.units, "forecast"):
+    sections.forecast_section(run, forecast)
+sections.verdict_section(run)
+sections.irr_section(run, has_history(run.manifest, run.coefficients))
+sections.risk_map_section(run, forecast is not None)
+sections.accuracy_section(run)
+sections.conjunctive_section(run)

@@ -1,11 +1,9 @@
 """Runs: every run folder on disk (from the app or the `rtm` command); open, compare, delete."""
 
-import time
-
-import pandas as pd
 import streamlit as st
 
 from rtm_app import cache, state, tables, widgets
+from rtm_app.run_list import run_names, runs_table
 from rtm_core.errors import RTMError
 from rtm_core.runs.folder import delete_run
 
@@ -17,22 +15,9 @@ if not runs:
     st.info("No run yet. Start one on the Train page, or with `rtm run --demo --out runs/demo`.")
     st.stop()
 
-st.dataframe(
-    pd.DataFrame(
-        {
-            "run": [r.name for r in runs],
-            "label": [r.label for r in runs],
-            "status": [r.status for r in runs],
-            "created": [time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) for r in runs],
-            "models": [", ".join(r.models) for r in runs],
-            "problem": [r.problem for r in runs],
-        }
-    ),
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(runs_table(runs), hide_index=True, width="stretch")
 complete = [r for r in runs if r.status == "complete"]
-names = {str(r.path): f"{r.label} · {r.name}" for r in runs}
+names = run_names(runs)
 labels = {str(r.path): r.label for r in runs}
 
 st.subheader("Open a run")
@@ -91,8 +76,8 @@ st.subheader("Delete a run")
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 victim = left.selectbox("Run to delete", [str(r.path) for r in runs], format_func=names.get)
 if right.button("Delete...", icon=":material/delete:"):
-    st.session_state["rtm_confirm_delete"] = victim
-if st.session_state.get("rtm_confirm_delete") == victim:
+    state.ask_delete(victim)
+if state.delete_asked() == victim:
     st.warning(f"Delete **{names[victim]}** and all its files? This cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Yes, delete it", type="primary"):
@@ -103,9 +88,9 @@ if st.session_state.get("rtm_confirm_delete") == victim:
         else:
             if str(state.selected_run()) == victim:
                 state.select_run(None)
-            st.session_state.pop("rtm_confirm_delete", None)
+            state.ask_delete(None)
             widgets.flash(f"Deleted {names[victim]}.")
             st.rerun()
     if no.button("Keep it"):
-        st.session_state.pop("rtm_confirm_delete", None)
+        state.ask_delete(None)
         st.rerun()

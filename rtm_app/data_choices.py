@@ -41,6 +41,7 @@ __all__ = [
     "WorkingCrs",
     "as_dates",
     "check_working_crs",
+    "default_map_layers",
     "coordinate_options",
     "crs_reason",
     "date_column",
@@ -310,3 +311,19 @@ def problem_line(problem: Problem) -> str:
     """One line: an error with its fix, or "Note: …" for what was repaired or guessed."""
     text = str(problem)
     return text if problem.severity == "error" else f"Note: {text.rstrip('.')}."
+
+
+#: roles whose first layer the Data page's map shows at first (then the first generator)
+MAP_ROLES = ("boundary", "units", "crimes", "crimes_train", "generator")
+
+
+def default_map_layers(entries: list[tuple[str, str, object]]) -> list[str]:
+    """Names of the layers the Data page's map shows at first: the first layer of each role
+    in :data:`MAP_ROLES` (boundary or units, crimes, one generator), in that order.
+
+    ``entries`` are ``(role, name, layer)`` as :func:`rtm_app.cache.layer_entries` gives them.
+    """
+    first: dict[str, str] = {}
+    for role, name, _ in entries:
+        first.setdefault(role, name)
+    return [first[role] for role in MAP_ROLES if role in first]

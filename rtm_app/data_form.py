@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rtm_app import cache, data_choices, state, widgets
+from rtm_app import cache, data_choices, maps, state, widgets
 from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name, suggest_periods
 from rtm_core.config import LayerSource
 from rtm_core.errors import RTMError
@@ -61,7 +61,24 @@ def anchor_layer(data: DataSet):
 
 
 def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | None:
-    """The controls for one uploaded file; None when its table cannot be read."""
+    """The controls for one uploaded file.
+
+    Parameters
+    ----------
+    data : DataSet
+        The current data set (its boundary guides the CRS of x/y columns).
+    role : str
+        What the file holds (see :data:`rtm_app.dataset.ROLES`).
+    upload : UploadedFile
+        What ``st.file_uploader`` returned.
+    form_id : int
+        Number of the form (:func:`rtm_app.state.upload_form_id`); ends the widget keys.
+
+    Returns
+    -------
+    LayerForm or None
+        None when the file's table cannot be read (the reason is shown).
+    """
     saved = state.layer_choices(role, upload.name)
     probe = LayerSource(data=upload.getvalue(), name=upload.name)
     probe_key = cache.source_key(probe)
@@ -118,12 +135,6 @@ def _layer_table(source: LayerSource):
         return None
 
 
-def _forget_stale(key: str, options: list[str]) -> None:
-    """Drop a widget's remembered value that is not among its options (another file)."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]
-
-
 def _coordinates(data: DataSet, frame, saved: dict, form_id: int, key: str) -> dict:
     anchor = anchor_layer(data)
     anchor_frame = anchor.frame if anchor is not None else None
@@ -135,10 +146,10 @@ def _coordinates(data: DataSet, frame, saved: dict, form_id: int, key: str) -> d
         labels = [o.label for o in options]
 
         def follow() -> None:  # the x/y boxes follow the pair picked here
-            picked = options[labels.index(st.session_state[f"xy_{form_id}"])]
-            st.session_state[x_key], st.session_state[y_key] = picked.x, picked.y
+            picked = options[labels.index(state.widget_value(f"xy_{form_id}"))]
+            state.set_widget_values(**{x_key: picked.x, y_key: picked.y})
 
-        _forget_stale(f"xy_{form_id}", labels)
+        state.forget_stale(f"xy_{form_id}", labels)
         st.radio(
             "Coordinate columns found",
             labels,
@@ -157,8 +168,8 @@ def _coordinates(data: DataSet, frame, saved: dict, form_id: int, key: str) -> d
     y0 = y0 if y0 in columns else columns[min(1, len(columns) - 1)]
     left, right = st.columns(2)
     for key, value in ((x_key, x0), (y_key, y0)):  # the pair picked above moves these
-        if st.session_state.get(key) not in columns:  # first run, or another file
-            st.session_state[key] = value
+        if state.widget_value(key) not in columns:  # first run, or another file
+            state.set_widget_values(**{key: value})
     x = left.selectbox("x / longitude column", columns, key=x_key)
     y = right.selectbox("y / latitude column", columns, key=y_key)
     suggested, note = data_choices.crs_for_columns(frame, x, y, anchor_frame)
@@ -181,7 +192,7 @@ def _dates(form: LayerForm, frame, saved: dict, form_id: int, key: str) -> None:
     guess = _guess(key, "date_column", frame)
     default = saved.get("date") if saved.get("date") in columns else guess
     index = columns.index(default) if default in columns else 0
-    _forget_stale(f"date_{form_id}", columns)
+    state.forget_stale(f"date_{form_id}", columns)
     date = st.selectbox("Date column", columns, index=index, key=f"date_{form_id}")
     if guess is not None and date == guess:
         st.caption("Detected by parsing the values as dates.")
@@ -189,7 +200,7 @@ def _dates(form: LayerForm, frame, saved: dict, form_id: int, key: str) -> None:
     presets = _guess(key, "period_options", frame, date)
     labels = [p.label for p in presets] + [CUSTOM]
     chosen = data_choices.saved_preset(presets, saved)
-    _forget_stale(f"periods_{form_id}", labels)
+    state.forget_stale(f"periods_{form_id}", labels)
     pick = st.radio(
         "Training (t) and test (t+1) periods",
         labels,
@@ -240,8 +251,20 @@ def _units(form: LayerForm, saved: dict, form_id: int) -> None:
     form.choices |= {"id_column": id_column, "fixed": list(fixed)}
 
 
-def add(data: DataSet, role: str, form: LayerForm, file_name: str, form_id: int) -> None:
-    """Check the layer completely, then add it; on problems list them all and change nothing."""
+def add(data: DataSet, role: str, form: LayerForm, file_name: str) -> None:
+    """Check the layer completely, then add it; on problems list them all and change nothing.
+
+    Parameters
+    ----------
+    data : DataSet
+        The current data set.
+    role : str
+        What the file holds.
+    form : LayerForm
+        The form's source, options and choices (:func:`layer_form`).
+    file_name : str
+        The uploaded file's name (its choices are remembered under it).
+    """
     problems = data_choices.layer_problems(
         form.source, role, date=form.options.get("date"), boundary=anchor_layer(data)
     )
@@ -264,11 +287,33 @@ def add(data: DataSet, role: str, form: LayerForm, file_name: str, form_id: int)
         new = new.replace(name="Chicago demo, edited")
     state.remember_layer_choices(role, file_name, form.choices)
     state.set_dataset(new)
-    st.session_state["rtm_upload_form"] = form_id + 1
+    state.next_upload_form()
     notes = [f"\n- {data_choices.problem_line(p)}" for p in problems]
     what = ROLES[role].split(" (")[0].lower()
     widgets.flash(f"Added {file_name} as {what}." + ("\n" if notes else "") + "".join(notes))
     st.rerun()
+
+
+def layer_map(data: DataSet, entries: list) -> None:
+    """The map of the layers read, with the choice of layers shown.
+
+    Parameters
+    ----------
+    data : DataSet
+        The current data set (the map is cached under its content key).
+    entries : list of (str, str, Layer)
+        Role, name and layer as read (:func:`rtm_app.cache.layer_entries`).
+    """
+    names = [name for _, name, _ in entries]
+    colors = maps.layer_colors(names)
+    default = data_choices.default_map_layers(entries)
+    shown = st.multiselect("Layers on the map", names, default=default)
+    named = [(name, layer.frame) for _, name, layer in entries if name in shown]
+    key = cache.dataset_key(data) + "|".join(shown)
+    deck = cache.data_map(key, named, names, state.online_basemap())
+    st.pydeck_chart(deck, height=520, key="data_map")
+    widgets.legend([(colors[name], name) for name in shown])
+    st.caption(f"Point layers show at most {maps.SAMPLE_POINTS:,} points each.")
 
 
 def working_crs_control(data: DataSet) -> None:
@@ -305,8 +350,13 @@ def _study_problems(key: str, _config):
 def study_check(data: DataSet, unreadable: list[Exception]) -> None:
     """The counts and the working CRS when the study loads; else every problem at once.
 
-    ``unreadable`` are the errors met reading the layers for the map, shown while the data
-    set is incomplete (a complete one is checked whole).
+    Parameters
+    ----------
+    data : DataSet
+        The current data set.
+    unreadable : list of Exception
+        The errors met reading the layers for the map, shown while the data set is
+        incomplete (a complete one is checked whole).
     """
     if data.missing():
         st.warning("Still missing: " + ", ".join(data.missing()) + ".", icon=":material/warning:")

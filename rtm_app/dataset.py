@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from rtm_core.config import (
+    MEASURES,
     CrimesConfig,
     FeaturesConfig,
     GeneratorConfig,
@@ -26,9 +27,11 @@ from rtm_core.config import (
     ModelConfig,
     RunConfig,
     UnitsConfig,
+    checks,
     demo_config,
+    validate,
 )
-from rtm_core.errors import InputError
+from rtm_core.errors import ConfigError, InputError
 from rtm_core.io import Layer, parse_dates, read_layer
 
 __all__ = [
@@ -52,6 +55,9 @@ ROLES = {
     "units": "Units layer (street segments, intersections or polygons)",
 }
 _NAME = re.compile(r"[^A-Za-z0-9_]+")
+#: names of the app's forms in messages (where the TOML names its file)
+MODEL_SETTINGS = "model settings"
+FACTOR_SETTINGS = "risk factor settings"
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,13 @@ class DataSet:
         return out
 
     @property
+    def dated_crimes(self) -> bool:
+        """True when the crimes are one file with a date column: what crime history and a
+        backtest need (earlier periods are cut from it); not with one file per period."""
+        crimes = self.crimes
+        return crimes is not None and crimes.source is not None and bool(crimes.date)
+
+    @property
     def complete(self) -> bool:
         """True when units, crimes of both periods and a generator layer are present."""
         return not self.missing()
@@ -110,7 +123,12 @@ class DataSet:
         ------
         InputError
             The data set is incomplete (the message says what is missing).
+        ConfigError
+            A model setting the TOML's ``[model]`` refuses too (e.g. ``cv_folds = 1``), with
+            its message (:func:`~rtm_core.config.checks.check_model`).
         """
+        if model is not None:
+            checks.check_model(model, MODEL_SETTINGS)
         if not self.complete:
             raise InputError(
                 self.name,
@@ -123,7 +141,7 @@ class DataSet:
             crimes=self.crimes,
             generators=self.generators,
             features=self.features,
-            history=self.history if self.crimes.source is not None else HistoryConfig(),
+            history=self.history if self.dated_crimes else HistoryConfig(),
             model=model or ModelConfig(),
             source=self.name,
         )
@@ -166,33 +184,48 @@ def generator_name(file_name: str) -> str:
     return stem if stem[0].isalpha() else f"layer_{stem}"
 
 
-def parse_bandwidths(text: str, source: str = "bandwidths") -> tuple[int, ...]:
-    """Bandwidths typed as text (``"50, 100 200"``) -> sorted whole metres.
+def parse_bandwidths(
+    text: str, source: str = "bandwidths", *, repeats: str = "drop"
+) -> tuple[int, ...]:
+    """Bandwidths typed as text (``"50, 100 200"``) -> sorted whole metres (``()`` if none).
+
+    Parameters
+    ----------
+    text : str
+        Distances separated by spaces, commas or semicolons.
+    source : str
+        The layer (or control) named in messages.
+    repeats : {"drop", "refuse"}
+        A distance typed twice is kept once, or refused as the TOML refuses it ("repeats a
+        value in [100, 100]"); the Risk factors form refuses.
+
+    Returns
+    -------
+    tuple of int
 
     Raises
     ------
-    InputError
-        A value is not a positive whole number of metres below 20 km.
+    ConfigError
+        What the TOML refuses, with its message (:func:`~rtm_core.config.validate.bandwidths`),
+        or a token that is not a number.
     """
-    values = []
+    validate.choice(repeats, ("drop", "refuse"), source, "repeats")
+    values: list[float] = []
     for token in re.split(r"[,;\s]+", text.strip()):
         if not token:
             continue
         try:
             number = float(token)
         except ValueError:
-            raise InputError(
+            raise ConfigError(
                 source, "bandwidths", f"{token!r} is not a number", "type metres, e.g. 150, 250"
             ) from None
-        if not 0 < number <= 20_000 or number != int(number):
-            raise InputError(
-                source,
-                "bandwidths",
-                f"{token} is not a whole number of metres between 1 and 20,000",
-                "type metres, e.g. 150, 250",
-            )
-        values.append(int(number))
-    return tuple(sorted(set(values)))
+        values.append(int(number) if number.is_integer() else number)
+    if not values:
+        return ()
+    if repeats == "drop":
+        values = list(dict.fromkeys(values))
+    return validate.bandwidths(values, source, "bandwidths")
 
 
 def add_layer(
@@ -273,7 +306,7 @@ def add_layer(
         key = "train_source" if role == "crimes_train" else "test_source"
         return data.replace(crimes=dataclasses.replace(old, **{key: source}))
     if role == "boundary":
-        cell = data.units.cell_size if data.units is not None else 150.0
+        cell = data.units.cell_size if data.units is not None else UnitsConfig.cell_size
         return data.replace(units=UnitsConfig(kind="grid", boundary=source, cell_size=cell))
     if role == "units":
         missing = [c for c in (id_column, *fixed) if c and c not in layer.frame.columns]
@@ -367,33 +400,32 @@ def with_factor_settings(
     history : HistoryConfig, optional
         Crime history settings (unchanged when None).
 
+    Returns
+    -------
+    DataSet
+
     Raises
     ------
-    InputError
-        A layer has no measure or no bandwidth.
+    ConfigError
+        What the TOML refuses, with its message: a layer with no measure or no bandwidth,
+        a bandwidth listed twice, a cell size not > 0, a threshold that is not a number.
     """
     new_generators = []
     for generator in data.generators:
         measures, bandwidths = generators.get(
             generator.name, (generator.measures, generator.bandwidths)
         )
-        if not measures:
-            raise InputError(
-                generator.name, "measures", "none chosen", "choose distance and/or density"
-            )
-        if not bandwidths:
-            raise InputError(
-                generator.name, "bandwidths", "none chosen", "choose at least one distance"
-            )
+        fix = "choose distance and/or density"
+        measures = validate.subset(measures, MEASURES, generator.name, "measures", fix)
+        bandwidths = validate.bandwidths(bandwidths, generator.name)
         new_generators.append(
-            dataclasses.replace(
-                generator, measures=tuple(measures), bandwidths=tuple(sorted(set(bandwidths)))
-            )
+            dataclasses.replace(generator, measures=measures, bandwidths=bandwidths)
         )
-    features = dataclasses.replace(data.features, kernel=kernel, threshold=float(threshold))
+    new_units = checks.check_units(dataclasses.replace(data.units, **units), FACTOR_SETTINGS)
+    features = dataclasses.replace(data.features, kernel=kernel, threshold=threshold)
     return data.replace(
-        units=dataclasses.replace(data.units, **units),
-        features=features,
+        units=new_units,
+        features=checks.check_features(features, FACTOR_SETTINGS),
         generators=tuple(new_generators),
         history=data.history if history is None else history,
     )

@@ -8,7 +8,7 @@ turned into a :class:`~rtm_core.config.HistoryConfig` for the run's config.
 from __future__ import annotations
 
 from rtm_app.dataset import DataSet, parse_bandwidths
-from rtm_core.config import HistoryConfig
+from rtm_core.config import HistoryConfig, validate
 from rtm_core.errors import InputError
 from rtm_core.study.periods import Period, period_length
 
@@ -24,7 +24,7 @@ def unavailable_reason(data: DataSet) -> str:
     crimes = data.crimes
     if crimes is None or (crimes.source is None and crimes.train_source is None):
         return "Crime history needs crimes: add them on the Data page."
-    if crimes.source is None or not crimes.date:
+    if not data.dated_crimes:
         return (
             "Crime history needs one crimes file with a date column (the crimes were loaded as "
             "one file per period, so there are no earlier periods to count)."
@@ -56,18 +56,11 @@ def history_settings(data: DataSet, lags: int, bandwidths: str, transform: str) 
         Lags out of range, bad bandwidths, crimes without a date column, or training and test
         periods of different lengths (one line each, with the fix).
     """
-    if isinstance(lags, bool) or int(lags) != lags or not 0 <= lags <= MAX_LAGS:
-        raise InputError(
-            "crime history",
-            "lags",
-            f"must be a whole number from 0 to {MAX_LAGS}, got {lags!r}",
-            "choose 0 (off) or the number of periods before each target period",
-        )
-    if transform not in TRANSFORMS:
-        raise InputError(
-            "crime history", "transform", f"unknown {transform!r}", "choose log(1 + count) or count"
-        )
-    distances = parse_bandwidths(bandwidths, "crime history")
+    fix = "choose 0 (off) or the number of periods before each target period"
+    lags = validate.integer(lags, "crime history", "lags", minimum=0, maximum=MAX_LAGS, fix=fix)
+    fix = "choose log(1 + count) or count"
+    validate.choice(transform, tuple(TRANSFORMS), "crime history", "transform", fix=fix)
+    distances = parse_bandwidths(bandwidths, "crime history", repeats="refuse")
     if not distances:
         raise InputError(
             "crime history", "bandwidths", "none given", "type metres, e.g. 150, 300, 600"

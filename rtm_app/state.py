@@ -18,7 +18,16 @@ from rtm_core.config import LayerSource, ModelConfig
 
 RUNS_ENV = "RTM_RUNS_DIR"
 BASEMAP_ENV = "RTM_BASEMAP"  # "online" shows a Carto basemap (needs internet)
-_CHOICES = "rtm_layer_choices"  # "role|file name" -> the choices made when it was added
+
+#: widget keys the code reads or fills itself (the sidebar's basemap switch, the Train form)
+BASEMAP = "rtm_basemap"
+TRAIN_PRESET, TRAIN_SEEDS, TRAIN_BURN_IN, TRAIN_PRUNE = (
+    "train_preset",
+    "train_seeds",
+    "train_burn_in",
+    "train_prune",
+)
+BACKTEST_PICK = "backtest_pick"  # the Backtest page's choice of a finished backtest
 
 _DATA, _MODEL, _JOBS, _RUN, _SESSION = (
     "rtm_data",
@@ -27,6 +36,12 @@ _DATA, _MODEL, _JOBS, _RUN, _SESSION = (
     "rtm_selected_run",
     "rtm_session",
 )
+_CHOICES = "rtm_layer_choices"  # "role|file name" -> the choices made when it was added
+_UPLOAD_FORM = "rtm_upload_form"  # number of the Data page's add-a-layer form
+_FACTORS = "rtm_factors_key"  # config key of the risk factors last built on their page
+_CONFIRM_DELETE = "rtm_confirm_delete"  # the run the Runs page asks to confirm deleting
+_BACKTEST_OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns
+_FLASH = "rtm_flash"  # a note to show on the next run of a page
 
 
 def runs_dir() -> Path:
@@ -87,26 +102,62 @@ def select_run(path: str | Path | None) -> None:
 def online_basemap() -> bool:
     """Whether maps draw a web basemap (sidebar toggle; default from ``RTM_BASEMAP``)."""
     default = os.environ.get(BASEMAP_ENV, "").strip().lower() in {"1", "online", "true", "yes"}
-    return bool(st.session_state.get("rtm_basemap", default))
+    return bool(st.session_state.get(BASEMAP, default))
 
 
 def layer_choices(role: str, file_name: str) -> dict:
     """Choices made the last time ``file_name`` was added as ``role`` (columns, CRS, dates).
 
-    Empty when the file was not added before in this session.
+    Parameters
+    ----------
+    role : str
+        The role the file was added as (see :data:`rtm_app.dataset.ROLES`).
+    file_name : str
+        The uploaded file's name.
+
+    Returns
+    -------
+    dict
+        Empty when the file was not added before in this session.
     """
     return dict(st.session_state.get(_CHOICES, {}).get(f"{role}|{file_name}", {}))
 
 
 def remember_layer_choices(role: str, file_name: str, choices: dict) -> None:
-    """Keep the choices of an added layer so re-adding the same file restores them."""
+    """Keep the choices of an added layer so re-adding the same file restores them.
+
+    Parameters
+    ----------
+    role : str
+        The role the file was added as.
+    file_name : str
+        The uploaded file's name.
+    choices : dict
+        What the add-a-layer form held (columns, CRS, dates, ...).
+    """
     saved = dict(st.session_state.get(_CHOICES, {}))
     saved[f"{role}|{file_name}"] = dict(choices)
     st.session_state[_CHOICES] = saved
 
 
 def upload_source(upload, *, layer=None, x=None, y=None, crs=None) -> LayerSource:
-    """A LayerSource for an ``st.file_uploader`` file (its bytes and name)."""
+    """A LayerSource for an ``st.file_uploader`` file (its bytes and name).
+
+    Parameters
+    ----------
+    upload : UploadedFile
+        What ``st.file_uploader`` returned.
+    layer : str, optional
+        Layer of a GeoPackage.
+    x, y : str, optional
+        Coordinate columns of a table.
+    crs : str, optional
+        CRS of the coordinates (blank: the file's own).
+
+    Returns
+    -------
+    LayerSource
+    """
     return LayerSource(
         data=upload.getvalue(),
         name=upload.name,
@@ -115,3 +166,112 @@ def upload_source(upload, *, layer=None, x=None, y=None, crs=None) -> LayerSourc
         y=y or None,
         crs=(crs or "").strip() or None,
     )
+
+
+def upload_form_id() -> int:
+    """Number of the Data page's add-a-layer form (its widget keys end with it)."""
+    return st.session_state.setdefault(_UPLOAD_FORM, 0)
+
+
+def next_upload_form() -> None:
+    """Start a fresh add-a-layer form (new widget keys: no file, default choices)."""
+    st.session_state[_UPLOAD_FORM] = upload_form_id() + 1
+
+
+def widget_value(key: str, default=None):
+    """The value a widget with ``key`` holds.
+
+    Parameters
+    ----------
+    key : str
+        The widget's key.
+    default : object, optional
+        Returned before the widget was drawn or filled.
+
+    Returns
+    -------
+    object
+    """
+    return st.session_state.get(key, default)
+
+
+def set_widget_values(**values) -> None:
+    """Fill widgets by key before they are drawn (e.g. a preset, or a picked x/y pair)."""
+    st.session_state.update(values)
+
+
+def forget_stale(key: str, options: list) -> None:
+    """Drop a widget's remembered value that is not among its options (another file).
+
+    Parameters
+    ----------
+    key : str
+        The widget's key.
+    options : list
+        The options the widget offers now.
+    """
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def factors_built(config_key: str) -> bool:
+    """Whether the risk factors of the config with ``config_key`` were built on their page."""
+    return st.session_state.get(_FACTORS) == config_key
+
+
+def set_factors_built(config_key: str) -> None:
+    """Remember that the risk factors of the config with ``config_key`` were built."""
+    st.session_state[_FACTORS] = config_key
+
+
+def train_form_filled() -> bool:
+    """Whether the Train form's step and seed fields hold values (from a preset or typed)."""
+    return TRAIN_SEEDS in st.session_state
+
+
+def fill_train_form(*, seeds: int, burn_in: int, prune: int, preset: str | None = None) -> None:
+    """Fill the Train form's seed and step fields (and its preset choice) before it is drawn.
+
+    Parameters
+    ----------
+    seeds, burn_in, prune : int
+        Seeds and steps of the deep-learning RTM.
+    preset : str, optional
+        The preset to show as chosen (unchanged when None).
+    """
+    values = {TRAIN_SEEDS: seeds, TRAIN_BURN_IN: burn_in, TRAIN_PRUNE: prune}
+    st.session_state.update(values if preset is None else values | {TRAIN_PRESET: preset})
+
+
+def delete_asked() -> str | None:
+    """The run folder whose deletion waits for a yes or no (None when none)."""
+    return st.session_state.get(_CONFIRM_DELETE)
+
+
+def ask_delete(path: str | None) -> None:
+    """Ask to confirm deleting the run at ``path`` (None: ask nothing)."""
+    if path is None:
+        st.session_state.pop(_CONFIRM_DELETE, None)
+    else:
+        st.session_state[_CONFIRM_DELETE] = str(path)
+
+
+def open_backtest_later(path: str | Path) -> None:
+    """Show the backtest at ``path`` when the Backtest page next runs (one just finished)."""
+    st.session_state[_BACKTEST_OPEN] = str(path)
+
+
+def pick_backtest_to_open(choices) -> None:
+    """Pick the backtest left by :func:`open_backtest_later` when it is among ``choices``."""
+    if st.session_state.get(_BACKTEST_OPEN) in choices:
+        st.session_state[BACKTEST_PICK] = st.session_state.pop(_BACKTEST_OPEN)
+
+
+def flash(message: str) -> None:
+    """Keep ``message`` to show once on the next run of a page."""
+    st.session_state[_FLASH] = message
+
+
+def take_flash() -> str | None:
+    """The message left by :func:`flash` (then forgotten); None when there is none."""
+    return st.session_state.pop(_FLASH, None)

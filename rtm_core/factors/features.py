@@ -259,6 +259,14 @@ class RiskFactors:
         """Readable label per dummy, e.g. ``"liquor within 200 m"``."""
         return dict(zip(self.variables["name"], self.variables["label"], strict=True))
 
+    @property
+    def in_model(self) -> pd.Series:
+        """Per dummy (aligned with :attr:`variables`), whether it enters the models.
+
+        A dummy present in no unit or in every unit carries no information and is left out.
+        """
+        return self.variables["prevalence"].between(0, 1, inclusive="neither")
+
     def design(self, fixed: pd.DataFrame | None = None) -> Design:
         """The model matrix: dummies that vary across units, grouped by set.
 
@@ -269,9 +277,7 @@ class RiskFactors:
         fixed : DataFrame, optional
             Fixed covariates (one row per unit, numeric).
         """
-        varying = self.variables[
-            (self.variables["prevalence"] > 0) & (self.variables["prevalence"] < 1)
-        ]
+        varying = self.variables[self.in_model]
         X = self.table[varying["name"]].to_numpy(dtype=np.uint8)  # 0/1 dummies
         if fixed is None or fixed.shape[1] == 0:
             return Design(X, tuple(varying["name"]), tuple(varying["set"]))
