@@ -1,6 +1,7 @@
 """Benchmark: the classical RTM on the Chicago demo (25,043 cells x 108 dummies).
 
-Ours: ``ClassicalRTM`` (glum lasso-CV and statsmodels stepwise BIC on exactly collapsed rows).
+Ours: ``ClassicalRTM`` (the lasso CV of :mod:`rtm_core.models.lasso_cv` on distinct dummy
+patterns, and statsmodels stepwise BIC, both on exactly collapsed rows).
 Baseline, in the same process: the straightforward version on the unit-level rows, i.e. the
 same glum lasso-CV path (40 penalties, 5 folds, bounds) and a forward stepwise BIC search over
 the same survivors with one statsmodels Poisson GLM per candidate (no removal or swap moves,

@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from rtm_core.config import validate
 from rtm_core.errors import ConfigError, FitError, NotFittedError
 
 __all__ = [
@@ -155,17 +156,10 @@ def kde_risk(unit_xy, crime_xy_train, bandwidth: float = 300.0, kernel: str = "g
     units, never from a dense units x crimes matrix. Crimes at identical coordinates are merged
     with a weight first.
     """
-    if kernel not in KERNELS:
-        raise ConfigError(
-            "kde_risk", "kernel", f"unknown kernel {kernel!r}", f"use one of {', '.join(KERNELS)}"
-        )
-    if not np.isfinite(bandwidth) or bandwidth <= 0:
-        raise ConfigError(
-            "kde_risk",
-            "bandwidth",
-            f"must be a positive distance, got {bandwidth}",
-            "use a bandwidth in metres such as 300",
-        )
+    fix = f"use one of {', '.join(KERNELS)}"
+    validate.choice(kernel, KERNELS, "kde_risk", "kernel", noun="kernel", fix=fix)
+    fix = "use a bandwidth in metres such as 300"
+    bandwidth = validate.number(bandwidth, "kde_risk", "bandwidth", low=0, low_open=True, fix=fix)
     units = _points(unit_xy, "kde_risk", "unit_xy")
     crimes = _points(crime_xy_train, "kde_risk", "crime_xy_train")
     out = np.zeros(units.shape[0])

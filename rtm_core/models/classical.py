@@ -22,10 +22,10 @@ Throughout, BIC = -2 llf + k log(n) with llf the *full* log-likelihood (constant
 log(y!) included), k the number of estimated parameters (intercept, fixed covariates,
 selected variables, plus the dispersion for NB) and n the number of units.
 
-Rows are collapsed wherever this is exact: the lasso fits on rows grouped by (pattern,
-fold) with the mean count as response and the group size as weight (the Poisson deviance
-differs from the unit-level one by a constant, so the coefficient path and the CV choice are
-unchanged); every GLM fits on rows grouped by (pattern, count) with frequency weights, which
+Rows are collapsed wherever this is exact: the lasso fits on distinct dummy patterns with
+the mean count as response and the unit count as weight, one fold at a time
+(:mod:`rtm_core.models.lasso_cv`: the coefficient path and the CV choice of glum's CV on the
+unit-level rows); every GLM fits on rows grouped by (pattern, count) with frequency weights, which
 gives the unit-level log-likelihood, estimates and standard errors exactly.
 """
 
@@ -36,27 +36,22 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import tabmat
-from glum import GeneralizedLinearRegressorCV
-from scipy import sparse
 from scipy.optimize import minimize_scalar
-from sklearn.model_selection import KFold
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from threadpoolctl import threadpool_limits
 
+from rtm_core.config import validate
 from rtm_core.errors import ConfigError, FitError, check_cancel
 from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
 from rtm_core.models.design import Design, set_terms
+from rtm_core.models.lasso_cv import lasso_cv, unit_folds
 from rtm_core.models.rows import collapse, collapse_ints, row_keys
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
 
-_N_ALPHAS = 40  # lasso path length when ``alphas`` is None
-_MIN_ALPHA_RATIO = 1e-4
 _BIC_TOL = 1e-7  # a move must lower BIC by more than this
 _LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
-_SPARSE_DENSITY = 0.1  # lasso columns with fewer nonzeros than this share are stored sparse
 
 
 @dataclass(frozen=True)
@@ -147,14 +142,8 @@ class ClassicalRTM:
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self, n_units: int) -> None:
-        src = "ClassicalRTM"
-        if not isinstance(self.cv_folds, int | np.integer) or self.cv_folds < 2:
-            raise ConfigError(
-                src,
-                "cv_folds",
-                f"must be an integer >= 2, got {self.cv_folds!r}",
-                "use 5 or 10 folds",
-            )
+        src = "ClassicalRTM"  # the rules of rtm_core.config.validate, as [model] applies them
+        validate.integer(self.cv_folds, src, "cv_folds", minimum=2, fix="use 5 or 10 folds")
         if self.cv_folds > n_units:
             raise ConfigError(
                 src,
@@ -162,13 +151,7 @@ class ClassicalRTM:
                 f"{self.cv_folds} folds for {n_units} units",
                 "use fewer folds than units",
             )
-        if not 0.0 <= float(self.l1_ratio) <= 1.0:
-            raise ConfigError(
-                src,
-                "l1_ratio",
-                f"must lie in [0, 1], got {self.l1_ratio!r}",
-                "use 1.0 for the lasso",
-            )
+        validate.number(self.l1_ratio, src, "l1_ratio", low=0, high=1, fix="use 1.0 for the lasso")
         if self.alphas is not None:
             a = np.asarray(self.alphas, dtype=float)
             if a.ndim != 1 or a.size == 0 or (a <= 0).any():
@@ -178,15 +161,10 @@ class ClassicalRTM:
                     "must be a 1-D list of positive penalties",
                     "pass e.g. [1.0, 0.1, 0.01] or leave it unset",
                 )
-        if self.max_variables is not None and (
-            not isinstance(self.max_variables, int | np.integer) or self.max_variables < 1
-        ):
-            raise ConfigError(
-                src,
-                "max_variables",
-                f"must be a positive integer, got {self.max_variables!r}",
-                "leave it unset for no limit",
-            )
+        if self.max_variables is not None:
+            fix = "leave it unset for no limit"
+            validate.integer(self.max_variables, src, "max_variables", minimum=1, fix=fix)
+        validate.integer(self.random_state, src, "random_state", minimum=0, fix="use e.g. 0")
 
     @staticmethod
     def _check_y(design: Design, y) -> np.ndarray:
@@ -211,50 +189,21 @@ class ClassicalRTM:
     # ------------------------------------------------------------------ phases
     def _lasso(self, design: Design, y: np.ndarray) -> tuple[np.ndarray, float]:
         """Survivor mask and CV penalty of the bounded, penalised Poisson screen."""
-        p, q = design.X.shape[1], design.fixed.shape[1]
-        folds = np.empty(design.n_units, dtype=np.int64)
-        splitter = KFold(self.cv_folds, shuffle=True, random_state=self.random_state)
-        for k, (_, test) in enumerate(splitter.split(np.zeros((design.n_units, 1)))):
-            folds[test] = k
-        first, inverse, counts = collapse(row_keys(design.X, design.fixed, folds))
-        y_mean = np.bincount(inverse, weights=y) / counts
-        # dense columns as a dense block, sparse ones (most density dummies) as CSC: the
-        # same numbers, and glum's X'WX / X'v run about twice as fast on large grids
-        # (built from the 1-byte dummies: no dense float64 copy of the collapsed rows)
-        csc = sparse.csc_matrix(design.X[first]).astype(np.float64)
-        if q:
-            csc = sparse.hstack([csc, sparse.csc_matrix(design.fixed[first])], format="csc")
-        Xc = tabmat.from_csc(csc, threshold=_SPARSE_DENSITY)
-        del csc
-        fold_c = folds[first]
-        cv = [
-            (np.flatnonzero(fold_c != k), np.flatnonzero(fold_c == k)) for k in range(self.cv_folds)
-        ]
-        penalty = np.r_[np.ones(p), np.zeros(q)]
-        model = GeneralizedLinearRegressorCV(
-            family="poisson",
-            l1_ratio=float(self.l1_ratio),
-            P1=penalty,
-            P2=penalty,
-            lower_bounds=np.r_[np.zeros(p), np.full(q, -np.inf)],
-            alphas=None if self.alphas is None else np.sort(np.asarray(self.alphas, float))[::-1],
-            n_alphas=_N_ALPHAS,
-            min_alpha_ratio=_MIN_ALPHA_RATIO,
-            cv=cv,
-            fit_intercept=True,
-        )
-        # One OpenMP thread: glum's parallel loops slow down 5-10x whenever the cores are
-        # shared (the app's server thread, other jobs); one thread is steady.
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+        folds = unit_folds(design.n_units, self.cv_folds, self.random_state)
+        # One thread for OpenMP and BLAS: glum's loops and its small matrix-vector products
+        # slow down 2-10x whenever the cores are shared (the app's server thread, other
+        # jobs); one thread is steady.
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             try:
-                model.fit(Xc, y_mean, sample_weight=counts.astype(np.float64))
+                ratio, alphas = float(self.l1_ratio), self.alphas
+                fit = lasso_cv(design.X, design.fixed, y, folds, l1_ratio=ratio, alphas=alphas)
             except ValueError as exc:  # e.g. glum's "No variation in `y`" in a CV fold
                 raise FitError(
                     f"classical RTM: the cross-validated lasso cannot be fitted ({exc}). "
                     "Fix: use more crimes or larger units, or lower model.cv_folds"
                 ) from None
-        return np.asarray(model.coef_[:p]) > 0, float(model.alpha_)
+        return fit.coef[: design.X.shape[1]] > 0, fit.alpha
 
     def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:
         """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y)."""

@@ -183,6 +183,12 @@ def accuracy_curve(risk, observed, measure=None, *, shares=None, expected=None) 
     DataFrame
         Columns ``share, hit_rate, pai, pei, pei_star`` (+ ``rri``), one row per share.
         See the module docstring for definitions, tie handling and the ``s = 0`` limit.
+
+    Raises
+    ------
+    ConfigError
+        Arrays of different lengths, no units, non-finite risk, negative or missing counts,
+        a measure that is not positive, or shares outside [0, 1].
     """
     shares = _check_shares(np.linspace(0.0, 1.0, 101) if shares is None else shares)
     risk, observed, measure, expected = _as_inputs(risk, observed, measure, expected)
@@ -196,7 +202,8 @@ def flag_z2(risk) -> np.ndarray:
 
     Returns
     -------
-    ndarray of bool, shape (n_units,); all False when the risk is constant.
+    ndarray of bool, shape (n_units,)
+        All False when the risk is constant.
     """
     risk = np.asarray(risk, dtype=np.float64).ravel()
     sd = risk.std()
@@ -230,9 +237,21 @@ def readouts(
         ``{"hit_rate"|"pai"|"pei"|"pei_star" (|"rri"): {"0.01": v, "0.05": v, "0.10": v,
         "z2": v}}`` with plain floats, None where undefined (no crimes, nothing flagged), so
         the dict serialises to strict JSON.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`accuracy_curve`.
     """
     shares = _check_shares(shares)
     risk, observed, measure, expected = _as_inputs(risk, observed, measure, expected)
+    model = _ranking(risk, observed, measure, expected)
+    oracle = _ranking(observed / measure, observed, measure)
+    return _readouts(shares, risk, measure, model, oracle, z_rule)
+
+
+def _readouts(shares, risk, measure, model: _Cumulative, oracle: _Cumulative, z_rule: bool):
+    """:func:`readouts` of checked inputs and their rankings."""
     keys = [_share_key(s) for s in shares]
     points = list(shares)
     z_share = None
@@ -242,8 +261,6 @@ def readouts(
             z_share = min(1.0, measure[flagged].sum() / measure.sum())
             points.append(z_share)
         keys.append("z2")
-    model = _ranking(risk, observed, measure, expected)
-    oracle = _ranking(observed / measure, observed, measure)
     values = _metrics_at(np.asarray(points), model, oracle)
     out: dict[str, dict[str, float | None]] = {}
     for metric, arr in values.items():
@@ -291,11 +308,11 @@ def evaluate_models(
         Predicted risk per model or baseline, all fitted on period t.
     y_train, y_test : array-like of shape (n_units,)
         Observed counts of periods t and t+1.
-    measure : array-like or None
-        Area or length per unit; None counts units equally.
+    measure : array-like of shape (n_units,) or None
+        Area or length per unit (> 0); None counts units equally.
     shares : array-like or None
         Curve shares (default 0 to 1 by 0.01).
-    readout_shares : sequence of float
+    readout_shares : sequence of float, default (0.01, 0.05, 0.10)
         Read-out shares for ``metrics``.
     expected : dict of str -> array-like, optional
         Expected counts of the models that have them (adds RRI).
@@ -309,10 +326,17 @@ def evaluate_models(
     Returns
     -------
     Evaluation
+        ``metrics[name]["train"|"test"]`` from :func:`readouts`; ``curves`` from
+        :func:`accuracy_curve`, models in the order of ``risks``, train before test.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`accuracy_curve`.
     """
     expected, expected_test = expected or {}, expected_test or {}
     risks_test = risks_test or {}
-    metrics, frames = {}, []
+    metrics, frames, oracles = {}, [], {}
     for name, in_sample in risks.items():
         metrics[name] = {}
         for period, observed in (("train", y_train), ("test", y_test)):
@@ -320,10 +344,19 @@ def evaluate_models(
             exp = expected.get(name)
             if period == "test":
                 exp = expected_test.get(name, exp)
-            metrics[name][period] = readouts(
-                risk, observed, measure, shares=readout_shares, expected=exp
+            # as readouts() and accuracy_curve(), with each ranking sorted once: the model's
+            # per period, the oracle's (observed counts) per period for every model
+            points = _check_shares(readout_shares)
+            risk, seen, area, exp = _as_inputs(risk, observed, measure, exp)
+            model = _ranking(risk, seen, area, exp)
+            if period not in oracles:
+                oracles[period] = _ranking(seen / area, seen, area)
+            oracle = oracles[period]
+            metrics[name][period] = _readouts(points, risk, area, model, oracle, z_rule=True)
+            curve_shares = _check_shares(np.linspace(0.0, 1.0, 101) if shares is None else shares)
+            curve = pd.DataFrame(
+                {"share": curve_shares, **_metrics_at(curve_shares, model, oracle)}
             )
-            curve = accuracy_curve(risk, observed, measure, shares=shares, expected=exp)
             curve.insert(0, "period", period)
             curve.insert(0, "model", name)
             frames.append(curve)
@@ -348,6 +381,11 @@ def relative_risk_score(set_linear_predictor) -> np.ndarray:
     ndarray of shape (n_units,)
         ``exp(eta - min(eta))``: the lowest unit scores exactly 1, a unit scoring 3 carries
         three times the risk of the least risky place.
+
+    Raises
+    ------
+    ConfigError
+        NaN or infinite values.
     """
     eta = np.asarray(set_linear_predictor, dtype=np.float64).ravel()
     if eta.size == 0:
