@@ -82,7 +82,25 @@ class GeneratorLayer:
         measures: Sequence[str] = ("distance", "kde"),
         bandwidths: Sequence[int] = (50, 100, 200, 300, 400, 500, 600, 700, 800),
     ) -> GeneratorLayer:
-        """Build from a GeoDataFrame already in the working CRS."""
+        """Build from a GeoDataFrame already in the working CRS.
+
+        Parameters
+        ----------
+        name : str
+            The layer's name (prefix of its variables, e.g. ``"bars"``).
+        frame : GeoDataFrame
+            Point, line or polygon features in the working CRS (metres). Points and
+            multipoints count at every point; lines and polygons at their representative
+            point.
+        measures : sequence of {"distance", "kde"}
+            Which dummies the layer makes.
+        bandwidths : sequence of int
+            Distances in metres (dummy cut-offs and kernel radii).
+
+        Returns
+        -------
+        GeneratorLayer
+        """
         geometry = frame.geometry.values
         type_id = shapely.get_type_id(geometry)
         if np.isin(type_id, (0, 4)).all():  # points and multipoints: every point counts
@@ -124,6 +142,11 @@ def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quarti
     bandwidth : float
         Kernel radius ``h`` in metres, > 0.
     kernel : {"quartic", "gaussian"}
+
+    Returns
+    -------
+    ndarray of float, shaped like ``distance``
+        Weight per m² (integrates to 1 over the plane, up to the Gaussian's cut tail).
     """
     d = np.asarray(distance, dtype=float)
     h = float(bandwidth)
@@ -218,6 +241,17 @@ def zscore_dummy(values: np.ndarray, threshold: float = 2.0) -> np.ndarray:
     """1 where the z-score (population sd over all units) exceeds ``threshold``, else 0.
 
     A constant column (sd = 0) has z = 0 everywhere.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        One continuous measure per unit (e.g. a kernel density).
+    threshold : float, default 2.0
+        z-score above which a unit gets the dummy.
+
+    Returns
+    -------
+    ndarray of int8, shape (n,)
     """
     values = np.asarray(values, dtype=float)
     sd = values.std()

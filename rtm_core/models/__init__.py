@@ -41,7 +41,22 @@ COEF_COLUMNS = [
 
 
 def check_fitted_on(estimator, design: Design) -> None:
-    """Refuse an unfitted estimator, or a design whose variables differ from the fit's."""
+    """Refuse an unfitted estimator, or a design whose variables differ from the fit's.
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted RTM (has ``coef_``, ``names_`` and ``fixed_names_``).
+    design : Design
+        The design about to be predicted on.
+
+    Raises
+    ------
+    NotFittedError
+        ``fit`` was not called.
+    ConfigError
+        The design's variables or fixed covariates differ from the fit's.
+    """
     name = type(estimator).__name__
     if not hasattr(estimator, "coef_"):
         raise NotFittedError(f"{name} is not fitted yet. Fix: call fit(design, y) first")
@@ -56,7 +71,20 @@ def check_fitted_on(estimator, design: Design) -> None:
 
 
 def require_crimes(y: np.ndarray, estimator: str) -> None:
-    """A model needs at least one crime in the training period."""
+    """A model needs at least one crime in the training period.
+
+    Parameters
+    ----------
+    y : ndarray
+        Crimes per unit in the training period.
+    estimator : str
+        The model's name, for the message.
+
+    Raises
+    ------
+    FitError
+        ``y`` sums to zero.
+    """
     if y.sum() == 0:
         raise FitError(
             f"{estimator}: no crimes in the training period, nothing to model. "

@@ -80,7 +80,20 @@ class HistoryOnlyBaseline:
     """
 
     def fit(self, features: pd.DataFrame, y) -> HistoryOnlyBaseline:
-        """Fit on one row of history factors per unit and the training-period counts."""
+        """Fit on one row of history factors per unit and the training-period counts.
+
+        Parameters
+        ----------
+        features : DataFrame
+            History factors (``hist{j}_...`` columns), one row per unit.
+        y : array-like of shape (n,)
+            Crimes per unit in the training period.
+
+        Returns
+        -------
+        HistoryOnlyBaseline
+            ``self``, fitted.
+        """
         from glum import GeneralizedLinearRegressor
 
         y = np.asarray(y, dtype=np.float64).ravel()

@@ -83,7 +83,24 @@ class CollapsedRows:
 
 
 def standard_errors(rows: CollapsedRows, cols, params, dispersion) -> np.ndarray:
-    """Square roots of the diagonal of the inverse observed information (nan if singular)."""
+    """Square roots of the diagonal of the inverse observed information (nan if singular).
+
+    Parameters
+    ----------
+    rows : CollapsedRows
+        Units grouped by covariates (``units`` per row, ``count`` crimes per row).
+    cols : sequence of int
+        The design columns in the model (after the intercept and fixed covariates).
+    params : ndarray
+        Intercept, fixed-covariate and ``cols`` coefficients (log scale).
+    dispersion : float or None
+        NB2 dispersion ``alpha``; None for Poisson.
+
+    Returns
+    -------
+    ndarray
+        One standard error per parameter (all nan when the information is singular).
+    """
     design = np.column_stack([np.ones(len(rows.units)), rows.fixed, rows.X[:, cols]])
     mu = np.exp(design @ params)
     if dispersion is None:

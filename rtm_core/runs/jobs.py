@@ -280,7 +280,19 @@ class JobManager:
             return True
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
-        """Block until the job has finished (or ``timeout`` seconds passed); its snapshot."""
+        """Block until the job has finished (or ``timeout`` seconds passed); its snapshot.
+
+        Parameters
+        ----------
+        job_id : str
+        timeout : float, optional
+            Seconds to wait at most; None waits for the end.
+
+        Returns
+        -------
+        JobStatus
+            The job's snapshot when it finished or the time ran out.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             snap = self.status(job_id)
