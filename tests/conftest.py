@@ -6,6 +6,7 @@ that the lon/lat and foot-based copies of the same points reproject onto known p
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,3 +245,18 @@ def tiny_city(tmp_path: Path) -> TinyCity:
 def bowtie(x0: float = X0, y0: float = Y0, size: float = 600.0) -> Polygon:
     """A self-intersecting (invalid) polygon."""
     return Polygon([(x0, y0), (x0 + size, y0 + size), (x0 + size, y0), (x0, y0 + size)])
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """Put ``sys.modules["__main__"]`` back after each test.
+
+    Streamlit's script runner (AppTest) installs the script it ran as ``__main__`` and leaves
+    it there; a process pool or Dask ``LocalCluster`` started later in the same pytest
+    process then spawns children that re-run that script (an ``AppTest.from_function``
+    script fails there with ``NameError: __args``).
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
