@@ -3,7 +3,6 @@
 import streamlit as st
 
 from rtm_app import cache, state, widgets
-from rtm_app.charts import model_name
 from rtm_app.job_cards import training_card
 from rtm_app.train_settings import (
     AREAS,
@@ -15,7 +14,6 @@ from rtm_app.train_settings import (
     preset_fields,
     training_config,
 )
-from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import RTMError
 
 
@@ -54,13 +52,7 @@ st.segmented_control(
 )
 with st.form("train_settings"):
     top = st.columns(3)
-    kinds = top[0].pills(
-        "Models",
-        list(MODEL_KINDS),
-        selection_mode="multi",
-        default=list(MODEL_KINDS),
-        format_func=model_name,
-    )
+    kinds = widgets.model_pills(top[0])
     loss = top[1].selectbox("Loss (deep-learning RTM)", list(LOSSES), format_func=LOSSES.get)
     device = top[2].selectbox(
         "Device",

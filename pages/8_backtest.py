@@ -3,11 +3,9 @@
 import streamlit as st
 
 from rtm_app import backtest, backtest_sections, state, widgets
-from rtm_app.charts import model_name
 from rtm_app.job_cards import backtest_card, open_finished_backtest
 from rtm_app.train_settings import check_models
 from rtm_core.backtest.report import list_backtests, load_backtest
-from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import RTMError
 
 st.title("Backtest")
@@ -35,13 +33,7 @@ else:
         preset = top[1].selectbox(
             "Model settings", list(backtest.PRESETS), format_func=lambda k: backtest.PRESETS[k][0]
         )
-        kinds = top[2].pills(
-            "Models",
-            list(MODEL_KINDS),
-            selection_mode="multi",
-            default=list(MODEL_KINDS),
-            format_func=model_name,
-        )
+        kinds = widgets.model_pills(top[2])
         label = st.text_input("Backtest label", placeholder=f"e.g. {data.name}, 3 origins")
         go = st.form_submit_button("Start backtest", type="primary", icon=":material/play_arrow:")
     if go:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from rtm_app import cache, state
 from rtm_app.charts import model_name
+from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import RTMError
 from rtm_core.runs.jobs import JobStatus
 
@@ -290,3 +291,25 @@ def live_job_list(fetch, card, on_finished=None) -> None:
     for job in jobs:
         if job.job_id not in active_ids:
             card(job)
+
+
+def model_pills(where) -> list[str]:
+    """The "Models" choice of the Train and Backtest forms: both RTMs, both on by default.
+
+    Parameters
+    ----------
+    where : streamlit container
+        Where the pills go (e.g. a form column).
+
+    Returns
+    -------
+    list of str
+        The chosen model kinds (``"dl"``, ``"classical"``).
+    """
+    return where.pills(
+        "Models",
+        list(MODEL_KINDS),
+        selection_mode="multi",
+        default=list(MODEL_KINDS),
+        format_func=model_name,
+    )
