@@ -1,13 +1,11 @@
-"""Accuracy metrics, read-outs, conjunctive table and top places, checked by hand."""
+"""Accuracy metrics and read-outs, checked by hand."""
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from rtm_core.errors import ConfigError
-from rtm_core.results.conjunctive import conjunctive_table, dominant_threshold, top_places
 from rtm_core.results.evaluate import (
     accuracy_curve,
     evaluate_models,
@@ -155,72 +153,6 @@ def test_relative_risk_score_lowest_is_one():
     score = relative_risk_score([0.0, np.log(2), np.log(6), -1.0])
     assert score.min() == 1.0
     np.testing.assert_allclose(score, np.exp([1.0, np.log(2) + 1, np.log(6) + 1, 0.0]))
-
-
-def _dummies():
-    return pd.DataFrame({"bar_dis_200": [1, 1, 0, 0, 1, 0], "shop_kde_400": [1, 0, 0, 1, 1, 0]})
-
-
-def test_conjunctive_counts_add_up():
-    d = _dummies()
-    expected = np.array([3.0, 2.0, 0.5, 1.0, 3.0, 0.5])
-    y_train, y_test = np.array([2, 1, 0, 1, 4, 0]), np.array([3, 0, 1, 0, 2, 0])
-    table = conjunctive_table(d, expected, y_train, y_test, labels={"bar_dis_200": "bar"})
-    assert table["units"].sum() == 6
-    assert table["expected"].sum() == pytest.approx(expected.sum())
-    assert table["observed_train"].sum() == y_train.sum()
-    assert table["observed_test"].sum() == y_test.sum()
-    top = table.iloc[0]
-    assert top["profile"] == "bar + shop_kde_400" and top["units"] == 2
-    assert top["expected_rate"] == pytest.approx(3.0)
-    assert top["bar_dis_200"] == 1 and top["n_factors"] == 2
-    assert table.iloc[-1]["profile"] == "(none)"
-    assert (np.diff(table["expected_rate"]) <= 0).all()
-
-
-def test_conjunctive_without_selected_variables():
-    table = conjunctive_table(pd.DataFrame(index=range(3)), [1.0, 1.0, 1.0], [0, 1, 2], [1, 1, 1])
-    assert table["profile"].tolist() == ["(none)"] and table["units"].tolist() == [3]
-
-
-@pytest.mark.parametrize(("n_units", "big", "threshold"), [(20, 5, 5), (1000, 10, 10)])
-def test_dominant_flag_rule(n_units, big, threshold):
-    assert dominant_threshold(n_units) == threshold
-    flag = np.zeros(n_units, dtype=int)
-    flag[:big] = 1  # profile "a" holds exactly the threshold
-    other = np.zeros(n_units, dtype=int)
-    other[big : 2 * big - 1] = 1  # profile "b" holds one unit fewer
-    d = pd.DataFrame({"a": flag, "b": other})
-    zeros = np.zeros(n_units)
-    table = conjunctive_table(d, np.ones(n_units), zeros, zeros).set_index("profile")
-    assert table.loc["a", "dominant"]
-    assert not table.loc["b", "dominant"]
-
-
-def test_conjunctive_rejects_non_binary():
-    with pytest.raises(ConfigError, match="other than 0 and 1"):
-        conjunctive_table(pd.DataFrame({"a": [0, 2]}), [1, 1], [0, 0], [0, 0])
-
-
-def test_top_places():
-    d = _dummies()
-    out = top_places(
-        list("abcdef"),
-        [1.0, 5.0, 2.0, 5.0, 3.0, 1.0],
-        d,
-        k=3,
-        labels={"bar_dis_200": "bar within 200 m"},
-    )
-    assert out["unit_id"].tolist() == ["b", "d", "e"]  # tie b/d keeps input order
-    assert out["rank"].tolist() == [1, 2, 3]
-    assert out["factors"].tolist() == [
-        "bar within 200 m",
-        "shop_kde_400",
-        "bar within 200 m, shop_kde_400",
-    ]
-    assert out["n_factors"].tolist() == [1, 1, 2]
-    with pytest.raises(ConfigError, match="positive integer"):
-        top_places(list("abcdef"), np.ones(6), d, k=0)
 
 
 def test_a_test_period_risk_replaces_the_in_sample_one_out_of_sample():
