@@ -171,6 +171,15 @@ class RiskFactors:
         """Readable label per dummy, e.g. ``"liquor within 200 m"``."""
         return dict(zip(self.variables["name"], self.variables["label"], strict=True))
 
+    def dummies_only(self) -> RiskFactors:
+        """The same risk factors without the continuous measures (distances, densities).
+
+        A run needs them only up to the baselines; at 1M units their float64 columns take
+        about 0.5 GB, which writing the run folder can use instead.
+        """
+        table = self.table.drop(columns=self.continuous_names)
+        return RiskFactors(table, self.variables, self.continuous.iloc[:0])
+
     @property
     def in_model(self) -> pd.Series:
         """Per dummy (aligned with :attr:`variables`), whether it enters the models.

@@ -53,13 +53,19 @@ def _selected_dummies(factors: RiskFactors, selected: dict) -> pd.DataFrame:
 
 
 def _factors_present(dummies: pd.DataFrame, labels: dict[str, str]) -> np.ndarray:
-    """Per unit, the readable list of selected factors present ("" where none)."""
-    out = np.full(len(dummies), "", dtype=object)
-    for name in dummies.columns:
-        present = dummies[name].to_numpy() == 1
-        label = labels.get(name, name)
-        out[present] = [f"{a}; {label}" if a else label for a in out[present]]
-    return out
+    """Per unit, the readable list of selected factors present ("" where none).
+
+    One string per distinct combination of the selected dummies, shared by every unit with
+    that combination (1M units hold a few dozen strings, not a million).
+    """
+    if dummies.shape[1] == 0:
+        return np.full(len(dummies), "", dtype=object)
+    present = dummies.to_numpy() == 1
+    combos, inverse = np.unique(present, axis=0, return_inverse=True)
+    names = [labels.get(name, name) for name in dummies.columns]
+    text = np.empty(len(combos), dtype=object)
+    text[:] = ["; ".join(n for n, on in zip(names, row, strict=True) if on) for row in combos]
+    return text[inverse.ravel()]
 
 
 def incidents_frame(study: Study) -> pd.DataFrame:

@@ -315,6 +315,7 @@ def _run_into(
     report("evaluate", 0.0, "baselines and evaluation")
     t2 = time.perf_counter()
     baseline_risks, baseline_test, timings["baselines"] = _baselines(study, factors, config, tables)
+    factors = factors.dummies_only()  # frees the continuous measures (0.5 GB at 1M units)
     models_first = [k for k in MODEL_KINDS if k in fitted]
     risks = {name: fitted[name].expected for name in models_first} | baseline_risks
     expected = {name: model.expected for name, model in fitted.items()}

@@ -33,3 +33,19 @@ def test_constant_dummies_are_out_of_the_model_and_of_the_design():
     design = factors.design()
     assert list(design.names) == ["some", "one"]
     assert list(design.sets) == ["a", "b"]
+
+
+def test_dummies_only_keeps_every_dummy_and_drops_the_measures():
+    from rtm_core.factors.features import GeneratorLayer, build_risk_factors
+
+    rng = np.random.default_rng(3)
+    units = rng.uniform(0, 1_000, (200, 2))
+    bars = pd.DataFrame(rng.uniform(0, 1_000, (15, 2)), columns=["x", "y"])
+    layer = GeneratorLayer("bars", bars.to_numpy(), None, ("distance", "kde"), (100, 300))
+    factors = build_risk_factors(units, [layer])
+    assert factors.continuous_names  # distances and densities are there to drop
+    light = factors.dummies_only()
+    kept = [c for c in factors.table.columns if c not in factors.continuous_names]
+    assert list(light.table.columns) == kept
+    assert light.dummy_names == factors.dummy_names and light.continuous_names == []
+    np.testing.assert_array_equal(light.design().X, factors.design().X)

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rtm_core.config import EvaluationConfig, load_config
@@ -100,3 +101,13 @@ def test_dated_run_without_history_forecasts_the_unchanged_risk(city_config, tmp
     units = gpd.read_file(run / "units.gpkg")
     np.testing.assert_allclose(units["forecast_classical"], units["expected_classical"])
     assert "prior_counts_lags" not in json.loads((run / "metrics.json").read_text())
+
+
+def test_the_factors_column_by_hand_and_one_string_per_combination():
+    from rtm_core.runs.outputs import _factors_present
+
+    d = pd.DataFrame({"a": [1, 0, 1, 0, 1], "b": [1, 1, 0, 0, 1]}, dtype="int8")
+    out = _factors_present(d, {"a": "bar"})
+    assert out.tolist() == ["bar; b", "b", "bar", "", "bar; b"]
+    assert out[0] is out[4]  # shared, not one string per unit
+    assert _factors_present(d[[]], {}).tolist() == [""] * 5
