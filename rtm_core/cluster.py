@@ -4,9 +4,10 @@ The one owner of Dask clients in ``rtm_core``. Callers ask for a client with
 :func:`dask_client` and submit pure functions to it; without ``workers`` or ``scheduler`` (and
 no ``RTM_DASK_SCHEDULER`` in the environment) no client is made and work stays in process.
 
-Also the one owner of torch's intra-op thread count: :func:`set_torch_threads` for a process
-(a job server, a pool process) and :func:`torch_threads` for the duration of a fit. Nothing
-else in ``rtm_core`` calls ``torch.set_num_threads``.
+Also the one owner of how many threads a process's own work uses: :func:`set_process_threads`
+for a process (a job server, a pool process), read back by :func:`process_threads` (the risk
+factors' chunks and the lasso's folds run on that many threads), and :func:`torch_threads` for
+the duration of a fit. Nothing else in ``rtm_core`` calls ``torch.set_num_threads``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ __all__ = [
     "SCHEDULER_ENV",
     "Throttled",
     "roomy_malloc",
-    "set_torch_threads",
+    "process_threads",
+    "set_process_threads",
     "torch_threads",
+    "usable_cores",
 ]
 
 _FLAG_POLL_S = 0.5  # a remote cancel flag is asked at most this often
+_process_threads: int | None = None  # set by set_process_threads; None = every usable core
 
 #: environment variable naming an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``
 SCHEDULER_ENV = "RTM_DASK_SCHEDULER"
@@ -125,19 +129,42 @@ class Throttled:
         return self._value
 
 
-def set_torch_threads(threads: int) -> None:
-    """Set torch's intra-op threads for this process (no-op when torch cannot be imported).
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells, else all)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def set_process_threads(threads: int) -> None:
+    """Threads for this process's work: torch's intra-op threads and :func:`process_threads`.
+
+    A job server leaves a core to the web server and shares the rest among its jobs; a pool
+    of backtest processes shares the cores among them. Torch's setting is skipped when torch
+    cannot be imported.
 
     Parameters
     ----------
     threads : int
         Threads, at least 1.
     """
+    global _process_threads
+    _process_threads = max(1, int(threads))
     try:
         import torch
     except ImportError:  # torch missing: the fit reports it properly
         return
-    torch.set_num_threads(max(1, int(threads)))
+    torch.set_num_threads(_process_threads)
+
+
+def process_threads() -> int:
+    """Threads this process's own parallel loops may use.
+
+    Returns
+    -------
+    int
+        The value of :func:`set_process_threads`, else :func:`usable_cores`.
+    """
+    return _process_threads or usable_cores()
 
 
 @contextmanager

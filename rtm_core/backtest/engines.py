@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import queue as queue_module
 import time
 import uuid
@@ -18,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from rtm_core.cluster import Throttled as _Throttled
-from rtm_core.cluster import set_torch_threads
+from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
 from rtm_core.errors import Cancelled, RTMError, check_cancel
 from rtm_core.runs.pipeline import Progress
@@ -40,7 +39,7 @@ class BacktestError(RTMError):
 
 def default_processes() -> int:
     """Processes used for origins without Dask: half the cores, at least one."""
-    return max(1, (os.cpu_count() or 1) // 2)
+    return max(1, usable_cores() // 2)
 
 
 class _Forward:
@@ -109,8 +108,8 @@ def _one_line(text: str) -> str:
 
 
 def _init_pool(threads: int) -> None:
-    """Pool processes share the cores: limit torch's threads."""
-    set_torch_threads(threads)
+    """Pool processes share the cores: limit each one's threads (torch, risk factors, lasso)."""
+    set_process_threads(threads)
 
 
 class Tracker:
@@ -232,7 +231,7 @@ def _in_processes(
 ) -> dict[str, dict]:
     """The origins in a pool of ``processes`` spawned processes (torch's threads shared)."""
     context = multiprocessing.get_context("spawn")
-    threads = max(1, (os.cpu_count() or 1) // processes)
+    threads = max(1, usable_cores() // processes)
     with context.Manager() as manager:
         stop, reports = manager.Event(), manager.Queue()
         pool = ProcessPoolExecutor(

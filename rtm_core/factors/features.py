@@ -18,6 +18,7 @@ Dask alike, so both give the same table bit for bit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from rtm_core.cluster import process_threads
 from rtm_core.errors import InputError, check_cancel
 from rtm_core.factors.measures import (
     LayerMeasures,
@@ -232,7 +234,8 @@ def build_risk_factors(
     threshold : float
         z-score above which a density dummy is 1.
     chunk_size : int
-        Units per neighbour search (memory stays bounded on large grids).
+        Units per neighbour search (memory stays bounded on large grids). Chunks run on
+        :func:`rtm_core.cluster.process_threads` threads; the table is the same for any count.
     progress : callable, optional
         ``progress(layer_name, done_layers, total_layers)``.
     cancel : object with ``is_set()``, optional
@@ -244,31 +247,51 @@ def build_risk_factors(
     check_kernel(kernel)
     unit_xy = np.asarray(unit_xy, dtype=float)
     chunks = spatial_chunks(unit_xy, chunk_size)
+    threads = max(1, min(process_threads(), len(chunks)))
     measures = []
     for done, layer in enumerate(layers):
         check_cancel(cancel)
         if progress is not None:
             progress(layer.name, done, len(layers))
         _check_layer(layer)
-        index = LayerIndex(layer.points, layer.geometry)
-        distance = np.empty(len(unit_xy))
-        density = np.empty((len(unit_xy), len(layer.bandwidths)))
-        for idx in chunks:
-            check_cancel(cancel)
-            part = layer_measures_chunk(
-                unit_xy[idx],
-                None,
-                layer.bandwidths,
-                kernel=kernel,
-                index=index,
-                **layer_wants(layer),
-            )
-            distance[idx] = part.distance
-            density[idx] = part.density
-        measures.append(LayerMeasures(distance, density))
+        measures.append(_layer_measures(unit_xy, chunks, layer, kernel, threads, cancel))
     if progress is not None:
         progress("done", len(layers), len(layers))
     return assemble_risk_factors(len(unit_xy), layers, measures, threshold)
+
+
+def _layer_measures(unit_xy, chunks, layer, kernel, threads, cancel) -> LayerMeasures:
+    """One layer's measures for every unit, its chunks on ``threads`` threads.
+
+    The neighbour searches and the array arithmetic release the GIL, so chunks run side by
+    side; each writes its own units, so the result does not depend on the thread count.
+    """
+    index = LayerIndex(layer.points, layer.geometry)
+    wants = layer_wants(layer)
+    if layer.geometry is not None and wants["want_distance"]:
+        _ = index.strtree  # built once here, not by two threads at once
+    distance = np.empty(len(unit_xy))
+    density = np.empty((len(unit_xy), len(layer.bandwidths)))
+
+    def measure(idx: np.ndarray) -> None:
+        check_cancel(cancel)
+        part = layer_measures_chunk(
+            unit_xy[idx], None, layer.bandwidths, kernel=kernel, index=index, **wants
+        )
+        distance[idx] = part.distance
+        density[idx] = part.density
+
+    if threads == 1:
+        for idx in chunks:
+            measure(idx)
+    else:
+        pool = ThreadPoolExecutor(threads)
+        try:
+            for done in [pool.submit(measure, idx) for idx in chunks]:
+                done.result()  # re-raises a chunk's error (or Cancelled)
+        finally:  # after an error, chunks not yet started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+    return LayerMeasures(distance, density)
 
 
 def check_kernel(kernel: str) -> None:

@@ -63,8 +63,22 @@ def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quarti
     d = np.asarray(distance, dtype=float)
     h = float(bandwidth)
     outside = d >= h
+    value = _kernel_inside(d, h, kernel)
+    if outside.any():
+        value[outside] = 0.0
+    return value
+
+
+def _kernel_inside(d: np.ndarray, h: float, kernel: str) -> np.ndarray:
+    """:func:`kernel_weights` for distances known to be below ``h`` (a new array).
+
+    The one place the kernels' arithmetic is written; the density loop calls it on pairs
+    already cut to the bandwidth, so no cut is needed there.
+    """
     if kernel == "quartic":
-        value = 1.0 - (d * d) * (1.0 / (h * h))
+        value = d * d
+        value *= 1.0 / (h * h)
+        np.subtract(1.0, value, out=value)
         value *= value
         value *= 3.0 / (np.pi * h * h)
     elif kernel == "gaussian":
@@ -74,8 +88,6 @@ def kernel_weights(distance: np.ndarray, bandwidth: float, kernel: str = "quarti
         raise InputError(
             "features", "kernel", f"unknown kernel {kernel!r}", 'use "quartic" or "gaussian"'
         )
-    if outside.any():
-        value[outside] = 0.0
     return value
 
 
@@ -135,15 +147,20 @@ def layer_measures_chunk(
         for start in range(0, n, DENSITY_BLOCK):
             block = unit_xy[start : start + DENSITY_BLOCK]
             pairs = cKDTree(block).sparse_distance_matrix(index.tree, radius, output_type="ndarray")
-            rows, d, w = pairs["i"], pairs["v"], index.weight[pairs["j"]].astype(float)
+            rows, d = pairs["i"], pairs["v"]
+            # multiplicities: skipped when every location is one point (x * 1.0 == x)
+            w = index.weight[pairs["j"]].astype(float) if np.any(index.weight > 1) else None
             del pairs
             # largest bandwidth first, shrinking the pair list as the radius falls
             for k in np.argsort(bandwidths)[::-1]:
                 bandwidth = float(bandwidths[k])
                 near = d < bandwidth
                 if not near.all():
-                    rows, d, w = rows[near], d[near], w[near]
-                values = kernel_weights(d, bandwidth, kernel) * w
+                    rows, d = rows[near], d[near]
+                    w = None if w is None else w[near]
+                values = _kernel_inside(d, bandwidth, kernel)
+                if w is not None:
+                    values *= w
                 sums = np.bincount(rows, weights=values, minlength=len(block))
                 density[start : start + len(block), k] = sums * 1e6
     return LayerMeasures(distance, density)

@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from rtm_core.cluster import process_threads
 from rtm_core.config import validate
 from rtm_core.errors import ConfigError, FitError, NotFittedError
 
@@ -287,9 +288,10 @@ class ForestBaseline:
                 rows = np.union1d(rows, np.flatnonzero(y > 0))
         self.n_fit_units_ = len(rows)
         sample = features if len(rows) == len(y) else features.iloc[rows]
-        # one OpenMP thread, as for the classical lasso: the trees' parallel loops slow down
-        # many times over whenever the cores are shared (same trees either way)
-        with threadpool_limits(limits=1, user_api="openmp"):
+        # the process's thread budget (rtm_core.cluster): a job in the app leaves a core to
+        # the web server, since the trees' parallel loops slow down many times over on shared
+        # cores; the trees are the same for any thread count
+        with threadpool_limits(limits=process_threads(), user_api="openmp"):
             self.model_.fit(sample.to_numpy(dtype=np.float64), y[rows])
         return self
 
@@ -307,7 +309,7 @@ class ForestBaseline:
         out = np.empty(len(features))
         for start in range(0, len(features), _PREDICT_CHUNK):  # no float64 copy of it all
             part = features.iloc[start : start + _PREDICT_CHUNK].to_numpy(dtype=np.float64)
-            with threadpool_limits(limits=1, user_api="openmp"):
+            with threadpool_limits(limits=process_threads(), user_api="openmp"):
                 out[start : start + len(part)] = self.model_.predict(part)
         return out
 

@@ -208,11 +208,12 @@ class ClassicalRTM:
     def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:
         """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y)."""
         pos = [self._pos[c] for c in cols]  # columns of the survivor-only arrays
-        bits = self._bits[:, pos]
         if len(cols) <= 32:  # integer key: base group id, then one bit per column
-            key = (self._base_id << len(cols)) + bits @ (1 << np.arange(len(cols), dtype=np.int64))
+            key = np.left_shift(self._base_id, len(cols))
+            for i, k in enumerate(pos):  # one contiguous 1-byte column at a time
+                key += np.left_shift(self._bits[:, k], i, dtype=np.int64)
         else:
-            key = row_keys(self._base_id, bits)
+            key = row_keys(self._base_id, self._bits[:, pos])
         first, counts = collapse_ints(key) if len(cols) <= 32 else collapse(key)[::2]
         sets = self._bits[np.ix_(first, pos)].astype(np.float64)  # 0/1, exact
         exog = np.hstack([self._base_exog[first], sets])
@@ -352,7 +353,7 @@ class ClassicalRTM:
         # instead of 16 for float64 + int64 copies of the whole design)
         self._y = y
         self._pos = {int(c): k for k, c in enumerate(survivors)}
-        self._bits = (design.X[:, survivors] != 0).astype(np.uint8)
+        self._bits = np.asfortranarray(design.X[:, survivors] != 0, dtype=np.uint8)
         self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.fixed])
         self._base_id = collapse(row_keys(design.fixed, y))[1].astype(np.int64)
         try:

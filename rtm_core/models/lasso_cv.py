@@ -44,14 +44,14 @@ chosen penalty
 Each fit is glum's ``GeneralizedLinearRegressor`` with ``alpha_search=True`` (the solver,
 tolerances, standardisation and warm starts of the CV estimator), so the chosen penalty and
 the coefficients agree with glum's CV up to the solver's tolerance. From
-``PARALLEL_PATTERNS`` patterns on, the fold fits and the fit on all units run two at a time
-on two threads, each with one OpenMP thread (the same numbers as one after the other).
+``PARALLEL_PATTERNS`` patterns on, when the process may use two threads or more
+(:func:`rtm_core.cluster.process_threads`), the fold fits and the fit on all units run two at
+a time on two threads, each with one OpenMP thread (the same numbers as one after the other).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -65,6 +65,7 @@ from scipy.special import xlogy
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
+from rtm_core.cluster import process_threads
 from rtm_core.models.rows import collapse, row_keys
 
 __all__ = ["LassoCV", "lasso_cv", "pattern_rows", "penalty_path", "unit_folds"]
@@ -267,12 +268,6 @@ def _fit_path(Xp, y_mean, weight, alphas, *, l1_ratio, P1, lower_bounds):
     return np.asarray(model.intercept_path_), np.asarray(model.coef_path_)
 
 
-def _usable_cores() -> int:
-    """Cores this process may run on (its affinity where the platform tells, else all)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
-
-
 def _one_thread(function, *args):
     """Call ``function`` with one OpenMP thread in this thread (a thread's own setting)."""
     with threadpool_limits(limits=1, user_api="openmp"):
@@ -368,7 +363,7 @@ def lasso_cv(
     # tabmat and BLAS kernels that release the GIL), and the fit on all units along the
     # whole path runs beside them; its coefficients at the chosen penalty are those of the
     # path stopped there. Small ones: one thread, the path stopped at the chosen penalty.
-    threads = 2 if m >= PARALLEL_PATTERNS and _usable_cores() >= 2 else 1
+    threads = 2 if m >= PARALLEL_PATTERNS and process_threads() >= 2 else 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if threads == 1:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rtm_core.cluster import set_torch_threads
+from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
 from rtm_core.config.environment import positive_from_env
 from rtm_core.errors import Cancelled, ConfigError, RTMError
@@ -123,12 +123,12 @@ def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
     return positive_from_env(MAX_JOBS_ENV, default, whole=True, example="2")
 
 
-def _torch_threads(max_concurrent: int) -> int:
-    """Intra-op threads per job: leave one core to the web server, share the rest."""
+def _job_threads(max_concurrent: int) -> int:
+    """Threads per job (torch, risk factors, lasso): a core left to the web server, rest shared."""
     raw = os.environ.get(TORCH_THREADS_ENV, "").strip()
     if raw.isdigit() and int(raw) > 0:
         return int(raw)
-    cores = os.cpu_count() or 2
+    cores = usable_cores()
     return max(1, (cores - 1) // max_concurrent)
 
 
@@ -402,10 +402,10 @@ class JobManager:
 
     def _prepare_torch(self) -> None:
         """Limit torch's threads and import the optimizer machinery once."""
+        set_process_threads(_job_threads(self.max_concurrent))
         try:
             import torch
 
-            set_torch_threads(_torch_threads(self.max_concurrent))
             torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
         except Exception:  # torch missing or odd: the pipeline reports it properly
             log.debug("torch warm-up skipped", exc_info=True)

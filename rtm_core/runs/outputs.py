@@ -61,7 +61,12 @@ def _factors_present(dummies: pd.DataFrame, labels: dict[str, str]) -> np.ndarra
     if dummies.shape[1] == 0:
         return np.full(len(dummies), "", dtype=object)
     present = dummies.to_numpy() == 1
-    combos, inverse = np.unique(present, axis=0, return_inverse=True)
+    if present.shape[1] <= 62:  # one integer per combination: sorting ints, not rows (3 s)
+        bit = np.left_shift(1, np.arange(present.shape[1], dtype=np.int64))
+        codes, inverse = np.unique(present @ bit, return_inverse=True)
+        combos = (codes[:, None] & bit) != 0
+    else:
+        combos, inverse = np.unique(present, axis=0, return_inverse=True)
     names = [labels.get(name, name) for name in dummies.columns]
     text = np.empty(len(combos), dtype=object)
     text[:] = ["; ".join(n for n, on in zip(names, row, strict=True) if on) for row in combos]

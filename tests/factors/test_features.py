@@ -277,6 +277,47 @@ def test_chunking_gives_the_same_result_as_one_chunk():
         pd.testing.assert_frame_equal(chunked.variables, whole.variables)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_chunks_on_threads_give_the_same_table_bit_for_bit(monkeypatch, threads):
+    rng = np.random.default_rng(11)
+    units = rng.uniform(0, 2000, size=(700, 2))
+    frame = gpd.GeoDataFrame(
+        geometry=[LineString([(x, 0), (x, 2000)]) for x in (300, 900, 1500)]
+        + [box(1000, 1000, 1200, 1300)]
+    )
+    layers = [
+        _layer("a", rng.uniform(0, 2000, size=(300, 2)), bandwidths=(50, 200, 400)),
+        _layer("b", np.repeat(rng.uniform(0, 2000, size=(40, 2)), 2, axis=0)),
+        GeneratorLayer.from_frame("c", frame, bandwidths=(100, 300)),
+    ]
+    monkeypatch.setattr("rtm_core.cluster._process_threads", 1)
+    one = build_risk_factors(units, layers, chunk_size=60)
+    monkeypatch.setattr("rtm_core.cluster._process_threads", threads)
+    many = build_risk_factors(units, layers, chunk_size=60)
+    pd.testing.assert_frame_equal(many.table, one.table, check_exact=True)
+
+
+def test_a_cancel_stops_the_threaded_chunks(monkeypatch):
+    monkeypatch.setattr("rtm_core.cluster._process_threads", 2)
+    stop = threading.Event()
+    seen = []
+
+    def progress(name, done, total):
+        seen.append(name)
+        stop.set()  # cancelled once the first layer starts: its chunks stop
+
+    rng = np.random.default_rng(2)
+    with pytest.raises(Cancelled):
+        build_risk_factors(
+            rng.uniform(0, 2000, size=(400, 2)),
+            [_layer("a", POINTS), _layer("b", POINTS)],
+            chunk_size=10,
+            progress=progress,
+            cancel=stop,
+        )
+    assert seen == ["a"]
+
+
 def test_lines_and_polygons_use_distance_to_the_nearest_geometry():
     street = LineString([(100, -50), (100, 50)])
     park = box(200, 0, 300, 100)

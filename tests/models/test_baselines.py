@@ -79,6 +79,15 @@ def test_forest_is_deterministic_and_sensible():
     assert a[near].mean() > 2 * a[~near].mean()
 
 
+def test_forest_trees_do_not_depend_on_the_thread_budget(monkeypatch):
+    feats, y = _features(n=4000, seed=5)
+    monkeypatch.setattr("rtm_core.cluster._process_threads", 1)
+    one = ForestBaseline(random_state=1, max_iter=40).fit(feats, y).predict(feats)
+    monkeypatch.setattr("rtm_core.cluster._process_threads", 2)
+    two = ForestBaseline(random_state=1, max_iter=40).fit(feats, y).predict(feats)
+    np.testing.assert_array_equal(one, two)
+
+
 def test_forest_errors():
     feats, y = _features(50)
     with pytest.raises(NotFittedError, match="call fit first"):
