@@ -205,16 +205,33 @@ class ClassicalRTM:
                 ) from None
         return fit.coef[: design.X.shape[1]] > 0, fit.alpha
 
-    def _glm(self, cols: list[int], family: str = "poisson", start=None) -> _GLMFit | None:
-        """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y)."""
+    def _key(self, cols: list[int]) -> np.ndarray:
+        """Integer key per unit: base group id, then one bit per column of ``cols`` (<= 32)."""
+        key = np.left_shift(self._base_id, len(cols))
+        for i, c in enumerate(cols):  # one contiguous 1-byte column at a time
+            key += np.left_shift(self._bits[:, self._pos[c]], i, dtype=np.int64)
+        return key
+
+    def _glm(
+        self, cols: list[int], family: str = "poisson", start=None, key=None
+    ) -> _GLMFit | None:
+        """Fit intercept + fixed + set columns ``cols`` on rows collapsed on (pattern, y).
+
+        ``key`` (at most 32 columns): any integer key per unit that groups units as
+        :meth:`_key` does (the stepwise search builds them from the current model's); the
+        groups are put back in :meth:`_key`'s order, so the fit is the same bit for bit.
+        """
         pos = [self._pos[c] for c in cols]  # columns of the survivor-only arrays
-        if len(cols) <= 32:  # integer key: base group id, then one bit per column
-            key = np.left_shift(self._base_id, len(cols))
-            for i, k in enumerate(pos):  # one contiguous 1-byte column at a time
-                key += np.left_shift(self._bits[:, k], i, dtype=np.int64)
+        if len(cols) > 32:
+            first, counts = collapse(row_keys(self._base_id, self._bits[:, pos]))[::2]
+        elif key is None:
+            first, counts = collapse_ints(self._key(cols))
         else:
-            key = row_keys(self._base_id, self._bits[:, pos])
-        first, counts = collapse_ints(key) if len(cols) <= 32 else collapse(key)[::2]
+            first, counts = collapse_ints(key)
+            bit = np.left_shift(1, np.arange(len(cols), dtype=np.int64))
+            canonical = (self._base_id[first] << len(cols)) + self._bits[first][:, pos] @ bit
+            order = np.argsort(canonical)
+            first, counts = first[order], counts[order]
         sets = self._bits[np.ix_(first, pos)].astype(np.float64)  # 0/1, exact
         exog = np.hstack([self._base_exog[first], sets])
         endog = self._y[first]
@@ -280,6 +297,7 @@ class ClassicalRTM:
                     moves.append(("swap", s, j, current[s]))
             moves += [("remove", s, None, j) for s, j in current.items()]
             best, best_move = None, None
+            bases: dict = {}  # keys of the current model less one column (None: less none)
             for action, s, enter, leave in moves:
                 trial = dict(current)
                 if enter is None:
@@ -288,7 +306,15 @@ class ClassicalRTM:
                     trial[s] = enter
                 cols = sorted(trial.values())
                 start = self._start_params(fit, current, cols, n_base)
-                cand = self._glm(cols, start=start)
+                key = None
+                if len(cols) <= 32:  # the trial's key from the current model's: one pass
+                    if leave not in bases:
+                        bases[leave] = self._key(sorted(c for c in current.values() if c != leave))
+                    key = bases[leave]
+                    if enter is not None:
+                        key = np.left_shift(key, 1)
+                        key += self._bits[:, self._pos[enter]]
+                cand = self._glm(cols, start=start, key=key)
                 if cand is None or (cand.params[n_base:] < 0).any():
                     continue  # negative set coefficient: RTM never says a factor lowers risk
                 if cand.bic < (best.bic if best else fit.bic - _BIC_TOL):

@@ -128,6 +128,37 @@ def test_refit_without_collapsing_gives_same_estimates(fitted, city):
     assert model.bic_["poisson"] == pytest.approx(bic, rel=1e-9)
 
 
+def test_stepwise_keys_from_the_current_model_give_the_same_rows_in_the_same_order(
+    city, monkeypatch
+):
+    """Trial keys built from the current model's group and order the units' rows exactly as
+    the canonical keys do: every GLM of the search sees the same arrays."""
+    import rtm_core.models.classical as classical
+
+    design, y = city
+
+    def fit_recording(seen):
+        def recording_glm(endog, exog, **kwargs):
+            seen.append((endog.copy(), exog.copy(), kwargs["freq_weights"].copy()))
+            return GLM(endog, exog, **kwargs)
+
+        monkeypatch.setattr(classical, "GLM", recording_glm)
+        return ClassicalRTM(random_state=1).fit(design, y)
+
+    incremental, canonical = [], []
+    model = fit_recording(incremental)
+    glm = ClassicalRTM._glm
+    monkeypatch.setattr(
+        ClassicalRTM, "_glm", lambda self, cols, *a, key=None, **k: glm(self, cols, *a, **k)
+    )
+    reference = fit_recording(canonical)
+    assert len(incremental) == len(canonical) > 20
+    for got, want in zip(incremental, canonical, strict=True):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert model.steps_ == reference.steps_
+
+
 def test_predict_and_linear_predictor(fitted, city):
     model, _ = fitted
     design, _ = city
