@@ -162,9 +162,17 @@ def process_threads() -> int:
     Returns
     -------
     int
-        The value of :func:`set_process_threads`, else :func:`usable_cores`.
+        The value of :func:`set_process_threads`; else, inside a Dask task, the worker's
+        thread count (a local cluster's workers have one each, and share the cores); else
+        :func:`usable_cores`.
     """
-    return _process_threads or usable_cores()
+    if _process_threads:
+        return _process_threads
+    worker = _dask_worker()
+    if worker is not None:
+        state = getattr(worker, "state", None)
+        return max(1, int(getattr(state, "nthreads", 1) or 1))
+    return usable_cores()
 
 
 @contextmanager
@@ -217,7 +225,7 @@ def roomy_malloc() -> Iterator[None]:
     None
     """
     trim = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
-    libc = _glibc() if trim.isdigit() and _on_dask_worker() else None
+    libc = _glibc() if trim.isdigit() and _dask_worker() is not None else None
     if libc is None:
         yield
         return
@@ -231,14 +239,16 @@ def roomy_malloc() -> Iterator[None]:
         libc.malloc_trim(0)
 
 
-def _on_dask_worker() -> bool:
+def _dask_worker():
+    """The Dask worker running this task, or None outside one."""
+    if "distributed" not in sys.modules:  # never imported: no worker here
+        return None
     try:
         from dask.distributed import get_worker
 
-        get_worker()
+        return get_worker()
     except (ImportError, ValueError):
-        return False
-    return True
+        return None
 
 
 def _glibc():

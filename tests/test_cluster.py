@@ -38,3 +38,16 @@ def test_parallel_loops_read_the_budget_from_the_one_owner():
         if "cpu_count(" in p.read_text() or "sched_getaffinity" in p.read_text()
     }
     assert readers == {"cluster.py"}
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_inside_a_dask_task_the_budget_is_the_workers_threads(restore_budget, threads):
+    from dask.distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=None
+        ) as local,
+        Client(local) as client,
+    ):
+        assert client.submit(cluster.process_threads, pure=False).result() == threads
