@@ -79,6 +79,16 @@ def no_traceback(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, "a traceback is shown"
 
 
+def build_risk_factors(page) -> None:
+    """Risk factors page: build them, wait for the prevalence table and a painted map."""
+    go(page, "Risk factors")
+    page.get_by_role("button", name="Build risk factors").click()
+    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
+    wait_for_painted_map(page, minimum=0.01)
+    idle(page)
+    no_traceback(page)
+
+
 def test_analyst_path(page, app_url, runs_dir):
     # ---------------------------------------------------------------- Data (demo ready)
     started = time.monotonic()
@@ -95,12 +105,7 @@ def test_analyst_path(page, app_url, runs_dir):
     shot(page, "1_data")
 
     # ---------------------------------------------------------------- Risk factors
-    go(page, "Risk factors")
-    page.get_by_role("button", name="Build risk factors").click()
-    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
-    wait_for_painted_map(page, minimum=0.01)
-    idle(page)
-    no_traceback(page)
+    build_risk_factors(page)
     shot(page, "2_risk_factors")
 
     # ---------------------------------------------------------------- Train (tiny steps)

@@ -6,12 +6,14 @@ settings) and Results with painted maps. Screenshots go to ``test-output/screens
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.browser.test_browser import (
     MAP,
+    build_risk_factors,
     go,
     idle,
     no_traceback,
@@ -36,9 +38,23 @@ def city(tmp_path_factory) -> dict[str, Path]:
     return write_new_city(tmp_path_factory.mktemp("new_city_browser"))
 
 
+def start_empty(page, app_url: str) -> None:
+    """Open the app and leave the demo: an empty data set on the Data page."""
+    page.goto(app_url)
+    page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
+    idle(page)
+    page.get_by_role("button", name="Start empty").click()
+    page.get_by_text("Still missing").first.wait_for(timeout=30_000)
+    idle(page)
+
+
 def add_layer(page, role: str, path: Path, check=None) -> None:
     """Pick the role, upload the file, look at the form (``check``), press Add layer."""
-    page.get_by_text(ROLE[role], exact=True).click()
+    choice = page.get_by_text(ROLE[role], exact=True)
+    deadline = time.monotonic() + 30
+    while choice.count() != 1 and time.monotonic() < deadline:  # the last form fading out
+        page.wait_for_timeout(200)
+    choice.click()
     idle(page)
     page.locator(UPLOAD).set_input_files(str(path))
     page.get_by_text(path.name).first.wait_for(timeout=30_000)
@@ -52,12 +68,7 @@ def add_layer(page, role: str, path: Path, check=None) -> None:
 
 
 def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs_dir, city):
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
-    idle(page)
-    page.get_by_role("button", name="Start empty").click()
-    page.get_by_text("Still missing").first.wait_for(timeout=30_000)
-    idle(page)
+    start_empty(page, app_url)
 
     # ---------------------------------------------------------------- boundary (feet, invalid)
     add_layer(page, "boundary", city["boundary"])
@@ -104,12 +115,7 @@ def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs
     shot(page, "new_city_4_data_ready")
 
     # ---------------------------------------------------------------- Risk factors
-    go(page, "Risk factors")
-    page.get_by_role("button", name="Build risk factors").click()
-    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
-    wait_for_painted_map(page, minimum=0.01)
-    idle(page)
-    no_traceback(page)
+    build_risk_factors(page)
     shot(page, "new_city_5_risk_factors")
 
     # ---------------------------------------------------------------- Train (quick)

@@ -19,6 +19,7 @@ import pytest
 from rtm_core.runs.folder import list_runs
 from tests.browser.test_browser import (
     MAP,
+    build_risk_factors,
     go,
     idle,
     no_traceback,
@@ -26,7 +27,7 @@ from tests.browser.test_browser import (
     shot,
     wait_for_painted_map,
 )
-from tests.browser.test_new_city_browser import ROLE, UPLOAD
+from tests.browser.test_new_city_browser import add_layer, start_empty
 from tests.new_city import write_new_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,23 +39,6 @@ TRAIN_TIMEOUT = 300  # seconds for one training job (2 seeds, 60 + 60 steps, bot
 @pytest.fixture(scope="module")
 def city(tmp_path_factory) -> dict[str, Path]:
     return write_new_city(tmp_path_factory.mktemp("run_again_city"))
-
-
-def add_layer(page, role: str, path: Path) -> None:
-    """Pick the role, upload the file, press Add layer, wait for the page to settle."""
-    choice = page.get_by_text(ROLE[role], exact=True)
-    deadline = time.monotonic() + 30
-    while choice.count() != 1 and time.monotonic() < deadline:  # the last form fading out
-        page.wait_for_timeout(200)
-    choice.click()
-    idle(page)
-    page.locator(UPLOAD).set_input_files(str(path))
-    page.get_by_text(path.name).first.wait_for(timeout=30_000)
-    idle(page)
-    page.get_by_role("button", name="Add layer").click()
-    page.get_by_text(f"Added {path.name}").first.wait_for(timeout=60_000)
-    idle(page)
-    no_traceback(page)
 
 
 def complete_runs(runs_dir: Path) -> list:
@@ -80,12 +64,7 @@ def irr_table(run: Path) -> pd.DataFrame:
 
 
 def test_run_again_in_the_browser_repeats_the_irrs(page, app_url, runs_dir, city, tmp_path):
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
-    idle(page)
-    page.get_by_role("button", name="Start empty").click()
-    page.get_by_text("Still missing").first.wait_for(timeout=30_000)
-    idle(page)
+    start_empty(page, app_url)
 
     # ---------------------------------------------------------------- upload four files
     add_layer(page, "boundary", city["boundary"])
@@ -99,12 +78,7 @@ def test_run_again_in_the_browser_repeats_the_irrs(page, app_url, runs_dir, city
     shot(page, "run_again_1_data")
 
     # ---------------------------------------------------------------- risk factors
-    go(page, "Risk factors")
-    page.get_by_role("button", name="Build risk factors").click()
-    page.get_by_text("How common each risk factor is").wait_for(timeout=90_000)
-    wait_for_painted_map(page, minimum=0.01)
-    idle(page)
-    no_traceback(page)
+    build_risk_factors(page)
 
     # ---------------------------------------------------------------- train (few steps)
     go(page, "Train")
