@@ -205,11 +205,11 @@ class ClassicalRTM:
                 ) from None
         return fit.coef[: design.X.shape[1]] > 0, fit.alpha
 
-    def _key(self, cols: list[int]) -> np.ndarray:
-        """Integer key per unit: base group id, then one bit per column of ``cols`` (<= 32)."""
-        key = np.left_shift(self._base_id, len(cols))
+    def _key(self, cols: list[int], units=slice(None)) -> np.ndarray:
+        """Integer key per unit (of ``units``): base group id, one bit per column (<= 32)."""
+        key = np.left_shift(self._base_id[units], len(cols))
         for i, c in enumerate(cols):  # one contiguous 1-byte column at a time
-            key += np.left_shift(self._bits[:, self._pos[c]], i, dtype=np.int64)
+            key += np.left_shift(self._bits[units, self._pos[c]], i, dtype=np.int64)
         return key
 
     def _glm(
@@ -228,9 +228,7 @@ class ClassicalRTM:
             first, counts = collapse_ints(self._key(cols))
         else:
             first, counts = collapse_ints(key)
-            bit = np.left_shift(1, np.arange(len(cols), dtype=np.int64))
-            canonical = (self._base_id[first] << len(cols)) + self._bits[first][:, pos] @ bit
-            order = np.argsort(canonical)
+            order = np.argsort(self._key(cols, first))
             first, counts = first[order], counts[order]
         sets = self._bits[np.ix_(first, pos)].astype(np.float64)  # 0/1, exact
         exog = np.hstack([self._base_exog[first], sets])

@@ -17,6 +17,7 @@ import pandas as pd
 from rtm_core.factors.features import RiskFactors
 from rtm_core.io import write_gpkg
 from rtm_core.models.design import set_terms
+from rtm_core.models.rows import collapse, row_keys
 from rtm_core.results.conjunctive import conjunctive_table, top_places
 from rtm_core.results.stability import selection_table, top_share_by_unit
 from rtm_core.runs.folder import (
@@ -61,16 +62,14 @@ def _factors_present(dummies: pd.DataFrame, labels: dict[str, str]) -> np.ndarra
     if dummies.shape[1] == 0:
         return np.full(len(dummies), "", dtype=object)
     present = dummies.to_numpy() == 1
-    if present.shape[1] <= 62:  # one integer per combination: sorting ints, not rows (3 s)
-        bit = np.left_shift(1, np.arange(present.shape[1], dtype=np.int64))
-        codes, inverse = np.unique(present @ bit, return_inverse=True)
-        combos = (codes[:, None] & bit) != 0
-    else:
-        combos, inverse = np.unique(present, axis=0, return_inverse=True)
+    # packed row keys (rows.py): 0.2 s at 1M units, where np.unique(axis=0) took 3 s
+    first, inverse, _ = collapse(row_keys(present))
     names = [labels.get(name, name) for name in dummies.columns]
-    text = np.empty(len(combos), dtype=object)
-    text[:] = ["; ".join(n for n, on in zip(names, row, strict=True) if on) for row in combos]
-    return text[inverse.ravel()]
+    text = np.empty(len(first), dtype=object)
+    text[:] = [
+        "; ".join(n for n, on in zip(names, row, strict=True) if on) for row in present[first]
+    ]
+    return text[inverse]
 
 
 def incidents_frame(study: Study) -> pd.DataFrame:
