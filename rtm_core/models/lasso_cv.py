@@ -20,6 +20,15 @@ fold
     of units outside ``f`` with response (crimes outside ``f``) / (units outside ``f``); a
     pattern whose units all lie in ``f`` gets weight 0, which adds exact zeros to every sum,
     so one pattern matrix serves every fold and no per-fold copy is made.
+complemented dummy
+    A 0/1 dummy that is 1 in more than half of the patterns is stored as ``1 - x``, which
+    is sparse (a risk factor "within 800 m of a bus stop" covers most of a city; its
+    complement few units). With ``eta = b0 + b x = (b0 + b) - b (1 - x)`` the fit on the
+    complement has coefficient ``-b``, bound ``-b <= 0`` for ``b >= 0``, the same L1 and L2
+    penalty, and intercept ``b0 + b``; glum centres every column, so the solver sees the
+    same problem with the column's sign reversed. The path is mapped back before it is
+    used, so nothing outside this module sees a complement. At a million units this
+    halves the fit time (the Hessian products run on sparse columns).
 penalty path
     ``n_alphas`` penalties from ``alpha_max`` down to ``alpha_max * min_alpha_ratio``, evenly
     spaced on the log scale, where ``alpha_max = max_j |sum_i w_i (y_i - ybar) (x_ij -
@@ -72,7 +81,7 @@ __all__ = ["LassoCV", "lasso_cv", "pattern_rows", "penalty_path", "unit_folds"]
 
 N_ALPHAS = 40  # path length when no penalties are given
 MIN_ALPHA_RATIO = 1e-4  # smallest / largest penalty of the path
-SPARSE_DENSITY = 0.1  # columns with fewer nonzeros than this share are stored sparse
+SPARSE_DENSITY = 0.15  # columns with fewer nonzeros than this share are stored sparse
 PARALLEL_PATTERNS = 50_000  # from this many patterns, folds are fitted on two threads
 _CHUNK = 16_384  # held-out patterns scored per block (bounds the float64 copies)
 
@@ -175,20 +184,32 @@ def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _pattern_matrix(X: np.ndarray, fixed: np.ndarray, first: np.ndarray):
-    """The patterns' rows as a tabmat matrix: sparse columns as CSC, dense ones dense.
+    """The patterns' rows as a tabmat matrix, mostly-one dummies complemented; and which.
 
-    The split of ``tabmat.from_csc(csc, threshold=SPARSE_DENSITY)`` (columns with a larger
-    share of nonzeros than the threshold are dense), built straight from the 1-byte dummies:
-    no CSC copy of the dense columns and no C-ordered copy of the dense block.
+    A 0/1 dummy that is 1 in more than half of the patterns is stored as its complement
+    (1 - x, see the module's definitions), so it is sparse. Then columns with more than
+    ``SPARSE_DENSITY`` nonzeros are dense, the others CSC: the split of
+    ``tabmat.from_csc(csc, threshold=SPARSE_DENSITY)``, built straight from the 1-byte dummies
+    (no CSC copy of the dense columns and no C-ordered copy of the dense block).
+
+    Returns
+    -------
+    matrix : tabmat.SplitMatrix of shape (n_patterns, p + q)
+    flipped : ndarray of bool, shape (p + q,)
+        The complemented columns (never a fixed covariate, nor a dummy that is not 0/1).
     """
     rows = X[first]
+    p = rows.shape[1]
+    flipped = np.zeros(p + fixed.shape[1], dtype=bool)
+    if rows.dtype == np.uint8 and (rows.size == 0 or int(rows.max()) <= 1):
+        flipped[:p] = np.count_nonzero(rows, axis=0) > len(first) / 2
+        rows[:, flipped[:p]] ^= 1  # rows is a copy (fancy indexing)
     blocks = [rows, fixed[first]] if fixed.shape[1] else [rows]
     nonzero = np.concatenate([np.count_nonzero(b, axis=0) for b in blocks])
     dense_idx = np.flatnonzero(nonzero / len(first) > SPARSE_DENSITY)
     sparse_idx = np.setdiff1d(np.arange(nonzero.size), dense_idx)
 
     def columns(idx):
-        p = rows.shape[1]
         parts = [rows[:, idx[idx < p]].astype(np.float64)]
         if len(blocks) > 1:
             parts.append(blocks[1][:, idx[idx >= p] - p].astype(np.float64))
@@ -200,9 +221,10 @@ def _pattern_matrix(X: np.ndarray, fixed: np.ndarray, first: np.ndarray):
         dense[:, start : start + part.shape[1]] = part
         start += part.shape[1]
     csc = sparse.hstack([sparse.csc_matrix(part) for part in columns(sparse_idx)], format="csc")
-    return tabmat.SplitMatrix(
+    matrix = tabmat.SplitMatrix(
         [tabmat.DenseMatrix(dense), tabmat.SparseMatrix(csc)], [dense_idx, sparse_idx]
     )
+    return matrix, flipped
 
 
 def penalty_path(
@@ -249,8 +271,13 @@ def penalty_path(
     return np.logspace(np.log(alpha_max), np.log(alpha_max * min_alpha_ratio), n_alphas, base=np.e)
 
 
-def _fit_path(Xp, y_mean, weight, alphas, *, l1_ratio, P1, lower_bounds):
-    """glum's regularisation path (warm starts); intercepts and coefficients per penalty."""
+def _fit_path(Xp, y_mean, weight, alphas, *, flipped, l1_ratio, P1, lower_bounds):
+    """glum's regularisation path (warm starts); intercepts and coefficients per penalty.
+
+    ``Xp`` holds the ``flipped`` columns complemented: glum fits ``-b`` for them with the
+    bounds mirrored (``b >= l`` becomes ``-b <= -l``), and the path is mapped back to the
+    coefficients of the columns as given (the intercept takes ``sum(-b)`` of the flipped).
+    """
     seen = y_mean[weight > 0]
     if seen.size == 0 or np.all(seen == seen[0]):
         raise ValueError("No variation in `y`. Coefficients can't be estimated.")
@@ -261,11 +288,15 @@ def _fit_path(Xp, y_mean, weight, alphas, *, l1_ratio, P1, lower_bounds):
         l1_ratio=l1_ratio,
         P1=P1,
         P2=P1,
-        lower_bounds=lower_bounds,
+        lower_bounds=np.where(flipped, -np.inf, lower_bounds),
+        upper_bounds=np.where(flipped, -lower_bounds, np.inf),
         fit_intercept=True,
     )
     model.fit(Xp, y_mean, sample_weight=weight)
-    return np.asarray(model.intercept_path_), np.asarray(model.coef_path_)
+    coefs = np.array(model.coef_path_, dtype=np.float64)
+    intercepts = np.asarray(model.intercept_path_, dtype=np.float64) + coefs[:, flipped].sum(axis=1)
+    coefs[:, flipped] *= -1
+    return intercepts, coefs
 
 
 def _one_thread(function, *args):
@@ -341,14 +372,16 @@ def lasso_cv(
     del cell
     ylogy = np.bincount(folds, weights=xlogy(y, y), minlength=n_folds)
     units, crimes = units_pf.sum(axis=1), crimes_pf.sum(axis=1)
-    Xp = _pattern_matrix(X, fixed, first)
+    Xp, flipped = _pattern_matrix(X, fixed, first)
     P1 = np.r_[np.ones(p), np.zeros(q)]
     lower = np.r_[np.zeros(p), np.full(q, -np.inf)]
     if alphas is None:
         path = penalty_path(Xp, crimes / units, units, P1, l1_ratio, n_alphas, min_alpha_ratio)
     else:
         path = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
-    fit = functools.partial(_fit_path, Xp, l1_ratio=l1_ratio, P1=P1, lower_bounds=lower)
+    fit = functools.partial(
+        _fit_path, Xp, flipped=flipped, l1_ratio=l1_ratio, P1=P1, lower_bounds=lower
+    )
 
     def fold_deviance(f: int) -> np.ndarray:
         w = units - units_pf[:, f]

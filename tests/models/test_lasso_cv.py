@@ -141,20 +141,55 @@ def test_two_threads_give_the_one_thread_result(monkeypatch):
     assert threaded.intercept == alone.intercept
 
 
-def test_pattern_matrix_is_tabmats_split_of_the_csc_matrix():
+def test_pattern_matrix_complements_mostly_one_dummies_then_is_tabmats_split():
     import tabmat
     from scipy import sparse
 
     from rtm_core.models.lasso_cv import SPARSE_DENSITY, _pattern_matrix
 
     X, _, _ = synthetic(seed=5, p=15)
+    X[:, 3] = 1 - X[:, 3]  # mostly ones
     rng = np.random.default_rng(5)
-    fixed = np.column_stack([rng.random(len(X)) < 0.02, rng.normal(size=len(X))])
+    fixed = np.column_stack([rng.random(len(X)) < 0.98, rng.normal(size=len(X))])
     _, first = pattern_rows(X, fixed)
-    csc = sparse.csc_matrix(np.hstack([X[first], fixed[first]]).astype(np.float64))
-    ref = tabmat.from_csc(csc, threshold=SPARSE_DENSITY)
-    ours = _pattern_matrix(X, fixed, first)
+    ours, flipped = _pattern_matrix(X, fixed, first)
+    share = X[first].mean(axis=0)
+    np.testing.assert_array_equal(flipped, np.r_[share > 0.5, False, False])
+    assert flipped[3] and 0 < flipped.sum() < 15  # the fixed 0/1 column is mostly one: kept
+    stored = np.hstack([np.where(flipped[:15], 1 - X[first], X[first]), fixed[first]])
+    ref = tabmat.from_csc(sparse.csc_matrix(stored.astype(np.float64)), threshold=SPARSE_DENSITY)
     for got, want in zip(ours.indices, ref.indices, strict=True):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(ours.toarray(), ref.toarray())
-    assert ours.matrices[1].shape[1] >= 1 and ours.matrices[0].shape[1] >= 1
+
+
+def test_complemented_dummies_give_the_path_of_the_dummies_as_given():
+    """The bounded path on complemented columns, mapped back, is glum's on the columns."""
+    from rtm_core.models.lasso_cv import _fit_path, _pattern_matrix, penalty_path
+
+    X, fixed, y = synthetic(seed=6)
+    X[:, [0, 3, 6]] ^= 1  # now mostly one, like columns 2, 5, 8 and 11
+    pattern, first = pattern_rows(X, fixed)
+    Xp, flipped = _pattern_matrix(X, fixed, first)
+    np.testing.assert_array_equal(np.flatnonzero(flipped), [0, 2, 3, 5, 6, 8, 11])
+    units = np.bincount(pattern).astype(float)
+    y_mean = np.bincount(pattern, weights=y) / units
+    P1 = np.r_[np.ones(12), 0.0]
+    lower = np.r_[np.zeros(12), -np.inf]
+    alphas = penalty_path(Xp, y_mean, units, P1, 1.0, 20, 1e-3)
+    intercepts, coefs = _fit_path(
+        Xp, y_mean, units, alphas, flipped=flipped, l1_ratio=1.0, P1=P1, lower_bounds=lower
+    )
+    ref = GeneralizedLinearRegressor(
+        family="poisson",
+        alpha=alphas,
+        alpha_search=True,
+        l1_ratio=1.0,
+        P1=P1,
+        P2=P1,
+        lower_bounds=lower,
+    ).fit(np.hstack([X, fixed]).astype(float), y)
+    np.testing.assert_allclose(coefs, ref.coef_path_, atol=1e-6)
+    np.testing.assert_allclose(intercepts, ref.intercept_path_, atol=1e-6)
+    np.testing.assert_array_equal(coefs[:, :12] > 0, np.asarray(ref.coef_path_)[:, :12] > 0)
+    assert (coefs[:, :12] >= 0).all() and (coefs[:, flipped] > 0).any()
