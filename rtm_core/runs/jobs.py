@@ -53,7 +53,7 @@ class JobStatus:
     position : int
         Place in the queue (1 = next to start) while queued, else 0.
     phase : str
-        Pipeline phase ("data", "features", "dl", "classical", "evaluate", "done").
+        Pipeline phase ("data", "features", "baselines", "dl", "classical", "evaluate", "done").
     fraction : float
         Overall progress in [0, 1]; never goes backwards.
     message : str

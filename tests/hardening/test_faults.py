@@ -117,7 +117,7 @@ def test_crash_inside_training_through_the_cli_is_one_line(
 # ---------------------------------------------------------------------------- cancel
 
 
-@pytest.mark.parametrize("phase", ["data", "features", "dl", "evaluate"])
+@pytest.mark.parametrize("phase", ["data", "features", "baselines", "dl", "evaluate"])
 def test_cancel_leaves_nothing(config_path, tmp_path, phase):
     runs = tmp_path / "runs"
     earlier = runs / "earlier"
