@@ -6,17 +6,23 @@ no ``RTM_DASK_SCHEDULER`` in the environment) no client is made and work stays i
 
 Also the one owner of how many threads a process's own work uses: :func:`set_process_threads`
 for a process (a job server, a pool process), read back by :func:`process_threads` (the risk
-factors' chunks and the lasso's folds run on that many threads), and :func:`torch_threads` for
-the duration of a fit. Nothing else in ``rtm_core`` calls ``torch.set_num_threads``.
+factors' chunks run on that many threads, the lasso's folds on that many processes), and
+:func:`torch_threads` for the duration of a fit. Nothing else in ``rtm_core`` calls
+``torch.set_num_threads``. And of helper processes: :func:`share_with_helpers` runs a list of
+tasks on the calling thread and on loky helper processes (for work that holds the GIL or
+saturates one core's memory bandwidth, where threads do not add up).
 """
 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rtm_core.errors import ConfigError
@@ -28,6 +34,7 @@ __all__ = [
     "roomy_malloc",
     "process_threads",
     "set_process_threads",
+    "share_with_helpers",
     "torch_threads",
     "usable_cores",
 ]
@@ -173,6 +180,104 @@ def process_threads() -> int:
         state = getattr(worker, "state", None)
         return max(1, int(getattr(state, "nthreads", 1) or 1))
     return usable_cores()
+
+
+def share_with_helpers(
+    tasks: Sequence[tuple],
+    local: Callable,
+    remote: Callable,
+    *,
+    helpers: int,
+    initializer: Callable | None = None,
+    initargs: tuple = (),
+) -> list:
+    """Results of ``tasks``, run on this thread and on ``helpers`` helper processes.
+
+    This thread calls ``local(*task)`` while each helper process (a loky worker, started with
+    ``initializer(*initargs)``: it sets up whatever ``remote`` needs, once) calls
+    ``remote(*task)``; each runner takes the next task in order when it is free. ``local``
+    and ``remote`` must compute the same thing, so which runner took a task does not change
+    its result. Loky starts helpers without re-running the caller's ``__main__``, so scripts
+    need no ``if __name__ == "__main__"`` guard.
+
+    Parameters
+    ----------
+    tasks : sequence of tuple
+        Arguments of each call (pickled to the helpers: keep them small).
+    local, remote : callable
+        ``remote`` must be importable (a module-level function).
+    helpers : int
+        Helper processes; capped at ``len(tasks) - 1``. Below 1, or in a daemonic process
+        (which may not start children), every task runs here.
+    initializer : callable, optional
+    initargs : tuple
+
+    Returns
+    -------
+    list
+        One result per task, in task order.
+
+    Raises
+    ------
+    Exception
+        The first error a task raised (here or in a helper); the helpers are stopped. A helper
+        that cannot start or dies is not an error: its tasks run here.
+    """
+    helpers = min(int(helpers), len(tasks) - 1)
+    if helpers < 1 or multiprocessing.current_process().daemon:
+        return [local(*task) for task in tasks]
+    from loky import ProcessPoolExecutor
+    from loky.process_executor import BrokenProcessPool
+
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for i in range(len(tasks)):
+        todo.put(i)
+    results: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def take() -> int | None:
+        if errors:
+            return None
+        try:
+            return todo.get_nowait()
+        except queue.Empty:
+            return None
+
+    executor = ProcessPoolExecutor(helpers, initializer=initializer, initargs=initargs)
+
+    def run_remote() -> None:
+        while (i := take()) is not None:
+            try:
+                future = executor.submit(remote, *tasks[i])
+            except Exception:  # no helper can start here: task i is left to this thread
+                return
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:  # the helper died: task i is left to this thread
+                return
+            except BaseException as exc:  # the task's own error, raised by this thread
+                errors.append(exc)
+                return
+
+    runners = [threading.Thread(target=run_remote, daemon=True) for _ in range(helpers)]
+    for runner in runners:
+        runner.start()
+    try:
+        while (i := take()) is not None:
+            results[i] = local(*tasks[i])
+        for runner in runners:
+            runner.join()
+        if errors:
+            raise errors[0]
+        for i in range(len(tasks)):  # what a broken helper left
+            if i not in results:
+                results[i] = local(*tasks[i])
+    except BaseException as exc:
+        errors.append(exc)  # the remote runners take nothing more
+        executor.shutdown(wait=False, kill_workers=True)
+        raise
+    executor.shutdown(wait=True)
+    return [results[i] for i in range(len(tasks))]
 
 
 @contextmanager

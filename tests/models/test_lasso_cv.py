@@ -1,5 +1,7 @@
 """The pattern-level lasso CV equals glum's CV estimator on the unit-level rows."""
 
+import time
+
 import numpy as np
 import pytest
 from glum import GeneralizedLinearRegressor, GeneralizedLinearRegressorCV
@@ -127,18 +129,40 @@ def test_unit_folds_are_kfold_test_sets():
         assert np.array_equal(np.flatnonzero(folds == k), test)
 
 
-def test_two_threads_give_the_one_thread_result(monkeypatch):
+def test_fits_shared_with_a_helper_process_give_the_one_after_another_result(monkeypatch):
     import rtm_core.models.lasso_cv as module
 
     X, fixed, y = synthetic(seed=4)
+    X[:, 0] ^= 1  # a complemented column: the helper must flip it too
     folds = unit_folds(len(y), 5, 1)
+    monkeypatch.setattr(module, "process_threads", lambda: 1)
     alone = lasso_cv(X, fixed, y, folds)
+    calls = []
+    share = module.share_with_helpers
+
+    def recorded(tasks, local, remote, **kwargs):
+        calls.append((len(tasks), kwargs["helpers"]))
+        return share(tasks, local, remote, **kwargs)
+
+    fit_path, here = module._fit_path, []
+
+    def slow_first(*args, **kwargs):  # this thread's fits; the first waits for the helper
+        here.append(1)
+        if len(here) == 1:
+            time.sleep(8)  # a helper starts in about 4 s (importing glum takes 3)
+        return fit_path(*args, **kwargs)
+
     monkeypatch.setattr(module, "PARALLEL_PATTERNS", 0)
-    threaded = lasso_cv(X, fixed, y, folds)
-    assert threaded.alpha == alone.alpha
-    np.testing.assert_array_equal(threaded.deviance, alone.deviance)
-    np.testing.assert_array_equal(threaded.coef, alone.coef)
-    assert threaded.intercept == alone.intercept
+    monkeypatch.setattr(module, "process_threads", lambda: 2)
+    monkeypatch.setattr(module, "share_with_helpers", recorded)
+    monkeypatch.setattr(module, "_fit_path", slow_first)
+    shared = lasso_cv(X, fixed, y, folds)
+    assert calls == [(6, 1)]  # 5 folds + the fit on all units, one helper
+    assert len(here) < 6  # the helper fitted some
+    assert shared.alpha == alone.alpha
+    np.testing.assert_array_equal(shared.deviance, alone.deviance)
+    np.testing.assert_array_equal(shared.coef, alone.coef)
+    assert shared.intercept == alone.intercept
 
 
 def test_pattern_matrix_complements_mostly_one_dummies_then_is_tabmats_split():
