@@ -57,10 +57,10 @@ the coefficients agree with glum's CV up to the solver's tolerance. From
 (:func:`rtm_core.cluster.process_threads`), the fold fits and the fit on all units are shared
 between the calling thread and ``threads - 1`` helper processes
 (:func:`rtm_core.cluster.share_with_helpers`; each helper builds the same pattern matrix from
-the patterns' 1-byte rows). Processes, not threads: glum's solver holds the GIL for much of a
-fit, so two threads ran two fits in about the time of 1.7 (measured at a million units); two
-processes in the time of 1.3. Every fit runs on one thread per library, so the numbers are
-the same either way, and the same as one fit after the other.
+the patterns' 1-byte rows). Processes, not threads: glum's solver holds the GIL in its
+Python steps; on 2 cores the six fits of the million-unit bench took 40-45 s on two threads
+and 31-35 s on this thread plus one helper. Every fit runs on one thread per library, so the
+numbers are the same either way, and the same as one fit after the other.
 """
 
 from __future__ import annotations
