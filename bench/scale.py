@@ -50,16 +50,30 @@ def _rss_bytes(pid: int | str = "self") -> int:
         return 0
 
 
+def _cmdline(pid: int | str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
 def _child_pids(pid: int | str = "self") -> list[str]:
-    """Every process started by ``pid``, and theirs (the lasso's helper processes)."""
+    """Every process started by ``pid``, and theirs (the lasso's helper processes).
+
+    A child still running this process's command line is a fork that has not exec'd yet
+    (loky forks, then execs a fresh interpreter): its pages are this process's, so it is
+    left out rather than counted twice.
+    """
     out = []
     try:
         tasks = Path(f"/proc/{pid}/task").iterdir()
         kids = [k for t in tasks for k in (t / "children").read_text().split()]
     except (FileNotFoundError, ProcessLookupError):
         return out
+    own = _cmdline(pid)
     for kid in kids:
-        out += [kid, *_child_pids(kid)]
+        if _cmdline(kid) != own:
+            out += [kid, *_child_pids(kid)]
     return out
 
 
@@ -67,7 +81,8 @@ class PhaseMemory:
     """Peak resident memory per pipeline phase, sampled every 20 ms by a thread.
 
     Counts this process and every process it started (the lasso's helpers): the sum of their
-    resident sets, which counts library pages they share twice, so it errs high.
+    resident sets, which counts library pages they share twice, so it errs high (a fork not
+    yet exec'd is left out, see :func:`_child_pids`).
     """
 
     def __init__(self):
