@@ -55,7 +55,7 @@ tolerances, standardisation and warm starts of the CV estimator), so the chosen 
 the coefficients agree with glum's CV up to the solver's tolerance. From
 ``PARALLEL_PATTERNS`` patterns on, when the process may use two threads or more
 (:func:`rtm_core.cluster.process_threads`), the fold fits and the fit on all units are shared
-between the calling thread and ``threads - 1`` helper processes
+between the calling thread and ``threads - 1`` helper processes (at most ``MAX_HELPERS``)
 (:func:`rtm_core.cluster.share_with_helpers`; each helper builds the same pattern matrix from
 the patterns' 1-byte rows). Processes, not threads: glum's solver holds the GIL in its
 Python steps; on 2 cores the six fits of the million-unit bench took 40-45 s on two threads
@@ -87,6 +87,7 @@ N_ALPHAS = 40  # path length when no penalties are given
 MIN_ALPHA_RATIO = 1e-4  # smallest / largest penalty of the path
 SPARSE_DENSITY = 0.15  # columns with fewer nonzeros than this share are stored sparse
 PARALLEL_PATTERNS = 50_000  # from this many patterns, fits are shared with helper processes
+MAX_HELPERS = 2  # 3 runners fit the 6 paths in 2 rounds; each helper holds ~0.6 GB at 1M units
 _CHUNK = 16_384  # held-out patterns scored per block (bounds the float64 copies)
 
 
@@ -414,7 +415,7 @@ def lasso_cv(
     # between this thread and helper processes. Small ones: one after the other, the last
     # path stopped at the chosen penalty. One thread per library in every fit, so both ways
     # give the same numbers.
-    helpers = process_threads() - 1 if m >= PARALLEL_PATTERNS else 0
+    helpers = min(process_threads() - 1, MAX_HELPERS) if m >= PARALLEL_PATTERNS else 0
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         if helpers >= 1:
