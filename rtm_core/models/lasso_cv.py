@@ -188,8 +188,12 @@ def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pattern.astype(np.int64), np.flatnonzero(opens)
 
 
-def _pattern_matrix(X: np.ndarray, fixed: np.ndarray, first: np.ndarray):
+def _pattern_matrix(rows: np.ndarray, fixed_rows: np.ndarray):
     """The patterns' rows as a tabmat matrix, mostly-one dummies complemented; and which.
+
+    ``rows`` and ``fixed_rows`` hold one unit of each pattern (``X[first]``,
+    ``fixed[first]``); the caller and its helper processes build their matrix from the same
+    arrays, so bit for bit the same.
 
     A 0/1 dummy that is 1 in more than half of the patterns is stored as its complement
     (1 - x, see the module's definitions), so it is sparse. Then columns with more than
@@ -203,15 +207,14 @@ def _pattern_matrix(X: np.ndarray, fixed: np.ndarray, first: np.ndarray):
     flipped : ndarray of bool, shape (p + q,)
         The complemented columns (never a fixed covariate, nor a dummy that is not 0/1).
     """
-    rows = X[first]
-    p = rows.shape[1]
-    flipped = np.zeros(p + fixed.shape[1], dtype=bool)
+    n, p = rows.shape
+    flipped = np.zeros(p + fixed_rows.shape[1], dtype=bool)
     if rows.dtype == np.uint8 and (rows.size == 0 or int(rows.max()) <= 1):
-        flipped[:p] = np.count_nonzero(rows, axis=0) > len(first) / 2
-        rows[:, flipped[:p]] ^= 1  # rows is a copy (fancy indexing)
-    blocks = [rows, fixed[first]] if fixed.shape[1] else [rows]
+        flipped[:p] = np.count_nonzero(rows, axis=0) > n / 2
+        rows = np.where(flipped[:p], rows ^ 1, rows)  # the caller's rows stay as they are
+    blocks = [rows, fixed_rows] if fixed_rows.shape[1] else [rows]
     nonzero = np.concatenate([np.count_nonzero(b, axis=0) for b in blocks])
-    dense_idx = np.flatnonzero(nonzero / len(first) > SPARSE_DENSITY)
+    dense_idx = np.flatnonzero(nonzero / n > SPARSE_DENSITY)
     sparse_idx = np.setdiff1d(np.arange(nonzero.size), dense_idx)
 
     def columns(idx):
@@ -220,7 +223,7 @@ def _pattern_matrix(X: np.ndarray, fixed: np.ndarray, first: np.ndarray):
             parts.append(blocks[1][:, idx[idx >= p] - p].astype(np.float64))
         return parts
 
-    dense = np.empty((len(first), dense_idx.size), dtype=np.float64, order="F")
+    dense = np.empty((n, dense_idx.size), dtype=np.float64, order="F")
     start = 0
     for part in columns(dense_idx):
         dense[:, start : start + part.shape[1]] = part
@@ -310,12 +313,11 @@ _HELPER: dict = {}  # a helper process's own fit function (see _helper_setup)
 def _helper_setup(rows, fixed_rows, P1, lower, l1_ratio) -> None:
     """Start of a helper process: its own pattern matrix, the caller's very same one.
 
-    ``rows`` and ``fixed_rows`` are the patterns' rows (one unit of each), so
-    :func:`_pattern_matrix` builds the caller's matrix bit for bit. One thread per
-    library, as the caller's fits.
+    ``rows`` and ``fixed_rows`` are the arrays the caller built its matrix from
+    (:func:`_pattern_matrix`). One thread per library, as the caller's fits.
     """
     threadpool_limits(limits=1)  # kept for the life of the process
-    Xp, flipped = _pattern_matrix(rows, fixed_rows, np.arange(len(rows)))
+    Xp, flipped = _pattern_matrix(rows, fixed_rows)
     _HELPER["fit"] = functools.partial(
         _fit_path, Xp, flipped=flipped, l1_ratio=l1_ratio, P1=P1, lower_bounds=lower
     )
@@ -328,12 +330,12 @@ def _helper_fit(y_mean, weight, alphas):
         return _HELPER["fit"](y_mean, weight, alphas)
 
 
-def _held_out_deviance(X, fixed, first, rows, crimes, units, ylogy, intercepts, coefs):
+def _held_out_deviance(pattern_X, pattern_fixed, rows, crimes, units, ylogy, intercepts, coefs):
     """Mean unit-level Poisson deviance of one fold's held-out units, per penalty."""
     total = np.full(intercepts.size, 2.0 * ylogy)
     for start in range(0, rows.size, _CHUNK):
-        take = first[rows[start : start + _CHUNK]]
-        block = np.hstack([X[take].astype(np.float64), fixed[take]])
+        take = rows[start : start + _CHUNK]
+        block = np.hstack([pattern_X[take].astype(np.float64), pattern_fixed[take]])
         eta = block @ coefs.T + intercepts  # (rows, penalties)
         s = crimes[rows[start : start + _CHUNK]]
         c = units[rows[start : start + _CHUNK]]
@@ -395,7 +397,8 @@ def lasso_cv(
     del cell
     ylogy = np.bincount(folds, weights=xlogy(y, y), minlength=n_folds)
     units, crimes = units_pf.sum(axis=1), crimes_pf.sum(axis=1)
-    Xp, flipped = _pattern_matrix(X, fixed, first)
+    pattern_X, pattern_fixed = X[first], fixed[first]
+    Xp, flipped = _pattern_matrix(pattern_X, pattern_fixed)
     P1 = np.r_[np.ones(p), np.zeros(q)]
     lower = np.r_[np.zeros(p), np.full(q, -np.inf)]
     if alphas is None:
@@ -426,7 +429,7 @@ def lasso_cv(
                 _helper_fit,
                 helpers=helpers,
                 initializer=_helper_setup,
-                initargs=(X[first], fixed[first], P1, lower, l1_ratio),
+                initargs=(pattern_X, pattern_fixed, P1, lower, l1_ratio),
             )
             full = paths.pop(0)
         else:
@@ -435,9 +438,8 @@ def lasso_cv(
         deviance = np.array(
             [
                 _held_out_deviance(
-                    X,
-                    fixed,
-                    first,
+                    pattern_X,
+                    pattern_fixed,
                     np.flatnonzero(units_pf[:, f] > 0),
                     crimes_pf[:, f],
                     units_pf[:, f],

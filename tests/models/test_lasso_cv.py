@@ -176,7 +176,7 @@ def test_pattern_matrix_complements_mostly_one_dummies_then_is_tabmats_split():
     rng = np.random.default_rng(5)
     fixed = np.column_stack([rng.random(len(X)) < 0.98, rng.normal(size=len(X))])
     _, first = pattern_rows(X, fixed)
-    ours, flipped = _pattern_matrix(X, fixed, first)
+    ours, flipped = _pattern_matrix(X[first], fixed[first])
     share = X[first].mean(axis=0)
     np.testing.assert_array_equal(flipped, np.r_[share > 0.5, False, False])
     assert flipped[3] and 0 < flipped.sum() < 15  # the fixed 0/1 column is mostly one: kept
@@ -194,7 +194,7 @@ def test_complemented_dummies_give_the_path_of_the_dummies_as_given():
     X, fixed, y = synthetic(seed=6)
     X[:, [0, 3, 6]] ^= 1  # now mostly one, like columns 2, 5, 8 and 11
     pattern, first = pattern_rows(X, fixed)
-    Xp, flipped = _pattern_matrix(X, fixed, first)
+    Xp, flipped = _pattern_matrix(X[first], fixed[first])
     np.testing.assert_array_equal(np.flatnonzero(flipped), [0, 2, 3, 5, 6, 8, 11])
     units = np.bincount(pattern).astype(float)
     y_mean = np.bincount(pattern, weights=y) / units
