@@ -20,8 +20,9 @@ from glum import GeneralizedLinearRegressorCV
 from threadpoolctl import threadpool_limits
 
 from rtm_core.config import demo_config
+from rtm_core.factors.designs import build_features
 from rtm_core.models.classical import ClassicalRTM
-from rtm_core.study.load import build_features, load_study
+from rtm_core.study.load import load_study
 
 
 def baseline(design, y) -> tuple[float, list[str]]:
@@ -61,7 +62,7 @@ def baseline(design, y) -> tuple[float, list[str]]:
 def main() -> None:
     config = demo_config()
     study = load_study(config)
-    design = build_features(study, config.features).design(study.fixed)
+    design = build_features(study, config.features).design(study.covariates)
     y = study.y_train
     start = time.perf_counter()
     model = ClassicalRTM(random_state=0).fit(design, y)

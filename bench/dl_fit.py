@@ -67,11 +67,12 @@ def grid_city(seed: int = 0, side: int = 160, cell: float = 150.0, n_layers: int
 def demo_design():
     """The Chicago demo's design and training counts (needs the full rtm_core pipeline)."""
     from rtm_core.config import demo_config
-    from rtm_core.study.load import build_features, load_study
+    from rtm_core.factors.designs import build_features
+    from rtm_core.study.load import load_study
 
     config = demo_config()
     study = load_study(config)
-    return build_features(study, config.features).design(study.fixed), study.y_train
+    return build_features(study, config.features).design(study.covariates), study.y_train
 
 
 def seed_style_step_seconds(design: Design, y: np.ndarray, n_steps: int = 200) -> float:

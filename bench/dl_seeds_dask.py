@@ -25,11 +25,12 @@ from rtm_core.models.dl_seeds import DASK_SEED_BATCH
 def demo_design():
     """The Chicago demo's design and training counts."""
     from rtm_core.config import demo_config
-    from rtm_core.study.load import build_features, load_study
+    from rtm_core.factors.designs import build_features
+    from rtm_core.study.load import load_study
 
     config = demo_config()
     study = load_study(config)
-    return build_features(study, config.features).design(study.fixed), study.y_train
+    return build_features(study, config.features).design(study.covariates), study.y_train
 
 
 def load() -> str:

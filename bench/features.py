@@ -29,8 +29,9 @@ from sklearn.neighbors import KernelDensity
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rtm_core.config import demo_config
+from rtm_core.factors.designs import build_features
 from rtm_core.factors.features import zscore_dummy
-from rtm_core.study.load import build_features, load_study
+from rtm_core.study.load import load_study
 
 BASELINE_BUDGET_S = 180.0
 TARGET_OURS_S = 3.0

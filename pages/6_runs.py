@@ -5,7 +5,7 @@ import streamlit as st
 from rtm_app import cache, state, tables, widgets
 from rtm_app.run_list import run_names, runs_table
 from rtm_core.errors import RTMError
-from rtm_core.runs.folder import delete_run
+from rtm_core.record.folder import delete_run
 
 st.title("Runs")
 st.caption(f"Run folders in `{state.runs_dir().resolve()}`, newest first.")

@@ -17,9 +17,10 @@ import streamlit as st
 from rtm_app import state
 from rtm_app.charts import model_lines
 from rtm_app.dataset import DataSet
-from rtm_core.backtest.report import AREAS, model_label, summary_table
+from rtm_core.backtest.report import AREAS, summary_table
 from rtm_core.config import BacktestConfig, ModelConfig, RunConfig
-from rtm_core.runs.folder import BACKTESTS_DIR
+from rtm_core.models.registry import display_name
+from rtm_core.record.folder import BACKTESTS_DIR
 from rtm_core.runs.jobs import JobManager, JobStatus
 
 __all__ = [
@@ -159,7 +160,7 @@ def pai_chart(table: pd.DataFrame, area: str = "0.05") -> alt.Chart | None:
 def summary_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and range of PAI over the origins per model at 1 / 5 / 10 %, readable."""
     summary = summary_table(table, "pai")
-    out = pd.DataFrame({"Model": summary["model"].map(model_label)})
+    out = pd.DataFrame({"Model": summary["model"].map(display_name)})
     for area in AREAS:
         pct = f"{float(area) * 100:g} %"
         out[f"PAI {pct} mean"] = summary[f"mean {area}"]

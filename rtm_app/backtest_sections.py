@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from rtm_app import backtest, state, widgets
-from rtm_core.backtest.report import BacktestFiles, model_label, verdict
+from rtm_core.backtest.report import BacktestFiles, verdict
 from rtm_core.errors import RTMError
+from rtm_core.models.registry import display_name
 
 __all__ = ["origin_labels", "again_origins", "verdict_and_chart", "summary", "origin_actions"]
 
@@ -31,7 +32,9 @@ def verdict_and_chart(files: BacktestFiles) -> None:
     """Whether the RTM beat the baselines at every origin, and PAI at 5 % by origin."""
     result = verdict(files.table)
     best = (
-        f" Best mean PAI at 5 %: **{model_label(result.best_model)}**." if result.best_model else ""
+        f" Best mean PAI at 5 %: **{display_name(result.best_model)}**."
+        if result.best_model
+        else ""
     )
     if result.rtm_wins:
         st.success(result.sentence + best, icon=":material/check_circle:")

@@ -19,10 +19,11 @@ import streamlit as st
 from rtm_app import maps, maps_large
 from rtm_core.config import LayerSource, ModelConfig, RunConfig
 from rtm_core.errors import RTMError
+from rtm_core.factors.designs import build_features
 from rtm_core.io import Layer, read_layer
-from rtm_core.runs.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
+from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
 from rtm_core.runs.jobs import JobManager
-from rtm_core.study.load import Study, build_features, load_study
+from rtm_core.study.load import Study, load_study
 
 # --------------------------------------------------------------------------- keys
 
@@ -170,7 +171,7 @@ def _run(path: str, stamp: float) -> RunFiles:
 
 
 def run_files(path: Path) -> RunFiles:
-    """:func:`rtm_core.runs.folder.load_run`, cached until the folder changes."""
+    """:func:`rtm_core.record.folder.load_run`, cached until the folder changes."""
     return _run(str(path), _stamp(path))
 
 

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
-from rtm_core.results.verdict import readable_name
+from rtm_core.models.registry import display_name
 
 #: one fixed colour per model and baseline (Okabe-Ito)
 MODEL_COLORS = {
@@ -33,14 +33,14 @@ METRIC_NAMES = {"pai": "PAI", "hit_rate": "Hit rate", "pei": "PEI", "pei_star": 
 
 def model_name(key: str) -> str:
     """Readable name of a model or baseline key."""
-    return readable_name(key)
+    return display_name(key)
 
 
 def score_column_name(column: str) -> str:
     """Readable name of a units column: ``risk_<model>`` or ``forecast_<model>``."""
     if column.startswith("forecast_"):
-        return f"Forecast: {readable_name(column.removeprefix('forecast_'))} (expected crimes)"
-    return readable_name(column.removeprefix("risk_"))
+        return f"Forecast: {display_name(column.removeprefix('forecast_'))} (expected crimes)"
+    return display_name(column.removeprefix("risk_"))
 
 
 def model_colors(keys) -> alt.Scale:

@@ -314,7 +314,9 @@ def add_layer(
             raise InputError(
                 label, missing[0], "column not found", "pick one of the layer's columns"
             )
-        units = UnitsConfig(kind="file", source=source, id_column=id_column or None, fixed=fixed)
+        units = UnitsConfig(
+            kind="file", source=source, id_column=id_column or None, fixed_columns=fixed
+        )
         return data.replace(units=units)
     name = name.strip()
     if not name or not name[0].isalpha() or _NAME.search(name):
@@ -390,7 +392,7 @@ def with_factor_settings(
     ----------
     data : DataSet
     units : dict
-        Fields of :class:`~rtm_core.config.UnitsConfig` to change (cell_size, keep, fixed,
+        Fields of :class:`~rtm_core.config.UnitsConfig` to change (cell_size, keep, fixed_columns,
         snap_distance).
     kernel : {"quartic", "gaussian"}
     threshold : float

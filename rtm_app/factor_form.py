@@ -54,12 +54,12 @@ def unit_controls(data: DataSet) -> dict:
     fixed = left.multiselect(
         "Fixed covariates (always in, any sign)",
         numeric,
-        default=[c for c in units.fixed if c in numeric],
+        default=[c for c in units.fixed_columns if c in numeric],
     )
     snap = right.number_input(
         "Snap distance for crimes (m)", min_value=1.0, value=float(units.snap_distance)
     )
-    return {"fixed": tuple(fixed), "snap_distance": float(snap)}
+    return {"fixed_columns": tuple(fixed), "snap_distance": float(snap)}
 
 
 def density_controls(data: DataSet) -> tuple[str, float]:

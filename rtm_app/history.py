@@ -10,7 +10,7 @@ from __future__ import annotations
 from rtm_app.dataset import DataSet, parse_bandwidths
 from rtm_core.config import HistoryConfig, validate
 from rtm_core.errors import InputError
-from rtm_core.study.periods import Period, period_length
+from rtm_core.periods import Period, period_length
 
 __all__ = ["MAX_LAGS", "TRANSFORMS", "unavailable_reason", "history_settings"]
 

@@ -6,7 +6,7 @@ import time
 
 import pandas as pd
 
-from rtm_core.runs.folder import RunInfo
+from rtm_core.record.folder import RunInfo
 
 __all__ = ["runs_table", "run_names"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from rtm_app.charts import model_name
+from rtm_core.record.manifest import AREA_KEYS, READOUT_TEXT, Manifest, Metrics
 from rtm_core.results.summary import split_history
 from rtm_core.results.summary import verdict_table as _verdict_table
-from rtm_core.runs.manifest import AREA_KEYS, READOUT_TEXT, Manifest, Metrics
 
 #: read-out key of metrics.json -> column heading
 READOUT_KEYS = READOUT_TEXT

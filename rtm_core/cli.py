@@ -178,7 +178,7 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    from rtm_core.runs.folder import holds_failed_run
+    from rtm_core.record.folder import holds_failed_run
 
     if holds_failed_run(args.out):
         print(f"rtm: {args.out} holds a failed run; this run replaces it", file=sys.stderr)
@@ -200,8 +200,9 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_features(args) -> int:
+    from rtm_core.factors.designs import build_features, features_frame
     from rtm_core.io import write_table
-    from rtm_core.study.load import build_features, features_frame, load_study
+    from rtm_core.study.load import load_study
 
     config = _large_grid(_load(args), args)
     start = time.perf_counter()

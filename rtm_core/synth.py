@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from rtm_core.factors.features import GeneratorLayer, build_risk_factors
+from rtm_core.factors.features import build_risk_factors
+from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.units import grid_units
 
 __all__ = ["PlantedSet", "SyntheticCity", "make_city", "write_city", "DEFAULT_PLAN"]

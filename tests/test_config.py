@@ -90,7 +90,7 @@ def test_full_toml_with_relative_paths(tmp_path):
         crs="EPSG:26971",
         name="segments.gpkg",
     )
-    assert (units.id_column, units.fixed, units.snap_distance, units.crs) == (
+    assert (units.id_column, units.fixed_columns, units.snap_distance, units.crs) == (
         "SEG_ID",
         ("intersection",),
         25.0,

@@ -15,8 +15,9 @@ import shapely
 from rtm_core.cli import main
 from rtm_core.config import demo_config
 from rtm_core.errors import InputError
-from rtm_core.runs.folder import holds_failed_run, list_runs, staged_run, write_failed_run
-from rtm_core.study.load import build_features, features_frame, load_study
+from rtm_core.factors.designs import build_features, features_frame
+from rtm_core.record.folder import holds_failed_run, list_runs, staged_run, write_failed_run
+from rtm_core.study.load import load_study
 from tests.demo_summary import features_summary
 from tests.new_city import FEET_CRS, INVALID_DISTRICT, N_CRIMES, N_LATLON_GAPS, write_new_city
 

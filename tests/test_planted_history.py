@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from rtm_core.config import load_config
-from rtm_core.factors.history import build_history
+from rtm_core.factors.designs import build_features, period_designs
 from rtm_core.models.classical import ClassicalRTM
 from rtm_core.models.dl import DeepRTM
-from rtm_core.study.load import build_features, load_study
+from rtm_core.study.load import load_study
 from rtm_core.synth import make_city, write_city
 
 CITY_SEEDS = (21, 22)
@@ -42,8 +42,7 @@ def fits(tmp_path_factory):
         config = load_config(write_city(make_city(seed, size=SIZE, periods=4), folder))
         truth = json.loads((folder / "truth.json").read_text())
         study = load_study(config)
-        tables = build_history(study.units, study.history, config.history)
-        design = build_features(study, config.features).design(tables.fixed(study.fixed, "train"))
+        design = period_designs(study, build_features(study, config.features), config).train
         dl = DeepRTM(
             n_seeds=20, cancel_gate=True, random_state=0, burn_in_steps=STEPS, prune_steps=STEPS
         ).fit(design, study.y_train)
@@ -68,7 +67,7 @@ def test_history_coefficients_are_recovered_within_10_percent(fits, kind):
     for truth, design, models in fits:
         planted = truth["history"]["coefficients"]
         rows = models[kind].coefficients_.set_index("variable")
-        hist = [n for n in design.fixed_names if n.startswith("hist")]
+        hist = [n for n in design.covariate_names if n.startswith("hist")]
         assert "hist1_unit" in hist and "hist2_600m" in hist
         for name, value in planted.items():
             assert np.isclose(rows.loc[name, "coef"], value, rtol=0.1), (kind, name, rows.loc[name])

@@ -14,9 +14,10 @@ import pytest
 import statsmodels.api as sm
 
 from rtm_core.config import load_config
+from rtm_core.factors.designs import build_features
 from rtm_core.models.classical import ClassicalRTM
 from rtm_core.models.dl import DeepRTM
-from rtm_core.study.load import build_features, load_study
+from rtm_core.study.load import load_study
 from rtm_core.synth import make_city, write_city
 
 CITY_SEEDS = (11, 12, 13)
@@ -32,7 +33,7 @@ def fits(tmp_path_factory):
         config = load_config(write_city(make_city(seed), folder))
         truth = json.loads((folder / "truth.json").read_text())
         study = load_study(config)
-        design = build_features(study, config.features).design(study.fixed)
+        design = build_features(study, config.features).design(study.covariates)
         dl = DeepRTM(n_seeds=20, cancel_gate=True, random_state=0).fit(design, study.y_train)
         classical = ClassicalRTM(random_state=0).fit(design, study.y_train)
         out.append((truth, design, study.y_train, {"dl": dl, "classical": classical}))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rtm_core.config import load_config
-from rtm_core.study.load import build_features, load_study
+from rtm_core.factors.designs import build_features
+from rtm_core.study.load import load_study
 from rtm_core.synth import DEFAULT_PLAN, make_city, write_city
 
 

@@ -20,7 +20,7 @@ from rtm_core.cluster import Throttled as _Throttled
 from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
 from rtm_core.errors import Cancelled, RTMError, check_cancel
-from rtm_core.runs.pipeline import Progress
+from rtm_core.runs.pipeline import Progress, run_pipeline
 
 __all__ = [
     "BacktestError",
@@ -83,8 +83,6 @@ def run_origin(config: RunConfig, out_dir: str | Path, *, cancel=None, progress=
         ``{"status": "done", "metrics": {...}, "seconds": s}``, or
         ``{"status": "failed"|"cancelled", "error": message}``.
     """
-    from rtm_core.runs.pipeline import run_pipeline
-
     out_dir = Path(out_dir)
     if progress is not None and not callable(progress):
         progress = _Forward(progress, out_dir.name)

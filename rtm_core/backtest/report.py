@@ -24,8 +24,8 @@ import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import InputError
+from rtm_core.models.registry import display_name
 from rtm_core.results.report import CSS, _png
-from rtm_core.results.verdict import readable_name
 
 __all__ = [
     "COLUMNS",
@@ -33,7 +33,6 @@ __all__ = [
     "AREAS",
     "RTM_MODELS",
     "HOTSPOT_BASELINES",
-    "model_label",
     "collect_metrics",
     "summary_table",
     "verdict",
@@ -53,7 +52,6 @@ RTM_MODELS = MODEL_KINDS
 #: windows, and a KDE of last period's crimes
 HOTSPOT_BASELINES = ("prior_counts", "prior_counts_lags", "kde")
 #: readable name of a model or baseline key: the run's names (one map for runs and backtests)
-model_label = readable_name
 
 
 def collect_metrics(metrics_by_origin: dict[str, dict]) -> pd.DataFrame:
@@ -181,8 +179,8 @@ def verdict(table: pd.DataFrame, area: str = "0.05") -> Verdict:
         sentence = "The backtest has no RTM model or no hot-spot baseline to compare."
     else:
         verb = "beats" if rtm_mean > base_mean else ("matches" if rtm_mean == base_mean else "")
-        a = f"{model_label(best_rtm)} (mean PAI at {share} {rtm_mean:.2f})"
-        b = f"{model_label(best_base)} ({base_mean:.2f})"
+        a = f"{display_name(best_rtm)} (mean PAI at {share} {rtm_mean:.2f})"
+        b = f"{display_name(best_base)} ({base_mean:.2f})"
         if verb:
             sentence = (
                 f"On average over the origins, the {a} {verb} the best hot-spot baseline, {b}."
@@ -233,7 +231,7 @@ def _chart(table: pd.DataFrame) -> str:
             marker="o",
             linewidth=2.4 if rtm else 1.4,
             linestyle="-" if rtm else "--",
-            label=model_label(model),
+            label=display_name(model),
         )
     ax.set_xlabel("Origin (first day of the test period)")
     ax.set_ylabel("PAI at 5 % of the area (out of sample)")
@@ -246,7 +244,7 @@ def _summary_html(table: pd.DataFrame) -> str:
     summary = summary_table(table, "pai")
     if summary.empty:
         return "<p class='muted'>None.</p>"
-    shown = pd.DataFrame({"model": summary["model"].map(model_label)})
+    shown = pd.DataFrame({"model": summary["model"].map(display_name)})
     for area in AREAS:
         pct = f"{float(area) * 100:g} %"
         shown[f"PAI {pct}: mean"] = summary[f"mean {area}"].map(_fmt)
@@ -286,11 +284,11 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
     )
     title = esc(str(manifest.get("label") or manifest.get("name") or "Backtest"))
     best = (
-        f"<p>Best mean PAI at 5 %: <b>{esc(model_label(result.best_model))}</b>.</p>"
+        f"<p>Best mean PAI at 5 %: <b>{esc(display_name(result.best_model))}</b>.</p>"
         if result.best_model
         else ""
     )
-    wide = pai_by_origin(table).rename(columns=model_label).reset_index()
+    wide = pai_by_origin(table).rename(columns=display_name).reset_index()
     wide.columns.name = None
     per_origin = wide.to_html(index=False, border=0, float_format=lambda v: f"{v:.2f}", na_rep="")
     return f"""<!DOCTYPE html>
@@ -306,7 +304,7 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
 {per_origin}
 <h2>Mean and range over the origins (PAI, out of sample)</h2>
 {_summary_html(table)}
-<p class="muted">Hot-spot baselines: {", ".join(esc(model_label(m)) for m in HOTSPOT_BASELINES)}
+<p class="muted">Hot-spot baselines: {", ".join(esc(display_name(m)) for m in HOTSPOT_BASELINES)}
 (those the run computed). Each origin is a complete run folder under
 <code>origins/</code>; all measures are in <code>backtest.csv</code>.</p>
 <h2>Origins</h2>

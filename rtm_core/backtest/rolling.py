@@ -31,11 +31,14 @@ from rtm_core.backtest.engines import (
     run_origin,
     run_origins,
 )
+from rtm_core.backtest.report import collect_metrics, write_html
+from rtm_core.cluster import dask_client
 from rtm_core.config import BacktestConfig, RunConfig
 from rtm_core.errors import ConfigError, check_cancel
-from rtm_core.runs.folder import environment, staged_run
+from rtm_core.io import parse_dates, read_layer
+from rtm_core.periods import Period, lag_windows, period_length, shift_period
+from rtm_core.record.folder import environment, staged_run
 from rtm_core.runs.pipeline import Progress
-from rtm_core.study.periods import Period, lag_windows, period_length, shift_period
 
 __all__ = [
     "Origin",
@@ -170,8 +173,6 @@ def check_data_reaches_back(config: RunConfig, origins: list[Origin]) -> None:
         Naming the first origin that needs earlier data, the date needed and the file's
         earliest date.
     """
-    from rtm_core.io import parse_dates, read_layer
-
     source = config.crimes.source
     layer = read_layer(source)
     if config.crimes.date not in layer.frame.columns:
@@ -247,9 +248,6 @@ def run_backtest(
     Cancelled
         ``cancel`` was set; nothing is written.
     """
-    from rtm_core.backtest.report import collect_metrics, write_html
-    from rtm_core.cluster import dask_client
-
     out_dir = Path(out_dir)
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ConfigError("rtm", "--workers", f"must be >= 1, got {workers!r}", "give 1 or more")

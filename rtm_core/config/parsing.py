@@ -41,6 +41,7 @@ from rtm_core.config.table import (
     read_period,
 )
 from rtm_core.errors import ConfigError
+from rtm_core.periods import Period, period_length
 
 
 def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None) -> RunConfig:
@@ -98,7 +99,7 @@ def _units(units: Table) -> UnitsConfig:
         keep=units.choice("keep", KEEP, d.keep),
         source=read_layer_source(units, required=True) if kind == "file" else None,
         id_column=units.get("id", str),
-        fixed=read_names(units, "fixed"),
+        fixed_columns=read_names(units, "fixed"),
         snap_distance=units.positive("snap_distance", d.snap_distance),
         crs=units.get("crs", str),
         max_cells=units.positive("max_cells", d.max_cells, integer=True),
@@ -310,8 +311,6 @@ def _history(table: Table, crimes: CrimesConfig) -> HistoryConfig:
 
 def _check_equal_periods(table: Table, crimes: CrimesConfig) -> None:
     """With history, training and test periods must have the same length (months or days)."""
-    from rtm_core.study.periods import Period, period_length
-
     try:
         train, test = Period.from_config(crimes.train), Period.from_config(crimes.test)
     except (ValueError, TypeError):

@@ -77,8 +77,9 @@ class UnitsConfig:
         Units layer (points, lines such as street segments, or polygons) for ``kind="file"``.
     id_column : str or None
         Column with a stable unit id in ``source``; default: row number.
-    fixed : tuple of str
-        Columns of the units layer used as fixed covariates (always in, any sign).
+    fixed_columns : tuple of str
+        Columns of the units layer used as fixed covariates (always in, any sign); the
+        TOML key ``fixed``.
     snap_distance : float
         For point and line units: a crime is counted at its nearest unit within this distance.
     crs : str or None
@@ -95,7 +96,7 @@ class UnitsConfig:
     keep: str = "centre"
     source: LayerSource | None = None
     id_column: str | None = None
-    fixed: tuple[str, ...] = ()
+    fixed_columns: tuple[str, ...] = ()
     snap_distance: float = 50.0
     crs: str | None = None
     max_cells: int = MAX_GRID_CELLS

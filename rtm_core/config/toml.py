@@ -145,8 +145,8 @@ def config_to_toml(config: RunConfig, base: str | Path | None = None) -> str:
         u |= _source_keys(units.source, base)
         if units.id_column:
             u["id"] = units.id_column
-        if units.fixed:
-            u["fixed"] = list(units.fixed)
+        if units.fixed_columns:
+            u["fixed"] = list(units.fixed_columns)
     u["snap_distance"] = units.snap_distance
     if units.crs:
         u["crs"] = units.crs

@@ -19,7 +19,6 @@ import numpy as np
 
 from rtm_core.errors import check_cancel
 from rtm_core.factors.features import (
-    GeneratorLayer,
     LayerIndex,
     LayerMeasures,
     RiskFactors,
@@ -31,6 +30,7 @@ from rtm_core.factors.features import (
     layer_wants,
     spatial_chunks,
 )
+from rtm_core.study.generators import GeneratorLayer
 
 __all__ = ["build_risk_factors_dask", "chunk_measures", "risk_factors"]
 

@@ -21,10 +21,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from rtm_core.cluster import process_threads
 from rtm_core.errors import InputError, check_cancel
@@ -35,10 +33,9 @@ from rtm_core.factors.measures import (
 )
 from rtm_core.factors.neighbours import LayerIndex, spatial_chunks
 from rtm_core.models.design import Design
-from rtm_core.study.units import representative_points
+from rtm_core.study.generators import GeneratorLayer
 
 __all__ = [
-    "GeneratorLayer",
     "LayerMeasures",
     "RiskFactors",
     "kernel_weights",
@@ -51,70 +48,6 @@ __all__ = [
 ]
 
 KERNELS = ("quartic", "gaussian")
-
-
-@dataclass(frozen=True)
-class GeneratorLayer:
-    """A crime-generator layer in the working CRS, ready for risk factors.
-
-    Attributes
-    ----------
-    name : str
-        Set name.
-    points : ndarray of shape (m, 2)
-        Points for densities (all points, duplicates kept; representative points of lines
-        and polygons).
-    geometry : ndarray of shapely geometries or None
-        Line/polygon geometries for distance-to-nearest-geometry; None for point layers.
-    measures : tuple of str
-        "distance" and/or "kde".
-    bandwidths : tuple of int
-        Metres.
-    """
-
-    name: str
-    points: np.ndarray
-    geometry: np.ndarray | None
-    measures: tuple[str, ...]
-    bandwidths: tuple[int, ...]
-
-    @classmethod
-    def from_frame(
-        cls,
-        name: str,
-        frame: gpd.GeoDataFrame,
-        measures: Sequence[str] = ("distance", "kde"),
-        bandwidths: Sequence[int] = (50, 100, 200, 300, 400, 500, 600, 700, 800),
-    ) -> GeneratorLayer:
-        """Build from a GeoDataFrame already in the working CRS.
-
-        Parameters
-        ----------
-        name : str
-            The layer's name (prefix of its variables, e.g. ``"bars"``).
-        frame : GeoDataFrame
-            Point, line or polygon features in the working CRS (metres). Points and
-            multipoints count at every point; lines and polygons at their representative
-            point.
-        measures : sequence of {"distance", "kde"}
-            Which dummies the layer makes.
-        bandwidths : sequence of int
-            Distances in metres (dummy cut-offs and kernel radii).
-
-        Returns
-        -------
-        GeneratorLayer
-        """
-        geometry = frame.geometry.values
-        type_id = shapely.get_type_id(geometry)
-        if np.isin(type_id, (0, 4)).all():  # points and multipoints: every point counts
-            points = shapely.get_coordinates(geometry)
-            geoms = None
-        else:
-            # lines and polygons count at their representative point (a line's midpoint)
-            points = shapely.get_coordinates(representative_points(geometry))
-            geoms = np.asarray(geometry)
-        return cls(name, points, geoms, tuple(measures), tuple(int(b) for b in bandwidths))
 
 
 def zscore_dummy(values: np.ndarray, threshold: float = 2.0) -> np.ndarray:
@@ -190,26 +123,26 @@ class RiskFactors:
         """
         return self.variables["prevalence"].between(0, 1, inclusive="neither")
 
-    def design(self, fixed: pd.DataFrame | None = None) -> Design:
+    def design(self, covariates: pd.DataFrame | None = None) -> Design:
         """The model matrix: dummies that vary across units, grouped by set.
 
         Dummies that are constant (all 0 or all 1) carry no information and are left out.
 
         Parameters
         ----------
-        fixed : DataFrame, optional
-            Fixed covariates (one row per unit, numeric).
+        covariates : DataFrame, optional
+            Covariates (one row per unit, numeric): always in the model, any sign.
         """
         varying = self.variables[self.in_model]
         X = self.table[varying["name"]].to_numpy(dtype=np.uint8)  # 0/1 dummies
-        if fixed is None or fixed.shape[1] == 0:
+        if covariates is None or covariates.shape[1] == 0:
             return Design(X, tuple(varying["name"]), tuple(varying["set"]))
         return Design(
             X,
             tuple(varying["name"]),
             tuple(varying["set"]),
-            fixed=fixed.to_numpy(dtype=float),
-            fixed_names=tuple(map(str, fixed.columns)),
+            covariates=covariates.to_numpy(dtype=float),
+            covariate_names=tuple(map(str, covariates.columns)),
         )
 
 

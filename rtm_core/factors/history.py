@@ -1,7 +1,7 @@
 """Crime history as fixed covariates: counts of past crimes in and around every unit, per lag.
 
 For a target period ``[s, s+L)`` and ``k`` lags, lag ``j`` is the window
-``[s - j*L, s - (j-1)*L)`` (:func:`rtm_core.study.periods.lag_windows`). Per lag the history factors
+``[s - j*L, s - (j-1)*L)`` (:func:`rtm_core.periods.lag_windows`). Per lag the history factors
 are the crimes of the window *in the unit* (counted as :func:`rtm_core.study.units.count_crimes`
 counts the outcome: grid cells and polygons contain, points and lines snap) and the crimes
 *within each bandwidth* of the unit's point, as ``log(1 + count)`` by default. Columns are
@@ -10,9 +10,9 @@ named ``hist{j}_unit`` and ``hist{j}_{bw}m`` (``hist1_unit``, ``hist1_150m``, ..
 A crime of the target period never enters its own history: every window ends at or before the
 target's start (tested with Hypothesis in ``tests/properties/test_history_properties.py``).
 
-Without a date column (separate training and test files) the history comes from one file per
-lag before the training period; the test period's lag 1 is then the training file, and the
-forecast's lag 1 the test file.
+The windows themselves (dated, or one file per lag) come from the study's
+:class:`~rtm_core.study.crime_history.CrimeHistory`, which keeps the ``lags`` setting;
+:mod:`rtm_core.factors.designs` joins these factors to the covariates of each period's design.
 """
 
 from __future__ import annotations
@@ -24,153 +24,17 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from rtm_core.config import HistoryConfig
-from rtm_core.errors import InputError
-from rtm_core.study.periods import Period, following_period, lag_windows, period_length
+from rtm_core.periods import Period
+from rtm_core.study.crime_history import TARGETS, CrimeHistory
 from rtm_core.study.units import Units, count_crimes
 
 __all__ = [
-    "CrimeHistory",
     "HistoryTables",
     "history_factors",
     "lag_factors",
     "lag_counts",
     "build_history",
-    "check_reaches_back",
-    "forecast_record",
-    "TARGETS",
 ]
-
-TARGETS = ("train", "test", "forecast")
-
-
-@dataclass(frozen=True)
-class CrimeHistory:
-    """All dated crime points of a study (or, without dates, one point set per period).
-
-    Attributes
-    ----------
-    xy : ndarray of shape (m, 2)
-        Every crime with a readable date (working CRS), whatever its period.
-    times : ndarray of datetime64[ns] or None
-        Their dates; None without a date column.
-    train, test : Period or None
-        The study's periods (None without dates).
-    source : str
-        The crimes file, for messages.
-    blocks : tuple of ndarray
-        Without dates: crime points per period, oldest first: history files lag k .. lag 1,
-        then the training and the test file.
-    block_names : tuple of str
-        File names of ``blocks``.
-    """
-
-    xy: np.ndarray
-    times: np.ndarray | None
-    train: Period | None
-    test: Period | None
-    source: str
-    blocks: tuple[np.ndarray, ...] = ()
-    block_names: tuple[str, ...] = ()
-
-    @property
-    def dated(self) -> bool:
-        """Whether the crimes carry dates (one crimes file with a date column)."""
-        return self.times is not None
-
-    @property
-    def forecast(self) -> Period | None:
-        """The period after the test period, as long as it (None without dates)."""
-        if self.test is None:
-            return None
-        return following_period(self.test, period_length(self.test))
-
-    def target(self, name: str) -> Period | None:
-        """The period of ``"train"``, ``"test"`` or ``"forecast"``."""
-        return {"train": self.train, "test": self.test, "forecast": self.forecast}[name]
-
-    def windows(self, name: str, lags: int) -> list:
-        """Lag windows of a target: Periods with dates, file names without (lag 1 first).
-
-        Parameters
-        ----------
-        name : {"train", "test", "forecast"}
-            The target period.
-        lags : int
-            Number of windows.
-
-        Returns
-        -------
-        list of Period or list of str
-            With dates, :func:`rtm_core.study.periods.lag_windows` of the target, each as
-            long as the training period; without dates, the names of the ``lags`` files just
-            before the target's own file in :attr:`block_names`.
-        """
-        if self.dated:
-            target = self.target(name)
-            return lag_windows(target, lags, period_length(self.train))
-        end = len(self.blocks) - 2 + TARGETS.index(name)  # position of the target
-        return [self.block_names[end - j] for j in range(1, lags + 1)]
-
-    def lag_points(self, name: str, lags: int) -> list[np.ndarray]:
-        """Crime points of each lag window of a target (lag 1 first).
-
-        Parameters
-        ----------
-        name : {"train", "test", "forecast"}
-            The target period.
-        lags : int
-            Number of windows.
-
-        Returns
-        -------
-        list of ndarray of shape (m_j, 2)
-            Crimes (working CRS) dated inside window j, or, without dates, the points of
-            the j-th file before the target's own.
-        """
-        if self.dated:
-            return [
-                self.xy[np.asarray(w.contains(self.times), dtype=bool)]
-                for w in self.windows(name, lags)
-            ]
-        end = len(self.blocks) - 2 + TARGETS.index(name)
-        return [self.blocks[end - j] for j in range(1, lags + 1)]
-
-
-def check_reaches_back(history: CrimeHistory, lags: int) -> None:
-    """Refuse dated data that does not reach back to the start of the oldest lag window.
-
-    The earliest crime must fall on the first day of the oldest training window or before.
-    Does nothing without dates or with ``lags <= 0``.
-
-    Parameters
-    ----------
-    history : CrimeHistory
-        The study's crimes.
-    lags : int
-        Number of lag windows before the training period (the ``[history] lags`` setting).
-
-    Raises
-    ------
-    InputError
-        Naming the earliest date in the file and the date needed.
-    """
-    if not history.dated or lags <= 0:
-        return
-    needed = history.windows("train", lags)[-1].start
-    if len(history.times) == 0:
-        earliest = None
-    else:
-        earliest = pd.Timestamp(history.times.min())
-    if earliest is None or earliest.normalize() > needed:
-        first = "no dated crime" if earliest is None else f"the earliest date is {earliest.date()}"
-        raise InputError(
-            history.source,
-            "history.lags",
-            f"{lags} lag(s) before the training period need crimes from {needed.date()}, "
-            f"but {first} in the file",
-            f"lower history.lags, move the periods later, or use a file that reaches back to "
-            f"{needed.date()}",
-        )
 
 
 def lag_counts(units: Units, lag_points: list[np.ndarray], *, snap_distance: float = 50.0):
@@ -268,7 +132,7 @@ def history_factors(
         Dated crimes (working CRS).
     crime_times : array-like of datetime64, length m
     windows : list of Period
-        Lag windows, lag 1 first (:func:`rtm_core.study.periods.lag_windows`).
+        Lag windows, lag 1 first (:func:`rtm_core.periods.lag_windows`).
     cfg : HistoryConfig
     snap_distance, chunk_size
         As in :func:`lag_factors`.
@@ -309,22 +173,6 @@ class HistoryTables:
         train = self.factors["train"]
         return [c for c in train.columns if train[c].nunique() > 1]
 
-    def fixed(self, base: pd.DataFrame, target: str) -> pd.DataFrame:
-        """``base`` fixed covariates plus the history factors of ``target`` (model columns).
-
-        Parameters
-        ----------
-        base : DataFrame
-            Fixed covariates, one row per unit in unit order (its index is dropped).
-        target : {"train", "test", "forecast"}
-
-        Returns
-        -------
-        DataFrame
-            ``base``'s columns, then the history factors in :attr:`columns`.
-        """
-        return pd.concat([base.reset_index(drop=True), self.factors[target][self.columns]], axis=1)
-
 
 def build_history(
     units: Units,
@@ -340,9 +188,9 @@ def build_history(
     ----------
     units : Units
     history : CrimeHistory
-        The study's crimes.
+        The study's crimes, with the number of lag windows (``[history] lags``).
     cfg : HistoryConfig
-        Lags, bandwidths (metres) and transform.
+        Bandwidths (metres) and transform.
     snap_distance, chunk_size
         As in :func:`lag_factors`.
 
@@ -353,7 +201,7 @@ def build_history(
     """
     factors, counts, windows = {}, {}, {}
     for name in TARGETS:
-        points = history.lag_points(name, cfg.lags)
+        points = history.lag_points(name)
         counts[name] = lag_counts(units, points, snap_distance=snap_distance)
         factors[name] = lag_factors(
             units,
@@ -364,31 +212,6 @@ def build_history(
             in_unit=counts[name],
         )
         windows[name] = [
-            list(w.as_config()) if isinstance(w, Period) else w
-            for w in history.windows(name, cfg.lags)
+            list(w.as_config()) if isinstance(w, Period) else w for w in history.windows(name)
         ]
     return HistoryTables(factors, counts, windows)
-
-
-def forecast_record(history: CrimeHistory | None, with_history: bool) -> dict:
-    """The manifest's ``forecast``: the period after the test period and how it was made.
-
-    Parameters
-    ----------
-    history : CrimeHistory or None
-        The study's crimes (:attr:`rtm_core.study.load.Study.history`); None without dates
-        and without history files.
-    with_history : bool
-        Whether history factors were built for the run.
-
-    Returns
-    -------
-    dict
-        ``start`` and inclusive ``end`` (ISO dates; None without dates) and ``method``:
-        ``"applied with shifted history"`` (models fitted on the training period applied to the
-        history before the forecast period, not refitted) or ``"environment only"``.
-    """
-    period = history.forecast if history is not None else None
-    start, end = period.as_config() if period is not None else (None, None)
-    method = "applied with shifted history" if with_history else "environment only"
-    return {"start": start, "end": end, "method": method}

@@ -43,8 +43,8 @@ from threadpoolctl import threadpool_limits
 
 from rtm_core.config import validate
 from rtm_core.errors import ConfigError, FitError, check_cancel
-from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
-from rtm_core.models.design import Design, set_terms
+from rtm_core.models.base import RTMEstimator, coefficient_table, require_crimes
+from rtm_core.models.design import Design
 from rtm_core.models.lasso_cv import lasso_cv, unit_folds
 from rtm_core.models.rows import collapse, collapse_ints, row_keys
 
@@ -89,7 +89,7 @@ class _GLMFit:
     dispersion: float | None
 
 
-class ClassicalRTM:
+class ClassicalRTM(RTMEstimator):
     """Classical Risk Terrain Model (lasso screen + stepwise BIC + Poisson/NB choice).
 
     Parameters
@@ -115,7 +115,7 @@ class ClassicalRTM:
     coef_ : ndarray of shape (n_vars,)
         Set coefficients of the chosen family (zeros for unselected variables).
     intercept_ : float
-    fixed_coef_ : ndarray of shape (n_fixed,)
+    covariate_coef_ : ndarray of shape (n_covariates,)
     family_ : str
         ``"poisson"`` or ``"negbin"``.
     bic_ : dict
@@ -197,7 +197,7 @@ class ClassicalRTM:
             warnings.simplefilter("ignore")
             try:
                 ratio, alphas = float(self.l1_ratio), self.alphas
-                fit = lasso_cv(design.X, design.fixed, y, folds, l1_ratio=ratio, alphas=alphas)
+                fit = lasso_cv(design.X, design.covariates, y, folds, l1_ratio=ratio, alphas=alphas)
             except ValueError as exc:  # e.g. glum's "No variation in `y`" in a CV fold
                 raise FitError(
                     f"classical RTM: the cross-validated lasso cannot be fitted ({exc}). "
@@ -277,7 +277,7 @@ class ClassicalRTM:
 
     def _stepwise(self, survivors: np.ndarray, design: Design, progress, cancel):
         """Bidirectional stepwise BIC over the survivor columns; returns {set: column}."""
-        n_base = 1 + design.fixed.shape[1]
+        n_base = 1 + design.covariates.shape[1]
         set_of = np.asarray(design.sets)
         current: dict[str, int] = {}
         fit = self._glm([])
@@ -359,7 +359,7 @@ class ClassicalRTM:
         y = self._check_y(design, y)
         self._validate_params(design.n_units)
         check_cancel(cancel)
-        p, q = design.X.shape[1], design.fixed.shape[1]
+        p, q = design.X.shape[1], design.covariates.shape[1]
         if progress is not None:
             progress("lasso", 0, 1, float("nan"))
         if p:
@@ -378,8 +378,8 @@ class ClassicalRTM:
         self._y = y
         self._pos = {int(c): k for k, c in enumerate(survivors)}
         self._bits = np.asfortranarray(design.X[:, survivors] != 0, dtype=np.uint8)
-        self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.fixed])
-        self._base_id = collapse(row_keys(design.fixed, y))[1].astype(np.int64)
+        self._base_exog = np.hstack([np.ones((design.n_units, 1)), design.covariates])
+        self._base_id = collapse(row_keys(design.covariates, y))[1].astype(np.int64)
         try:
             chosen, self.steps_ = self._stepwise(survivors, design, progress, cancel)
             cols = sorted(chosen.values())
@@ -409,52 +409,20 @@ class ClassicalRTM:
         return self
 
     def _store(self, design: Design, cols: list[int], final: _GLMFit) -> None:
-        q = design.fixed.shape[1]
-        self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
+        q = design.covariates.shape[1]
+        self.names_, self.covariate_names_ = tuple(design.names), tuple(design.covariate_names)
         self.intercept_ = float(final.params[0])
-        self.fixed_coef_ = final.params[1 : 1 + q].copy()
+        self.covariate_coef_ = final.params[1 : 1 + q].copy()
         self.coef_ = np.zeros(design.X.shape[1])
         self.coef_[cols] = final.params[1 + q :]
         self.selected_ = {s: None for s in design.set_names}
         for c in cols:
             self.selected_[design.sets[c]] = design.names[c]
         self.coefficients_ = coefficient_table(
-            ["intercept", *design.fixed_names, *(design.names[c] for c in cols)],
+            ["intercept", *design.covariate_names, *(design.names[c] for c in cols)],
             ["", *([""] * q), *(design.sets[c] for c in cols)],
             final.params,
             final.bse,
             1.0,
             p_value=final.pvalues,
         )
-
-    def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
-        """Linear predictor per unit.
-
-        Parameters
-        ----------
-        design : Design
-            Same variables as at fit time.
-        part : {"all", "sets"}
-            ``"all"``: intercept + fixed + set terms; ``"sets"``: set terms only (the input of
-            :func:`rtm_core.results.evaluate.relative_risk_score`).
-
-        Returns
-        -------
-        ndarray of shape (n_units,)
-        """
-        check_fitted_on(self, design)
-        eta_sets = set_terms(design.X, self.coef_)
-        if part == "sets":
-            return eta_sets
-        if part != "all":
-            raise ConfigError(
-                "ClassicalRTM.linear_predictor",
-                "part",
-                f"unknown part {part!r}",
-                "use 'all' or 'sets'",
-            )
-        return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets
-
-    def predict(self, design: Design) -> np.ndarray:
-        """Expected crime count per unit (exp of the full linear predictor), shape (n_units,)."""
-        return np.exp(self.linear_predictor(design, "all"))

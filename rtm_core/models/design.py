@@ -25,23 +25,24 @@ class Design:
         Column names of ``X`` (e.g. ``"liquor_dis_200"``).
     sets : tuple of str
         Set (generator layer) of each column of ``X``; same length as ``names``.
-    fixed : ndarray of shape (n_units, n_fixed)
-        Fixed covariates: always in the model, unconstrained sign. The intercept is NOT a
+    covariates : ndarray of shape (n_units, n_covariates)
+        Fixed covariates (crime history, the units' own columns): always in the model,
+        unconstrained sign. The intercept is NOT a
         column here; every model adds its own.
-    fixed_names : tuple of str
-        Column names of ``fixed``.
+    covariate_names : tuple of str
+        Column names of ``covariates``.
 
     Raises
     ------
     InputError
-        ``X`` not 2-D, or names, sets, fixed rows or fixed names that do not match it.
+        ``X`` not 2-D, or names, sets, covariate rows or covariate names that do not match it.
     """
 
     X: np.ndarray
     names: tuple[str, ...]
     sets: tuple[str, ...]
-    fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    fixed_names: tuple[str, ...] = ()
+    covariates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    covariate_names: tuple[str, ...] = ()
 
     def __post_init__(self):
         X = _compact(np.asarray(self.X))
@@ -49,14 +50,14 @@ class Design:
             raise InputError(
                 "Design", "X", f"must be 2-D, got shape {X.shape}", "pass (n_units, n_vars) dummies"
             )
-        fixed = np.asarray(self.fixed, dtype=np.float64)
-        if fixed.size == 0:
-            fixed = np.zeros((X.shape[0], 0))
-        if fixed.shape[0] != X.shape[0]:
+        covariates = np.asarray(self.covariates, dtype=np.float64)
+        if covariates.size == 0:
+            covariates = np.zeros((X.shape[0], 0))
+        if covariates.shape[0] != X.shape[0]:
             raise InputError(
                 "Design",
-                "fixed",
-                f"has {fixed.shape[0]} rows for {X.shape[0]} units",
+                "covariates",
+                f"has {covariates.shape[0]} rows for {X.shape[0]} units",
                 "pass one row of fixed covariates per unit, like X",
             )
         if len(self.names) != X.shape[1] or len(self.sets) != X.shape[1]:
@@ -66,18 +67,19 @@ class Design:
                 f"{len(self.names)} names and {len(self.sets)} sets for {X.shape[1]} columns of X",
                 "give one name and one set per column of X",
             )
-        if len(self.fixed_names) != fixed.shape[1]:
+        if len(self.covariate_names) != covariates.shape[1]:
             raise InputError(
                 "Design",
-                "fixed_names",
-                f"{len(self.fixed_names)} names for {fixed.shape[1]} columns of fixed",
-                "give one name per column of fixed",
+                "covariate_names",
+                f"{len(self.covariate_names)} names for {covariates.shape[1]} columns of "
+                "covariates",
+                "give one name per column of covariates",
             )
         object.__setattr__(self, "X", X)
-        object.__setattr__(self, "fixed", fixed)
+        object.__setattr__(self, "covariates", covariates)
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "sets", tuple(self.sets))
-        object.__setattr__(self, "fixed_names", tuple(self.fixed_names))
+        object.__setattr__(self, "covariate_names", tuple(self.covariate_names))
 
     @property
     def n_units(self) -> int:
@@ -106,8 +108,8 @@ class Design:
             X=self.X[:, pos],
             names=tuple(self.names[i] for i in pos),
             sets=tuple(self.sets[i] for i in pos),
-            fixed=self.fixed,
-            fixed_names=self.fixed_names,
+            covariates=self.covariates,
+            covariate_names=self.covariate_names,
         )
 
 

@@ -61,8 +61,8 @@ import pandas as pd
 
 from rtm_core.config import DEVICES, LOSSES, validate
 from rtm_core.errors import ConfigError, InputError
-from rtm_core.models import check_fitted_on, coefficient_table, require_crimes
-from rtm_core.models.design import Design, set_terms
+from rtm_core.models.base import RTMEstimator, coefficient_table, require_crimes
+from rtm_core.models.design import Design
 from rtm_core.models.dl_module import Layout, TrainResult, TrainSpec
 from rtm_core.models.dl_problem import layout_of, varying_columns
 from rtm_core.models.dl_seeds import SeedPlan, seed_batches, train_seeds
@@ -71,7 +71,7 @@ from rtm_core.models.rows import CollapsedRows, standard_errors
 __all__ = ["DeepRTM"]
 
 
-class DeepRTM:
+class DeepRTM(RTMEstimator):
     """Deep-learning Risk Terrain Model (burn-in with random masks, prune, optional gate).
 
     Parameters
@@ -102,7 +102,7 @@ class DeepRTM:
     coef_ : ndarray of shape (n_vars,)
         Set coefficients (``relu(w)`` >= 0) of the reported model, 0 for unselected variables.
     intercept_ : float
-    fixed_coef_ : ndarray of shape (n_fixed,)
+    covariate_coef_ : ndarray of shape (n_covariates,)
     selected_ : dict
         Set name -> selected variable name, or None, for every set.
     dispersion_ : float or None
@@ -110,7 +110,7 @@ class DeepRTM:
     seed_coef_ : ndarray of shape (K, n_vars)
         Each seed's set coefficients (0 outside its pruned mask and for switched-off sets).
     seed_intercept_ : ndarray of shape (K,)
-    seed_fixed_coef_ : ndarray of shape (K, n_fixed)
+    seed_covariate_coef_ : ndarray of shape (K, n_covariates)
     seed_selected_ : list of dict
     seed_gate_ : ndarray of shape (K, n_sets) or None
         Final gate values (cancel gate only).
@@ -221,12 +221,12 @@ class DeepRTM:
                 src,
                 "design.X",
                 "holds values other than 0 and 1",
-                "pass risk-factor dummies (0/1); continuous covariates go in design.fixed",
+                "pass risk-factor dummies (0/1); continuous covariates go in design.covariates",
             )
-        if not np.isfinite(design.fixed).all():
+        if not np.isfinite(design.covariates).all():
             raise InputError(
                 src,
-                "design.fixed",
+                "design.covariates",
                 "holds missing or infinite values",
                 "fill or drop the missing covariate values",
             )
@@ -298,7 +298,7 @@ class DeepRTM:
         self.seed_coef_ = np.zeros((k, design.X.shape[1]))
         np.put_along_axis(self.seed_coef_, varying[kept], np.where(active, coef, 0.0), axis=1)
         self.seed_intercept_ = theta[:, 0].copy()
-        self.seed_fixed_coef_ = theta[:, layout.fixed].copy()
+        self.seed_covariate_coef_ = theta[:, layout.covariates].copy()
         self.seed_selected_ = []
         for i in range(k):
             chosen = {s: None for s in design.set_names}
@@ -312,14 +312,14 @@ class DeepRTM:
         self.best_seed_ = best = int(np.argmin(result.seed_loss))
         self.coef_ = self.seed_coef_[best].copy()
         self.intercept_ = float(self.seed_intercept_[best])
-        self.fixed_coef_ = self.seed_fixed_coef_[best].copy()
+        self.covariate_coef_ = self.seed_covariate_coef_[best].copy()
         self.selected_ = dict(self.seed_selected_[best])
         self.dispersion_ = (
             float(np.exp(theta[best, layout.log_dispersion])) if layout.dispersion else None
         )
         self.loss_history_ = result.history[:, best].copy()
         self.n_iter_ = result.n_iter
-        self.names_, self.fixed_names_ = tuple(design.names), tuple(design.fixed_names)
+        self.names_, self.covariate_names_ = tuple(design.names), tuple(design.covariate_names)
         self.coefficients_ = self._coefficient_table(trained, rows)
 
     def _coefficient_table(self, trained: Design, rows: CollapsedRows) -> pd.DataFrame:
@@ -327,45 +327,16 @@ class DeepRTM:
         chosen = [v for v in self.selected_.values() if v is not None]
         cols = [trained.names.index(v) for v in chosen]
         coef = [self.coef_[self.names_.index(v)] for v in chosen]
-        params = np.concatenate([[self.intercept_], self.fixed_coef_, coef])
+        params = np.concatenate([[self.intercept_], self.covariate_coef_, coef])
         se = standard_errors(rows, cols, params, self.dispersion_)
-        fixed = list(trained.fixed_names)
+        covariates = list(trained.covariate_names)
         return coefficient_table(
-            ["intercept", *fixed, *chosen],
-            ["", *([""] * len(fixed)), *(trained.sets[c] for c in cols)],
+            ["intercept", *covariates, *chosen],
+            ["", *([""] * len(covariates)), *(trained.sets[c] for c in cols)],
             params,
             se,
-            [1.0] * (1 + len(fixed)) + [self.selection_share_[v] for v in chosen],
+            [1.0] * (1 + len(covariates)) + [self.selection_share_[v] for v in chosen],
         )
-
-    # ------------------------------------------------------------------ predict
-    def linear_predictor(self, design: Design, part: str = "all") -> np.ndarray:
-        """Linear predictor per unit of the reported model.
-
-        Parameters
-        ----------
-        design : Design
-            Same variables as at fit time.
-        part : {"all", "sets"}
-            ``"all"``: intercept + fixed + set terms; ``"sets"``: set terms only.
-
-        Returns
-        -------
-        ndarray of shape (n_units,)
-        """
-        check_fitted_on(self, design)
-        if part not in ("all", "sets"):
-            raise ConfigError(
-                "DeepRTM.linear_predictor", "part", f"unknown part {part!r}", 'use "all" or "sets"'
-            )
-        eta_sets = set_terms(design.X, self.coef_)
-        if part == "sets":
-            return eta_sets
-        return self.intercept_ + design.fixed @ self.fixed_coef_ + eta_sets
-
-    def predict(self, design: Design) -> np.ndarray:
-        """Expected crime count per unit (exp of the full linear predictor), shape (n_units,)."""
-        return np.exp(self.linear_predictor(design, "all"))
 
 
 def _set_positions(design: Design, trained: Design) -> np.ndarray:

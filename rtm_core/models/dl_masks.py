@@ -102,7 +102,7 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
         The rows and the kept bits over them.
     """
     n_sets, n_rows = kept.shape[1], problem.columns.shape[1]
-    n_rest = problem.rest_fixed.shape[1]
+    n_rest = problem.rest_covariates.shape[1]
     bits = kept_bits(problem.columns, torch.as_tensor(kept, device=device))
     if not collapse or n_sets > 20 or n_rest * 2**n_sets >= n_rows:
         return problem.rows, bits
@@ -112,7 +112,7 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
     n_grid = n_rest * 2**n_sets
     share_rows = problem.rows.share[0].double().cpu().numpy()
     share = np.stack([np.bincount(k, weights=share_rows, minlength=n_grid) for k in keys])
-    grid_fixed = np.repeat(problem.rest_fixed, 2**n_sets, axis=1)
+    grid_covariates = np.repeat(problem.rest_covariates, 2**n_sets, axis=1)
     if problem.family == "poisson":
         crime_rows = problem.rows.crimes[0].double().cpu().numpy()
         crimes = np.stack([np.bincount(k, weights=crime_rows, minlength=n_grid) for k in keys])
@@ -122,7 +122,7 @@ def prune_rows(problem: Problem, kept: np.ndarray, collapse: bool, device):
     rows = Rows(
         share=torch.as_tensor(share, dtype=dtype, device=device),
         crimes=torch.as_tensor(crimes, dtype=dtype, device=device),
-        fixed=torch.as_tensor(grid_fixed[None], dtype=torch.float32, device=device),
+        covariates=torch.as_tensor(grid_covariates[None], dtype=torch.float32, device=device),
     )
     grid_bits = np.tile(_code_bits(n_sets), (1, n_rest))
     grid_bits = torch.as_tensor(grid_bits, device=device).expand(kept.shape[0], -1, -1)

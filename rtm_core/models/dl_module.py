@@ -1,7 +1,7 @@
 """Torch engine of the deep-learning RTM: K seeds trained together, hand-written gradients.
 
 Every parameter carries a leading seed dimension: ``theta`` has shape ``(K, P)`` and is laid
-out by :class:`Layout` as ``[intercept | fixed (q) | set weights w (p) | gates (G) |
+out by :class:`Layout` as ``[intercept | covariates (q) | set weights w (p) | gates (G) |
 log-dispersion]`` (gates only with the cancel gate, log-dispersion only for NB2). Seed k's
 loss is summed, not averaged, over seeds and Adam is elementwise, so a seed trained in a batch
 follows the same path as the seed trained alone.
@@ -51,19 +51,19 @@ _MASK_CHUNK = 256  # burn-in masks drawn this many steps at a time
 class Layout:
     """Where each parameter lives in the flat parameter row of one seed."""
 
-    n_fixed: int
+    n_covariates: int
     n_vars: int
     n_sets: int
     gate: bool
     dispersion: bool
 
     @property
-    def fixed(self) -> slice:
-        return slice(1, 1 + self.n_fixed)
+    def covariates(self) -> slice:
+        return slice(1, 1 + self.n_covariates)
 
     @property
     def weights(self) -> slice:
-        return slice(self.fixed.stop, self.fixed.stop + self.n_vars)
+        return slice(self.covariates.stop, self.covariates.stop + self.n_vars)
 
     @property
     def gates(self) -> slice:
@@ -89,13 +89,13 @@ class Rows:
     crimes : Tensor of shape (K or 1, M)
         Poisson: crimes summed over the row's units, divided by n. NB2: the count of each of
         the row's units (rows are collapsed on the count too).
-    fixed : Tensor of shape (K or 1, q, M)
+    covariates : Tensor of shape (K or 1, q, M)
         Fixed covariates of the row.
     """
 
     share: torch.Tensor
     crimes: torch.Tensor
-    fixed: torch.Tensor
+    covariates: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class Problem:
     rest_id : ndarray of shape (m,)
         Per collapsed row, the id of its covariate pattern (NB2: covariates and count); rows
         of one seed collapse again on (rest_id, kept columns) after pruning.
-    rest_fixed : ndarray of shape (q, n_rest)
+    rest_covariates : ndarray of shape (q, n_rest)
     rest_count : ndarray of shape (n_rest,) or None
         NB2 only: the count of each rest pattern.
     start : ndarray of shape (P,)
@@ -134,7 +134,7 @@ class Problem:
     set_columns: np.ndarray
     set_sizes: np.ndarray
     rest_id: np.ndarray
-    rest_fixed: np.ndarray
+    rest_covariates: np.ndarray
     rest_count: np.ndarray | None
     start: np.ndarray
     loss_constant: float
@@ -263,8 +263,8 @@ def residuals(family, eta, share, crimes, log_dispersion=None):
 def _linear_predictor(theta, coef, bits, rows, layout):
     k, n_rows = theta.shape[0], bits.shape[-1]
     eta = torch.baddbmm(theta[:, :1, None], coef[:, None, :], bits).view(k, n_rows)
-    if layout.n_fixed:
-        eta = eta + torch.matmul(theta[:, None, layout.fixed], rows.fixed).view(k, n_rows)
+    if layout.n_covariates:
+        eta = eta + torch.matmul(theta[:, None, layout.covariates], rows.covariates).view(k, n_rows)
     return eta
 
 
@@ -321,8 +321,10 @@ def gradient(
     resid, d_disp = residuals(family, eta, rows.share, rows.crimes, log_disp)
     grad = torch.zeros_like(theta)
     grad[:, 0] = resid.sum(1)
-    if layout.n_fixed:
-        grad[:, layout.fixed] = torch.matmul(resid[:, None, :], rows.fixed.transpose(1, 2))[:, 0]
+    if layout.n_covariates:
+        grad[:, layout.covariates] = torch.matmul(
+            resid[:, None, :], rows.covariates.transpose(1, 2)
+        )[:, 0]
     d_coef = torch.bmm(resid[:, None, :], bits.transpose(1, 2))[:, 0]
     if train_gates:
         change, d_coef_on = _gate_terms(family, eta, coef, on, bits, rows, log_disp)

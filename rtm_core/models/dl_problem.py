@@ -68,7 +68,7 @@ def layout_of(design: Design, loss: str, cancel_gate: bool) -> Layout:
     Layout
     """
     return Layout(
-        design.fixed.shape[1],
+        design.covariates.shape[1],
         design.X.shape[1],
         len(design.set_names),
         bool(cancel_gate),
@@ -119,12 +119,12 @@ def build_problem(
         rows=Rows(
             share=torch.as_tensor(rows.units[None] / n, dtype=dtype, device=device),
             crimes=torch.as_tensor(crimes[None], dtype=dtype, device=device),
-            fixed=torch.as_tensor(rows.fixed.T[None], dtype=torch.float32, device=device),
+            covariates=torch.as_tensor(rows.covariates.T[None], dtype=torch.float32, device=device),
         ),
         set_columns=table,
         set_sizes=sizes,
         rest_id=rows.rest_id,
-        rest_fixed=rows.rest_fixed,
+        rest_covariates=rows.rest_covariates,
         rest_count=rows.rest_count,
         start=start,
         loss_constant=float(gammaln(y + 1).sum() / n),

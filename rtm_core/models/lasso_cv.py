@@ -151,7 +151,7 @@ def _bit_words(X: np.ndarray) -> list[np.ndarray]:
     return words
 
 
-def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pattern_rows(X: np.ndarray, covariates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group units into patterns: the pattern of each unit and one unit of each pattern.
 
     0/1 dummies are packed 64 to a word and the words (and the bits of the fixed covariates)
@@ -162,7 +162,7 @@ def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarr
     ----------
     X : ndarray of shape (n, p)
         Set dummies (uint8 0/1, or float values).
-    fixed : ndarray of shape (n, q)
+    covariates : ndarray of shape (n, q)
         Fixed covariates.
 
     Returns
@@ -174,10 +174,10 @@ def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """
     n = X.shape[0]
     if X.dtype != np.uint8 or (X.size and int(X.max()) > 1):
-        first, pattern, _ = collapse(row_keys(X, fixed))
+        first, pattern, _ = collapse(row_keys(X, covariates))
         return pattern.astype(np.int64), first.astype(np.int64)
-    fixed64 = np.ascontiguousarray(fixed, dtype=np.float64).reshape(n, -1)
-    words = _bit_words(X) + list(fixed64.view(np.uint64).T)
+    covariates64 = np.ascontiguousarray(covariates, dtype=np.float64).reshape(n, -1)
+    words = _bit_words(X) + list(covariates64.view(np.uint64).T)
     pattern = np.zeros(n, dtype=np.int64)
     for word in words:  # number the pairs (patterns so far, next word)
         codes, uniques = pd.factorize(word, sort=False)
@@ -188,11 +188,11 @@ def pattern_rows(X: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pattern.astype(np.int64), np.flatnonzero(opens)
 
 
-def _pattern_matrix(rows: np.ndarray, fixed_rows: np.ndarray):
+def _pattern_matrix(rows: np.ndarray, covariate_rows: np.ndarray):
     """The patterns' rows as a tabmat matrix, mostly-one dummies complemented; and which.
 
-    ``rows`` and ``fixed_rows`` hold one unit of each pattern (``X[first]``,
-    ``fixed[first]``); the caller and its helper processes build their matrix from the same
+    ``rows`` and ``covariate_rows`` hold one unit of each pattern (``X[first]``,
+    ``covariates[first]``); the caller and its helper processes build their matrix from the same
     arrays, so bit for bit the same.
 
     A 0/1 dummy that is 1 in more than half of the patterns is stored as its complement
@@ -208,11 +208,11 @@ def _pattern_matrix(rows: np.ndarray, fixed_rows: np.ndarray):
         The complemented columns (never a fixed covariate, nor a dummy that is not 0/1).
     """
     n, p = rows.shape
-    flipped = np.zeros(p + fixed_rows.shape[1], dtype=bool)
+    flipped = np.zeros(p + covariate_rows.shape[1], dtype=bool)
     if rows.dtype == np.uint8 and (rows.size == 0 or int(rows.max()) <= 1):
         flipped[:p] = np.count_nonzero(rows, axis=0) > n / 2
         rows = np.where(flipped[:p], rows ^ 1, rows)  # the caller's rows stay as they are
-    blocks = [rows, fixed_rows] if fixed_rows.shape[1] else [rows]
+    blocks = [rows, covariate_rows] if covariate_rows.shape[1] else [rows]
     nonzero = np.concatenate([np.count_nonzero(b, axis=0) for b in blocks])
     dense_idx = np.flatnonzero(nonzero / n > SPARSE_DENSITY)
     sparse_idx = np.setdiff1d(np.arange(nonzero.size), dense_idx)
@@ -310,14 +310,14 @@ def _fit_path(Xp, y_mean, weight, alphas, *, flipped, l1_ratio, P1, lower_bounds
 _HELPER: dict = {}  # a helper process's own fit function (see _helper_setup)
 
 
-def _helper_setup(rows, fixed_rows, P1, lower, l1_ratio) -> None:
+def _helper_setup(rows, covariate_rows, P1, lower, l1_ratio) -> None:
     """Start of a helper process: its own pattern matrix, the caller's very same one.
 
-    ``rows`` and ``fixed_rows`` are the arrays the caller built its matrix from
+    ``rows`` and ``covariate_rows`` are the arrays the caller built its matrix from
     (:func:`_pattern_matrix`). One thread per library, as the caller's fits.
     """
     threadpool_limits(limits=1)  # kept for the life of the process
-    Xp, flipped = _pattern_matrix(rows, fixed_rows)
+    Xp, flipped = _pattern_matrix(rows, covariate_rows)
     _HELPER["fit"] = functools.partial(
         _fit_path, Xp, flipped=flipped, l1_ratio=l1_ratio, P1=P1, lower_bounds=lower
     )
@@ -330,12 +330,14 @@ def _helper_fit(y_mean, weight, alphas):
         return _HELPER["fit"](y_mean, weight, alphas)
 
 
-def _held_out_deviance(pattern_X, pattern_fixed, rows, crimes, units, ylogy, intercepts, coefs):
+def _held_out_deviance(
+    pattern_X, pattern_covariates, rows, crimes, units, ylogy, intercepts, coefs
+):
     """Mean unit-level Poisson deviance of one fold's held-out units, per penalty."""
     total = np.full(intercepts.size, 2.0 * ylogy)
     for start in range(0, rows.size, _CHUNK):
         take = rows[start : start + _CHUNK]
-        block = np.hstack([pattern_X[take].astype(np.float64), pattern_fixed[take]])
+        block = np.hstack([pattern_X[take].astype(np.float64), pattern_covariates[take]])
         eta = block @ coefs.T + intercepts  # (rows, penalties)
         s = crimes[rows[start : start + _CHUNK]]
         c = units[rows[start : start + _CHUNK]]
@@ -345,7 +347,7 @@ def _held_out_deviance(pattern_X, pattern_fixed, rows, crimes, units, ylogy, int
 
 def lasso_cv(
     X: np.ndarray,
-    fixed: np.ndarray,
+    covariates: np.ndarray,
     y: np.ndarray,
     folds: np.ndarray,
     *,
@@ -364,7 +366,7 @@ def lasso_cv(
     ----------
     X : ndarray of shape (n_units, p)
         Set dummies.
-    fixed : ndarray of shape (n_units, q)
+    covariates : ndarray of shape (n_units, q)
         Fixed covariates.
     y : ndarray of shape (n_units,)
         Crime counts.
@@ -387,9 +389,9 @@ def lasso_cv(
         When the counts of the training units of a fold (or of all units) do not vary
         (glum's "No variation in `y`").
     """
-    p, q = X.shape[1], fixed.shape[1]
+    p, q = X.shape[1], covariates.shape[1]
     n_folds = int(folds.max()) + 1
-    pattern, first = pattern_rows(X, fixed)
+    pattern, first = pattern_rows(X, covariates)
     m = first.size
     cell = pattern * n_folds + folds
     units_pf = np.bincount(cell, minlength=m * n_folds).reshape(m, n_folds).astype(np.float64)
@@ -397,8 +399,8 @@ def lasso_cv(
     del cell
     ylogy = np.bincount(folds, weights=xlogy(y, y), minlength=n_folds)
     units, crimes = units_pf.sum(axis=1), crimes_pf.sum(axis=1)
-    pattern_X, pattern_fixed = X[first], fixed[first]
-    Xp, flipped = _pattern_matrix(pattern_X, pattern_fixed)
+    pattern_X, pattern_covariates = X[first], covariates[first]
+    Xp, flipped = _pattern_matrix(pattern_X, pattern_covariates)
     P1 = np.r_[np.ones(p), np.zeros(q)]
     lower = np.r_[np.zeros(p), np.full(q, -np.inf)]
     if alphas is None:
@@ -429,7 +431,7 @@ def lasso_cv(
                 _helper_fit,
                 helpers=helpers,
                 initializer=_helper_setup,
-                initargs=(pattern_X, pattern_fixed, P1, lower, l1_ratio),
+                initargs=(pattern_X, pattern_covariates, P1, lower, l1_ratio),
             )
             full = paths.pop(0)
         else:
@@ -439,7 +441,7 @@ def lasso_cv(
             [
                 _held_out_deviance(
                     pattern_X,
-                    pattern_fixed,
+                    pattern_covariates,
                     np.flatnonzero(units_pf[:, f] > 0),
                     crimes_pf[:, f],
                     units_pf[:, f],

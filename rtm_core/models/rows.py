@@ -65,20 +65,20 @@ class CollapsedRows:
     """Units grouped into rows with equal dummies and covariates (NB2: and equal count)."""
 
     def __init__(self, design: Design, y: np.ndarray, family: str, grouped: bool):
-        blocks = [design.X, design.fixed] + ([y[:, None]] if family == "negbin" else [])
+        blocks = [design.X, design.covariates] + ([y[:, None]] if family == "negbin" else [])
         if grouped:
             first, inverse, counts = collapse(row_keys(*blocks))
         else:
             first = inverse = np.arange(design.n_units)
             counts = np.ones(design.n_units, dtype=np.int64)
         self.X = design.X[first]
-        self.fixed = design.fixed[first]
+        self.covariates = design.covariates[first]
         self.units = counts.astype(np.float64)
         self.crimes = np.bincount(inverse, weights=y, minlength=first.size)  # summed over units
         self.count = y[first]  # the count of each unit of the row (NB2 rows only)
-        rest = [self.fixed] + ([self.count[:, None]] if family == "negbin" else [])
+        rest = [self.covariates] + ([self.count[:, None]] if family == "negbin" else [])
         rest_first, self.rest_id, _ = collapse(row_keys(*rest))
-        self.rest_fixed = self.fixed[rest_first].T
+        self.rest_covariates = self.covariates[rest_first].T
         self.rest_count = self.count[rest_first] if family == "negbin" else None
 
 
@@ -101,7 +101,7 @@ def standard_errors(rows: CollapsedRows, cols, params, dispersion) -> np.ndarray
     ndarray
         One standard error per parameter (all nan when the information is singular).
     """
-    design = np.column_stack([np.ones(len(rows.units)), rows.fixed, rows.X[:, cols]])
+    design = np.column_stack([np.ones(len(rows.units)), rows.covariates, rows.X[:, cols]])
     mu = np.exp(design @ params)
     if dispersion is None:
         weight = rows.units * mu

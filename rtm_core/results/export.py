@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 
 from rtm_core.errors import InputError
-from rtm_core.runs.folder import REPORT_FILE, UNITS_LAYER, RunFiles
+from rtm_core.record.folder import REPORT_FILE, UNITS_LAYER, RunFiles
+from rtm_core.results.report import render_report
 from rtm_core.study.units import representative_points
 
 __all__ = [
@@ -118,7 +119,7 @@ def units_geopackage(run: RunFiles) -> bytes:
     Parameters
     ----------
     run : RunFiles
-        A loaded run (:func:`rtm_core.runs.folder.load_run`).
+        A loaded run (:func:`rtm_core.record.folder.load_run`).
 
     Returns
     -------
@@ -256,7 +257,6 @@ def report_html(run: RunFiles) -> bytes:
     path = Path(run.path) / REPORT_FILE
     if path.is_file():
         return path.read_bytes()
-    from rtm_core.results.report import render_report
 
     return render_report(run).encode("utf-8")
 

@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
-from rtm_core.models import COEF_COLUMNS, MODEL_NAMES
+from rtm_core.models.base import COEF_COLUMNS
+from rtm_core.models.registry import display_name
+from rtm_core.record.folder import INCIDENTS_FILE, REPORT_FILE, load_run
+from rtm_core.record.manifest import READOUT_KEYS, Metrics, RunFiles
 from rtm_core.results.summary import (
     forecast_period,
     forecast_places,
@@ -33,8 +36,7 @@ from rtm_core.results.summary import (
     split_history,
     verdict_table,
 )
-from rtm_core.results.verdict import readable_name, run_verdicts
-from rtm_core.runs.manifest import READOUT_KEYS, Metrics, RunFiles
+from rtm_core.results.verdict import run_verdicts
 
 __all__ = [
     "write_report",
@@ -115,7 +117,7 @@ def _curves_image(curves: pd.DataFrame, metric: str = "pai") -> str:
             ax.plot(
                 rows["share"] * 100,
                 rows[metric],
-                label=readable_name(model),
+                label=display_name(model),
                 linestyle="-" if model in MODEL_KINDS else "--",
             )
         ax.set_title("in sample (period t)" if period == "train" else "out of sample (period t+1)")
@@ -138,7 +140,7 @@ def _metrics_table(metrics: Metrics) -> pd.DataFrame:
     rows = []
     for model in metrics.names:
         for period in ("train", "test"):
-            row = {"model": readable_name(model), "period": period}
+            row = {"model": display_name(model), "period": period}
             for metric in ("pai", "hit_rate", "pei"):
                 values = metrics.readout(model, period, metric)
                 for key in READOUT_KEYS:
@@ -160,7 +162,6 @@ def _incidents_image(units, incidents: pd.DataFrame) -> str:
 
 
 def _incidents_section(run: RunFiles) -> list[str]:
-    from rtm_core.runs.folder import INCIDENTS_FILE
 
     incidents = run.incidents
     path = Path(run.path) / INCIDENTS_FILE
@@ -213,14 +214,14 @@ def _forecast_section(run, models: list[str]) -> list[str]:
     parts.append(f"<p>{esc(forecast_sentence(forecast))}</p>")
     images = "".join(
         f"<div><img alt='forecast map {k}' src='data:image/png;base64,"
-        f"{risk_image(run.units, f'forecast_{k}', f'{MODEL_NAMES[k]} - forecast (log scale)')}'>"
+        f"{risk_image(run.units, f'forecast_{k}', f'{display_name(k)} - forecast (log scale)')}'>"
         "</div>"
         for k in shown
     )
     parts.append(f"<div class='grid'>{images}</div>")
     for k in shown:
         parts += [
-            f"<h3>Top places of the forecast: {esc(MODEL_NAMES[k])}</h3>",
+            f"<h3>Top places of the forecast: {esc(display_name(k))}</h3>",
             _table(forecast_places(run.units, k, 10), 2),
         ]
     return parts
@@ -243,8 +244,6 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         The self-contained HTML page.
     """
     if not isinstance(run, RunFiles):
-        from rtm_core.runs.folder import load_run
-
         run = load_run(run)
     m = run.record
     esc = html.escape
@@ -276,7 +275,7 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
     parts += _verdict_section(run)
     if models:
         images = {
-            k: risk_image(run.units, f"risk_{k}", f"{MODEL_NAMES[k]} - relative risk (log scale)")
+            k: risk_image(run.units, f"risk_{k}", f"{display_name(k)} - relative risk (log scale)")
             for k in models
         }
         maps = "".join(
@@ -297,7 +296,7 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
             )
         for model, rows in coef.groupby("model", sort=False):
             cols = [c for c in COEF_COLUMNS if c in rows.columns]
-            parts += [f"<h3>{esc(readable_name(model))}</h3>", _table(rows[cols])]
+            parts += [f"<h3>{esc(display_name(model))}</h3>", _table(rows[cols])]
     if not history.empty:
         cols = [c for c in ("model", *COEF_COLUMNS) if c in history.columns and c != "set"]
         parts += [
@@ -377,8 +376,6 @@ def write_report(run: RunFiles | str | Path, *, include_incidents: bool | None =
     Path
         The report file.
     """
-    from rtm_core.runs.folder import REPORT_FILE
-
     folder = run.path if isinstance(run, RunFiles) else run
     path = Path(folder) / REPORT_FILE
     path.write_text(render_report(run, include_incidents=include_incidents), encoding="utf-8")

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from rtm_core.results.verdict import AREA_TEXT, BASELINE_NAMES, readable_name
+from rtm_core.models.registry import display_name, sentence_name
+from rtm_core.results.verdict import AREA_TEXT
 
 __all__ = [
     "forecast_period",
@@ -33,14 +34,14 @@ VERDICT_RESULT = {
 
 
 def _entry(manifest, key: str):
-    """One entry of a manifest, typed (:class:`~rtm_core.runs.manifest.Manifest`) or JSON."""
+    """One entry of a manifest, typed (:class:`~rtm_core.record.manifest.Manifest`) or JSON."""
     return manifest.get(key) if isinstance(manifest, Mapping) else getattr(manifest, key, None)
 
 
 def forecast_period(manifest) -> dict | None:
     """The run's forecast period ``{"start", "end", "method"}``, or None without a forecast.
 
-    ``manifest`` is a :class:`~rtm_core.runs.manifest.Manifest` or the ``manifest.json``
+    ``manifest`` is a :class:`~rtm_core.record.manifest.Manifest` or the ``manifest.json``
     object.
     """
     forecast = _entry(manifest, "forecast")
@@ -152,10 +153,10 @@ def verdict_table(verdicts) -> pd.DataFrame:
     """
     rows = [
         {
-            "model": readable_name(verdict.model),
+            "model": display_name(verdict.model),
             "area": AREA_TEXT.get(c.area, c.area),
             "model PAI": np.nan if c.model_value is None else c.model_value,
-            "best baseline": BASELINE_NAMES.get(c.baseline, c.baseline or "-"),
+            "best baseline": sentence_name(c.baseline) if c.baseline else "-",
             "baseline PAI": np.nan if c.baseline_value is None else c.baseline_value,
             "result": VERDICT_RESULT.get(c.outcome, c.outcome),
         }

@@ -26,18 +26,16 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
+from rtm_core.models.registry import BASELINES, sentence_name
+from rtm_core.record.manifest import AREA_KEYS, READOUT_TEXT
 from rtm_core.results.evaluate import flag_z2
-from rtm_core.runs.manifest import AREA_KEYS, READOUT_TEXT
 
 __all__ = [
     "AREAS",
     "AREA_TEXT",
     "BASELINES",
-    "BASELINE_NAMES",
-    "MODEL_TEXT",
     "Comparison",
     "Verdict",
-    "readable_name",
     "best_baselines",
     "compare",
     "sentence",
@@ -49,16 +47,6 @@ __all__ = [
 #: read-out keys of metrics.json compared here, and how they are written in sentences
 AREAS = AREA_KEYS
 AREA_TEXT = {key: READOUT_TEXT[key] for key in AREA_KEYS}
-#: the baselines a model is measured against, in the order ties between them are broken
-BASELINES = ("prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
-BASELINE_NAMES = {
-    "prior_counts": "prior counts",
-    "prior_counts_lags": "prior counts over the history windows",
-    "kde": "KDE of prior crimes",
-    "forest": "gradient boosting",
-    "history_only": "crime history alone",
-}
-MODEL_TEXT = {"dl": "deep-learning RTM", "classical": "classical RTM"}
 MEASURE_TEXT = {"pai": "PAI", "pei": "PEI", "hit_rate": "hit rate", "pei_star": "PEI*"}
 #: fewer distinct risk levels than this earn a ties note
 FEW_LEVELS = 20
@@ -136,18 +124,6 @@ class Verdict:
             wins = [AREA_TEXT[c.area] for c in self.comparisons if c.outcome == "beats"]
             return f"Beats the best baseline at {_join(wins)} only" if wins else "Mixed"
         return "No comparison"
-
-
-def readable_name(key: str) -> str:
-    """Readable name of a model or baseline key ("Prior counts (baseline)")."""
-    from rtm_core.models import MODEL_NAMES
-
-    if key in MODEL_NAMES:
-        return MODEL_NAMES[key]
-    if key in BASELINE_NAMES:
-        text = BASELINE_NAMES[key]
-        return f"{text[0].upper()}{text[1:]} (baseline)"
-    return key
 
 
 def _value(metrics: Mapping, model: str, period: str, measure: str, area: str) -> float | None:
@@ -251,14 +227,14 @@ def _join(items: list[str]) -> str:
 
 
 def _clause(outcome: str, comparisons: list[Comparison], measure: str) -> str:
-    names = list(dict.fromkeys(BASELINE_NAMES.get(c.baseline, c.baseline) for c in comparisons))
+    names = list(dict.fromkeys(sentence_name(c.baseline) for c in comparisons))
     who = f"the best baseline ({names[0]})" if len(names) == 1 else "the best baseline"
     areas = _join([AREA_TEXT.get(c.area, c.area) for c in comparisons])
 
     def figure(c: Comparison) -> str:
         text = f"{c.model_value:.2f} vs {c.baseline_value:.2f}"
         if len(names) > 1:
-            text += f" ({BASELINE_NAMES.get(c.baseline, c.baseline)})"
+            text += f" ({sentence_name(c.baseline)})"
         return text if len(comparisons) == 1 else f"{text} at {AREA_TEXT.get(c.area, c.area)}"
 
     figures = _join([figure(c) for c in comparisons])
@@ -284,7 +260,7 @@ def sentence(model: str, comparisons, *, measure: str = "pai") -> str:
         and 10 % of the area: PAI 2.00 vs 5.00 at 1 %, 2.00 vs 4.00 at 5 % and 1.50 vs 3.00
         at 10 %."
     """
-    name = MODEL_TEXT.get(model, model)
+    name = sentence_name(model)
     label = MEASURE_TEXT.get(measure, measure)
     comparisons = list(comparisons)
     if not any(c.baseline is not None for c in comparisons):
@@ -348,7 +324,7 @@ def ties_note(risk, *, model: str = "", shares=(0.01, 0.05, 0.10), few: int = FE
     z_none = not flag_z2(risk).any()
     if levels >= few and not groups and not z_none:
         return ""
-    name = MODEL_TEXT.get(model, model or "model")
+    name = sentence_name(model) if model else "model"
     head = f"the {name} has only {levels} distinct risk level{'s' if levels != 1 else ''}"
     if levels >= few:
         head = f"the {name} has {levels:,} distinct risk levels"

@@ -1,29 +1,8 @@
-"""Run folders: how a run is staged, written, listed, opened and re-run, and the pipeline and
-background jobs that produce them.
+"""Running a study: the pipeline that turns a config into a run folder, and its jobs.
 
-``from rtm_core.runs import load_run`` keeps working: the folder helpers live in
-:mod:`rtm_core.runs.folder`.
+Owns execution: :mod:`~rtm_core.runs.pipeline` (data → risk factors → baselines → models →
+evaluation, headless: ``rtm run`` and the app), :mod:`~rtm_core.runs.outputs` (the one writer
+of a run folder's files), :mod:`~rtm_core.runs.jobs` (the app's background job registry) and
+:mod:`~rtm_core.runs.rerun` (the config and inputs kept so a run re-runs anywhere). What a run
+folder *is* lives below, in :mod:`rtm_core.record`.
 """
-
-from rtm_core.reexport import lazy_reexport
-
-__all__ = [
-    "BACKTESTS_DIR",
-    "INCIDENTS_FILE",
-    "REQUIRED_FILES",
-    "RunFiles",
-    "RunInfo",
-    "STAGING_PREFIX",
-    "delete_run",
-    "environment",
-    "file_hash",
-    "holds_failed_run",
-    "list_runs",
-    "load_run",
-    "new_run_name",
-    "staged_run",
-    "write_failed_run",
-]
-
-#: the public names of :mod:`rtm_core.runs.folder`, re-exported lazily (:mod:`rtm_core.reexport`)
-__getattr__ = lazy_reexport(__name__, "rtm_core.runs.folder", __all__)

@@ -23,6 +23,8 @@ from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
 from rtm_core.config.environment import positive_from_env
 from rtm_core.errors import Cancelled, ConfigError, RTMError
+from rtm_core.record.folder import new_run_name
+from rtm_core.runs.pipeline import run_pipeline
 
 __all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "max_jobs_from_env"]
 
@@ -199,8 +201,6 @@ class JobManager:
         str
             The job id.
         """
-        from rtm_core.runs.folder import new_run_name
-
         job_id = uuid.uuid4().hex[:12]
         out_dir = Path(runs_dir) / new_run_name()
         status = JobStatus(
@@ -413,7 +413,6 @@ class JobManager:
 
 
 def _default_runner() -> Runner:
-    from rtm_core.runs.pipeline import run_pipeline
 
     return run_pipeline
 

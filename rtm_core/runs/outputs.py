@@ -3,7 +3,7 @@ every result file and the report written from it (:func:`write_run`, the one wri
 
 Split out of :mod:`rtm_core.runs.pipeline`, which computes. ``config.toml`` and ``inputs/``
 are kept earlier, when the inputs are read (:mod:`rtm_core.runs.rerun`); a failed run's
-manifest is written by :func:`rtm_core.runs.folder.write_failed_run`.
+manifest is written by :func:`rtm_core.record.folder.write_failed_run`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from rtm_core.factors.features import RiskFactors
 from rtm_core.io import write_gpkg
 from rtm_core.models.design import set_terms
 from rtm_core.models.rows import collapse, row_keys
-from rtm_core.results.conjunctive import conjunctive_table, top_places
-from rtm_core.results.stability import selection_table, top_share_by_unit
-from rtm_core.runs.folder import (
+from rtm_core.record.folder import (
     COEFFICIENTS_FILE,
     CONJUNCTIVE_FILE,
     CURVES_FILE,
@@ -34,7 +32,10 @@ from rtm_core.runs.folder import (
     UNITS_LAYER,
     VARIABLES_FILE,
 )
-from rtm_core.runs.manifest import Manifest, RunFiles, presence_column
+from rtm_core.record.manifest import Manifest, RunFiles, presence_column
+from rtm_core.results.conjunctive import conjunctive_table, top_places
+from rtm_core.results.report import write_report
+from rtm_core.results.stability import selection_table, top_share_by_unit
 from rtm_core.study.load import Study
 
 __all__ = ["assemble_run", "write_run", "json_default", "incidents_frame"]
@@ -195,7 +196,7 @@ def write_run(run: RunFiles) -> Path:
     million units) while the tables, the manifest (status "complete") and ``report.html``
     (rendered from ``run`` itself, not read back) are written here. The order inside the
     folder does not matter to readers: it is a staging folder, renamed into a run only once
-    everything is written (:func:`rtm_core.runs.folder.staged_run`).
+    everything is written (:func:`rtm_core.record.folder.staged_run`).
 
     Parameters
     ----------
@@ -220,7 +221,6 @@ def write_run(run: RunFiles) -> Path:
         if run.incidents is not None:  # the analyst opted in: crime points for the report
             run.incidents.to_csv(folder / INCIDENTS_FILE, index=False)
         (folder / MANIFEST_FILE).write_text(_json(run.manifest))
-        from rtm_core.results.report import write_report  # looked up now: tests replace it
 
         write_report(run)
         units.result()  # re-raises the GeoPackage's error

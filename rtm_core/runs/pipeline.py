@@ -3,14 +3,15 @@
 Used by ``rtm run`` and by the app's background jobs, so both write the same run folders.
 
 Periods and crime history. The models are fitted once, on the training period. With
-``[history]`` the history factors (:mod:`rtm_core.factors.history`) join the fixed covariates; the
-training design uses the lag windows before the training period, and the *same fitted models*
-are applied to the design with the windows before the test period (the out-of-sample score)
-and before the forecast period (the period after the test period: the test period, then
-earlier). The forecast is therefore "applied with shifted history", not refitted on the latest
-period. ``units.gpkg`` gets ``forecast_<model>`` (expected counts of the forecast period) beside
-``risk_<model>`` (the environment's relative risk, which does not change between periods), and
-``manifest.json`` the forecast period and the history windows. Baselines with history:
+``[history]`` the history factors join the fixed covariates
+(:func:`rtm_core.factors.designs.period_designs`); the training design uses the lag windows
+before the training period, and the *same fitted models* are applied to the design with the
+windows before the test period (the out-of-sample score) and before the forecast period (the
+period after the test period: the test period, then earlier). The forecast is therefore
+"applied with shifted history", not refitted on the latest period. ``units.gpkg`` gets
+``forecast_<model>`` (expected counts of the forecast period) beside ``risk_<model>`` (the
+environment's relative risk, which does not change between periods), and ``manifest.json`` the
+forecast period and the history windows. Baselines with history:
 ``prior_counts_lags`` and ``history_only``; the forest gets the history factors too.
 """
 
@@ -26,17 +27,21 @@ import numpy as np
 
 from rtm_core.config import MODEL_KINDS, RunConfig
 from rtm_core.errors import Cancelled, RTMError, check_cancel
+from rtm_core.factors.designs import PeriodDesigns, build_features, period_designs
 from rtm_core.factors.features import RiskFactors
-from rtm_core.factors.history import TARGETS, HistoryTables, build_history, forecast_record
+from rtm_core.factors.history import HistoryTables
 from rtm_core.models.baselines import ForestBaseline, score_baselines
+from rtm_core.models.classical import ClassicalRTM
 from rtm_core.models.design import Design
+from rtm_core.models.dl import DeepRTM
 from rtm_core.models.dl_seeds import DASK_SEED_BATCH
+from rtm_core.record.folder import staged_run, write_failed_run
+from rtm_core.record.manifest import Manifest
 from rtm_core.results.evaluate import evaluate_models, relative_risk_score
-from rtm_core.runs.folder import staged_run, write_failed_run
-from rtm_core.runs.manifest import Manifest
 from rtm_core.runs.outputs import assemble_run, write_run
 from rtm_core.runs.rerun import write_rerunnable_config
-from rtm_core.study.load import Study, build_features, check_outcome_varies, load_study
+from rtm_core.study.crime_history import forecast_record
+from rtm_core.study.load import Study, check_outcome_varies, load_study
 
 __all__ = ["Progress", "FittedModel", "run_pipeline", "fit_models", "PHASES"]
 
@@ -131,54 +136,51 @@ def fit_models(
     dict
         Model name → :class:`FittedModel`.
     """
-    from rtm_core.models.classical import ClassicalRTM
-    from rtm_core.models.dl import DeepRTM
-
     report = _reporter(progress)
-    mcfg = config.model
     fitted = {}
-    for kind in mcfg.kinds:
+    for kind in config.model.kinds:
         check_cancel(cancel)
         start = time.perf_counter()
         if kind == "dl":
-            total = mcfg.burn_in_steps + mcfg.prune_steps
-
-            def dl_progress(phase, step, n_steps, loss, _total=total):
-                done = step + (mcfg.burn_in_steps if phase == "prune" else 0)
-                report("dl", done / _total, f"deep-learning RTM: {phase}", done, _total, loss)
-
-            estimator = DeepRTM(
-                loss=mcfg.loss,
-                burn_in_steps=mcfg.burn_in_steps,
-                prune_steps=mcfg.prune_steps,
-                learning_rate=mcfg.learning_rate,
-                cancel_gate=mcfg.cancel_gate,
-                n_seeds=mcfg.seeds,
-                random_state=mcfg.random_state,
-                device=mcfg.device,
-                seed_batch=mcfg.seed_batch,
-            ).fit(design, y, progress=dl_progress, cancel=cancel, client=client)
+            estimator = _fit_dl(design, y, config.model, report, cancel, client)
         else:
-
-            def classical_progress(phase, step, n_steps, loss):
-                report(
-                    "classical",
-                    step / max(n_steps, 1),
-                    f"classical RTM: {phase}",
-                    step,
-                    n_steps,
-                    loss,
-                )
-
-            estimator = ClassicalRTM(cv_folds=mcfg.cv_folds, random_state=mcfg.random_state).fit(
-                design, y, progress=classical_progress, cancel=cancel
-            )
+            estimator = _fit_classical(design, y, config.model, report, cancel)
         expected = estimator.predict(design)
         score = relative_risk_score(estimator.linear_predictor(design, part="sets"))
         fitted[kind] = FittedModel(
             kind, estimator, expected, score, dict(estimator.selected_), time.perf_counter() - start
         )
     return fitted
+
+
+def _fit_dl(design: Design, y: np.ndarray, mcfg, report, cancel, client) -> DeepRTM:
+    total = mcfg.burn_in_steps + mcfg.prune_steps
+
+    def dl_progress(phase, step, n_steps, loss):
+        done = step + (mcfg.burn_in_steps if phase == "prune" else 0)
+        report("dl", done / total, f"deep-learning RTM: {phase}", done, total, loss)
+
+    return DeepRTM(
+        loss=mcfg.loss,
+        burn_in_steps=mcfg.burn_in_steps,
+        prune_steps=mcfg.prune_steps,
+        learning_rate=mcfg.learning_rate,
+        cancel_gate=mcfg.cancel_gate,
+        n_seeds=mcfg.seeds,
+        random_state=mcfg.random_state,
+        device=mcfg.device,
+        seed_batch=mcfg.seed_batch,
+    ).fit(design, y, progress=dl_progress, cancel=cancel, client=client)
+
+
+def _fit_classical(design: Design, y: np.ndarray, mcfg, report, cancel) -> ClassicalRTM:
+    def classical_progress(phase, step, n_steps, loss):
+        fraction = step / max(n_steps, 1)
+        report("classical", fraction, f"classical RTM: {phase}", step, n_steps, loss)
+
+    return ClassicalRTM(cv_folds=mcfg.cv_folds, random_state=mcfg.random_state).fit(
+        design, y, progress=classical_progress, cancel=cancel
+    )
 
 
 def _device_name(fitted: dict[str, FittedModel]) -> str:
@@ -269,9 +271,57 @@ class _Draft:
 def _run_into(
     staging: Path, config: RunConfig, draft: _Draft, progress, cancel, max_cells, client=None
 ) -> None:
+    """The stages of a run, each timed, into the staging folder."""
     report = _reporter(progress)
     timings: dict = {"fit": {}}
     t0 = time.perf_counter()
+    study = _read_study(staging, config, draft, report, cancel, max_cells)
+    t1 = time.perf_counter()
+    timings["data"] = t1 - t0
+    factors, designs = _build_designs(study, config, report, cancel, client)
+    timings["features"] = time.perf_counter() - t1
+    # the baselines first: the forest is the last user of the continuous measures, which are
+    # then freed (0.5 GB at 1M units) before the models fit
+    check_cancel(cancel)
+    report("baselines", 0.0, "baselines: prior counts, KDE, gradient-boosted trees")
+    baselines, timings["baselines"] = _baselines(study, factors, config, designs.history)
+    factors = factors.dummies_only()
+    fitted = fit_models(
+        designs.train, study.y_train, config, progress=progress, cancel=cancel, client=client
+    )
+    timings["fit"] = {name: model.seconds for name, model in fitted.items()}
+    check_cancel(cancel)
+    report("evaluate", 0.0, "evaluation")
+    t2 = time.perf_counter()
+    scores = _score(study, config, designs, fitted, baselines)
+    check_cancel(cancel)
+    report("evaluate", 0.5, "writing the run folder")
+    timings["evaluate"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    draft.add(
+        status="complete",
+        device=_device_name(fitted),
+        timings=timings,
+        **_study_record(study, config, designs, fitted),
+    )
+    run = assemble_run(
+        staging,
+        draft.manifest,
+        study,
+        factors,
+        designs.train,
+        fitted,
+        scores.risks,
+        scores.metrics,
+        scores.curves,
+        scores.forecasts,
+    )
+    write_run(run)
+    check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
+
+
+def _read_study(staging: Path, config: RunConfig, draft: _Draft, report, cancel, max_cells):
+    """The study, checked, with its inputs kept in the staging folder and recorded."""
     report("data", 0.0, "reading layers")
     study = load_study(
         config, progress=lambda m: report("data", 0.5, m), cancel=cancel, max_cells=max_cells
@@ -286,7 +336,13 @@ def _run_into(
         reads=tuple(dataclasses.asdict(r) for r in study.reads),
         counts=tuple(dataclasses.asdict(c) for c in study.counts),
     )
-    t1 = time.perf_counter()
+    return study
+
+
+def _build_designs(
+    study: Study, config: RunConfig, report, cancel, client
+) -> tuple[RiskFactors, PeriodDesigns]:
+    """Risk factors, then the training, test and forecast designs (with crime history)."""
     report("features", 0.0, "building risk factors")
     factors = build_features(
         study,
@@ -297,40 +353,49 @@ def _run_into(
             "features", done / max(total, 1), f"risk factors: {name}"
         ),
     )
-    tables = _history_tables(study, config)
-    fixed = {t: tables.fixed(study.fixed, t) if tables else study.fixed for t in TARGETS}
-    design = factors.design(fixed["train"])
-    # the same design with the history of the test period / of the forecast period
-    shifted = {
-        t: dataclasses.replace(design, fixed=fixed[t].to_numpy(dtype=float)) if tables else design
-        for t in ("test", "forecast")
-    }
-    timings["features"] = time.perf_counter() - t1
-    timings["data"] = t1 - t0
-    # the baselines first: the forest is the last user of the continuous measures, which are
-    # then freed (0.5 GB at 1M units) before the models fit
-    check_cancel(cancel)
-    report("baselines", 0.0, "baselines: prior counts, KDE, gradient-boosted trees")
-    baseline_risks, baseline_test, timings["baselines"] = _baselines(study, factors, config, tables)
-    factors = factors.dummies_only()
-    fitted = fit_models(
-        design, study.y_train, config, progress=progress, cancel=cancel, client=client
-    )
-    for name, model in fitted.items():
-        timings["fit"][name] = model.seconds
-    check_cancel(cancel)
-    report("evaluate", 0.0, "evaluation")
-    t2 = time.perf_counter()
+    return factors, period_designs(study, factors, config)
+
+
+@dataclass(frozen=True)
+class _Baselines:
+    """Baseline risks of the training period and, where they differ, of the test period."""
+
+    risks: dict
+    tests: dict
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """What the run folder needs from the evaluation."""
+
+    risks: dict
+    metrics: dict
+    curves: object
+    forecasts: dict
+
+
+def _score(
+    study: Study,
+    config: RunConfig,
+    designs: PeriodDesigns,
+    fitted: dict[str, FittedModel],
+    baselines: _Baselines,
+) -> _Scores:
+    """Accuracy of every model and baseline in and out of sample, and the forecasts.
+
+    Out of sample, the fitted models are applied to the history before the test period (and
+    before the forecast period for the forecast); without history that design is the
+    training one.
+    """
     models_first = [k for k in MODEL_KINDS if k in fitted]
-    risks = {name: fitted[name].expected for name in models_first} | baseline_risks
+    risks = {name: fitted[name].expected for name in models_first} | baselines.risks
     expected = {name: model.expected for name, model in fitted.items()}
-    # out of sample: the fitted models applied to the history before the test period (and
-    # before the forecast period); without history that design is the training one
+    shifted = designs.history is not None
     expected_test = {
-        n: m.estimator.predict(shifted["test"]) if tables else m.expected for n, m in fitted.items()
+        n: m.estimator.predict(designs.test) if shifted else m.expected for n, m in fitted.items()
     }
     forecast = {
-        n: m.estimator.predict(shifted["forecast"]) if tables else m.expected
+        n: m.estimator.predict(designs.forecast) if shifted else m.expected
         for n, m in fitted.items()
     }
     evaluation = evaluate_models(
@@ -339,43 +404,28 @@ def _run_into(
         study.y_test,
         _area(study, config),
         expected=expected,
-        risks_test={n: expected_test[n] for n in models_first} | baseline_test,
+        risks_test={n: expected_test[n] for n in models_first} | baselines.tests,
         expected_test=expected_test,
     )
-    metrics, curves = evaluation.metrics, evaluation.curves
-    check_cancel(cancel)
-    report("evaluate", 0.5, "writing the run folder")
-    extra = {f"forecast_{n}": forecast[n] for n in models_first}
-    timings["evaluate"] = time.perf_counter() - t2
-    timings["total"] = time.perf_counter() - t0
-    history = None
-    if tables is not None:
-        history = {
-            "lags": config.history.lags,
-            "bandwidths": list(config.history.bandwidths),
-            "transform": config.history.transform,
-            "columns": tables.columns,
-            "windows": tables.windows,
-        }
+    forecasts = {f"forecast_{n}": forecast[n] for n in models_first}
+    return _Scores(risks, evaluation.metrics, evaluation.curves, forecasts)
+
+
+def _study_record(
+    study: Study, config: RunConfig, designs: PeriodDesigns, fitted: dict[str, FittedModel]
+) -> dict:
+    """The manifest's account of the study: units, crimes, selection, forecast, history."""
     grid = study.units.grid
-    draft.add(
-        status="complete",
-        device=_device_name(fitted),
-        timings=timings,
-        n_units=len(study.units),
-        unit_kind=study.units.kind,
-        measure="count" if config.evaluation.area == "count" else study.units.measure_name,
-        crimes={"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
-        selected={k: m.selected for k, m in fitted.items()},
-        forecast=forecast_record(study.history, tables is not None),
-        history=history,
-        grid=dataclasses.asdict(grid) if grid is not None else None,
-    )
-    run = assemble_run(
-        staging, draft.manifest, study, factors, design, fitted, risks, metrics, curves, extra
-    )
-    write_run(run)
-    check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
+    return {
+        "n_units": len(study.units),
+        "unit_kind": study.units.kind,
+        "measure": "count" if config.evaluation.area == "count" else study.units.measure_name,
+        "crimes": {"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
+        "selected": {k: m.selected for k, m in fitted.items()},
+        "forecast": forecast_record(study.history, designs.history is not None),
+        "history": designs.record(config),
+        "grid": dataclasses.asdict(grid) if grid is not None else None,
+    }
 
 
 def _area(study: Study, config: RunConfig) -> np.ndarray | None:
@@ -383,22 +433,9 @@ def _area(study: Study, config: RunConfig) -> np.ndarray | None:
     return None if config.evaluation.area == "count" else study.units.measure
 
 
-def _history_tables(study: Study, config: RunConfig) -> HistoryTables | None:
-    """History factors of the training, test and forecast periods (None without history)."""
-    if not config.history.enabled or study.history is None:
-        return None
-    return build_history(
-        study.units,
-        study.history,
-        config.history,
-        snap_distance=config.units.snap_distance,
-        chunk_size=config.features.chunk_size,
-    )
-
-
 def _baselines(
     study: Study, factors: RiskFactors, config: RunConfig, tables: HistoryTables | None = None
-) -> tuple[dict, dict, float]:
+) -> tuple[_Baselines, float]:
     """Baseline risks of the training period and, where they differ, of the test period."""
     start = time.perf_counter()
     risks, tests = score_baselines(
@@ -411,4 +448,4 @@ def _baselines(
         random_state=config.model.random_state,
         forest_class=ForestBaseline,  # looked up here, so tests can swap in a quick forest
     )
-    return risks, tests, time.perf_counter() - start
+    return _Baselines(risks, tests), time.perf_counter() - start

@@ -17,9 +17,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtm_core.config import DEMO_PATH, LayerSource, RunConfig
+from rtm_core.config import DEMO_PATH, LayerSource, RunConfig, load_config
 from rtm_core.config.toml import config_to_toml, map_sources
-from rtm_core.runs.folder import CONFIG_FILE, INPUTS_DIR, file_hash
+from rtm_core.errors import InputError
+from rtm_core.record.folder import CONFIG_FILE, INPUTS_DIR, file_hash
 
 __all__ = [
     "KeptInput",
@@ -166,9 +167,6 @@ def load_run_config(run_dir: str | Path) -> RunConfig:
     ConfigError
         The kept config no longer reads (e.g. a referenced large input was moved).
     """
-    from rtm_core.config import load_config
-    from rtm_core.errors import InputError
-
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise InputError(

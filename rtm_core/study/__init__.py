@@ -1,21 +1,10 @@
-"""The study: units of analysis, crime periods and their history, the layers read and checked.
+"""The study, stage 1: what the data says before any risk factor is built.
 
-``from rtm_core.study import load_study, Study`` keeps working: the study loader lives in
-:mod:`rtm_core.study.load`; units, periods, geometry repair, data checks and column guesses
-are its sibling modules.
+Owns the units of analysis (:mod:`~rtm_core.study.units`), the crimes of each period
+(:mod:`~rtm_core.study.crimes`) and their history with its lag windows
+(:mod:`~rtm_core.study.crime_history`), the generator layers
+(:mod:`~rtm_core.study.generators`), and the loader that reads them all for a config
+(:mod:`~rtm_core.study.load`), with geometry repair, reach checks, every-problem checks and the
+Data page's column guesses. Imports :mod:`rtm_core.config`, :mod:`rtm_core.io` and
+:mod:`rtm_core.periods`; never :mod:`rtm_core.factors` or later stages.
 """
-
-from rtm_core.reexport import lazy_reexport
-
-__all__ = [
-    "PILED_CRIMES",
-    "Study",
-    "build_features",
-    "check_outcome_varies",
-    "features_frame",
-    "load_study",
-    "split_periods",
-]
-
-#: the public names of :mod:`rtm_core.study.load`, re-exported lazily (:mod:`rtm_core.reexport`)
-__getattr__ = lazy_reexport(__name__, "rtm_core.study.load", __all__)

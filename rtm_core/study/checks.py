@@ -22,6 +22,7 @@ from rtm_core.io.delimited import (
     numeric_column,
 )
 from rtm_core.io.tables import offset_note, table_kind
+from rtm_core.study.load import load_study
 from rtm_core.study.repair import check_polygons, repair_note
 
 __all__ = ["Problem", "ROLES", "check_layer", "check_study", "errors"]
@@ -366,8 +367,6 @@ def check_study(config: RunConfig, *, max_cells: int | None = None) -> list[Prob
     list of Problem
         Errors and notes, layer by layer (anchor, crimes, periods, generators).
     """
-    from rtm_core.study.load import load_study
-
     ucfg = config.units
     problems: list[Problem] = []
     anchor_source = ucfg.boundary if ucfg.kind == "grid" else ucfg.source

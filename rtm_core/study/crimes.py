@@ -15,9 +15,9 @@ from pyproj import CRS
 
 from rtm_core.config import CrimesConfig, HistoryConfig, LayerSource
 from rtm_core.errors import InputError
-from rtm_core.factors.history import CrimeHistory
 from rtm_core.io import Layer, ReadReport, parse_dates, read_layer, to_working_crs
-from rtm_core.study.periods import Period
+from rtm_core.periods import Period
+from rtm_core.study.crime_history import CrimeHistory
 
 __all__ = ["load_crimes", "read_source", "split_periods"]
 
@@ -182,6 +182,7 @@ def load_crimes(
             train=Period.from_config(cfg.train),
             test=Period.from_config(cfg.test),
             source=layer.report.source,
+            lags=history.lags if history.enabled else 0,
         )
         # rows with a date outside both periods are not used: say so, do not drop silently
         unused = len(frame) - len(train) - len(test) - undated
@@ -224,5 +225,6 @@ def load_crimes(
             source=names[-1],
             blocks=(*blocks, train_xy, test_xy),
             block_names=(*names, train_layer.report.source, test_layer.report.source),
+            lags=history.lags,
         )
     return train_xy, test_xy, tuple(layers), crime_history

@@ -2,6 +2,9 @@
 
 This is where the config meets the data: every layer is read through :mod:`rtm_core.io`,
 brought into the working CRS, the units are built and the crimes counted per period.
+:func:`load_study` reads in three stages: the units (from the boundary or the units layer,
+which also decides the working CRS), the crimes of each period (and their history), then the
+generator layers.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from rtm_core.config import FeaturesConfig, RunConfig
+from rtm_core.config import RunConfig, UnitsConfig
 from rtm_core.errors import InputError, check_cancel
-from rtm_core.factors.features import GeneratorLayer, RiskFactors
-from rtm_core.factors.history import CrimeHistory, check_reaches_back
-from rtm_core.io import ReadReport, to_working_crs
+from rtm_core.io import Layer, ReadReport, to_working_crs
+from rtm_core.study.crime_history import CrimeHistory, check_reaches_back
 from rtm_core.study.crimes import load_crimes, read_source, split_periods
+from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.prepare import (
     add_note,
     add_notes,
@@ -32,11 +35,10 @@ from rtm_core.study.reach import check_not_swapped, is_near, reach_box
 from rtm_core.study.units import CountReport, Units, count_crimes, grid_units, units_from_layer
 
 __all__ = [
+    "PILED_CRIMES",
     "Study",
     "load_study",
     "split_periods",
-    "features_frame",
-    "build_features",
     "check_outcome_varies",
 ]
 
@@ -87,8 +89,10 @@ class Study:
         return pd.DataFrame([r.__dict__ for r in self.reads])
 
     @property
-    def fixed(self) -> pd.DataFrame:
-        """Fixed covariates of the units (columns beyond id/geometry/row/col)."""
+    def covariates(self) -> pd.DataFrame:
+        """The units' own fixed covariates (columns beyond id/geometry/row/col), one row per
+        unit in unit order; crime history joins them per period in
+        :mod:`rtm_core.factors.designs`."""
         skip = {"unit_id", "row", "col", "geometry"}
         cols = [c for c in self.units.frame.columns if c not in skip]
         return pd.DataFrame(self.units.frame[cols])
@@ -124,49 +128,97 @@ def load_study(
     """
     say = progress or (lambda message: None)
     reads: list[ReadReport] = []
-    ucfg = config.units
-    boundary = None
     say("reading units")
-    if ucfg.kind == "grid":
-        layer = read_source(ucfg.boundary, reads)
-        if layer.geom_type != "polygon":
-            raise InputError(
-                layer.report.source,
-                "geometry",
-                "the boundary must be a polygon",
-                "upload the study-area polygon",
-            )
-        # working CRS (a feet CRS gives way to metres) and invalid polygons repaired, said
-        boundary, crs, note = prepare_anchor(layer, ucfg.crs)
-        reads[-1] = add_note(reads[-1], note)
-        units = grid_units(
-            boundary,
-            ucfg.cell_size,
-            keep=ucfg.keep,
-            max_cells=ucfg.max_cells if max_cells is None else max_cells,
-            source=layer.report.source,
-        )
-    else:
+    units, boundary, anchor, crs = _read_units(config.units, reads, max_cells)
+    config, crs_notes = fill_config_crs(config, anchor)  # bare x/y fitting the anchor's CRS
+    check_cancel(cancel)
+    say("reading crimes")
+    crimes = _read_crimes(config, units, crs, reads)
+    generators = _read_generators(config, units, crs, reads, say, cancel)
+    add_notes(reads, crs_notes | date_notes(crimes.layers, config.crimes.date))
+    return Study(
+        units=units,
+        crimes_train=crimes.train_xy,
+        crimes_test=crimes.test_xy,
+        y_train=crimes.y_train,
+        y_test=crimes.y_test,
+        generators=generators,
+        boundary=boundary,
+        reads=tuple(reads),
+        counts=crimes.counts,
+        crs=crs,
+        history=crimes.history,
+    )
+
+
+def _read_units(
+    ucfg: UnitsConfig, reads: list, max_cells: int | None
+) -> tuple[Units, gpd.GeoDataFrame | None, Layer, CRS]:
+    """The units (a grid over the boundary, or the units layer), the boundary, the anchor
+    layer as read, and the working CRS it decides."""
+    if ucfg.kind != "grid":
         layer = read_source(ucfg.source, reads)
         frame, crs, note = prepare_anchor(layer, ucfg.crs, role="units layer")
         reads[-1] = add_note(reads[-1], note)
         units = units_from_layer(
-            frame, id_column=ucfg.id_column, fixed=ucfg.fixed, source=layer.report.source
+            frame,
+            id_column=ucfg.id_column,
+            fixed_columns=ucfg.fixed_columns,
+            source=layer.report.source,
         )
-    config, crs_notes = fill_config_crs(config, layer)  # bare x/y fitting the anchor's CRS
-    check_cancel(cancel)
-    say("reading crimes")
-    train_xy, test_xy, crime_layers, crime_history = load_crimes(
-        config.crimes, crs, reads, config.history
+        return units, None, layer, crs
+    layer = read_source(ucfg.boundary, reads)
+    if layer.geom_type != "polygon":
+        raise InputError(
+            layer.report.source,
+            "geometry",
+            "the boundary must be a polygon",
+            "upload the study-area polygon",
+        )
+    # working CRS (a feet CRS gives way to metres) and invalid polygons repaired, said
+    boundary, crs, note = prepare_anchor(layer, ucfg.crs)
+    reads[-1] = add_note(reads[-1], note)
+    units = grid_units(
+        boundary,
+        ucfg.cell_size,
+        keep=ucfg.keep,
+        max_cells=ucfg.max_cells if max_cells is None else max_cells,
+        source=layer.report.source,
     )
-    if crime_history is not None and config.history.enabled:
-        check_reaches_back(crime_history, config.history.lags)
+    return units, boundary, layer, crs
+
+
+@dataclass(frozen=True)
+class _Crimes:
+    """The crimes of a study as counted on its units."""
+
+    train_xy: np.ndarray
+    test_xy: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    counts: tuple[CountReport, CountReport]
+    layers: tuple
+    history: CrimeHistory | None
+
+
+def _read_crimes(config: RunConfig, units: Units, crs: CRS, reads: list) -> _Crimes:
+    """Crimes of both periods counted per unit, refused when they cannot be modelled."""
+    ucfg = config.units
+    train_xy, test_xy, layers, history = load_crimes(config.crimes, crs, reads, config.history)
+    if history is not None:
+        check_reaches_back(history)  # the oldest lag window needs crimes
     y_train, train_report = count_crimes(
         units, train_xy, snap_distance=ucfg.snap_distance, period="train"
     )
     y_test, test_report = count_crimes(
         units, test_xy, snap_distance=ucfg.snap_distance, period="test"
     )
+    _check_crimes(config, units, crs, layers, train_xy, test_xy, y_train, train_report)
+    return _Crimes(train_xy, test_xy, y_train, y_test, (train_report, test_report), layers, history)
+
+
+def _check_crimes(config, units, crs, layers, train_xy, test_xy, y_train, train_report) -> None:
+    """Refuse crimes that miss a period, the study area, or pile up in one unit."""
     crime_label = (config.crimes.source or config.crimes.train_source).label
     if len(train_xy) == 0:
         raise InputError(
@@ -176,7 +228,7 @@ def load_study(
             "check the period dates or the file",
         )
     if train_report.n_counted == 0:
-        for crime_layer, crime_source in crime_layers:
+        for crime_layer, crime_source in layers:
             check_not_swapped(crime_layer, crime_source, crs, reach_box(units, 0.0))
         raise InputError(
             crime_label,
@@ -201,6 +253,12 @@ def load_study(
             "no crimes in the test period",
             "check the period dates or the file",
         )
+
+
+def _read_generators(
+    config: RunConfig, units: Units, crs: CRS, reads: list, say, cancel
+) -> tuple[GeneratorLayer, ...]:
+    """Every generator layer in the working CRS, refused when none of it reaches the units."""
     generators = []
     for gcfg in config.generators:
         check_cancel(cancel)
@@ -219,20 +277,7 @@ def load_study(
                 "check the layer's CRS (wrong .prj or crs?) and that it covers the study area",
             )
         generators.append(generator)
-    add_notes(reads, crs_notes | date_notes(crime_layers, config.crimes.date))
-    return Study(
-        units=units,
-        crimes_train=train_xy,
-        crimes_test=test_xy,
-        y_train=y_train,
-        y_test=y_test,
-        generators=tuple(generators),
-        boundary=boundary,
-        reads=tuple(reads),
-        counts=(train_report, test_report),
-        crs=crs,
-        history=crime_history,
-    )
+    return tuple(generators)
 
 
 def check_outcome_varies(study: Study, label: str) -> None:
@@ -259,69 +304,3 @@ def check_outcome_varies(study: Study, label: str) -> None:
             f"(unit_id {study.units.unit_ids[occupied[0]]}), so risk cannot vary over space",
             "check the crimes' coordinates and CRS, or use a longer training period",
         )
-
-
-def build_features(
-    study: Study, cfg: FeaturesConfig, *, progress=None, cancel=None, client=None
-) -> RiskFactors:
-    """Risk factors of the study's generator layers at the unit points.
-
-    With a Dask ``client`` (:func:`rtm_core.cluster.dask_client`) the chunks run as Dask tasks
-    (:mod:`rtm_core.factors.distributed`); the result is the same.
-
-    Parameters
-    ----------
-    study : Study
-    cfg : FeaturesConfig
-        Kernel, dummy threshold (z-score) and chunk size.
-    progress : callable, optional
-        Called as in :func:`rtm_core.factors.distributed.risk_factors`.
-    cancel : object with ``is_set()``, optional
-    client : dask.distributed.Client, optional
-        None builds in process.
-
-    Returns
-    -------
-    RiskFactors
-        One row per unit, in unit order.
-    """
-    from rtm_core.factors.distributed import risk_factors
-
-    return risk_factors(
-        study.units.points,
-        study.generators,
-        client,
-        kernel=cfg.kernel,
-        threshold=cfg.threshold,
-        chunk_size=cfg.chunk_size,
-        progress=progress,
-        cancel=cancel,
-    )
-
-
-def features_frame(study: Study, factors: RiskFactors) -> gpd.GeoDataFrame:
-    """One row per unit: ``unit_id``, ``y_train``, ``y_test``, fixed covariates, continuous
-    measures and dummies, with unit geometry (what ``rtm features`` writes).
-
-    Parameters
-    ----------
-    study : Study
-    factors : RiskFactors
-        From :func:`build_features` for the same study.
-
-    Returns
-    -------
-    GeoDataFrame
-        Columns in that order, the units' geometry, in the working CRS.
-    """
-    base = study.units.frame.drop(columns=["row", "col"], errors="ignore")
-    out = pd.concat(
-        [
-            base[["unit_id"]].reset_index(drop=True),
-            pd.DataFrame({"y_train": study.y_train, "y_test": study.y_test}),
-            study.fixed.reset_index(drop=True),
-            factors.table.reset_index(drop=True),
-        ],
-        axis=1,
-    )
-    return gpd.GeoDataFrame(out, geometry=base.geometry.values, crs=study.crs)

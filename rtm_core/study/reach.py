@@ -9,8 +9,8 @@ from pyproj import CRS
 
 from rtm_core.config import LayerSource
 from rtm_core.errors import InputError
-from rtm_core.factors.features import GeneratorLayer
 from rtm_core.io import Layer
+from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.units import Units
 
 __all__ = ["reach_box", "is_near", "inside_box", "check_not_swapped"]

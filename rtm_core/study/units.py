@@ -17,6 +17,7 @@ from pyproj import CRS
 
 from rtm_core.config import MAX_GRID_CELLS
 from rtm_core.errors import InputError
+from rtm_core.io import geometry_family
 
 __all__ = ["Units", "GridSpec", "grid_units", "units_from_layer", "count_crimes", "CountReport"]
 
@@ -203,7 +204,7 @@ def units_from_layer(
     frame: gpd.GeoDataFrame,
     *,
     id_column: str | None = None,
-    fixed: tuple[str, ...] = (),
+    fixed_columns: tuple[str, ...] = (),
     source: str = "units",
 ) -> Units:
     """Units brought by the user: street segments (lines), intersections (points), polygons.
@@ -214,7 +215,7 @@ def units_from_layer(
         In the working (projected) CRS; one geometry family.
     id_column : str or None
         Column with unique ids; default: row number.
-    fixed : tuple of str
+    fixed_columns : tuple of str
         Numeric columns kept as fixed covariates.
     source : str
         Name for messages.
@@ -223,7 +224,7 @@ def units_from_layer(
     -------
     Units
         Kind ``"line"``, ``"point"`` or ``"polygon"``; ``unit_id`` from ``id_column`` (else
-        0 .. n-1), the ``fixed`` columns as float, representative points, and as measure the
+        0 .. n-1), the ``fixed_columns`` as float, representative points, and as measure the
         area (m²) of polygons, the length (m) of lines, 1 for points.
 
     Raises
@@ -232,8 +233,6 @@ def units_from_layer(
         Mixed or unsupported geometry types, a missing or repeating id column, a missing or
         non-numeric fixed covariate, or a unit of zero area or length.
     """
-    from rtm_core.io import geometry_family
-
     family = geometry_family(frame, source)
     if id_column is not None:
         if id_column not in frame.columns:
@@ -253,7 +252,7 @@ def units_from_layer(
     out = gpd.GeoDataFrame(
         {"unit_id": ids.to_numpy()}, geometry=frame.geometry.values, crs=frame.crs
     )
-    for col in fixed:
+    for col in fixed_columns:
         if col not in frame.columns:
             raise InputError(source, col, "fixed covariate column not found", "check units.fixed")
         values = pd.to_numeric(frame[col], errors="coerce")

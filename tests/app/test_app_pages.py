@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from rtm_app.dataset import parse_bandwidths
 from rtm_core.config import demo_config
 from rtm_core.errors import InputError
-from rtm_core.runs.folder import list_runs
+from rtm_core.record.folder import list_runs
 from rtm_core.runs.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -396,7 +396,7 @@ def test_a_units_layer_offers_fixed_covariates(runs_dir, tmp_path):
     next(m for m in at.multiselect if m.label.startswith("Fixed")).set_value(["lanes"])
     next(b for b in at.button if b.label == "Add layer").click().run()
     assert not at.exception
-    assert at.session_state["rtm_data"].units.fixed == ("lanes",)
+    assert at.session_state["rtm_data"].units.fixed_columns == ("lanes",)
     # three short streets hold none of the demo's crimes: the study check says so, in one line
     (error,) = at.error
     assert "no training crime" in error.value and "Fix:" in error.value

@@ -15,7 +15,7 @@ from rtm_app.dataset import DataSet
 from rtm_app.history import unavailable_reason as history_reason
 from rtm_core.backtest.rolling import run_backtest
 from rtm_core.config import load_config
-from rtm_core.runs.folder import list_runs
+from rtm_core.record.folder import list_runs
 from tests.backtest_city import dated_city
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -62,7 +62,7 @@ def test_the_runs_table_has_one_row_per_folder_and_names_join_label_and_folder(t
     import time
 
     from rtm_app.run_list import run_names, runs_table
-    from rtm_core.runs.folder import RunInfo
+    from rtm_core.record.folder import RunInfo
 
     created = time.mktime((2026, 3, 4, 5, 6, 0, 0, 0, -1))
     runs = [

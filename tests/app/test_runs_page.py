@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rtm_core.config import demo_config
-from rtm_core.runs.folder import list_runs
+from rtm_core.record.folder import list_runs
 from rtm_core.runs.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,6 @@ from rtm_core.backtest.report import (
     collect_metrics,
     list_backtests,
     load_backtest,
-    model_label,
     render_html,
     summary_table,
     verdict,
@@ -36,9 +35,9 @@ from rtm_core.cli import main
 from rtm_core.config import LayerSource, load_config
 from rtm_core.config.settings import demo_config
 from rtm_core.errors import Cancelled, ConfigError
-from rtm_core.results.verdict import readable_name
-from rtm_core.runs.folder import list_runs, load_run
-from rtm_core.study.periods import Period
+from rtm_core.models.registry import display_name
+from rtm_core.periods import Period
+from rtm_core.record.folder import list_runs, load_run
 from tests.backtest_city import dated_city
 
 
@@ -225,10 +224,8 @@ def test_summary_and_verdict_on_planted_values():
 
 
 def test_a_backtest_names_models_and_baselines_as_the_run_does():
-    keys = ("dl", "classical", "prior_counts", "prior_counts_lags", "kde", "forest")
-    for key in (*keys, "history_only", "unknown"):
-        assert model_label(key) == readable_name(key)
-    assert model_label("history_only") == "Crime history alone (baseline)"
+    assert display_name("history_only") == "Crime history alone (baseline)"
+    assert display_name("unknown") == "unknown"
     with_history = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "history_only": 2.5})})
     assert "Against crime history alone (a Poisson GLM on the history windows, mean PAI 5.00)" in (
         verdict(with_history).sentence

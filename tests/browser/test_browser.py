@@ -189,7 +189,7 @@ def test_analyst_path(page, app_url, runs_dir):
 
     # ---------------------------------------------------------------- measurements
     from rtm_app import cache, maps
-    from rtm_core.runs.folder import load_run
+    from rtm_core.record.folder import load_run
 
     run = load_run(finished)
     deck, _ = maps.risk_map(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rtm_core.runs.folder import list_runs
+from rtm_core.record.folder import list_runs
 from tests.browser.test_browser import (
     MAP,
     build_risk_factors,

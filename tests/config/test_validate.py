@@ -385,10 +385,13 @@ def test_a_malformed_design_is_an_input_error():
         (lambda: Design(X=np.zeros(4), names=(), sets=()), "X"),
         (lambda: Design(X=X, names=("a",), sets=("s", "s")), "names"),
         (lambda: Design(X=X, names=("a", "b"), sets=("s",)), "sets"),
-        (lambda: Design(X=X, names=("a", "b"), sets=("s", "s"), fixed=np.zeros((3, 1))), "fixed"),
         (
-            lambda: Design(X=X, names=("a", "b"), sets=("s", "s"), fixed=np.zeros((4, 1))),
-            "fixed_names",
+            lambda: Design(X=X, names=("a", "b"), sets=("s", "s"), covariates=np.zeros((3, 1))),
+            "covariates",
+        ),
+        (
+            lambda: Design(X=X, names=("a", "b"), sets=("s", "s"), covariates=np.zeros((4, 1))),
+            "covariate_names",
         ),
     ]:
         with pytest.raises(InputError) as caught:

@@ -13,12 +13,12 @@ from shapely.geometry import LineString, Point, box
 
 from rtm_core.errors import Cancelled, InputError
 from rtm_core.factors.features import (
-    GeneratorLayer,
     build_risk_factors,
     kernel_weights,
     layer_measures_chunk,
     zscore_dummy,
 )
+from rtm_core.study.generators import GeneratorLayer
 
 # One unit at the origin; generators at (30, 0) twice, (0, 40) and (300, 0).
 UNIT = np.array([[0.0, 0.0]])
@@ -371,8 +371,8 @@ def test_design_leaves_constant_dummies_out():
     assert design.X.shape == (4, len(design.names))
     fixed = pd.DataFrame({"corner": [1.0, 0.0, 0.0, 1.0]})
     with_fixed = factors.design(fixed)
-    assert with_fixed.fixed_names == ("corner",)
-    np.testing.assert_array_equal(with_fixed.fixed[:, 0], [1, 0, 0, 1])
+    assert with_fixed.covariate_names == ("corner",)
+    np.testing.assert_array_equal(with_fixed.covariates[:, 0], [1, 0, 0, 1])
 
 
 def test_progress_and_cancel():

@@ -9,7 +9,8 @@ import shapely
 
 from rtm_core.cluster import dask_client
 from rtm_core.factors.distributed import build_risk_factors_dask
-from rtm_core.factors.features import GeneratorLayer, build_risk_factors, spatial_chunks
+from rtm_core.factors.features import build_risk_factors, spatial_chunks
+from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.units import grid_units
 from rtm_core.synth import make_city
 

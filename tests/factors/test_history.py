@@ -12,8 +12,9 @@ from shapely.geometry import box
 
 from rtm_core.config import HistoryConfig, parse_config
 from rtm_core.errors import ConfigError, InputError
-from rtm_core.factors.history import CrimeHistory, check_reaches_back, history_factors, lag_factors
-from rtm_core.study.periods import Period, lag_windows, period_length
+from rtm_core.factors.history import history_factors, lag_factors
+from rtm_core.periods import Period, lag_windows, period_length
+from rtm_core.study.crime_history import CrimeHistory, check_reaches_back
 from rtm_core.study.units import grid_units
 
 CRS = "EPSG:32616"

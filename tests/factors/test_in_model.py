@@ -36,7 +36,8 @@ def test_constant_dummies_are_out_of_the_model_and_of_the_design():
 
 
 def test_dummies_only_keeps_every_dummy_and_drops_the_measures():
-    from rtm_core.factors.features import GeneratorLayer, build_risk_factors
+    from rtm_core.factors.features import build_risk_factors
+    from rtm_core.study.generators import GeneratorLayer
 
     rng = np.random.default_rng(3)
     units = rng.uniform(0, 1_000, (200, 2))

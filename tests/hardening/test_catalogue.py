@@ -34,9 +34,10 @@ from shapely.geometry import Point, Polygon, box
 from rtm_core.cli import main
 from rtm_core.config import LayerSource, load_config
 from rtm_core.errors import RTMError
+from rtm_core.factors.designs import build_features
 from rtm_core.io import read_layer
-from rtm_core.runs.folder import list_runs
-from rtm_core.study.load import build_features, load_study
+from rtm_core.record.folder import list_runs
+from rtm_core.study.load import load_study
 from tests.hardening.conftest import edit_config, generator
 
 # GDAL notes that a GeoPackage read from memory has no .gpkg name: harmless

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from rtm_core.config import demo_config
-from rtm_core.runs.folder import list_runs, load_run
+from rtm_core.record.folder import list_runs, load_run
 from rtm_core.runs.jobs import JobManager
 from rtm_core.runs.pipeline import run_pipeline
 

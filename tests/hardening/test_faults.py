@@ -23,8 +23,8 @@ import pytest
 from rtm_core.cli import main
 from rtm_core.config import load_config
 from rtm_core.errors import Cancelled, FitError, InputError, RTMError
+from rtm_core.record.folder import REQUIRED_FILES, list_runs, load_run
 from rtm_core.results.report import render_report
-from rtm_core.runs.folder import REQUIRED_FILES, list_runs, load_run
 from rtm_core.runs.pipeline import run_pipeline
 from tests.hardening.conftest import MeanForest, fast
 

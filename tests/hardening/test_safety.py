@@ -20,9 +20,9 @@ from rtm_core import io as rtm_io
 from rtm_core.config import LayerSource, load_config, parse_config
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.io import max_upload_bytes, read_layer
+from rtm_core.record.folder import INCIDENTS_FILE, load_run
 from rtm_core.results.export import coefficients_csv
 from rtm_core.results.report import render_report, write_report
-from rtm_core.runs.folder import INCIDENTS_FILE, load_run
 from rtm_core.runs.pipeline import run_pipeline
 from tests.hardening.conftest import MeanForest, edit_config, fast
 

@@ -42,7 +42,7 @@ def make_city(seed=0, side=70, cell=100.0, nb_alpha=None, base=1.0, corner_coef=
     X = np.column_stack(columns).astype(np.float32)
     corner = (np.arange(points.shape[0]) % 7 == 0).astype(float)[:, None]
     design = Design(
-        X=X, names=tuple(names), sets=tuple(sets), fixed=corner, fixed_names=("corner",)
+        X=X, names=tuple(names), sets=tuple(sets), covariates=corner, covariate_names=("corner",)
     )
     eta = np.log(base) + corner_coef * corner[:, 0]
     for _, var, irr in PLANTED.values():
@@ -118,7 +118,7 @@ def test_refit_without_collapsing_gives_same_estimates(fitted, city):
     design, y = city
     chosen = [v for v in model.selected_.values() if v]
     cols = [design.names.index(v) for v in chosen]
-    exog = np.column_stack([np.ones(design.n_units), design.fixed, design.X[:, cols]])
+    exog = np.column_stack([np.ones(design.n_units), design.covariates, design.X[:, cols]])
     ref = GLM(y, exog, family=families.Poisson()).fit()
     table = model.coefficients_.set_index("variable")
     got = table.loc[["intercept", "corner", *chosen]]
@@ -164,7 +164,9 @@ def test_predict_and_linear_predictor(fitted, city):
     design, _ = city
     eta = model.linear_predictor(design)
     sets_part = model.linear_predictor(design, part="sets")
-    np.testing.assert_allclose(eta - sets_part, model.intercept_ + design.fixed @ model.fixed_coef_)
+    np.testing.assert_allclose(
+        eta - sets_part, model.intercept_ + design.covariates @ model.covariate_coef_
+    )
     np.testing.assert_allclose(model.predict(design), np.exp(eta))
     with pytest.raises(ConfigError, match="unknown part 'fixed'"):
         model.linear_predictor(design, part="fixed")
@@ -242,7 +244,7 @@ def test_negbin_dispersion_is_the_ml_estimate():
     exog = np.column_stack(
         [
             np.ones(design.n_units),
-            design.fixed,
+            design.covariates,
             design.X[:, [design.names.index(v) for v in chosen]],
         ]
     )
@@ -274,7 +276,7 @@ def test_collapsed_lasso_matches_unit_level_lasso():
         min_alpha_ratio=1e-4,
         lower_bounds=np.r_[np.zeros(p), -np.inf],
         cv=folds,
-    ).fit(np.hstack([design.X, design.fixed]), y.astype(float))
+    ).fit(np.hstack([design.X, design.covariates]), y.astype(float))
     assert alpha == pytest.approx(ref.alpha_, rel=1e-9)
     np.testing.assert_array_equal(mask, ref.coef_[:p] > 0)
 

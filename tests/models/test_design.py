@@ -18,11 +18,11 @@ def small():
 
 def test_dummies_are_stored_as_bytes_and_other_values_as_float32():
     d = small()
-    assert d.X.dtype == np.uint8 and d.fixed.dtype == np.float64
+    assert d.X.dtype == np.uint8 and d.covariates.dtype == np.float64
     assert Design(np.array([[True, False]]), ("a", "b"), ("s", "s")).X.dtype == np.uint8
     assert Design(np.array([[0.5, 1.0]]), ("a", "b"), ("s", "t")).X.dtype == np.float32
-    assert d.n_units == 4 and d.fixed.shape == (4, 1)
-    assert Design(np.zeros((3, 1)), ("a",), ("s",)).fixed.shape == (3, 0)
+    assert d.n_units == 4 and d.covariates.shape == (4, 1)
+    assert Design(np.zeros((3, 1)), ("a",), ("s",)).covariates.shape == (3, 0)
 
 
 def test_sets_columns_and_subset():
@@ -33,8 +33,8 @@ def test_sets_columns_and_subset():
     sub = d.subset(["shop_100", "bar_200"])
     assert sub.names == ("shop_100", "bar_200") and sub.sets == ("shop", "bar")
     np.testing.assert_array_equal(sub.X, d.X[:, [2, 0]])
-    np.testing.assert_array_equal(sub.fixed, d.fixed)
-    assert sub.fixed_names == ("h",)
+    np.testing.assert_array_equal(sub.covariates, d.covariates)
+    assert sub.covariate_names == ("h",)
 
 
 @pytest.mark.parametrize(
@@ -44,8 +44,13 @@ def test_sets_columns_and_subset():
         ({"X": np.zeros((3, 2)), "names": ("a",), "sets": ("s", "s")}, "names", "1 names"),
         ({"X": np.zeros((3, 2)), "names": ("a", "b"), "sets": ("s",)}, "sets", "1 sets"),
         (
-            {"X": np.zeros((3, 1)), "names": ("a",), "sets": ("s",), "fixed": np.zeros((2, 1))},
-            "fixed",
+            {
+                "X": np.zeros((3, 1)),
+                "names": ("a",),
+                "sets": ("s",),
+                "covariates": np.zeros((2, 1)),
+            },
+            "covariates",
             "2 rows for 3 units",
         ),
         (
@@ -53,10 +58,10 @@ def test_sets_columns_and_subset():
                 "X": np.zeros((3, 1)),
                 "names": ("a",),
                 "sets": ("s",),
-                "fixed": np.zeros((3, 2)),
-                "fixed_names": ("h",),
+                "covariates": np.zeros((3, 2)),
+                "covariate_names": ("h",),
             },
-            "fixed_names",
+            "covariate_names",
             "1 names for 2 columns",
         ),
     ],

@@ -46,7 +46,7 @@ def planted(n=4000, seed=0, dispersion=None, fixed=False):
     if fixed:
         corner = (rng.random(n) < 0.3).astype(float)
         eta += np.log(0.7) * corner
-        extra = {"fixed": corner[:, None], "fixed_names": ("corner",)}
+        extra = {"covariates": corner[:, None], "covariate_names": ("corner",)}
     mu = np.exp(eta)
     if dispersion is None:
         y = rng.poisson(mu)
@@ -111,7 +111,7 @@ def test_fitted_attributes(fitted, data):
     assert fitted.loss_history_.shape == (30,)
     assert fitted.loss_history_[-1] < fitted.loss_history_[0]
     assert fitted.dispersion_ is None and fitted.best_seed_ == 0
-    assert fitted.fixed_coef_.shape == (0,)
+    assert fitted.covariate_coef_.shape == (0,)
     assert fitted.selection_share_["bars_dis_100"] == 1.0
     assert fitted.selection_share_["bars_dis_800"] == 0.0
     mu = fitted.predict(design)
@@ -159,7 +159,9 @@ def test_batched_seed_equals_the_seed_alone(loss):
         alone = DeepRTM(n_seeds=1, seed_offset=k, **params).fit(design, y)
         np.testing.assert_allclose(alone.seed_coef_[0], batch.seed_coef_[k], atol=1e-5)
         np.testing.assert_allclose(alone.seed_intercept_[0], batch.seed_intercept_[k], atol=1e-5)
-        np.testing.assert_allclose(alone.seed_fixed_coef_[0], batch.seed_fixed_coef_[k], atol=1e-5)
+        np.testing.assert_allclose(
+            alone.seed_covariate_coef_[0], batch.seed_covariate_coef_[k], atol=1e-5
+        )
         assert alone.seed_selected_[0] == batch.seed_selected_[k]
     first = DeepRTM(n_seeds=1, **params).fit(design, y)
     np.testing.assert_array_equal(first.seed_coef_[0], batch.seed_coef_[0])
@@ -176,7 +178,7 @@ def test_collapsed_rows_fit_equals_uncollapsed(loss):
     assert fast.selected_ == slow.selected_
     np.testing.assert_allclose(fast.seed_coef_, slow.seed_coef_, atol=1e-4)
     np.testing.assert_allclose(fast.intercept_, slow.intercept_, atol=1e-4)
-    np.testing.assert_allclose(fast.fixed_coef_, slow.fixed_coef_, atol=1e-4)
+    np.testing.assert_allclose(fast.covariate_coef_, slow.covariate_coef_, atol=1e-4)
     np.testing.assert_allclose(fast.seed_loss_, slow.seed_loss_, rtol=1e-5)
 
 
@@ -186,7 +188,7 @@ def _unit_loss(family, theta, kept, X, fixed, y, layout, on):
     w = theta[:, layout.weights]
     coef = torch.relu(w.gather(1, kept)) * on
     bits = X.T[kept]  # (K, G, n)
-    eta = theta[:, :1] + (coef[:, :, None] * bits).sum(1) + theta[:, layout.fixed] @ fixed.T
+    eta = theta[:, :1] + (coef[:, :, None] * bits).sum(1) + theta[:, layout.covariates] @ fixed.T
     if family == "poisson":
         return (torch.exp(eta) - y * eta).mean(1)
     size = torch.exp(-theta[:, layout.log_dispersion, None])
@@ -229,7 +231,7 @@ def test_hand_gradient_equals_autograd(family, gate):
     rows = Rows(
         share=torch.full((1, n), 1 / n, dtype=dtype),
         crimes=(y / n if family == "poisson" else y)[None].to(dtype),
-        fixed=fixed.T[None].float(),
+        covariates=fixed.T[None].float(),
     )
     bits = X.T[kept].float()
     grad, loss = gradient(

@@ -38,7 +38,9 @@ def small_design(n=1200, seed=1):
     corner = (rng.random(n) < 0.3).astype(float)
     eta = np.log(0.5) + np.log(2.0) * X[:, 0] + np.log(0.7) * corner
     y = rng.poisson(np.exp(eta)).astype(float)
-    return Design(X=X, names=names, sets=sets, fixed=corner[:, None], fixed_names=("corner",)), y
+    return Design(
+        X=X, names=names, sets=sets, covariates=corner[:, None], covariate_names=("corner",)
+    ), y
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,11 @@ def small_designs(draw):
     q = draw(st.integers(0, 1))
     fixed = draw(arrays(np.float64, (n, q), elements=st.sampled_from([0.0, 1.0, 2.5])))
     design = Design(
-        X=X, names=names, sets=sets, fixed=fixed, fixed_names=tuple(f"f{i}" for i in range(q))
+        X=X,
+        names=names,
+        sets=sets,
+        covariates=fixed,
+        covariate_names=tuple(f"f{i}" for i in range(q)),
     )
     params = {
         "loss": draw(st.sampled_from(["poisson", "negbin"])),
@@ -61,6 +65,6 @@ def test_selection_invariants(case):
     assert np.isfinite(mu).all() and (mu > 0).all()
     shares = model.selection_share_
     assert all(0.0 <= s <= 1.0 for s in shares.values())
-    assert len(model.coefficients_) == 1 + design.fixed.shape[1] + sum(
+    assert len(model.coefficients_) == 1 + design.covariates.shape[1] + sum(
         v is not None for v in model.selected_.values()
     )

@@ -7,7 +7,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rtm_core.factors.features import GeneratorLayer, build_risk_factors, layer_measures_chunk
+from rtm_core.factors.features import build_risk_factors, layer_measures_chunk
+from rtm_core.study.generators import GeneratorLayer
 
 SETTINGS = settings(max_examples=30, deadline=None)
 COORD = st.floats(-1000.0, 1000.0, allow_nan=False, allow_infinity=False)

@@ -14,7 +14,7 @@ from shapely.geometry import box
 
 from rtm_core.config import HistoryConfig
 from rtm_core.factors.history import history_factors
-from rtm_core.study.periods import Period, PeriodLength, lag_windows
+from rtm_core.periods import Period, PeriodLength, lag_windows
 from rtm_core.study.units import grid_units
 
 SETTINGS = settings(max_examples=40, deadline=None)

@@ -17,8 +17,8 @@ from rasterio.transform import xy
 from shapely.geometry import Point, box
 
 from rtm_core.errors import InputError
+from rtm_core.record.folder import RunFiles
 from rtm_core.results import export
-from rtm_core.runs.folder import RunFiles
 
 CRS = "EPSG:26971"
 X0, Y0, CELL, N_ROWS, N_COLS = 350_000.0, 570_000.0, 100.0, 3, 4
@@ -189,7 +189,7 @@ def test_the_forecast_is_a_raster_too(tmp_path):
 
 def test_a_run_folder_of_the_earlier_format_exports(tmp_path):
     """tests/data/run_v1: written before the manifest had a schema (see tests/runs)."""
-    from rtm_core.runs.folder import load_run
+    from rtm_core.record.folder import load_run
 
     source = Path(__file__).resolve().parents[1] / "data" / "run_v1"
     run = load_run(shutil.copytree(source, tmp_path / "run_v1"))

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rtm_core.record.folder import load_run
 from rtm_core.results.report import forecast_places, forecast_sentence, render_report
 from rtm_core.results.verdict import run_verdicts
-from rtm_core.runs.folder import load_run
 from tests.forecast_run import history_run
 
 

@@ -177,14 +177,11 @@ def test_history_rows_are_split_from_the_environment():
 
 
 def test_one_readable_name_per_key_in_sentences_tables_and_backtests():
-    from rtm_core.backtest.report import model_label
-    from rtm_core.models import MODEL_NAMES
-    from rtm_core.results.verdict import BASELINE_NAMES, BASELINES, MODEL_TEXT, readable_name
+    from rtm_core.config import MODEL_KINDS
+    from rtm_core.models.registry import BASELINES, MODELS, display_name, sentence_name
 
-    assert set(BASELINES) == set(BASELINE_NAMES)
-    for key in (*MODEL_TEXT, *BASELINES):
-        name = readable_name(key)
-        assert model_label(key) == name
-        assert MODEL_NAMES.get(key, name) == name  # the models' own map agrees where it has one
-        words = MODEL_TEXT.get(key) or BASELINE_NAMES[key]
-        assert name.lower().startswith(words.lower())  # and so do the sentences' words
+    assert tuple(MODELS) == MODEL_KINDS
+    for key in (*MODELS, *BASELINES):
+        name = display_name(key)
+        assert name.lower().startswith(sentence_name(key).lower())  # the sentences' words agree
+        assert name.endswith("(baseline)") == (key in BASELINES)

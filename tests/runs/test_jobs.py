@@ -12,7 +12,7 @@ import pytest
 
 from rtm_core.config import load_config
 from rtm_core.errors import Cancelled, ConfigError, InputError
-from rtm_core.runs.folder import load_run
+from rtm_core.record.folder import load_run
 from rtm_core.runs.jobs import JobManager, max_jobs_from_env
 from rtm_core.runs.pipeline import Progress, run_pipeline
 

@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import box
 
 from rtm_core.errors import InputError
-from rtm_core.runs.folder import delete_run, list_runs, staged_run, write_failed_run
+from rtm_core.record.folder import delete_run, list_runs, staged_run, write_failed_run
 
 
 def _fake_complete(folder):

@@ -225,7 +225,7 @@ def test_a_table_is_read_once_and_a_polygon_repaired_once(city, table_reads, mon
 
 
 def test_check_study_reads_each_table_once(city, table_reads, monkeypatch):
-    monkeypatch.setattr(rtm_core.study.load, "load_study", lambda config, **kw: None)
+    monkeypatch.setattr(rtm_core.study.checks, "load_study", lambda config, **kw: None)
     check_study(load_config(city / "config.toml"))
     assert "crimes.csv" in table_reads  # was 4 reads of the crimes
     assert len(table_reads) == len(set(table_reads))

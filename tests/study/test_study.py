@@ -14,8 +14,9 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from rtm_core.config import GeneratorConfig, LayerSource, demo_config, load_config
 from rtm_core.errors import InputError
+from rtm_core.factors.designs import build_features, features_frame
 from rtm_core.io import write_table
-from rtm_core.study.load import build_features, features_frame, load_study, split_periods
+from rtm_core.study.load import load_study, split_periods
 from rtm_core.study.units import CountReport
 from tests.conftest import CITY_BARS, CITY_LIQUOR, WORK_CRS, X0, Y0, points_frame
 
@@ -191,7 +192,7 @@ def test_street_units_with_snap_distance(tiny_city):
             boundary=None,
             source=LayerSource(path=path, name=path.name),
             id_column="SEG",
-            fixed=("lit",),
+            fixed_columns=("lit",),
             snap_distance=20,
         )
     )
@@ -203,7 +204,7 @@ def test_street_units_with_snap_distance(tiny_city):
     assert study.y_train.tolist() == [2, 0]
     assert study.y_test.tolist() == [0, 2]
     assert study.counts[0] == CountReport("train", 4, 2, 2)
-    assert study.fixed.columns.tolist() == ["lit"]
+    assert study.covariates.columns.tolist() == ["lit"]
     frame = features_frame(study, build_features(study, config.features))
     assert frame["lit"].tolist() == [1.0, 0.0]
     assert frame["unit_id"].tolist() == ["south", "north"]

@@ -142,7 +142,7 @@ def test_polygon_units_use_a_point_on_surface_and_area():
 
 def test_fixed_covariates_are_kept_as_floats():
     frame = _frame([Point(0, 0), Point(1, 1)], intersection=[1, 0], lanes=["2", "4"])
-    units = units_from_layer(frame, fixed=("intersection", "lanes"))
+    units = units_from_layer(frame, fixed_columns=("intersection", "lanes"))
     assert units.frame["intersection"].tolist() == [1.0, 0.0]
     assert units.frame["lanes"].tolist() == [2.0, 4.0]
 
@@ -162,12 +162,12 @@ def test_fixed_covariates_are_kept_as_floats():
         ),
         (
             _frame([Point(0, 0)]),
-            {"fixed": ("lanes",)},
+            {"fixed_columns": ("lanes",)},
             r"u \[lanes\]: fixed covariate column not found\. Fix:",
         ),
         (
             _frame([Point(0, 0), Point(1, 1)], lanes=["2", "two"]),
-            {"fixed": ("lanes",)},
+            {"fixed_columns": ("lanes",)},
             r"u \[lanes\]: fixed covariate has missing or non-numeric values\. Fix:",
         ),
         (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rtm_core.study.periods import (
+from rtm_core.periods import (
     Period,
     PeriodLength,
     following_period,
@@ -75,11 +75,22 @@ def periods(draw):
         length = PeriodLength(months=draw(st.integers(1, 24)))
     else:
         length = PeriodLength(days=draw(st.integers(1, 400)))
-    return Period(start, length.shift(start, 1)), length
+    end = length.shift(start, 1)
+    if not length.months and start.day == 1 and end.day == 1:
+        # whole calendar months, however drawn: such a period is measured in months
+        length = PeriodLength(months=(end.year - start.year) * 12 + end.month - start.month)
+    return Period(start, end), length
 
 
 @SETTINGS
 @given(periods(), st.integers(1, 6))
+@example(  # found by Hypothesis: 152 days from 1 January end on 1 June, i.e. 5 months
+    (
+        Period(pd.Timestamp("2000-01-01"), pd.Timestamp("2000-06-01")),
+        PeriodLength(months=5),
+    ),
+    1,
+)
 def test_lag_windows_tile_the_time_before_the_target(case, lags):
     target, length = case
     assert period_length(target) == length

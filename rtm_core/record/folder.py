@@ -3,7 +3,7 @@
 A run is written into a hidden staging folder beside its final place and renamed when every
 file is complete, so a cancelled, failed or killed run never looks finished. A run folder
 holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status; see
-:mod:`rtm_core.runs.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
+:mod:`rtm_core.record.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
 ``curves.csv``, ``conjunctive.csv``, ``stability.csv``, ``top_places.csv``, ``variables.csv``,
 ``report.html``, ``config.toml`` and ``inputs/`` (and ``incidents.csv`` only when the analyst
 opted in to incident locations in the report). The names are spelled here only; the files
@@ -29,7 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from rtm_core.errors import InputError
-from rtm_core.runs.manifest import Manifest, RunFiles, environment, presence_column
+from rtm_core.record.manifest import Manifest, RunFiles, environment, presence_column
 
 __all__ = [
     "RunInfo",
@@ -344,7 +344,7 @@ def _csv(path: Path) -> pd.DataFrame:
 
 def load_run(path: str | Path) -> RunFiles:
     """Load a complete run folder (of this schema, or written before, see
-    :mod:`rtm_core.runs.manifest`).
+    :mod:`rtm_core.record.manifest`).
 
     Raises
     ------

@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from rtm_core import __version__
 
 __all__ = [
     "SCHEMA",
@@ -323,8 +324,8 @@ class RunFiles:
     """The contents of a complete run folder (read from it, or held by the run writing it).
 
     ``manifest`` and ``metrics`` are the JSON objects as written; :attr:`record` and
-    :attr:`accuracy` read them as :class:`~rtm_core.runs.manifest.Manifest` and
-    :class:`~rtm_core.runs.manifest.Metrics`. ``incidents`` is set only while a run that
+    :attr:`accuracy` read them as :class:`~rtm_core.record.manifest.Manifest` and
+    :class:`~rtm_core.record.manifest.Metrics`. ``incidents`` is set only while a run that
     keeps incident locations is being written (the report draws them).
     """
 
@@ -386,8 +387,6 @@ def environment() -> dict:
     """Versions of Python and the key libraries, for the manifest."""
     import sklearn
     import torch
-
-    from rtm_core import __version__
 
     return {
         "rtm_core": __version__,

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from rtm_core.config import load_config
-from rtm_core.runs import folder
-from rtm_core.runs.folder import list_runs, load_run, staged_run, write_failed_run
-from rtm_core.runs.manifest import SCHEMA, Manifest, Metrics
+from rtm_core.record import folder
+from rtm_core.record.folder import list_runs, load_run, staged_run, write_failed_run
+from rtm_core.record.manifest import SCHEMA, Manifest, Metrics
 from rtm_core.runs.pipeline import run_pipeline
 from rtm_core.synth import make_city, write_city
 
