@@ -247,7 +247,7 @@ def _units(form: LayerForm, saved: dict, form_id: int) -> None:
         key=f"fixed_{form_id}",
     )
     form.options["id_column"] = None if id_column == "(row number)" else id_column
-    form.options["fixed"] = tuple(fixed)
+    form.options["fixed_columns"] = tuple(fixed)
     form.choices |= {"id_column": id_column, "fixed": list(fixed)}
 
 

@@ -238,7 +238,7 @@ def add_layer(
     train: tuple[str, str] | None = None,
     test: tuple[str, str] | None = None,
     id_column: str | None = None,
-    fixed: tuple[str, ...] = (),
+    fixed_columns: tuple[str, ...] = (),
     reader: Callable[[LayerSource], Layer] = read_layer,
 ) -> DataSet:
     """Check a new layer and return the data set with it in its role.
@@ -255,8 +255,8 @@ def add_layer(
         Set name of a generator layer.
     date, train, test
         Date column and ``(start, end)`` periods of a crimes layer holding both periods.
-    id_column, fixed
-        Unit id column and fixed covariates of a units layer.
+    id_column, fixed_columns
+        Unit id column and fixed covariate columns of a units layer.
     reader : callable
         Reads the layer (the app passes a cached reader).
 
@@ -309,13 +309,13 @@ def add_layer(
         cell = data.units.cell_size if data.units is not None else UnitsConfig.cell_size
         return data.replace(units=UnitsConfig(kind="grid", boundary=source, cell_size=cell))
     if role == "units":
-        missing = [c for c in (id_column, *fixed) if c and c not in layer.frame.columns]
+        missing = [c for c in (id_column, *fixed_columns) if c and c not in layer.frame.columns]
         if missing:
             raise InputError(
                 label, missing[0], "column not found", "pick one of the layer's columns"
             )
         units = UnitsConfig(
-            kind="file", source=source, id_column=id_column or None, fixed_columns=fixed
+            kind="file", source=source, id_column=id_column or None, fixed_columns=fixed_columns
         )
         return data.replace(units=units)
     name = name.strip()

@@ -96,7 +96,7 @@ class UnitsConfig:
     keep: str = "centre"
     source: LayerSource | None = None
     id_column: str | None = None
-    fixed_columns: tuple[str, ...] = ()
+    fixed_columns: tuple[str, ...] = field(default=(), metadata={"key": "fixed"})
     snap_distance: float = 50.0
     crs: str | None = None
     max_cells: int = MAX_GRID_CELLS
@@ -320,8 +320,8 @@ class RunConfig:
 
         def clean(value):
             if dataclasses.is_dataclass(value):
-                return {
-                    f.name: clean(getattr(value, f.name))
+                return {  # a field is written under its TOML key (``units.fixed``)
+                    f.metadata.get("key", f.name): clean(getattr(value, f.name))
                     for f in dataclasses.fields(value)
                     if f.name != "data"
                 }

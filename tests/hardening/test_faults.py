@@ -161,7 +161,7 @@ run_pipeline(load_config(sys.argv[1]), sys.argv[2])
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("rtm_core.results.report", "write_report"),  # every other file written, manifest included
+        ("rtm_core.runs.outputs", "write_report"),  # every other file written, manifest included
         ("geopandas.GeoDataFrame", "to_file"),  # the first file, units.gpkg
     ],
     ids=["before-report", "before-units"],

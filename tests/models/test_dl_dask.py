@@ -55,7 +55,7 @@ def client():
 
 
 def assert_same_fit(remote: DeepRTM, local: DeepRTM) -> None:
-    for name in ("seed_coef_", "seed_intercept_", "seed_fixed_coef_", "seed_loss_"):
+    for name in ("seed_coef_", "seed_intercept_", "seed_covariate_coef_", "seed_loss_"):
         np.testing.assert_array_equal(getattr(remote, name), getattr(local, name), err_msg=name)
     np.testing.assert_array_equal(remote.loss_history_, local.loss_history_)
     assert remote.seed_selected_ == local.seed_selected_
