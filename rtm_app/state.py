@@ -7,17 +7,13 @@ by the ``rtm`` command.
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import streamlit as st
 
 from rtm_app.dataset import DataSet
-from rtm_core.config import LayerSource, ModelConfig
-
-RUNS_ENV = "RTM_RUNS_DIR"
-BASEMAP_ENV = "RTM_BASEMAP"  # "online" shows a Carto basemap (needs internet)
+from rtm_core.config import LayerSource, ModelConfig, environment
 
 #: widget keys the code reads or fills itself (the sidebar's basemap switch, the Train form)
 BASEMAP = "rtm_basemap"
@@ -46,7 +42,7 @@ _FLASH = "rtm_flash"  # a note to show on the next run of a page
 
 def runs_dir() -> Path:
     """Folder holding every run folder (``RTM_RUNS_DIR``, default ``./runs``)."""
-    return Path(os.environ.get(RUNS_ENV) or "runs")
+    return Path(environment.text_from_env(environment.RUNS_DIR, "runs"))
 
 
 def session_id() -> str:
@@ -101,7 +97,7 @@ def select_run(path: str | Path | None) -> None:
 
 def online_basemap() -> bool:
     """Whether maps draw a web basemap (sidebar toggle; default from ``RTM_BASEMAP``)."""
-    default = os.environ.get(BASEMAP_ENV, "").strip().lower() in {"1", "online", "true", "yes"}
+    default = environment.flag_from_env(environment.BASEMAP)
     return bool(st.session_state.get(BASEMAP, default))
 
 

@@ -23,10 +23,16 @@ __all__ = [
     "training_config",
 ]
 
+_FULL = ModelConfig()  # the full run is the config's defaults
 #: preset -> (label, seeds, burn-in steps, prune steps)
 PRESETS = {
     "quick": ("Quick demo run (2 seeds, 300 + 300 steps)", 2, 300, 300),
-    "full": ("Full run (20 seeds, 10,000 + 10,000 steps)", 20, 10_000, 10_000),
+    "full": (
+        f"Full run ({_FULL.seeds} seeds, {_FULL.burn_in_steps:,} + {_FULL.prune_steps:,} steps)",
+        _FULL.seeds,
+        _FULL.burn_in_steps,
+        _FULL.prune_steps,
+    ),
 }
 LOSSES = {"poisson": "Poisson", "negbin": "Negative binomial (NB2)"}
 AREAS = {"measure": "area or street length", "count": "number of units"}

@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from rtm_core.config.environment import DASK_SCHEDULER, MALLOC_TRIM, text_from_env
 from rtm_core.errors import ConfigError
 
 __all__ = [
     "dask_client",
-    "SCHEDULER_ENV",
     "Throttled",
     "roomy_malloc",
     "process_threads",
@@ -43,7 +43,6 @@ _FLAG_POLL_S = 0.5  # a remote cancel flag is asked at most this often
 _process_threads: int | None = None  # set by set_process_threads; None = every usable core
 
 #: environment variable naming an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``
-SCHEDULER_ENV = "RTM_DASK_SCHEDULER"
 
 
 @contextmanager
@@ -76,7 +75,7 @@ def dask_client(
     ConfigError
         ``workers`` below 1 (or a bool), or a scheduler that cannot be reached within 20 s.
     """
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    scheduler = scheduler or text_from_env(DASK_SCHEDULER) or None
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ConfigError("rtm", "--workers", f"must be >= 1, got {workers!r}", "give 1 or more")
     if scheduler is None and workers is None:
@@ -329,7 +328,7 @@ def roomy_malloc() -> Iterator[None]:
     ------
     None
     """
-    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
+    trim = text_from_env(MALLOC_TRIM)
     libc = _glibc() if trim.isdigit() and _dask_worker() is not None else None
     if libc is None:
         yield

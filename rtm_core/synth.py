@@ -19,6 +19,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from rtm_core.config import (
+    CrimesConfig,
+    GeneratorConfig,
+    HistoryConfig,
+    LayerSource,
+    RunConfig,
+    UnitsConfig,
+)
+from rtm_core.config.toml import config_to_toml
 from rtm_core.factors.features import build_risk_factors
 from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.units import grid_units
@@ -267,61 +276,55 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     city.boundary.to_file(out / "boundary.gpkg", layer="boundary", engine="pyogrio")
     city.crimes.drop(columns="geometry").to_csv(out / "crimes.csv", index=False)
-    sections = []
+    sources = []
     for i, (name, frame) in enumerate(city.generators.items()):
         if i == 0:
             lonlat = frame.to_crs("EPSG:4326").geometry
             pd.DataFrame({"longitude": lonlat.x.round(7), "latitude": lonlat.y.round(7)}).to_csv(
                 out / f"{name}.csv", index=False
             )
-            sections.append(f'file = "{name}.csv"')
+            sources.append(LayerSource(path=out / f"{name}.csv"))
         elif i == 1:
             frame.to_crs("EPSG:4326").to_file(
                 out / f"{name}.geojson", driver="GeoJSON", engine="pyogrio"
             )
-            sections.append(f'file = "{name}.geojson"')
+            sources.append(LayerSource(path=out / f"{name}.geojson"))
         elif i == 2:
-            shp_dir = out / f"_{name}_shp"
-            shp_dir.mkdir(exist_ok=True)
-            frame.assign(kind=name).to_file(shp_dir / f"{name}.shp", engine="pyogrio")
-            with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-                for part in sorted(shp_dir.iterdir()):
-                    archive.write(part, part.name)
-                    part.unlink()
-            shp_dir.rmdir()
-            sections.append(f'file = "{name}.zip"')
+            _write_zipped_shapefile(frame.assign(kind=name), out, name)
+            sources.append(LayerSource(path=out / f"{name}.zip"))
         else:
             frame.assign(kind=name).to_file(out / "generators.gpkg", layer=name, engine="pyogrio")
-            sections.append(f'file = "generators.gpkg"\nlayer = "{name}"')
-    generator_tables = "\n".join(
-        f'[[generators]]\nname = "{item.name}"\n{section}\n'
-        f"measures = [{', '.join(repr(m).replace(chr(39), chr(34)) for m in item.measures)}]\n"
-        f"bandwidths = [{', '.join(map(str, item.bandwidths))}]\n"
-        for item, section in zip(city.plan, sections, strict=True)
+            sources.append(LayerSource(path=out / "generators.gpkg", layer=name))
+    config = RunConfig(
+        units=UnitsConfig(
+            kind="grid", boundary=LayerSource(path=out / "boundary.gpkg"), cell_size=city.cell_size
+        ),
+        crimes=CrimesConfig(
+            source=LayerSource(path=out / "crimes.csv", x="X", y="Y", crs=CRS),
+            date="OCCUR_DATE",
+            train=("2021-01-01", "2021-12-31"),
+            test=("2022-01-01", "2022-12-31"),
+        ),
+        generators=tuple(
+            GeneratorConfig(item.name, source, tuple(item.measures), tuple(item.bandwidths))
+            for item, source in zip(city.plan, sources, strict=True)
+        ),
+        history=HistoryConfig(lags=city.lags),
     )
-    history = f"\n[history]\nlags = {city.lags}\n" if city.lags > 0 else ""
-    config = f"""# Synthetic city written by `rtm synth`; the planted truth is in truth.json.
-[units]
-kind = "grid"
-boundary = "boundary.gpkg"
-cell_size = {city.cell_size:g}
-
-[crimes]
-file = "crimes.csv"
-x = "X"
-y = "Y"
-crs = "{CRS}"
-date = "OCCUR_DATE"
-train = ["2021-01-01", "2021-12-31"]
-test = ["2022-01-01", "2022-12-31"]
-{history}
-{generator_tables}
-[model]
-kinds = ["dl", "classical"]
-loss = "poisson"
-seeds = 20
-"""
+    text = "# Synthetic city written by `rtm synth`; the planted truth is in truth.json.\n"
     path = out / "config.toml"
-    path.write_text(config, encoding="utf-8")
+    path.write_text(text + config_to_toml(config, base=out), encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(city.truth, indent=2), encoding="utf-8")
     return path
+
+
+def _write_zipped_shapefile(frame: gpd.GeoDataFrame, out: Path, name: str) -> None:
+    """``out/<name>.zip`` holding the shapefile ``<name>.shp`` and its sidecars."""
+    shp_dir = out / f"_{name}_shp"
+    shp_dir.mkdir(exist_ok=True)
+    frame.to_file(shp_dir / f"{name}.shp", engine="pyogrio")
+    with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in sorted(shp_dir.iterdir()):
+            archive.write(part, part.name)
+            part.unlink()
+    shp_dir.rmdir()

@@ -139,3 +139,13 @@ def test_the_library_never_imports_streamlit():
     for path in ROOT.rglob("*.py"):
         names = _imports(ast.parse(path.read_text()))
         assert not [n for n in names if n.split(".")[0] == "streamlit"], path
+
+
+def test_environment_variables_are_read_in_one_place():
+    app = ROOT.parent / "rtm_app"
+    readers = []
+    for path in [*ROOT.rglob("*.py"), *app.rglob("*.py"), ROOT.parent / "app.py"]:
+        text = path.read_text()
+        if "os.environ" in text or "getenv(" in text:
+            readers.append(path.relative_to(ROOT.parent).as_posix())
+    assert readers == ["rtm_core/config/environment.py"]

@@ -25,7 +25,6 @@ from rtm_core.io.crs import (
 )
 from rtm_core.io.layers import (
     DEFAULT_MAX_UPLOAD_MB,
-    MAX_UPLOAD_ENV,
     Layer,
     ReadReport,
     geometry_family,
@@ -57,7 +56,6 @@ __all__ = [
     "write_table",
     "list_layers",
     "max_upload_bytes",
-    "MAX_UPLOAD_ENV",
     "DEFAULT_MAX_UPLOAD_MB",
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_UNPACKED",

@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from rtm_core.config import LayerSource
-from rtm_core.config.environment import positive_from_env
+from rtm_core.config.environment import MAX_UPLOAD_MB, positive_from_env
 from rtm_core.errors import InputError
 from rtm_core.io.crs import parse_crs
 from rtm_core.io.delimited import read_csv
@@ -22,7 +22,6 @@ from rtm_core.io.tables import table_kind
 from rtm_core.io.zips import MB, check_zip, megabytes
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".parquet", ".gml"}
-MAX_UPLOAD_ENV = "RTM_MAX_UPLOAD_MB"
 DEFAULT_MAX_UPLOAD_MB = 200.0  # as Streamlit's server.maxUploadSize
 
 
@@ -75,7 +74,7 @@ def max_upload_bytes() -> int:
     ConfigError
         The variable is set but is not a positive number.
     """
-    return int(positive_from_env(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB, example="200") * MB)
+    return int(positive_from_env(MAX_UPLOAD_MB, DEFAULT_MAX_UPLOAD_MB, example="200") * MB)
 
 
 def _check_size(source: LayerSource) -> None:
@@ -92,7 +91,7 @@ def _check_size(source: LayerSource) -> None:
             source.label,
             "file",
             f"is {megabytes(size)} MB, over the {megabytes(limit)} MB limit",
-            f"filter or split the layer, or raise {MAX_UPLOAD_ENV}",
+            f"filter or split the layer, or raise {MAX_UPLOAD_MB}",
         )
 
 

@@ -41,7 +41,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from threadpoolctl import threadpool_limits
 
-from rtm_core.config import validate
+from rtm_core.config import ModelConfig, validate
 from rtm_core.errors import ConfigError, FitError, check_cancel
 from rtm_core.models.base import RTMEstimator, coefficient_table, require_crimes
 from rtm_core.models.design import Design
@@ -49,6 +49,9 @@ from rtm_core.models.lasso_cv import lasso_cv, unit_folds
 from rtm_core.models.rows import collapse, collapse_ints, row_keys
 
 __all__ = ["ClassicalRTM", "StepwiseMove"]
+
+#: the run config's model defaults, which the estimator's own defaults are
+DEFAULTS = ModelConfig()
 
 _BIC_TOL = 1e-7  # a move must lower BIC by more than this
 _LOG_ALPHA_BOUNDS = (-12.0, 5.0)  # search range of log(NB dispersion)
@@ -132,7 +135,13 @@ class ClassicalRTM(RTMEstimator):
     """
 
     def __init__(
-        self, *, cv_folds=5, l1_ratio=1.0, alphas=None, max_variables=None, random_state=0
+        self,
+        *,
+        cv_folds=DEFAULTS.cv_folds,
+        l1_ratio=1.0,
+        alphas=None,
+        max_variables=None,
+        random_state=DEFAULTS.random_state,
     ):
         self.cv_folds = cv_folds
         self.l1_ratio = l1_ratio

@@ -59,7 +59,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from rtm_core.config import DEVICES, LOSSES, validate
+from rtm_core.config import DEVICES, LOSSES, ModelConfig, validate
 from rtm_core.errors import ConfigError, InputError
 from rtm_core.models.base import RTMEstimator, coefficient_table, require_crimes
 from rtm_core.models.design import Design
@@ -69,6 +69,9 @@ from rtm_core.models.dl_seeds import SeedPlan, seed_batches, train_seeds
 from rtm_core.models.rows import CollapsedRows, standard_errors
 
 __all__ = ["DeepRTM"]
+
+#: the run config's model defaults, which the estimator's own defaults are
+DEFAULTS = ModelConfig()
 
 
 class DeepRTM(RTMEstimator):
@@ -137,14 +140,14 @@ class DeepRTM(RTMEstimator):
     def __init__(
         self,
         *,
-        loss="poisson",
-        burn_in_steps=10_000,
-        prune_steps=10_000,
-        learning_rate=1e-3,
-        cancel_gate=False,
+        loss=DEFAULTS.loss,
+        burn_in_steps=DEFAULTS.burn_in_steps,
+        prune_steps=DEFAULTS.prune_steps,
+        learning_rate=DEFAULTS.learning_rate,
+        cancel_gate=DEFAULTS.cancel_gate,
         n_seeds=1,
-        random_state=0,
-        device="auto",
+        random_state=DEFAULTS.random_state,
+        device=DEFAULTS.device,
         seed_offset=0,
         seed_batch=None,
     ):
@@ -165,7 +168,8 @@ class DeepRTM(RTMEstimator):
         validate.choice(
             self.loss, LOSSES, src, "loss", noun="loss", fix='use "poisson" or "negbin"'
         )
-        for field, default in (("burn_in_steps", 10_000), ("prune_steps", 10_000), ("n_seeds", 1)):
+        steps = (("burn_in_steps", DEFAULTS.burn_in_steps), ("prune_steps", DEFAULTS.prune_steps))
+        for field, default in (*steps, ("n_seeds", 1)):
             fix = f"use e.g. {default} (the default)"
             validate.integer(getattr(self, field), src, field, minimum=1, fix=fix)
         for field in ("random_state", "seed_offset"):
@@ -176,7 +180,7 @@ class DeepRTM(RTMEstimator):
             "learning_rate",
             low=0,
             low_open=True,
-            fix="use e.g. 1e-3 (the default)",
+            fix=f"use e.g. {DEFAULTS.learning_rate:g} (the default)",
         )
         validate.flag(self.cancel_gate, src, "cancel_gate")
         validate.choice(

@@ -10,7 +10,6 @@ their place in it. Nothing here imports streamlit.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -21,19 +20,17 @@ from pathlib import Path
 
 from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
-from rtm_core.config.environment import positive_from_env
+from rtm_core.config.environment import MAX_JOBS, TORCH_THREADS, positive_from_env
 from rtm_core.errors import Cancelled, ConfigError, RTMError
 from rtm_core.record.folder import new_run_name
 from rtm_core.runs.pipeline import run_pipeline
 
-__all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "max_jobs_from_env"]
+__all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "job_threads", "max_jobs_from_env"]
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
-MAX_JOBS_ENV = "RTM_MAX_JOBS"
-TORCH_THREADS_ENV = "RTM_TORCH_THREADS"
 DEFAULT_MAX_JOBS = 2
 KEEP_FINISHED = 200  # finished jobs remembered per manager (oldest forgotten first)
 
@@ -122,16 +119,21 @@ def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
     ConfigError
         The variable is set but is not a positive integer.
     """
-    return positive_from_env(MAX_JOBS_ENV, default, whole=True, example="2")
+    return positive_from_env(MAX_JOBS, default, whole=True, example="2")
 
 
-def _job_threads(max_concurrent: int) -> int:
-    """Threads per job (torch, risk factors, lasso): a core left to the web server, rest shared."""
-    raw = os.environ.get(TORCH_THREADS_ENV, "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
+def job_threads(max_concurrent: int) -> int:
+    """Threads per job (torch, risk factors, lasso): ``RTM_TORCH_THREADS``, else a core left to
+    the web server and the rest shared between the jobs that run at once.
+
+    Raises
+    ------
+    ConfigError
+        ``RTM_TORCH_THREADS`` is set but is not a positive integer.
+    """
     cores = usable_cores()
-    return max(1, (cores - 1) // max_concurrent)
+    default = max(1, (cores - 1) // max_concurrent)
+    return positive_from_env(TORCH_THREADS, default, whole=True, example="2")
 
 
 class JobManager:
@@ -169,6 +171,7 @@ class JobManager:
                 "JobManager", "max_concurrent", f"must be a positive integer, got {limit!r}", "2"
             )
         self.max_concurrent = limit
+        self.threads = job_threads(limit)  # a bad RTM_TORCH_THREADS is refused here, at start
         self._runner = runner
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
@@ -402,7 +405,7 @@ class JobManager:
 
     def _prepare_torch(self) -> None:
         """Limit torch's threads and import the optimizer machinery once."""
-        set_process_threads(_job_threads(self.max_concurrent))
+        set_process_threads(self.threads)
         try:
             import torch
 
