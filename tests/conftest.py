@@ -19,6 +19,9 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Polygon, box
 
 from rtm_core.config import LayerSource
+from tests import hypothesis_profiles
+
+hypothesis_profiles.load()
 
 WORK_CRS = "EPSG:26971"
 X0, Y0 = 350_000.0, 570_000.0

@@ -47,6 +47,7 @@ from tests.conftest import (
     to_lonlat,
     zip_shapefile,
 )
+from tests.hypothesis_profiles import examples
 
 # GDAL notes that a GeoPackage read from memory has no .gpkg name: harmless
 pytestmark = pytest.mark.filterwarnings("ignore:.*non conformant file extension:RuntimeWarning")
@@ -710,7 +711,7 @@ def test_the_offset_pattern_spells_out_every_space_python_matches():
     assert spelled == spaces
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     when=st.datetimes(min_value=dt.datetime(1950, 1, 1), max_value=dt.datetime(2080, 12, 31)).map(
         lambda t: t.replace(microsecond=0)
@@ -781,7 +782,7 @@ def test_bare_xy_in_the_boundary_crs_is_suggested():
     assert suggest_crs(None, anchor.crs, bounds) is None
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     fx=st.floats(-0.5, 1.5),
     fy=st.floats(-0.5, 1.5),

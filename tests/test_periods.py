@@ -16,8 +16,9 @@ from rtm_core.periods import (
     same_length,
     shift_period,
 )
+from tests.hypothesis_profiles import examples
 
-SETTINGS = settings(max_examples=60, deadline=None)
+SETTINGS = settings(max_examples=examples(60), deadline=None)
 DAYS = st.dates(
     min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2040-12-31").date()
 )

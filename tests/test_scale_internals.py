@@ -11,6 +11,7 @@ from rtm_core.models.baselines import ForestBaseline
 from rtm_core.models.design import Design, set_terms
 from rtm_core.models.rows import collapse as _collapse
 from rtm_core.models.rows import collapse_ints as _collapse_ints
+from tests.hypothesis_profiles import examples
 
 
 def test_dummies_are_stored_as_one_byte_and_other_values_as_float32():
@@ -21,7 +22,7 @@ def test_dummies_are_stored_as_one_byte_and_other_values_as_float32():
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 12))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 def test_set_terms_equal_the_float64_product(seed, n, p):
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 2, (n, p)).astype(np.uint8)
@@ -33,7 +34,7 @@ def test_set_terms_equal_the_float64_product(seed, n, p):
 
 
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=200))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 def test_counting_collapse_gives_the_sorting_collapse_groups(keys):
     key = np.asarray(keys, dtype=np.int64)
     first, _, counts = _collapse(key)
@@ -60,7 +61,7 @@ def test_the_forest_fits_on_a_seeded_sample_of_a_large_study_and_predicts_every_
 @given(
     st.integers(0, 2**32 - 1), st.integers(1, 30), st.sampled_from(["u1", "?", "f4", "f8", "i8"])
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 def test_row_keys_pack_exactly_the_blocks_that_hold_only_zeros_and_ones(seed, n, dtype):
     from rtm_core.models.rows import row_keys
 

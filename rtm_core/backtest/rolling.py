@@ -135,10 +135,15 @@ def origin_configs(config: RunConfig, origins: int | None = None) -> list[Origin
         )
     train, test = _dated(config)
     length = period_length(test)
+    gap = test.start - train.end
+    train_length = period_length(train)
     out = []
     for i in range(n):
-        shifted_train = shift_period(train, length, -i)
+        # the test period steps back by its own length (calendar months stay months); the
+        # training period keeps its own length and its exact gap before the test period
         shifted_test = shift_period(test, length, -i)
+        end = shifted_test.start - gap
+        shifted_train = Period(train_length.shift(end, -1), end)
         crimes = dataclasses.replace(
             config.crimes, train=shifted_train.as_config(), test=shifted_test.as_config()
         )

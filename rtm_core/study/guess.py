@@ -197,11 +197,13 @@ def _count(when: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> int:
 
 
 def _covered(period: pd.Period, first: pd.Timestamp, last: pd.Timestamp) -> bool:
-    """Whether the data covers ``period``: it starts and ends within 1/30 of its length of the
-    period's first and last day (a year's data whose last crime falls on 28 December is full).
+    """Whether the data covers ``period``: its first and last crimes (exact instants, times of
+    day included) fall within 1/30 of the period's length of the period's first and last day
+    (a year's data whose last crime falls on 28 December is full; a quarter from 1 January
+    whose first crime falls on 4 January at 05:00 is not: 3.2 days > 90/30 days).
     """
     start, end = period.start_time.normalize(), period.end_time.normalize()
-    slack = pd.Timedelta(days=int((end - start).days / 30))
+    slack = (end - start) / 30
     return first <= start + slack and last >= end - slack
 
 
@@ -212,8 +214,9 @@ def period_presets(dates: pd.Series) -> list[PeriodPreset]:
     - the last two full quarters;
     - the last two full months.
 
-    A period is full when the data reaches (within 1/30 of the period's length) from its first
-    to its last day. Presets the data does not cover are left out.
+    A period is full when the data reaches (within 1/30 of the period's length, measured to
+    the first and last crimes' exact times) from its first to its last day. Presets the data
+    does not cover are left out.
 
     Parameters
     ----------
@@ -227,7 +230,7 @@ def period_presets(dates: pd.Series) -> list[PeriodPreset]:
     when = parse_dates(dates).dropna()
     if when.empty:
         return []
-    first, last = when.min().normalize(), when.max().normalize()
+    first, last = when.min(), when.max()
     presets = []
     for freq, label in (("Y", "year"), ("Q", "quarter"), ("M", "month")):
         periods = pd.period_range(first, last, freq=freq)

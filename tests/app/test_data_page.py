@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from rtm_app import data_choices
 from rtm_core.errors import InputError
 from rtm_core.io import parse_dates
+from tests.hypothesis_profiles import examples
 from tests.new_city import (
     FEET_CRS,
     INVALID_DISTRICT,
@@ -353,7 +354,7 @@ def test_another_file_in_the_same_form_gets_its_own_guesses(city):
     assert text_input(at, "CRS of the coordinates").value == FEET_CRS
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     days=st_.lists(st_.integers(0, 3 * 366), min_size=1, max_size=200),
     pick=st_.integers(0, 5),

@@ -8,6 +8,7 @@ from hypothesis.extra.numpy import arrays
 
 from rtm_core.errors import InputError
 from rtm_core.models.design import Design, set_terms
+from tests.hypothesis_profiles import examples
 
 
 def small():
@@ -81,7 +82,7 @@ def test_set_terms_by_hand():
 SHAPES = st.tuples(st.integers(1, 30), st.integers(1, 6))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     X=arrays(np.uint8, SHAPES, elements=st.integers(0, 1)),
     data=st.data(),

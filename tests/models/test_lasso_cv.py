@@ -11,6 +11,7 @@ from sklearn.model_selection import KFold
 
 from rtm_core.models.lasso_cv import lasso_cv, pattern_rows, unit_folds
 from rtm_core.models.rows import collapse, row_keys
+from tests.hypothesis_profiles import examples
 
 
 def synthetic(seed=0, n=3000, p=12, q=1):
@@ -91,7 +92,7 @@ def test_held_out_deviance_is_the_unit_level_deviance():
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 70), st.integers(0, 2), st.integers(1, 300))
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 def test_patterns_are_the_groups_of_equal_rows(seed, p, q, n):
     rng = np.random.default_rng(seed)
     X = (rng.random((n, p)) < rng.random()).astype(np.uint8)

@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from rtm_core.models.design import Design
 from rtm_core.models.dl import DeepRTM
+from tests.hypothesis_profiles import examples
 
 
 @st.composite
@@ -43,7 +44,7 @@ def small_designs(draw):
     return design, y, params
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(small_designs())
 def test_selection_invariants(case):
     design, y, params = case

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from rtm_core.results.evaluate import accuracy_curve, relative_risk_score
+from tests.hypothesis_profiles import examples
 
 SHARES = np.linspace(0.0, 1.0, 21)
 
@@ -26,7 +27,7 @@ def scored_units(draw):
     return risk, observed, measure
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(scored_units())
 def test_curve_invariants(case):
     risk, observed, measure = case
@@ -38,7 +39,7 @@ def test_curve_invariants(case):
     assert (curve["pei_star"] <= 1 + 1e-9).all() and (curve["pei_star"] >= 0).all()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scored_units())
 def test_perfect_ranking_is_efficient(case):
     _, observed, measure = case
@@ -47,7 +48,7 @@ def test_perfect_ranking_is_efficient(case):
     np.testing.assert_allclose(curve["pei_star"], 1.0, rtol=1e-9)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scored_units(), st.floats(0.1, 100.0))
 def test_only_the_order_and_relative_measure_matter(case, scale):
     risk, observed, measure = case
@@ -56,7 +57,7 @@ def test_only_the_order_and_relative_measure_matter(case, scale):
     np.testing.assert_allclose(base.to_numpy(), other.to_numpy(), rtol=1e-7, atol=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scored_units())
 def test_equal_areas_pei_equals_pei_star(case):
     risk, observed, _ = case

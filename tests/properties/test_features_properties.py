@@ -9,8 +9,9 @@ from hypothesis.extra.numpy import arrays
 
 from rtm_core.factors.features import build_risk_factors, layer_measures_chunk
 from rtm_core.study.generators import GeneratorLayer
+from tests.hypothesis_profiles import examples
 
-SETTINGS = settings(max_examples=30, deadline=None)
+SETTINGS = settings(max_examples=examples(30), deadline=None)
 COORD = st.floats(-1000.0, 1000.0, allow_nan=False, allow_infinity=False)
 
 

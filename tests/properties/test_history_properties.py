@@ -16,8 +16,9 @@ from rtm_core.config import HistoryConfig
 from rtm_core.factors.history import history_factors
 from rtm_core.periods import Period, PeriodLength, lag_windows
 from rtm_core.study.units import grid_units
+from tests.hypothesis_profiles import examples
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=examples(40), deadline=None)
 UNITS = grid_units(gpd.GeoDataFrame(geometry=[box(0, 0, 500, 300)], crs="EPSG:32616"), 100.0)
 CFG = HistoryConfig(lags=1, bandwidths=(120, 250), transform="log1p")
 

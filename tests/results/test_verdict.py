@@ -18,6 +18,7 @@ from rtm_core.results.verdict import (
     ties_note,
     verdicts,
 )
+from tests.hypothesis_profiles import examples
 
 
 def pai(v01, v05, v10, z2=None) -> dict:
@@ -141,7 +142,7 @@ def test_the_note_is_counted_from_the_unit_risks_given():
     assert "only 2 distinct risk levels" in verdict.ties
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(st.floats(0, 50, allow_nan=False), min_size=3, max_size=3),
     st.lists(st.floats(0, 50, allow_nan=False), min_size=3, max_size=3),

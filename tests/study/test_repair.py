@@ -18,6 +18,7 @@ from rtm_core.study.repair import (
     repair_polygons,
     unrepairable_features,
 )
+from tests.hypothesis_profiles import examples
 
 CRS = "EPSG:26971"
 # a square whose ring visits (0, 50) twice: an "inverted hole", valid for ESRI, not for GEOS
@@ -116,7 +117,7 @@ def test_feature_names_fall_back_to_row_numbers_counted_from_one():
 coordinate = st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 1))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=9))
 def test_any_ring_is_repaired_to_valid_polygons_or_refused(points):
     polygon = Polygon(points)
