@@ -170,40 +170,50 @@ def load_crimes(
     """
     history = history or HistoryConfig()
     if cfg.source is not None:
-        layer = read_source(cfg.source, reads)
-        frame = to_working_crs(layer, crs)
-        train, test, undated, when = _split(
-            frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
+        return _dated_crimes(cfg, crs, reads, history)
+    return _crimes_per_file(cfg, crs, reads, history)
+
+
+def _dated_crimes(cfg: CrimesConfig, crs: CRS, reads: list, history: HistoryConfig):
+    """One dated file split into the periods; its history is every dated crime."""
+    layer = read_source(cfg.source, reads)
+    frame = to_working_crs(layer, crs)
+    train, test, undated, when = _split(
+        frame, cfg.date, cfg.train, cfg.test, source=layer.report.source
+    )
+    dated = when.notna().to_numpy()
+    crime_history = CrimeHistory(
+        xy=_crime_points(layer, frame[dated]),
+        times=when[dated].to_numpy(dtype="datetime64[ns]"),
+        train=Period.from_config(cfg.train),
+        test=Period.from_config(cfg.test),
+        source=layer.report.source,
+        lags=history.lags if history.enabled else 0,
+    )
+    # rows with a date outside both periods are not used: say so, do not drop silently
+    unused = len(frame) - len(train) - len(test) - undated
+    notes = [reads[-1].note] if reads[-1].note else []
+    if undated:
+        notes.append(f"{undated} rows without a readable date dropped")
+    if unused:
+        what = "used as history only" if history.enabled else "not used"
+        notes.append(f"{unused} rows dated outside both periods {what}")
+    if undated or unused:
+        report = reads[-1]
+        reads[-1] = ReadReport(
+            report.source,
+            report.n_read,
+            report.n_dropped + undated,
+            report.n_kept - undated,
+            report.crs,
+            "; ".join(notes),
         )
-        dated = when.notna().to_numpy()
-        crime_history = CrimeHistory(
-            xy=_crime_points(layer, frame[dated]),
-            times=when[dated].to_numpy(dtype="datetime64[ns]"),
-            train=Period.from_config(cfg.train),
-            test=Period.from_config(cfg.test),
-            source=layer.report.source,
-            lags=history.lags if history.enabled else 0,
-        )
-        # rows with a date outside both periods are not used: say so, do not drop silently
-        unused = len(frame) - len(train) - len(test) - undated
-        notes = [reads[-1].note] if reads[-1].note else []
-        if undated:
-            notes.append(f"{undated} rows without a readable date dropped")
-        if unused:
-            what = "used as history only" if history.enabled else "not used"
-            notes.append(f"{unused} rows dated outside both periods {what}")
-        if undated or unused:
-            report = reads[-1]
-            reads[-1] = ReadReport(
-                report.source,
-                report.n_read,
-                report.n_dropped + undated,
-                report.n_kept - undated,
-                report.crs,
-                "; ".join(notes),
-            )
-        points = _crime_points(layer, train), _crime_points(layer, test)
-        return points[0], points[1], ((layer, cfg.source),), crime_history
+    points = _crime_points(layer, train), _crime_points(layer, test)
+    return points[0], points[1], ((layer, cfg.source),), crime_history
+
+
+def _crimes_per_file(cfg: CrimesConfig, crs: CRS, reads: list, history: HistoryConfig):
+    """One file per period (and, for history, one per lag before the training period)."""
     train_layer = read_source(cfg.train_source, reads)
     test_layer = read_source(cfg.test_source, reads)
     train_xy = _crime_points(train_layer, to_working_crs(train_layer, crs))

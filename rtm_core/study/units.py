@@ -113,36 +113,9 @@ def grid_units(
         raise InputError(
             source, "cell_size", f"must be > 0 metres, got {cell_size!r}", "use e.g. 150"
         )
-    polygons = boundary.geometry[boundary.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polygons.empty:
-        raise InputError(
-            source, "geometry", "holds no polygon", "use the study-area polygon as boundary"
-        )
-    area = shapely.make_valid(shapely.union_all(polygons.values))
-    if area.is_empty or area.area <= 0:
-        raise InputError(
-            source, "geometry", "has zero area", "use the study-area polygon as boundary"
-        )
-    minx, miny, maxx, maxy = area.bounds
-    n_cols = int(np.ceil((maxx - minx) / cell_size))
-    n_rows = int(np.ceil((maxy - miny) / cell_size))
-    if n_cols * n_rows > max_cells:
-        raise InputError(
-            source,
-            "cell_size",
-            f"{cell_size:g} m cells make a {n_rows:,} x {n_cols:,} grid (> {max_cells:,} cells)",
-            "use a larger cell size, or confirm the size by raising units.max_cells "
-            "(rtm: --allow-large-grid)",
-        )
-    if cell_size > max(maxx - minx, maxy - miny):
-        raise InputError(
-            source,
-            "cell_size",
-            f"{cell_size:g} m is larger than the study area "
-            f"({maxx - minx:.0f} x {maxy - miny:.0f} m)",
-            "use a cell size well below the area's width (e.g. 100-300 m)",
-        )
-    spec = GridSpec(float(minx), float(miny), float(cell_size), n_rows, n_cols)
+    area = _study_area(boundary, source)
+    spec = _grid_spec(area, cell_size, max_cells, source)
+    n_rows, n_cols, minx, miny = spec.n_rows, spec.n_cols, spec.x0, spec.y0
     rows, cols = np.divmod(np.arange(n_rows * n_cols), n_cols)
     cx = minx + (cols + 0.5) * cell_size
     cy = miny + (rows + 0.5) * cell_size
@@ -171,6 +144,45 @@ def grid_units(
     points = np.column_stack([cx, cy])
     measure = np.full(len(frame), cell_size * cell_size)
     return Units(frame, "grid", points, measure, boundary.crs, spec)
+
+
+def _study_area(boundary: gpd.GeoDataFrame, source: str):
+    """The boundary's polygons as one valid geometry with an area."""
+    polygons = boundary.geometry[boundary.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons.empty:
+        raise InputError(
+            source, "geometry", "holds no polygon", "use the study-area polygon as boundary"
+        )
+    area = shapely.make_valid(shapely.union_all(polygons.values))
+    if area.is_empty or area.area <= 0:
+        raise InputError(
+            source, "geometry", "has zero area", "use the study-area polygon as boundary"
+        )
+    return area
+
+
+def _grid_spec(area, cell_size: float, max_cells: int, source: str) -> GridSpec:
+    """The grid over ``area``'s bounding box, refused when too large or too coarse."""
+    minx, miny, maxx, maxy = area.bounds
+    n_cols = int(np.ceil((maxx - minx) / cell_size))
+    n_rows = int(np.ceil((maxy - miny) / cell_size))
+    if n_cols * n_rows > max_cells:
+        raise InputError(
+            source,
+            "cell_size",
+            f"{cell_size:g} m cells make a {n_rows:,} x {n_cols:,} grid (> {max_cells:,} cells)",
+            "use a larger cell size, or confirm the size by raising units.max_cells "
+            "(rtm: --allow-large-grid)",
+        )
+    if cell_size > max(maxx - minx, maxy - miny):
+        raise InputError(
+            source,
+            "cell_size",
+            f"{cell_size:g} m is larger than the study area "
+            f"({maxx - minx:.0f} x {maxy - miny:.0f} m)",
+            "use a cell size well below the area's width (e.g. 100-300 m)",
+        )
+    return GridSpec(float(minx), float(miny), float(cell_size), n_rows, n_cols)
 
 
 def representative_points(geometry) -> np.ndarray:
