@@ -24,6 +24,13 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
+from rtm_core.results.colours import (
+    RISK_QUANTILES,
+    class_legend,
+    hex_color,
+    ramp_color,
+    score_breaks,
+)
 from rtm_core.study.units import representative_points
 
 LONLAT = "EPSG:4326"
@@ -39,10 +46,6 @@ PALETTE = [
     (240, 228, 66),
     (0, 0, 0),
 ]
-#: yellow -> orange -> dark red
-_STOPS = ((0.0, (255, 255, 178)), (0.5, (253, 141, 60)), (1.0, (177, 0, 38)))
-#: quantiles of the relative-risk score that start a new colour class
-RISK_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 GREY = (60, 60, 60)
 
 
@@ -64,20 +67,6 @@ def payload_bytes(deck_obj: pdk.Deck) -> int:
     return len(deck_obj.to_json().encode("utf-8"))
 
 
-def ramp_color(t: float) -> tuple[int, int, int]:
-    """RGB of the risk ramp at ``t`` in [0, 1]."""
-    t = min(max(float(t), 0.0), 1.0)
-    (t0, c0), (t1, c1) = (_STOPS[0], _STOPS[1]) if t < 0.5 else (_STOPS[1], _STOPS[2])
-    w = (t - t0) / (t1 - t0)
-    return tuple(int(round(a + (b - a) * w)) for a, b in zip(c0, c1, strict=True))
-
-
-def hex_color(rgb) -> str:
-    """``(r, g, b)`` -> ``"#rrggbb"``."""
-    r, g, b = rgb[:3]
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def class_color(field: int, breaks: list[float], alpha: int = 210) -> str:
     """A browser expression colouring ``this[field]`` by class: below breaks[0], ... above."""
     n = len(breaks)
@@ -86,32 +75,6 @@ def class_color(field: int, breaks: list[float], alpha: int = 210) -> str:
     for k in range(n - 1, -1, -1):
         expression = f"this[{field}] < {breaks[k]} ? {colors[k]} : ({expression})"
     return expression
-
-
-def class_legend(breaks: list[float], low: float, fmt="{:.3g}") -> list[tuple[str, str]]:
-    """``(hex colour, range text)`` of each class of :func:`class_color`."""
-    n = len(breaks)
-    edges = [low, *breaks]
-    out = []
-    for k in range(n + 1):
-        if k == n:
-            text = f"≥ {fmt.format(edges[k])}"
-        else:
-            text = f"{fmt.format(edges[k])} – {fmt.format(edges[k + 1])}"
-        out.append((hex_color(ramp_color(k / n if n else 0.0)), text))
-    return out
-
-
-def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES, digits: int = 2) -> list[float]:
-    """Class breaks of scores at ``quantiles`` (rounded to ``digits`` decimals, distinct,
-    above the minimum)."""
-    score = np.asarray(score, dtype=float)
-    score = score[np.isfinite(score)]
-    if score.size == 0:
-        return []
-    low = round(float(score.min()), digits)
-    values = sorted({round(float(v), digits) for v in np.quantile(score, quantiles)})
-    return [v for v in values if v > low]
 
 
 # ----------------------------------------------------------------------- geometry
