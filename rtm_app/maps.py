@@ -25,12 +25,12 @@ import shapely
 from pydeck.bindings.json_tools import default_serialize
 
 from rtm_core.results.colours import (
-    RISK_QUANTILES,
     class_legend,
     hex_color,
     ramp_color,
     score_breaks,
 )
+from rtm_core.study.places import label_points
 from rtm_core.study.units import representative_points
 
 LONLAT = "EPSG:4326"
@@ -47,6 +47,8 @@ PALETTE = [
     (0, 0, 0),
 ]
 GREY = (60, 60, 60)
+#: the most area names written on a map; with more, only the areas named in ``only``
+MAX_LABELS = 40
 
 
 class CompactDeck(pdk.Deck):
@@ -242,6 +244,61 @@ def ring_layer(data: list, color, *, radius: float):
     )
 
 
+def area_labels(places: gpd.GeoDataFrame | None, only=None) -> list[list]:
+    """``[lon, lat, name]`` of the named areas' labels (a point inside each area).
+
+    Parameters
+    ----------
+    places : GeoDataFrame or None
+        The run's named areas (``place`` and polygons).
+    only : collection of str, optional
+        With more than :data:`MAX_LABELS` areas, only these are named (e.g. the areas of
+        the brief's places); None names none of a crowded map.
+
+    Returns
+    -------
+    list of list
+    """
+    if places is None or places.empty:
+        return []
+    if len(places) > MAX_LABELS:
+        places = places[places["place"].isin(set(only or ()))]
+        if places.empty:
+            return []
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*label_points(places).T), crs=places.crs)
+    xy = np.round(shapely.get_coordinates(to_lonlat(points).geometry.values), 5)
+    return [[x, y, str(name)] for (x, y), name in zip(xy, places["place"], strict=True)]
+
+
+def label_layer(labels: list[list], size_px: int = 12):
+    """Area names as text (deck.gl TextLayer; the font atlas is drawn in the browser, no
+    network; any script's letters with ``character_set="auto"``)."""
+    if not labels:
+        return None
+    return pdk.Layer(
+        "TextLayer",
+        data=labels,
+        get_position="[this[0], this[1]]",
+        get_text="this[2]",
+        get_size=size_px,
+        size_units="pixels",
+        get_color=[29, 35, 48, 255],
+        font_settings={"sdf": True},
+        outline_width=4,
+        outline_color=[255, 255, 255, 230],
+        character_set="auto",
+        pickable=False,
+    )
+
+
+def areas_layers(places: gpd.GeoDataFrame | None, only=None) -> list:
+    """The named areas' outlines and names (nothing for a run without place names)."""
+    if places is None or places.empty:
+        return []
+    outline = frame_layer(places, (75, 82, 97), sample=len(places))
+    return [outline, label_layer(area_labels(places, only))]
+
+
 # ----------------------------------------------------------------------- page maps
 
 
@@ -323,8 +380,12 @@ def risk_map(
     online: bool = False,
     column: str | None = None,
     score_name: str = "Relative risk score",
+    counts: bool = True,
+    places: gpd.GeoDataFrame | None = None,
+    named: tuple[str, ...] = (),
 ) -> tuple[CompactDeck, list[tuple[str, str]]]:
-    """Relative-risk map of one model (or its forecast), with optional factor overlays.
+    """Relative-risk map of one model (or its forecast), with optional factor overlays and
+    the named areas' outlines and names.
 
     Parameters
     ----------
@@ -344,6 +405,13 @@ def risk_map(
         forecast map).
     score_name : str
         What the tooltip calls the score.
+    counts : bool
+        Send and show each unit's crime counts (False for a planner's map: nothing that
+        places a crime reaches the browser).
+    places : GeoDataFrame, optional
+        Named areas: outlined and named (:func:`areas_layers`).
+    named : tuple of str
+        The areas named when there are too many to name all.
 
     Returns
     -------
@@ -354,13 +422,18 @@ def risk_map(
     digits = 2 if column is None else 3  # a forecast holds expected counts, often below 1
     score = np.round(units[column or f"risk_{model}"].to_numpy(dtype=float), digits)
     factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
-    columns = [
-        units["unit_id"],
-        score,
-        units["y_train"].astype(int),
-        units["y_test"].astype(int),
-        factor_codes(factors, list(factor_labels)),
-    ]
+    codes = factor_codes(factors, list(factor_labels))
+    if counts:
+        columns = [units["unit_id"], score, units["y_train"].astype(int)]
+        columns += [units["y_test"].astype(int), codes]
+        crimes = "Crimes: {4} in period t, {5} in period t+1<br/>"
+    else:
+        columns, crimes = [units["unit_id"], score, codes], ""
+    fields = (len(columns) + 1, len(columns) + 2)  # factors, place: [lon, lat, *columns]
+    if places is not None and "place" in units.columns:  # each unit's area, in the tooltip
+        columns.append(units["place"].fillna("").astype(str))
+    else:
+        places = None
     breaks = score_breaks(score, digits=digits)
     data = records(units, columns, digits=4 if (cell_size or 0) >= 60 else 5)
     layers = [unit_layer(data, cell_size, class_color(3, breaks))]
@@ -369,9 +442,11 @@ def risk_map(
         layers.append(
             ring_layer(ring, [*PALETTE[k % len(PALETTE)], 255], radius=(cell_size or 60) * 0.4)
         )
+    layers += areas_layers(places, named)
+    where = f"{{{fields[1]}}}<br/>" if places is not None else ""
     tooltip = {
-        "html": f"<b>Unit {{2}}</b><br/>{html.escape(score_name)}: <b>{{3}}</b><br/>"
-        "Crimes: {4} in period t, {5} in period t+1<br/>Risk factors present: {6}",
+        "html": f"<b>Unit {{2}}</b><br/>{where}{html.escape(score_name)}: <b>{{3}}</b><br/>"
+        f"{crimes}Risk factors present: {{{fields[0]}}}",
         "style": {"fontSize": "12px"},
     }
     low = float(np.nanmin(score)) if score.size else 1.0

@@ -335,9 +335,8 @@ def column_name(value, source: str, field: str, *, empty_means: str = "") -> str
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(
-            source, field, f"must be a column name, got {shown(value)}", f'write `{_name(field)} = "NAME"`'
-        )
+        fix = f'write `{_name(field)} = "NAME"`'
+        raise ConfigError(source, field, f"must be a column name, got {shown(value)}", fix)
     name = value.strip()
     if not name and not empty_means:
         raise ConfigError(source, field, "is empty", "name a column of the layer")

@@ -34,7 +34,16 @@ from rtm_core.results.reading import certainty, model_character, reliable, risk_
 from rtm_core.results.summary import forecast_period, has_history
 from rtm_core.study.units import lonlat, representative_points
 
-__all__ = ["BRIEF_PLACES", "Brief", "make_brief", "choose_model", "brief_places", "UNIT_WORDS"]
+__all__ = [
+    "BRIEF_PLACES",
+    "Brief",
+    "make_brief",
+    "choose_model",
+    "brief_places",
+    "rank_labels",
+    "model_heading",
+    "UNIT_WORDS",
+]
 
 #: places listed in the brief
 BRIEF_PLACES = 10
@@ -186,6 +195,11 @@ def brief_places(
     return frame, note
 
 
+def rank_labels(places: pd.DataFrame) -> list[str]:
+    """The ranks as listed: ``"10="`` where a place ties with places left out."""
+    return [f"{r}=" if t else str(r) for r, t in zip(places["rank"], places["tied"], strict=True)]
+
+
 def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -223,8 +237,7 @@ def where_sentence(places: pd.DataFrame, share: float | None, unit_word: str) ->
     str
     """
     tail = (
-        f" The riskiest 5 % of the {unit_word} hold {100 * share:.0f} % of the expected "
-        "crimes."
+        f" The riskiest 5 % of the {unit_word} hold {100 * share:.0f} % of the expected crimes."
         if share is not None
         else ""
     )
@@ -288,12 +301,27 @@ def drivers_sentence(coefficients: pd.DataFrame, model: str, labels: dict, histo
         items = [f"{label(r.variable)} ({_irr_words(float(r.irr))})" for r in good.itertuples()]
         text = f"What drives it: places with {_join(items)}{given}."
     if not weak.empty and not good.empty:
-        text += f" Also kept, with no reliable effect: {_join([label(v) for v in weak['variable']])}."
+        weak_names = _join([label(v) for v in weak["variable"]])
+        text += f" Also kept, with no reliable effect: {weak_names}."
     return text
 
 
 def certainty_sentence(level: int, words: str, kept: bool) -> str:
-    """How sure we are, in words: "How sure we are: 2 of 3 — ..."."""
+    """How sure we are, in words: "How sure we are: 2 of 3 — ...".
+
+    Parameters
+    ----------
+    level : int
+        1, 2 or 3 (:func:`~rtm_core.results.reading.certainty`).
+    words : str
+        What the level means.
+    kept : bool
+        Whether the model kept a risk factor (a model that kept none is 1, in other words).
+
+    Returns
+    -------
+    str
+    """
     if not kept:
         words = "a model that kept no risk factor is not an RTM result"
     elif words == "no comparison in this run":
@@ -343,9 +371,9 @@ def make_brief(run, n: int = BRIEF_PLACES) -> Brief | None:
     return Brief(
         model=model,
         column=column,
-        title=f"Forecast for {forecast['start']} – {forecast['end']}" if is_forecast else (
-            "Relative risk"
-        ),
+        title=f"Forecast for {forecast['start']} – {forecast['end']}"
+        if is_forecast
+        else ("Relative risk"),
         value_name="expected crimes" if is_forecast else "relative risk score",
         where=where_sentence(places, _concentration(units, model, column), unit_word),
         drivers=drivers_sentence(

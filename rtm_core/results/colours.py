@@ -67,8 +67,19 @@ def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES, digits: int = 2) -
 
 
 def class_of(score: np.ndarray, breaks: list[float]) -> np.ndarray:
-    """The class of each score (0 below ``breaks[0]`` ... ``len(breaks)`` at or above the last),
-    as the maps colour it."""
+    """The class of each score, as the maps colour it.
+
+    Parameters
+    ----------
+    score : array-like
+    breaks : list of float
+        From :func:`score_breaks`.
+
+    Returns
+    -------
+    ndarray of int
+        0 below ``breaks[0]`` ... ``len(breaks)`` at or above the last break.
+    """
     return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(score, dtype=float), "right")
 
 
