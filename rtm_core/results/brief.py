@@ -253,10 +253,8 @@ def where_sentence(places: pd.DataFrame, share: float | None, unit_word: str) ->
     first = list(dict.fromkeys(names))  # ties in count keep the list's order
     top = sorted(first, key=lambda p: (-counts[p], first.index(p)))[:3]
     held = sum(counts[p] for p in top)
-    return (
-        f"Risk concentrates in {_join(top)}: {held} of the {len(places)} highest-ranked "
-        "places lie there." + tail
-    )
+    share = f"all {held}" if held == len(places) else f"{held} of the {len(places)}"
+    return f"Risk concentrates in {_join(top)}: {share} highest-ranked places lie there." + tail
 
 
 def _irr_words(irr: float) -> str:

@@ -66,12 +66,14 @@ def esc(text) -> str:
 def _cell(value, digits: int) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
     if isinstance(value, float | np.floating):
         return f"{value:.{digits}f}"
     return esc(value)
 
 
-def table(frame: pd.DataFrame | None, digits: int = 3) -> str:
+def table(frame: pd.DataFrame | None, digits: int = 3, *, decimals: dict | None = None) -> str:
     """A DataFrame as an escaped HTML table ("None." when empty).
 
     Text columns are aligned left, numbers right; ``_`` in column names reads as a space
@@ -82,6 +84,8 @@ def table(frame: pd.DataFrame | None, digits: int = 3) -> str:
     frame : DataFrame or None
     digits : int
         Decimals of floats.
+    decimals : dict, optional
+        Column -> decimals where they differ (lat/lon in degrees).
 
     Returns
     -------
@@ -89,6 +93,7 @@ def table(frame: pd.DataFrame | None, digits: int = 3) -> str:
     """
     if frame is None or frame.empty:
         return "<p class='muted'>None.</p>"
+    places = [(decimals or {}).get(c, digits) for c in frame.columns]
     text = [
         not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
@@ -100,7 +105,7 @@ def table(frame: pd.DataFrame | None, digits: int = 3) -> str:
     )
     rows = "".join(
         "<tr>"
-        + "".join(f"<td{k}>{_cell(v, digits)}</td>" for v, k in zip(row, klass, strict=True))
+        + "".join(f"<td{k}>{_cell(v, d)}</td>" for v, k, d in zip(row, klass, places, strict=True))
         + "</tr>"
         for row in frame.itertuples(index=False, name=None)
     )

@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 NO_RELIABLE_EFFECT = "no reliable effect"
+#: lat/lon to 1e-6 degrees (about 10 cm), not the tables' 2 decimals
+DEGREES = {"lat": 6, "lon": 6}
 _CONJUNCTIVE = ["model", "profile", "units", "expected", "observed_train", "observed_test"]
 
 
@@ -238,6 +240,7 @@ def top_places_section(run: RunFiles) -> list[str]:
     top = run.top_places.copy()
     if "place" in top.columns:  # "" is read back from the CSV as NaN
         top["place"] = top["place"].astype(object).where(top["place"].notna(), "")
+
     parts = [
         "<h2>Top places per model</h2>",
         "<p class='muted'>Units with the highest relative risk score; <i>tied</i>: the score "
@@ -251,7 +254,7 @@ def top_places_section(run: RunFiles) -> list[str]:
                 "<p class='muted'>Every listed unit ties with units left out: this list says "
                 "nothing about where risk is highest.</p>"
             )
-        parts.append(table(rows.drop(columns="model"), 2))
+        parts.append(table(rows.drop(columns="model"), 2, decimals=DEGREES))
     return parts
 
 
