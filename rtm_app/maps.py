@@ -286,7 +286,7 @@ def label_layer(labels: list[list], size_px: int = 12):
         font_settings={"sdf": True},
         outline_width=4,
         outline_color=[255, 255, 255, 230],
-        character_set="auto",
+        character_set="'auto'",  # quoted: a literal, not an accessor
         pickable=False,
     )
 
