@@ -272,7 +272,11 @@ def area_labels(places: gpd.GeoDataFrame | None, only=None) -> list[list]:
 
 def label_layer(labels: list[list], size_px: int = 12):
     """Area names as text (deck.gl TextLayer; the font atlas is drawn in the browser, no
-    network; any script's letters with ``character_set="auto"``)."""
+    network; any script's letters with ``character_set="auto"``).
+
+    pydeck reads a bare string as a JavaScript accessor, so literal settings are quoted
+    (``"'pixels'"``): unquoted, ``size_units`` became a function and the text a screen-wide
+    blur."""
     if not labels:
         return None
     return pdk.Layer(
@@ -281,12 +285,14 @@ def label_layer(labels: list[list], size_px: int = 12):
         get_position="[this[0], this[1]]",
         get_text="this[2]",
         get_size=size_px,
-        size_units="pixels",
+        size_units="'pixels'",
         get_color=[29, 35, 48, 255],
         font_settings={"sdf": True},
         outline_width=4,
         outline_color=[255, 255, 255, 230],
-        character_set="'auto'",  # quoted: a literal, not an accessor
+        font_family="'Helvetica Neue, Arial, sans-serif'",
+        font_weight=600,
+        character_set="'auto'",
         pickable=False,
     )
 

@@ -158,6 +158,7 @@ def coefficient_table(rows: pd.DataFrame) -> pd.DataFrame:
     out = rows[cols].copy()
     sure = rows["reliable"].astype(bool) if "reliable" in rows.columns else reliable(rows)
     out["effect"] = np.where(sure.to_numpy(), "reliable", NO_RELIABLE_EFFECT)
+    out.loc[rows["variable"].astype(str) == "intercept", "effect"] = ""  # not a factor's IRR
     return out
 
 

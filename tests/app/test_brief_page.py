@@ -41,7 +41,8 @@ def test_the_brief_page_shows_the_brief_without_crime_counts(runs_dir, places_ru
     layers = {layer["@@type"]: layer for layer in deck["layers"]}
     labels = [row[2] for row in layers["TextLayer"]["data"]]
     assert sorted(labels) == sorted(DISTRICTS)
-    assert layers["TextLayer"]["characterSet"] == "auto"
+    assert layers["TextLayer"]["characterSet"] == "auto"  # literals, not accessors
+    assert layers["TextLayer"]["sizeUnits"] == "pixels"
     units = deck["layers"][0]["data"]
     assert len(units[0]) == 6  # lon, lat, id, forecast, factors, place: no counts
     tooltip = at.get("deck_gl_json_chart")[0].proto.tooltip
