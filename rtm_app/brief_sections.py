@@ -17,7 +17,7 @@ from rtm_core.results.brief import Brief, model_heading, rank_labels
 from rtm_core.results.report import render_report
 
 #: a report written before the brief existed lacks this heading and is drawn again
-BRIEF_MARK = "Risk brief:"
+BRIEF_MARK = "<section class='brief'>"
 
 
 def summary(brief: Brief) -> None:

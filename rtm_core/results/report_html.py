@@ -34,6 +34,8 @@ th{background:#f3f5f9}td.t,th.t{text-align:left}
 .mixed{color:#8a5a00;font-weight:600}
 .verdict{border-left:4px solid #d8dce6;padding:.2rem .8rem;margin:.6rem 0}
 .brief .lead{font-size:1.08rem;max-width:52rem}
+.kicker{margin:0;color:#b42318;font-weight:700;letter-spacing:.06em;text-transform:uppercase;
+font-size:.8rem}
 .brief .sure{display:inline-block;border:1px solid #d8dce6;border-radius:4px;padding:0 .4rem;
 font-weight:600}
 .brief figure{margin:.6rem 0}.brief figcaption{font-size:.8rem;color:#5b6475}
@@ -169,7 +171,8 @@ def brief_section(brief: Brief, map_png: str, *, title: str, created: str, names
     source = f" Area names: {esc(names)}." if names else ""
     parts = [
         "<section class='brief'>",
-        f"<h1>Risk brief: {esc(title)}</h1>",
+        "<p class='kicker'>Risk brief</p>",
+        f"<h1>Risk Terrain Model: {esc(title)}</h1>",
         f"<p class='muted'>{esc(created)} · {esc(model_heading(brief))}</p>",
         f"<p class='lead'>{esc(brief.where)} {esc(brief.drivers)} "
         f"<span class='sure'>{esc(brief.sure)}</span></p>",
@@ -210,7 +213,7 @@ def appendix_rows(run) -> list[tuple[str, str]]:
     timings = m.timings or {}
     fit = timings.get("fit") if isinstance(timings.get("fit"), dict) else {}
     rows = [
-        ("Run", f"{m.label or m.name} (folder {Path(run.path).name})"),
+        ("Run", f"{m.label or m.name} (folder {m.name or Path(run.path).name})"),
         ("Created", created),
         ("Units", f"{len(run.units) if m.n_units is None else m.n_units:,} {m.unit_kind or ''}"),
         ("Cell size", f"{m.cell_size:g} m" if m.cell_size else "–"),

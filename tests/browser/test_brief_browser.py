@@ -62,7 +62,8 @@ def test_the_report_prints_to_pdf_with_the_brief_on_its_first_page(page, brief_r
     assert 4 <= pages <= 14, pages
     texts = [pdf[k].get_textpage().get_text_range() for k in range(pages)]
     first = texts[0]
-    assert "Risk brief: places" in first and "How sure we are" in first
+    assert "RISK BRIEF" in first.upper() and "Risk Terrain Model: places" in first
+    assert "How sure we are" in first
     assert "Top places: where to look first" in first and "North is up" in first
     assert any(name in first for name in DISTRICTS)
     assert "For the analyst" not in first  # the analyst's part starts on page 2

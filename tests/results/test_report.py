@@ -156,7 +156,11 @@ def places_report(places_run_dir) -> str:
 
 def test_the_report_opens_with_the_brief_then_the_analysts_headings(places_report):
     text = places_report
-    assert re.search(r"<body><section class='brief'>\s*<h1>Risk brief: places</h1>", text)
+    assert re.search(
+        r"<body><section class='brief'>\s*<p class='kicker'>Risk brief</p>\s*"
+        r"<h1>Risk Terrain Model: places</h1>",
+        text,
+    )
     assert headings(text) == ANALYST_HEADINGS
     brief = html.unescape(text[: text.index("</section>")])
     from tests.brief_run import DISTRICTS
