@@ -198,3 +198,17 @@ def test_a_boundary_of_several_areas_names_units_and_one_polygon_does_not(tmp_pa
         r"NOMBRE, SHAPE__Area\)\. Fix: name the column that holds the places' names",
     ):
         load_study(wrong)
+
+
+def test_rtm_check_checks_the_places_layer(tmp_path):
+    from rtm_core.study.checks import check_layer
+
+    points = tmp_path / "beats.geojson"
+    gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[Point(0, 0), Point(1, 1)], crs=4326).to_file(
+        points, driver="GeoJSON", engine="pyogrio"
+    )
+    [problem] = check_layer(LayerSource(path=points, name=points.name), "places")
+    assert str(problem) == (
+        "beats.geojson [geometry]: a places layer must hold polygons, got points. "
+        "Fix: upload the places as polygons"
+    )
