@@ -34,13 +34,12 @@ def _with(run, **changes):
     return dataclasses.replace(run, **changes)
 
 
-def _labels_named(text: str, run, model: str) -> dict[str, bool]:
+def _kept_labels(run, model: str) -> dict[str, bool]:
+    """Label of each risk factor the model kept -> whether its IRR is reliable."""
     labels = run.factor_labels()
     rows = run.coefficients[run.coefficients["model"] == model]
     rows = rows[rows["variable"].isin(risk_factors_kept(run.coefficients, model))]
-    return {labels[v]: bool(ok) for v, ok in zip(rows["variable"], reliable(rows), strict=True)} | {
-        "_text": text
-    }
+    return {labels[v]: bool(ok) for v, ok in zip(rows["variable"], reliable(rows), strict=True)}
 
 
 def test_the_brief_names_places_reliable_drivers_and_how_sure(run):
@@ -50,12 +49,11 @@ def test_the_brief_names_places_reliable_drivers_and_how_sure(run):
     assert any(name in brief.where for name in DISTRICTS)
     assert "highest-ranked places lie there" in brief.where
     assert "The riskiest 5 % of the cells hold" in brief.where
-    named = _labels_named(brief.drivers, run, brief.model)
-    text = named.pop("_text")
-    assert any(named.values()), "the fixture's model has a reliable factor"
-    for label, ok in named.items():  # only reliable factors are named as drivers
-        before_also = text.split("Also kept")[0]
-        assert (label in before_also) == ok, (label, text)
+    kept = _kept_labels(run, brief.model)
+    assert any(kept.values()), "the fixture's model has a reliable factor"
+    drivers = brief.drivers.split("Also kept")[0]
+    for label, ok in kept.items():  # only reliable factors are named as drivers
+        assert (label in drivers) == ok, (label, brief.drivers)
     assert brief.sure.startswith("How sure we are: 1 of 3 — there is no comparison")
     assert brief.certainty == 1
     places = brief.places
