@@ -1,4 +1,5 @@
-"""RTM dashboard: Data → Risk factors → Train → Results → Stability → Runs → Export.
+"""RTM dashboard: Data → Risk factors → Train → Results → Stability → Runs → Export →
+Backtest, and the Brief a planner acts on.
 
 Run with ``make run`` (or ``streamlit run app.py``). This file only sets the page up, routes
 between pages and draws the shared sidebar; every computation lives in ``rtm_core``.
@@ -19,6 +20,7 @@ PAGES = [
     st.Page("pages/6_runs.py", title="Runs", icon=":material/folder_open:"),
     st.Page("pages/7_export.py", title="Export", icon=":material/download:"),
     st.Page("pages/8_backtest.py", title="Backtest", icon=":material/timeline:"),
+    st.Page("pages/9_brief.py", title="Brief", icon=":material/summarize:"),
 ]
 
 page = st.navigation(PAGES)

@@ -22,6 +22,7 @@ from rtm_core.errors import RTMError
 from rtm_core.factors.designs import build_features
 from rtm_core.io import Layer, read_layer
 from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
+from rtm_core.results.brief import make_brief
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, load_study
 
@@ -51,6 +52,7 @@ def config_key(config: RunConfig) -> str:
         config.crimes.train_source,
         config.crimes.test_source,
         *(g.source for g in config.generators),
+        config.places.source,
     ]
     text = json.dumps(config.to_dict(), sort_keys=True, default=str)
     text += "|".join(source_key(s) for s in sources if s is not None)
@@ -158,6 +160,11 @@ def runs(parent: Path) -> list[RunInfo]:
     return list_runs(parent)
 
 
+def run_stamp(path: Path) -> float:
+    """When a run folder last changed (its manifest's time): the key of cached drawings."""
+    return _stamp(path)
+
+
 def _stamp(path: Path) -> float:
     try:
         return (Path(path) / MANIFEST_FILE).stat().st_mtime
@@ -196,14 +203,27 @@ FORECAST_SCORE = "Forecast (expected crimes)"
 
 
 @st.cache_resource(max_entries=12, show_spinner="Drawing the map...")
-def _score_map(path: str, stamp: float, model: str, column: str, overlays: tuple, online: bool):
-    """A model's risk map (``risk_<model>``, with factor rings) or forecast map."""
+def _score_map(
+    path: str,
+    stamp: float,
+    model: str,
+    column: str,
+    overlays: tuple,
+    online: bool,
+    counts: bool = True,
+    named: tuple = (),
+):
+    """A model's risk map (``risk_<model>``, with factor rings) or forecast map, with the
+    named areas; ``counts=False`` leaves every crime count out (the Brief page)."""
     run = _run(path, stamp)
     grid = run.record.grid
     forecast = column.startswith("forecast_")
     shown = {"column": column, "score_name": FORECAST_SCORE} if forecast else {}
     if maps_large.is_large(run.units, grid):  # blocks of cells, not 1M records
-        return maps_large.large_risk_map(run.units, model, grid=grid, online=online, **shown)[:2]
+        areas = tuple(maps.areas_layers(run.places, named))
+        return maps_large.large_risk_map(
+            run.units, model, grid=grid, online=online, counts=counts, extra_layers=areas, **shown
+        )[:2]
     masks = factor_masks(run, model) if overlays else {}
     return maps.risk_map(
         run.units,
@@ -212,6 +232,9 @@ def _score_map(path: str, stamp: float, model: str, column: str, overlays: tuple
         factor_labels=factor_labels(run, model),
         overlays={name: masks[name] for name in overlays if name in masks},
         online=online,
+        counts=counts,
+        places=run.places,
+        named=named,
         **shown,
     )
 
@@ -224,6 +247,24 @@ def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
 def forecast_map(path: Path, model: str, online: bool):
     """The Results page's forecast map (``forecast_<model>``) and its legend."""
     return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Writing the brief...")
+def _brief(path: str, stamp: float):
+    return make_brief(_run(path, stamp))
+
+
+def brief(path: Path):
+    """The run's brief (:func:`rtm_core.results.brief.make_brief`), None without a model."""
+    return _brief(str(path), _stamp(path))
+
+
+def brief_map(path: Path, online: bool):
+    """The Brief page's map: the brief's column, no crime counts, the areas named."""
+    found = brief(path)
+    named = tuple(p for p in found.places["place"] if p)
+    stamp = _stamp(path)
+    return _score_map(str(path), stamp, found.model, found.column, (), online, False, named)
 
 
 def map_note(run: RunFiles | Path) -> str | None:

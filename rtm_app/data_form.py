@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rtm_app import cache, data_choices, maps, state, widgets
+from rtm_app import cache, data_choices, maps, places_form, state, widgets
 from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name, suggest_periods
 from rtm_core.config import LayerSource
 from rtm_core.errors import RTMError
@@ -124,6 +124,8 @@ def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | No
             _dates(form, dated, saved, form_id, key)
     elif role == "units":
         _units(form, saved, form_id)
+    elif role in ("places", "boundary"):
+        places_form.place_name_control(form, saved, form_id, role)
     return form
 
 

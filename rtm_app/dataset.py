@@ -25,6 +25,7 @@ from rtm_core.config import (
     HistoryConfig,
     LayerSource,
     ModelConfig,
+    PlacesConfig,
     RunConfig,
     UnitsConfig,
     checks,
@@ -53,7 +54,10 @@ ROLES = {
     "generator": "Crime generator layer (one risk-factor set)",
     "boundary": "Study-area boundary (units = grid cells)",
     "units": "Units layer (street segments, intersections or polygons)",
+    "places": "Places (optional): beats, neighbourhoods or districts that name the top places",
 }
+#: the place-name choice that turns names off
+NO_NAMES = "(no names)"
 _NAME = re.compile(r"[^A-Za-z0-9_]+")
 #: names of the app's forms in messages (where the TOML names its file)
 MODEL_SETTINGS = "model settings"
@@ -75,6 +79,8 @@ class DataSet:
     history : HistoryConfig
         Crime history as fixed covariates (lags, bandwidths, transform); used only when the
         crimes are one file with a date column.
+    places : PlacesConfig
+        Where place names come from (a places layer, or the boundary's name column).
     """
 
     name: str
@@ -83,12 +89,20 @@ class DataSet:
     generators: tuple[GeneratorConfig, ...] = ()
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    places: PlacesConfig = field(default_factory=PlacesConfig)
 
     @classmethod
     def demo(cls) -> DataSet:
         """The embedded Chicago demo (150 m grid, burglary 2017/2018, six layers)."""
         config = demo_config()
-        return cls("Chicago demo", config.units, config.crimes, config.generators, config.features)
+        return cls(
+            "Chicago demo",
+            config.units,
+            config.crimes,
+            config.generators,
+            config.features,
+            places=config.places,
+        )
 
     def missing(self) -> list[str]:
         """What must still be added before risk factors can be built."""
@@ -144,6 +158,7 @@ class DataSet:
             history=self.history if self.dated_crimes else HistoryConfig(),
             model=model or ModelConfig(),
             source=self.name,
+            places=self.places,
         )
 
     def replace(self, **changes) -> DataSet:
@@ -167,6 +182,8 @@ class DataSet:
                 if source is not None:
                     out.append((role, role.replace("_", " "), source))
         out += [("generator", g.name, g.source) for g in self.generators]
+        if self.places.source is not None:
+            out.append(("places", "places", self.places.source))
         return out
 
     def without_generator(self, name: str) -> DataSet:
@@ -239,6 +256,7 @@ def add_layer(
     test: tuple[str, str] | None = None,
     id_column: str | None = None,
     fixed_columns: tuple[str, ...] = (),
+    place_name: str | None = None,
     reader: Callable[[LayerSource], Layer] = read_layer,
 ) -> DataSet:
     """Check a new layer and return the data set with it in its role.
@@ -257,6 +275,9 @@ def add_layer(
         Date column and ``(start, end)`` periods of a crimes layer holding both periods.
     id_column, fixed_columns
         Unit id column and fixed covariate columns of a units layer.
+    place_name : str, optional
+        The name column of a places layer or of a boundary of several areas
+        (:data:`NO_NAMES`: no place names); None leaves it to be guessed.
     reader : callable
         Reads the layer (the app passes a cached reader).
 
@@ -285,6 +306,20 @@ def add_layer(
         raise InputError(
             label, "geometry", f"a boundary must be a polygon, got {family}s", "upload the area"
         )
+    if role == "places" and family != "polygon":
+        raise InputError(
+            label,
+            "geometry",
+            f"a places layer must hold polygons, got {family}s",
+            "upload the named areas (beats, neighbourhoods) as polygons",
+        )
+    if place_name not in (None, NO_NAMES) and place_name not in layer.frame.columns:
+        raise InputError(
+            label, "place name column", "column not found", "pick one of the layer's columns"
+        )
+    if role == "places":
+        name = "" if place_name == NO_NAMES else place_name
+        return data.replace(places=PlacesConfig(source=source, name=name))
     if role == "crimes":
         from rtm_core.study.load import split_periods
 
@@ -307,7 +342,11 @@ def add_layer(
         return data.replace(crimes=dataclasses.replace(old, **{key: source}))
     if role == "boundary":
         cell = data.units.cell_size if data.units is not None else UnitsConfig.cell_size
-        return data.replace(units=UnitsConfig(kind="grid", boundary=source, cell_size=cell))
+        units = UnitsConfig(kind="grid", boundary=source, cell_size=cell)
+        places = data.places
+        if places.source is None and place_name is not None:  # a places layer names first
+            places = PlacesConfig(name="" if place_name == NO_NAMES else place_name)
+        return data.replace(units=units, places=places)
     if role == "units":
         missing = [c for c in (id_column, *fixed_columns) if c and c not in layer.frame.columns]
         if missing:

@@ -24,6 +24,13 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
+from rtm_core.results.colours import (
+    class_legend,
+    hex_color,
+    ramp_color,
+    score_breaks,
+)
+from rtm_core.study.places import label_points
 from rtm_core.study.units import representative_points
 
 LONLAT = "EPSG:4326"
@@ -39,11 +46,9 @@ PALETTE = [
     (240, 228, 66),
     (0, 0, 0),
 ]
-#: yellow -> orange -> dark red
-_STOPS = ((0.0, (255, 255, 178)), (0.5, (253, 141, 60)), (1.0, (177, 0, 38)))
-#: quantiles of the relative-risk score that start a new colour class
-RISK_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 GREY = (60, 60, 60)
+#: the most area names written on a map; with more, only the areas named in ``only``
+MAX_LABELS = 40
 
 
 class CompactDeck(pdk.Deck):
@@ -64,20 +69,6 @@ def payload_bytes(deck_obj: pdk.Deck) -> int:
     return len(deck_obj.to_json().encode("utf-8"))
 
 
-def ramp_color(t: float) -> tuple[int, int, int]:
-    """RGB of the risk ramp at ``t`` in [0, 1]."""
-    t = min(max(float(t), 0.0), 1.0)
-    (t0, c0), (t1, c1) = (_STOPS[0], _STOPS[1]) if t < 0.5 else (_STOPS[1], _STOPS[2])
-    w = (t - t0) / (t1 - t0)
-    return tuple(int(round(a + (b - a) * w)) for a, b in zip(c0, c1, strict=True))
-
-
-def hex_color(rgb) -> str:
-    """``(r, g, b)`` -> ``"#rrggbb"``."""
-    r, g, b = rgb[:3]
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def class_color(field: int, breaks: list[float], alpha: int = 210) -> str:
     """A browser expression colouring ``this[field]`` by class: below breaks[0], ... above."""
     n = len(breaks)
@@ -86,32 +77,6 @@ def class_color(field: int, breaks: list[float], alpha: int = 210) -> str:
     for k in range(n - 1, -1, -1):
         expression = f"this[{field}] < {breaks[k]} ? {colors[k]} : ({expression})"
     return expression
-
-
-def class_legend(breaks: list[float], low: float, fmt="{:.3g}") -> list[tuple[str, str]]:
-    """``(hex colour, range text)`` of each class of :func:`class_color`."""
-    n = len(breaks)
-    edges = [low, *breaks]
-    out = []
-    for k in range(n + 1):
-        if k == n:
-            text = f"≥ {fmt.format(edges[k])}"
-        else:
-            text = f"{fmt.format(edges[k])} – {fmt.format(edges[k + 1])}"
-        out.append((hex_color(ramp_color(k / n if n else 0.0)), text))
-    return out
-
-
-def score_breaks(score: np.ndarray, quantiles=RISK_QUANTILES, digits: int = 2) -> list[float]:
-    """Class breaks of scores at ``quantiles`` (rounded to ``digits`` decimals, distinct,
-    above the minimum)."""
-    score = np.asarray(score, dtype=float)
-    score = score[np.isfinite(score)]
-    if score.size == 0:
-        return []
-    low = round(float(score.min()), digits)
-    values = sorted({round(float(v), digits) for v in np.quantile(score, quantiles)})
-    return [v for v in values if v > low]
 
 
 # ----------------------------------------------------------------------- geometry
@@ -279,6 +244,67 @@ def ring_layer(data: list, color, *, radius: float):
     )
 
 
+def area_labels(places: gpd.GeoDataFrame | None, only=None) -> list[list]:
+    """``[lon, lat, name]`` of the named areas' labels (a point inside each area).
+
+    Parameters
+    ----------
+    places : GeoDataFrame or None
+        The run's named areas (``place`` and polygons).
+    only : collection of str, optional
+        With more than :data:`MAX_LABELS` areas, only these are named (e.g. the areas of
+        the brief's places); None names none of a crowded map.
+
+    Returns
+    -------
+    list of list
+    """
+    if places is None or places.empty:
+        return []
+    if len(places) > MAX_LABELS:
+        places = places[places["place"].isin(set(only or ()))]
+        if places.empty:
+            return []
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*label_points(places).T), crs=places.crs)
+    xy = np.round(shapely.get_coordinates(to_lonlat(points).geometry.values), 5)
+    return [[x, y, str(name)] for (x, y), name in zip(xy, places["place"], strict=True)]
+
+
+def label_layer(labels: list[list], size_px: int = 12):
+    """Area names as text (deck.gl TextLayer; the font atlas is drawn in the browser, no
+    network; any script's letters with ``character_set="auto"``).
+
+    pydeck reads a bare string as a JavaScript accessor, so literal settings are quoted
+    (``"'pixels'"``): unquoted, ``size_units`` became a function and the text a screen-wide
+    blur."""
+    if not labels:
+        return None
+    return pdk.Layer(
+        "TextLayer",
+        data=labels,
+        get_position="[this[0], this[1]]",
+        get_text="this[2]",
+        get_size=size_px,
+        size_units="'pixels'",
+        get_color=[29, 35, 48, 255],
+        font_settings={"sdf": True},
+        outline_width=4,
+        outline_color=[255, 255, 255, 230],
+        font_family="'Helvetica Neue, Arial, sans-serif'",
+        font_weight=600,
+        character_set="'auto'",
+        pickable=False,
+    )
+
+
+def areas_layers(places: gpd.GeoDataFrame | None, only=None) -> list:
+    """The named areas' outlines and names (nothing for a run without place names)."""
+    if places is None or places.empty:
+        return []
+    outline = frame_layer(places, (75, 82, 97), sample=len(places))
+    return [outline, label_layer(area_labels(places, only))]
+
+
 # ----------------------------------------------------------------------- page maps
 
 
@@ -360,8 +386,12 @@ def risk_map(
     online: bool = False,
     column: str | None = None,
     score_name: str = "Relative risk score",
+    counts: bool = True,
+    places: gpd.GeoDataFrame | None = None,
+    named: tuple[str, ...] = (),
 ) -> tuple[CompactDeck, list[tuple[str, str]]]:
-    """Relative-risk map of one model (or its forecast), with optional factor overlays.
+    """Relative-risk map of one model (or its forecast), with optional factor overlays and
+    the named areas' outlines and names.
 
     Parameters
     ----------
@@ -381,6 +411,13 @@ def risk_map(
         forecast map).
     score_name : str
         What the tooltip calls the score.
+    counts : bool
+        Send and show each unit's crime counts (False for a planner's map: nothing that
+        places a crime reaches the browser).
+    places : GeoDataFrame, optional
+        Named areas: outlined and named (:func:`areas_layers`).
+    named : tuple of str
+        The areas named when there are too many to name all.
 
     Returns
     -------
@@ -391,13 +428,18 @@ def risk_map(
     digits = 2 if column is None else 3  # a forecast holds expected counts, often below 1
     score = np.round(units[column or f"risk_{model}"].to_numpy(dtype=float), digits)
     factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
-    columns = [
-        units["unit_id"],
-        score,
-        units["y_train"].astype(int),
-        units["y_test"].astype(int),
-        factor_codes(factors, list(factor_labels)),
-    ]
+    codes = factor_codes(factors, list(factor_labels))
+    if counts:
+        columns = [units["unit_id"], score, units["y_train"].astype(int)]
+        columns += [units["y_test"].astype(int), codes]
+        crimes = "Crimes: {4} in period t, {5} in period t+1<br/>"
+    else:
+        columns, crimes = [units["unit_id"], score, codes], ""
+    fields = (len(columns) + 1, len(columns) + 2)  # factors, place: [lon, lat, *columns]
+    if places is not None and "place" in units.columns:  # each unit's area, in the tooltip
+        columns.append(units["place"].fillna("").astype(str))
+    else:
+        places = None
     breaks = score_breaks(score, digits=digits)
     data = records(units, columns, digits=4 if (cell_size or 0) >= 60 else 5)
     layers = [unit_layer(data, cell_size, class_color(3, breaks))]
@@ -406,9 +448,11 @@ def risk_map(
         layers.append(
             ring_layer(ring, [*PALETTE[k % len(PALETTE)], 255], radius=(cell_size or 60) * 0.4)
         )
+    layers += areas_layers(places, named)
+    where = f"{{{fields[1]}}}<br/>" if places is not None else ""
     tooltip = {
-        "html": f"<b>Unit {{2}}</b><br/>{html.escape(score_name)}: <b>{{3}}</b><br/>"
-        "Crimes: {4} in period t, {5} in period t+1<br/>Risk factors present: {6}",
+        "html": f"<b>Unit {{2}}</b><br/>{where}{html.escape(score_name)}: <b>{{3}}</b><br/>"
+        f"{crimes}Risk factors present: {{{fields[0]}}}",
         "style": {"fontSize": "12px"},
     }
     low = float(np.nanmin(score)) if score.size else 1.0

@@ -112,6 +112,8 @@ def large_risk_map(
     online: bool = False,
     column: str | None = None,
     score_name: str = "Relative risk score",
+    counts: bool = True,
+    extra_layers: tuple = (),
 ) -> tuple[CompactDeck, list[tuple[str, str]], str]:
     """A large grid's risk map as screen-sized blocks (at most :data:`MAX_MAP_BLOCKS`).
 
@@ -131,6 +133,10 @@ def large_risk_map(
     column : str, optional
         Score column (default ``risk_<model>``).
     score_name : str
+    counts : bool
+        Send and show the blocks' crime counts (False for a planner's map).
+    extra_layers : tuple of pydeck Layer
+        Drawn over the blocks (e.g. the named areas' outlines and names).
 
     Returns
     -------
@@ -158,14 +164,17 @@ def large_risk_map(
             "y_test": blocks["y_test"].astype(int),
         }
     )
+    if not counts:
+        frame = frame.drop(columns=["y_train", "y_test"])
     data = frame.to_numpy(dtype=object).tolist()
     breaks = score_breaks(score, digits=digits)
     side = float(grid["cell_size"]) * factor
-    layers = [unit_layer(data, side, class_color(3, breaks))]
+    layers = [unit_layer(data, side, class_color(3, breaks)), *extra_layers]
     name = html.escape(score_name)
+    crimes = "<br/>Crimes: {5} in period t, {6} in period t+1" if counts else ""
     tooltip = {
         "html": f"<b>Block of {{2}} cells</b><br/>{name}: highest <b>{{3}}</b>, mean {{4}}"
-        "<br/>Crimes: {5} in period t, {6} in period t+1",
+        + crimes,
         "style": {"fontSize": "12px"},
     }
     view = view_for((lon.min(), lat.min(), lon.max(), lat.max()), height=560)

@@ -263,3 +263,12 @@ def _main_module_restored():
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+@pytest.fixture(scope="session")
+def places_run_dir(tmp_path_factory) -> Path:
+    """A small trained run with place names from a districts layer (tests/brief_run.py),
+    shared by the brief, report, app and browser tests (trained once, about 20 s)."""
+    from tests.brief_run import places_run
+
+    return places_run(tmp_path_factory.mktemp("places-run"))

@@ -26,6 +26,7 @@ from rtm_core.config.settings import (
     HistoryConfig,
     InputsConfig,
     ModelConfig,
+    PlacesConfig,
     ReportConfig,
     RunConfig,
     UnitsConfig,
@@ -63,7 +64,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
     top = Table(data, "", file, base or Path.cwd())
     top.check_unknown(
         {"units", "crimes", "generators", "features", "model", "report", "evaluation"}
-        | {"history", "backtest", "inputs"}
+        | {"history", "backtest", "inputs", "places"}
     )
     units = _units(top.section("units", required=True))
     crimes = _crimes(top.section("crimes", required=True))
@@ -85,6 +86,7 @@ def parse_config(data: dict, *, file: str = "<config>", base: Path | None = None
         inputs=inputs,
         history=_history(top.section("history"), crimes),
         backtest=_backtest(top.section("backtest")),
+        places=_places(top.section("places")),
     )
 
 
@@ -324,6 +326,19 @@ def _check_equal_periods(table: Table, crimes: CrimesConfig) -> None:
             f"{a.describe()}, test {test.label()} lasts {b.describe()}",
             "give the training and test periods the same length (e.g. two calendar years)",
         )
+
+
+def _places(table: Table) -> PlacesConfig:
+    """``[places]``: a polygon layer of named areas (or the boundary's own) and its name
+    column (guessed when left out; ``name = ""`` turns place names off)."""
+    source = read_layer_source(table, required=False)
+    name = validate.column_name(
+        table.get("name", str), table.file, table.field("name"), empty_means="no place names"
+    )
+    table.check_unknown({"file", "layer", "crs", "name"})
+    if source is None and table.has("layer"):
+        raise table.error("layer", "needs a file", "add `file = ...` or remove `layer`")
+    return PlacesConfig(source=source, name=name)
 
 
 def _inputs(table: Table) -> InputsConfig:

@@ -282,6 +282,24 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True)
+class PlacesConfig:
+    """Where the names of places come from (the brief names the places it lists).
+
+    Attributes
+    ----------
+    source : LayerSource or None
+        A polygon layer of named areas (beats, neighbourhoods, districts); None: the
+        boundary's polygons (grid units) or the units' own polygons.
+    name : str or None
+        The column holding the names; None: guessed from the column names and values
+        (:func:`rtm_core.study.places.guess_name_column`); "" turns place names off.
+    """
+
+    source: LayerSource | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class InputsConfig:
     """How a run folder keeps the inputs it read, so that it re-runs anywhere.
 
@@ -310,6 +328,7 @@ class RunConfig:
     history: HistoryConfig = HistoryConfig()
     backtest: BacktestConfig = BacktestConfig()
     inputs: InputsConfig = InputsConfig()
+    places: PlacesConfig = PlacesConfig()
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some top-level fields replaced."""
@@ -335,7 +354,8 @@ class RunConfig:
 
 
 def demo_config(**model_overrides: Any) -> RunConfig:
-    """The embedded Chicago demo: 150 m grid, burglary 2017 (train) / 2018 (test), six layers.
+    """The embedded Chicago demo: 150 m grid, burglary 2017 (train) / 2018 (test), six layers,
+    places named by the city's neighbourhoods.
 
     Parameters
     ----------
@@ -362,4 +382,5 @@ def demo_config(**model_overrides: Any) -> RunConfig:
         generators=tuple(GeneratorConfig(name=n, source=demo(n)) for n in layers),
         model=dataclasses.replace(ModelConfig(), **model_overrides),
         source="<demo>",
+        places=PlacesConfig(source=demo("neighborhoods"), name="name"),
     )

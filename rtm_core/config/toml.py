@@ -21,7 +21,8 @@ __all__ = ["config_to_toml", "iter_sources", "map_sources"]
 
 
 def iter_sources(config: RunConfig) -> Iterator[LayerSource]:
-    """Every layer source of a configuration (boundary, units, crimes, generators, history).
+    """Every layer source of a configuration (boundary, units, crimes, generators, history,
+    places).
 
     Parameters
     ----------
@@ -41,6 +42,8 @@ def iter_sources(config: RunConfig) -> Iterator[LayerSource]:
     for generator in config.generators:
         yield generator.source
     yield from config.history.files
+    if config.places.source is not None:
+        yield config.places.source
 
 
 def map_sources(config: RunConfig, change: Callable[[LayerSource], LayerSource]) -> RunConfig:
@@ -73,7 +76,10 @@ def map_sources(config: RunConfig, change: Callable[[LayerSource], LayerSource])
     history = dataclasses.replace(
         config.history, files=tuple(change(s) for s in config.history.files)
     )
-    return config.replace(units=units, crimes=crimes, generators=generators, history=history)
+    places = dataclasses.replace(config.places, source=fix(config.places.source))
+    return config.replace(
+        units=units, crimes=crimes, generators=generators, history=history, places=places
+    )
 
 
 def _path_text(path: Path | None, base: Path | None) -> str:
@@ -113,6 +119,18 @@ def _without_defaults(value, default) -> dict:
         if here == getattr(default, f.name):
             continue
         out[f.name] = list(here) if isinstance(here, tuple) else here
+    return out
+
+
+def _places(config: RunConfig, base: Path | None) -> dict:
+    """``[places]``: its file, layer and crs (no x/y: a polygon layer) and the name column."""
+    places = config.places
+    out = {}
+    if places.source is not None:
+        keys = _source_keys(places.source, base)
+        out = {k: v for k, v in keys.items() if k in ("file", "layer", "crs")}
+    if places.name is not None:
+        out["name"] = places.name
     return out
 
 
@@ -182,5 +200,6 @@ def config_to_toml(config: RunConfig, base: str | Path | None = None) -> str:
         }
         if history.files:
             doc["history"]["files"] = [_source_keys(s, base) for s in history.files]
+    doc["places"] = _places(config, base)
     doc = {k: v for k, v in doc.items() if v != {}}
     return tomli_w.dumps(doc)

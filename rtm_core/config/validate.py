@@ -45,6 +45,7 @@ __all__ = [
     "repeats",
     "bandwidths",
     "iso_date",
+    "column_name",
 ]
 
 #: largest bandwidth (metres) taken without complaint: more is probably feet by mistake
@@ -314,6 +315,32 @@ def subset(values: Iterable, options: Sequence[str], source: str, field: str, fi
     if bad:
         raise ConfigError(source, field, f"unknown {bad!r}", fix)
     return values
+
+
+def column_name(value, source: str, field: str, *, empty_means: str = "") -> str | None:
+    """A column name (surrounding spaces dropped), None when not given.
+
+    Parameters
+    ----------
+    value : str or None
+    source, field : str
+    empty_means : str
+        What an empty name means where one is allowed (e.g. "no place names"); "" refuses it.
+
+    Returns
+    -------
+    str or None
+        The name; "" only where ``empty_means`` allows it.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fix = f'write `{_name(field)} = "NAME"`'
+        raise ConfigError(source, field, f"must be a column name, got {shown(value)}", fix)
+    name = value.strip()
+    if not name and not empty_means:
+        raise ConfigError(source, field, "is empty", "name a column of the layer")
+    return name
 
 
 def repeats(values: Iterable) -> list:

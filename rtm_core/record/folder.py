@@ -6,7 +6,8 @@ holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings,
 :mod:`rtm_core.record.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
 ``curves.csv``, ``conjunctive.csv``, ``stability.csv``, ``top_places.csv``, ``variables.csv``,
 ``report.html``, ``config.toml`` and ``inputs/`` (and ``incidents.csv`` only when the analyst
-opted in to incident locations in the report). The names are spelled here only; the files
+opted in to incident locations in the report; ``places.gpkg``, the named areas, when the run
+has place names). The names are spelled here only; the files
 are written by :func:`rtm_core.runs.outputs.write_run` and read by :func:`load_run`.
 A write that fails (disk full, read-only folder) is reported as an :class:`InputError` and
 leaves no staging folder; a folder that is not a complete run is listed as "damaged".
@@ -61,6 +62,8 @@ REPORT_FILE = "report.html"
 CONFIG_FILE = "config.toml"  # the run's config in the public schema (rtm_core.runs.rerun)
 INPUTS_DIR = "inputs"  # the inputs it read, by content hash
 INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
+PLACES_FILE = "places.gpkg"  # named areas (beats, neighbourhoods) for the maps' labels
+PLACES_LAYER = "places"
 REQUIRED_FILES = (MANIFEST_FILE, COEFFICIENTS_FILE, UNITS_FILE, METRICS_FILE)
 STAGING_PREFIX = ".staging-"
 BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
@@ -375,7 +378,20 @@ def load_run(path: str | Path) -> RunFiles:
         stability=_csv(path / STABILITY_FILE),
         top_places=_csv(path / TOP_PLACES_FILE),
         variables=_csv(path / VARIABLES_FILE),
+        places=_places(path / PLACES_FILE),
     )
+
+
+def _places(path: Path) -> gpd.GeoDataFrame | None:
+    """The named areas of a run (None for a run without place names, or written before)."""
+    if not path.is_file():
+        return None
+    try:
+        return gpd.read_file(path, layer=PLACES_LAYER, engine="pyogrio")
+    except Exception as exc:
+        raise InputError(
+            str(path.parent), path.name, f"run file unreadable ({exc})", "delete it or re-run"
+        ) from None
 
 
 def delete_run(path: str | Path, parent: str | Path) -> None:

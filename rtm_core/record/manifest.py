@@ -327,7 +327,8 @@ class RunFiles:
     ``manifest`` and ``metrics`` are the JSON objects as written; :attr:`record` and
     :attr:`accuracy` read them as :class:`~rtm_core.record.manifest.Manifest` and
     :class:`~rtm_core.record.manifest.Metrics`. ``incidents`` is set only while a run that
-    keeps incident locations is being written (the report draws them).
+    keeps incident locations is being written (the report draws them). ``places`` holds the
+    named areas (``place`` and polygons, working CRS) of a run with place names, else None.
     """
 
     path: Path
@@ -341,6 +342,7 @@ class RunFiles:
     top_places: pd.DataFrame
     variables: pd.DataFrame
     incidents: pd.DataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
 
     @cached_property
     def record(self) -> Manifest:

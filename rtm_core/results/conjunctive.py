@@ -11,7 +11,7 @@ import pandas as pd
 
 from rtm_core.errors import ConfigError
 
-__all__ = ["conjunctive_table", "top_places", "dominant_threshold"]
+__all__ = ["conjunctive_table", "top_places", "dominant_threshold", "ties_with_next"]
 
 
 def dominant_threshold(n_units: int) -> int:
@@ -101,8 +101,45 @@ def conjunctive_table(
     return table.reset_index(drop=True)
 
 
+def ties_with_next(score, top: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which listed units tie with the first unit left out of the list, and how many tie.
+
+    Parameters
+    ----------
+    score : array-like of shape (n_units,)
+    top : ndarray of int
+        The listed units (positions), highest score first.
+
+    Returns
+    -------
+    tied : ndarray of bool
+        Per listed unit: its score equals (to 1e-9, relative) the score of the best unit
+        outside the list, so which of the tied units made the list is arbitrary. All False
+        when every unit is listed.
+    outside : int
+        How many units outside the list share that score (0 when none is tied).
+    """
+    score = np.asarray(score, dtype=np.float64).ravel()
+    left = np.ones(score.shape[0], dtype=bool)
+    left[top] = False
+    if not left.any() or top.size == 0:
+        return np.zeros(top.size, dtype=bool), 0
+    first_out = score[left].max()
+    tied = np.isclose(score[top], first_out, rtol=1e-9, atol=0.0)
+    if not tied.any():
+        return tied, 0
+    return tied, int(np.isclose(score[left], first_out, rtol=1e-9, atol=0.0).sum())
+
+
 def top_places(
-    unit_ids, score, dummies: pd.DataFrame, k: int = 20, *, labels: dict | None = None
+    unit_ids,
+    score,
+    dummies: pd.DataFrame,
+    k: int = 20,
+    *,
+    labels: dict | None = None,
+    places=None,
+    lonlat=None,
 ) -> pd.DataFrame:
     """The ``k`` riskiest units with the risk factors present at each.
 
@@ -117,37 +154,50 @@ def top_places(
     k : int, default 20
     labels : dict, optional
         Variable name -> readable label (e.g. ``"liquor within 200 m"``); default the name.
+    places : array-like of str, shape (n_units,), optional
+        Each unit's place name ("" where none; default: none).
+    lonlat : ndarray of shape (n_units, 2), optional
+        WGS84 longitude and latitude of each unit's representative point.
 
     Returns
     -------
     DataFrame
         Columns ``rank`` (1..k), ``unit_id``, ``score``, ``factors`` (labels joined by ", ",
-        empty when none), ``n_factors``; at most ``k`` rows.
+        empty when none), ``n_factors``, ``place``, ``lat``, ``lon`` (NaN without
+        ``lonlat``) and ``tied`` (the unit's score ties with the first unit outside the
+        list, :func:`ties_with_next`); at most ``k`` rows.
 
     Raises
     ------
     ConfigError
-        ``unit_ids`` and ``score`` of different lengths, ``k`` not a positive integer, or
-        ``dummies`` without one row per unit or with values other than 0 and 1.
+        ``unit_ids``, ``score``, ``places`` or ``lonlat`` of different lengths, ``k`` not a
+        positive integer, or ``dummies`` without one row per unit or with values other than
+        0 and 1.
     """
     score = np.asarray(score, dtype=np.float64).ravel()
+    n = score.shape[0]
     unit_ids = np.asarray(unit_ids).ravel()
-    if unit_ids.shape[0] != score.shape[0]:
+    places = np.full(n, "", dtype=object) if places is None else np.asarray(places, dtype=object)
+    lonlat = np.full((n, 2), np.nan) if lonlat is None else np.asarray(lonlat, dtype=float)
+    for name, size in (("unit_ids", unit_ids.shape[0]), ("places", places.shape[0])):
+        if size != n:
+            raise ConfigError(
+                "top_places", name, f"has {size} values for {n} scores", "pass one per unit"
+            )
+    if lonlat.shape != (n, 2):
         raise ConfigError(
-            "top_places",
-            "unit_ids",
-            f"has {unit_ids.shape[0]} ids for {score.shape[0]} scores",
-            "pass one id per unit",
+            "top_places", "lonlat", f"has shape {lonlat.shape} for {n} scores", "pass (n, 2)"
         )
     if not isinstance(k, int | np.integer) or k < 1:
         raise ConfigError(
             "top_places", "k", f"must be a positive integer, got {k!r}", "use e.g. k=20"
         )
-    values = _check_dummies(dummies, score.shape[0], "top_places")
+    values = _check_dummies(dummies, n, "top_places")
     labels = labels or {}
     names = [labels.get(str(c), str(c)) for c in dummies.columns]
     top = np.argsort(-score, kind="stable")[:k]
     factors = [[nm for nm, on in zip(names, values[i], strict=True) if on] for i in top]
+    tied, _ = ties_with_next(score, top)
     return pd.DataFrame(
         {
             "rank": np.arange(1, top.size + 1),
@@ -155,5 +205,9 @@ def top_places(
             "score": score[top],
             "factors": [", ".join(f) for f in factors],
             "n_factors": [len(f) for f in factors],
+            "place": places[top],
+            "lat": np.round(lonlat[top, 1], 6),
+            "lon": np.round(lonlat[top, 0], 6),
+            "tied": tied,
         }
     )

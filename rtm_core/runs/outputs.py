@@ -26,6 +26,8 @@ from rtm_core.record.folder import (
     INCIDENTS_FILE,
     MANIFEST_FILE,
     METRICS_FILE,
+    PLACES_FILE,
+    PLACES_LAYER,
     STABILITY_FILE,
     TOP_PLACES_FILE,
     UNITS_FILE,
@@ -37,8 +39,12 @@ from rtm_core.results.conjunctive import conjunctive_table, top_places
 from rtm_core.results.report import write_report
 from rtm_core.results.stability import selection_table, top_share_by_unit
 from rtm_core.study.load import Study
+from rtm_core.study.units import lonlat
 
-__all__ = ["assemble_run", "write_run", "json_default", "incidents_frame"]
+__all__ = ["assemble_run", "write_run", "json_default", "incidents_frame", "places_frame"]
+
+#: named areas are kept simplified to this many metres (map outlines and labels only)
+PLACES_TOLERANCE = 5.0
 
 
 def _coefficients(fitted: dict) -> pd.DataFrame:
@@ -83,6 +89,16 @@ def incidents_frame(study: Study) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def places_frame(study: Study):
+    """The study's named areas for the run folder (``place`` and polygons simplified to
+    :data:`PLACES_TOLERANCE` metres, working CRS), or None without place names."""
+    if study.places is None:
+        return None
+    frame = study.places.frame.copy()
+    frame["geometry"] = frame.geometry.simplify(PLACES_TOLERANCE, preserve_topology=True)
+    return frame.reset_index(drop=True)
+
+
 def json_default(value):
     """JSON for numpy scalars and arrays (``json.dumps(..., default=json_default)``)."""
     if isinstance(value, np.integer):
@@ -99,6 +115,8 @@ def _units(study, factors, design, fitted, risks, extra) -> tuple[pd.DataFrame, 
     units = study.units.frame[["unit_id", "geometry"]].copy()
     units["y_train"] = study.y_train
     units["y_test"] = study.y_test
+    if study.places is not None:  # the name of the area each unit lies in ("" where none)
+        units["place"] = study.places.units
     labels = factors.labels()
     for name, model in fitted.items():
         units[f"risk_{name}"] = model.score
@@ -158,6 +176,8 @@ def assemble_run(
     """
     units, stability = _units(study, factors, design, fitted, risks, extra)
     labels = factors.labels()
+    names = study.places.units if study.places is not None else None
+    where = lonlat(study.units.points, study.crs)
     conj, places = [], []
     for name, model in fitted.items():
         dummies = _selected_dummies(factors, model.selected)
@@ -166,7 +186,15 @@ def assemble_run(
         )
         table.insert(0, "model", name)
         conj.append(table)
-        top = top_places(study.units.unit_ids, model.score, dummies, k=25, labels=labels)
+        top = top_places(
+            study.units.unit_ids,
+            model.score,
+            dummies,
+            k=25,
+            labels=labels,
+            places=names,
+            lonlat=where,
+        )
         top.insert(0, "model", name)
         places.append(top)
     keeps = bool(manifest.config.get("report", {}).get("include_incidents"))
@@ -182,6 +210,7 @@ def assemble_run(
         top_places=pd.concat(places, ignore_index=True) if places else pd.DataFrame(),
         variables=factors.variables,
         incidents=incidents_frame(study) if keeps else None,
+        places=places_frame(study),
     )
 
 
@@ -220,6 +249,8 @@ def write_run(run: RunFiles) -> Path:
         run.variables.to_csv(folder / VARIABLES_FILE, index=False)
         if run.incidents is not None:  # the analyst opted in: crime points for the report
             run.incidents.to_csv(folder / INCIDENTS_FILE, index=False)
+        if run.places is not None:
+            write_gpkg(run.places, folder / PLACES_FILE, layer=PLACES_LAYER)
         (folder / MANIFEST_FILE).write_text(_json(run.manifest))
 
         write_report(run)

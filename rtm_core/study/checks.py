@@ -27,9 +27,10 @@ from rtm_core.study.repair import check_polygons, repair_note
 
 __all__ = ["Problem", "ROLES", "check_layer", "check_study", "errors"]
 
-ROLES = ("boundary", "crimes", "generator", "units")
+ROLES = ("boundary", "crimes", "generator", "units", "places")
 _FAMILIES = {
     "boundary": ("polygon",),
+    "places": ("polygon",),
     "crimes": ("point",),
     "units": ("point", "line", "polygon"),
     "generator": ("point", "line", "polygon"),
@@ -107,7 +108,7 @@ def check_layer(
     ----------
     source : LayerSource
         Path or upload bytes, with the columns and CRS chosen.
-    role : {"boundary", "crimes", "generator", "units"}
+    role : {"boundary", "crimes", "generator", "units", "places"}
     date : str, optional
         The crimes' date column (checked that it exists and reads as dates).
     boundary : Layer, optional
@@ -365,7 +366,7 @@ def check_study(config: RunConfig, *, max_cells: int | None = None) -> list[Prob
     Returns
     -------
     list of Problem
-        Errors and notes, layer by layer (anchor, crimes, periods, generators).
+        Errors and notes, layer by layer (anchor, crimes, periods, generators, places).
     """
     ucfg = config.units
     problems: list[Problem] = []
@@ -391,6 +392,8 @@ def check_study(config: RunConfig, *, max_cells: int | None = None) -> list[Prob
     problems += _period_problems(config, when)
     for gcfg in config.generators:
         problems += check_layer(gcfg.source, "generator", boundary=anchor)
+    if config.places.source is not None:
+        problems += check_layer(config.places.source, "places", boundary=anchor)
     if not errors(problems):
         try:
             load_study(config, max_cells=max_cells)

@@ -23,6 +23,7 @@ from rtm_core.io import Layer, ReadReport, to_working_crs
 from rtm_core.study.crime_history import CrimeHistory, check_reaches_back
 from rtm_core.study.crimes import load_crimes, read_source, split_periods
 from rtm_core.study.generators import GeneratorLayer
+from rtm_core.study.places import Places, places_from_frame, unit_places
 from rtm_core.study.prepare import (
     add_note,
     add_notes,
@@ -70,6 +71,9 @@ class Study:
     history : CrimeHistory or None
         Every dated crime (all periods, for history windows and the forecast period), or,
         without dates but with ``[history] files``, the crimes of each period; None otherwise.
+    places : Places or None
+        Named areas and each unit's place name (``[places]``, or the boundary's or units'
+        own name column); None when there are no names.
     """
 
     units: Units
@@ -83,6 +87,7 @@ class Study:
     counts: tuple[CountReport, ...]
     crs: CRS
     history: CrimeHistory | None = None
+    places: Places | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per layer read: rows read, dropped, kept, CRS and notes."""
@@ -131,6 +136,7 @@ def load_study(
     say("reading units")
     units, boundary, anchor, crs = _read_units(config.units, reads, max_cells)
     config, crs_notes = fill_config_crs(config, anchor)  # bare x/y fitting the anchor's CRS
+    places = _read_places(config, units, boundary, anchor, crs, reads)
     check_cancel(cancel)
     say("reading crimes")
     crimes = _read_crimes(config, units, crs, reads)
@@ -148,7 +154,43 @@ def load_study(
         counts=crimes.counts,
         crs=crs,
         history=crimes.history,
+        places=places,
     )
+
+
+def _read_places(
+    config: RunConfig, units: Units, boundary, anchor: Layer, crs: CRS, reads: list
+) -> Places | None:
+    """Named areas from ``[places]``, else the boundary's (or polygon units') name column.
+
+    Without ``[places]`` a single boundary polygon names nothing (it is the whole city);
+    the boundary's name column is guessed only when it holds several polygons.
+    """
+    pcfg = config.places
+    if pcfg.name == "":
+        return None
+    if pcfg.source is not None:
+        layer = read_source(pcfg.source, reads)
+        frame, repaired = repair_layer(to_working_crs(layer, crs), layer.report.source)
+        label = layer.report.source
+    elif units.kind in ("grid", "polygon"):
+        label = anchor.report.source
+        frame = boundary
+        if frame is None:  # polygon units: their own layer, repaired as the units were
+            frame = repair_layer(to_working_crs(anchor, crs), label)[0]
+        if pcfg.name is None and len(frame) < 2:
+            return None
+    else:
+        return None
+    found = places_from_frame(frame, pcfg.name, label)
+    if found is None:
+        return None
+    areas, column, guessed = found
+    reach = units.grid.cell_size if units.grid is not None else config.units.snap_distance
+    places = Places(areas, column, label, guessed, unit_places(units.points, areas, reach))
+    if pcfg.source is not None:
+        reads[-1] = add_note(reads[-1], "; ".join(n for n in (repaired, places.note) if n))
+    return places
 
 
 def _read_units(

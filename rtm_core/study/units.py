@@ -13,13 +13,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from rtm_core.config import MAX_GRID_CELLS
 from rtm_core.errors import InputError
 from rtm_core.io import geometry_family
 
-__all__ = ["Units", "GridSpec", "grid_units", "units_from_layer", "count_crimes", "CountReport"]
+__all__ = [
+    "Units",
+    "GridSpec",
+    "grid_units",
+    "units_from_layer",
+    "count_crimes",
+    "CountReport",
+    "representative_points",
+    "lonlat",
+]
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,24 @@ def representative_points(geometry) -> np.ndarray:
     if dots.any():
         points[dots] = shapely.centroid(geometry[dots])
     return points
+
+
+def lonlat(points: np.ndarray, crs) -> np.ndarray:
+    """WGS84 longitude and latitude of points given in ``crs`` (e.g. the units' points).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 2)
+    crs : pyproj.CRS or str
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+        Longitude, latitude in degrees.
+    """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return np.column_stack(to_wgs84.transform(points[:, 0], points[:, 1]))
 
 
 def units_from_layer(

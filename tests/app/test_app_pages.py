@@ -76,7 +76,8 @@ def test_data_page_opens_on_the_demo(runs_dir):
     assert at.title[0].value == "Data"
     assert any("Chicago demo" in m.value for m in at.markdown)
     (layers,) = [df.value for df in at.dataframe]
-    assert len(layers) == 9 and layers["dropped"].sum() == 0
+    assert len(layers) == 10 and layers["dropped"].sum() == 0  # with the neighbourhoods
+    assert layers["role"].iloc[-1] == "Places"
     assert {m.label: m.value for m in at.metric}["Units"] == "25,043"
     (spec,) = decks(at)
     deck = json.loads(spec)
@@ -102,7 +103,7 @@ def test_a_bad_upload_shows_a_one_line_error_and_keeps_the_data(runs_dir):
     assert "bars.geojson" in error.value and "Fix:" in error.value
     assert "\n" not in error.value and "Traceback" not in error.value
     assert at.session_state["rtm_data"] == before
-    assert len(at.dataframe[0].value) == 9
+    assert len(at.dataframe[0].value) == 10
 
 
 def test_a_csv_without_coordinates_is_refused_with_the_fix(runs_dir):
@@ -128,7 +129,7 @@ def test_a_lon_lat_csv_is_added_as_a_generator(runs_dir):
     assert [g.name for g in data.generators][-1] == "corner_shops"
     assert data.name == "Chicago demo, edited"
     assert any("Added Corner Shops.csv" in s.value for s in at.success)
-    assert len(at.dataframe[0].value) == 10
+    assert len(at.dataframe[0].value) == 11  # the demo's nine layers, its places, the new one
 
 
 def test_an_empty_data_set_asks_for_its_layers(runs_dir):

@@ -72,3 +72,24 @@ def test_top_places():
     assert out["n_factors"].tolist() == [1, 1, 2]
     with pytest.raises(ConfigError, match="positive integer"):
         top_places(list("abcdef"), np.ones(6), d, k=0)
+
+
+def test_top_places_carry_place_lat_lon_and_ties():
+    d = _dummies()
+    lonlat = np.column_stack([np.arange(6) - 87.0, np.arange(6) + 41.0])
+    places = ["Loop", "Austin", "", "Loop", "Uptown", "Austin"]
+    out = top_places(
+        list("abcdef"), [1.0, 5.0, 3.0, 5.0, 3.0, 1.0], d, k=3, places=places, lonlat=lonlat
+    )
+    assert out["place"].tolist() == ["Austin", "Loop", ""]
+    assert out["lon"].tolist() == [-86.0, -84.0, -85.0] and out["lat"].tolist() == [
+        42.0,
+        44.0,
+        43.0,
+    ]
+    assert out["tied"].tolist() == [False, False, True]  # c ties with e, left out
+    assert not top_places(list("abcdef"), np.arange(6.0), d, k=6)["tied"].any()
+    bare = top_places(list("abcdef"), np.arange(6.0), d, k=2)
+    assert bare["place"].tolist() == ["", ""] and bare["lat"].isna().all()
+    with pytest.raises(ConfigError, match=r"top_places \[places\]: has 2 values for 6 scores"):
+        top_places(list("abcdef"), np.ones(6), d, places=["a", "b"])

@@ -28,12 +28,12 @@ def headings(text: str) -> list[str]:
     return [html.unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", text)]
 
 
-def test_the_forecast_comes_first_with_its_top_places(run_dir):
+def test_the_forecast_follows_the_brief_with_its_top_places(run_dir):
     text = render_report(run_dir)
     heads = headings(text)
-    assert heads[0] == "Forecast for 2023-01-01 – 2023-12-31"
-    assert heads.index("Risk map (evaluation: model of period t)") > heads.index(
-        "Does the RTM beat the simplest maps?"
+    assert heads[:2] == ["Top places: where to look first", "For the analyst"]
+    assert heads.index("Forecast for 2023-01-01 – 2023-12-31") < heads.index(
+        "Risk map (evaluation: model of period t)"
     )
     assert "without refitting" in text
     assert "alt='forecast map dl'" in text
@@ -58,7 +58,7 @@ def test_the_verdict_sentences_are_the_results_page_sentences(run_dir):
 def test_history_irrs_are_labelled_and_tabled_apart(run_dir):
     text = render_report(run_dir)
     heads = headings(text)
-    assert "Risk factors (incident rate ratios given crime history)" in heads
+    assert "Coefficients: incident rate ratios given crime history" in heads
     assert "Crime history (fixed covariates)" in heads
     env = text[text.index("incident rate ratios given") : text.index("Crime history (fixed")]
     hist = text[text.index("Crime history (fixed") :]
@@ -76,7 +76,7 @@ def test_a_run_without_forecast_keeps_the_plain_layout(run_dir, tmp_path):
     coef[~coef["variable"].str.startswith("hist")].to_csv(plain / "coefficients.csv", index=False)
     heads = headings(render_report(plain))
     assert not any(h.startswith("Forecast") for h in heads)
-    assert "Risk map" in heads and "Risk factors (incident rate ratios)" in heads
+    assert "Risk map" in heads and "Coefficients: incident rate ratios" in heads
     assert "Crime history (fixed covariates)" not in heads
 
 
@@ -122,10 +122,76 @@ def test_the_report_and_the_results_page_build_one_verdict_table(run_dir):
     pd.testing.assert_frame_equal(tables.verdict_table(found), table)
     assert list(table["area"]) == ["1 %", "5 %", "10 %"]
     text = html.unescape(render_report(run_dir))
-    section = text[text.index("Does the RTM beat") : text.index("Risk map")]
+    section = text[text.index("Does the RTM beat") : text.index("<h2>Forecast for")]
     for _, row in table.iterrows():
         assert f"{row['baseline PAI']:.2f}" in section and row["result"] in section
     missing = Verdict("dl", (Comparison("0.01", None, None, None, "n/a"),), "no values")
     (row,) = verdict_table([missing]).to_dict("records")
     assert (row["best baseline"], row["result"]) == ("-", "n/a")
     assert pd.isna(row["model PAI"]) and pd.isna(row["baseline PAI"])
+
+
+# --------------------------------------------------------------------------- the brief first
+
+ANALYST_HEADINGS = [
+    "Top places: where to look first",
+    "For the analyst",
+    "Does the RTM beat the simplest maps?",
+    "Forecast for 2023-01-01 – 2023-12-31",
+    "Risk map (evaluation: model of period t)",
+    "Accuracy: PAI and PEI in and out of sample",
+    "Coefficients: incident rate ratios given crime history",
+    "Crime history (fixed covariates)",
+    "Conjunctive analysis (CACC)",
+    "Seed stability (deep-learning RTM)",
+    "Top places per model",
+    "Appendix: about this run",
+]
+
+
+@pytest.fixture(scope="module")
+def places_report(places_run_dir) -> str:
+    return render_report(places_run_dir)
+
+
+def test_the_report_opens_with_the_brief_then_the_analysts_headings(places_report):
+    text = places_report
+    assert re.search(
+        r"<body><section class='brief'>\s*<p class='kicker'>Risk brief</p>\s*"
+        r"<h1>Risk Terrain Model: places</h1>",
+        text,
+    )
+    assert headings(text) == ANALYST_HEADINGS
+    brief = html.unescape(text[: text.index("</section>")])
+    from tests.brief_run import DISTRICTS
+
+    assert any(name in brief for name in DISTRICTS)
+    assert "How sure we are: 1 of 3" in brief and "North is up" in brief
+    assert "alt='brief map " in brief and brief.count("data:image/png;base64,") == 1
+    for word in ("y_train", "y_test", "observed", "incident"):  # nothing places a crime
+        assert word not in brief
+
+
+def test_the_report_prints_and_keeps_metadata_out_of_json(places_report):
+    text = places_report
+    assert "@media print" in text and ".brief{break-after:page}" in text
+    assert "thead{display:table-header-group}" in text and "tr,img,figure" in text
+    assert "max-height:115mm" in text  # the brief's map fits the first A4 or Letter page
+    appendix = html.unescape(text[text.index("Appendix: about this run") :])
+    assert "{" not in appendix and '"timings"' not in text and "<pre>" not in text
+    for item in ("Working CRS", "Run time", "Versions", "sha256", "Training period"):
+        assert item in appendix
+    assert text.count("data:image/png;base64,") >= 6  # brief, 2 forecast, 2 risk maps, curves
+
+
+def test_coefficients_say_no_reliable_effect_and_top_places_are_named(
+    places_report, places_run_dir
+):
+    run = load_run(places_run_dir)
+    text = html.unescape(places_report)
+    coef = text[text.index("Coefficients: incident rate") : text.index("Crime history (fixed")]
+    assert "no reliable effect" in coef and ">reliable<" in places_report
+    top = text[text.index("Top places per model") : text.index("Appendix")]
+    assert "tied</th>" in top and "place</th>" in top and "San José" in top
+    assert re.search(r"<td>41\.\d{6}</td><td>-87\.\d{6}</td><td class='t'>(yes|no)</td>", top)
+    assert run.top_places["place"].notna().all()

@@ -60,7 +60,8 @@ def test_demo_reference_numbers(demo):
     assert [len(g.points) for g in study.generators] == [905, 3653, 31390, 54177, 19733, 14587]
     summary = study.summary()
     assert summary["n_dropped"].sum() == 0
-    assert len(summary) == 3 + 6
+    assert len(summary) == 3 + 6 + 1  # boundary, crimes, generators, the neighbourhoods
+    assert study.places.column == "name" and len(study.places.frame) == 98
 
 
 def test_demo_features_frame(demo):

@@ -1,0 +1,119 @@
+"""The Brief page's sections, drawn from one run's brief (:mod:`rtm_core.results.brief`).
+
+What a planner sees: the paragraph, how sure we are, the map (no crime counts: the units'
+counts never reach the browser) with its legend and the areas named, the top places with
+their name and lat/lon, and the report to download and print. The page only orders them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from rtm_app import cache, state, widgets
+from rtm_core.models.registry import display_name
+from rtm_core.record.folder import REPORT_FILE
+from rtm_core.results.brief import Brief, model_heading, rank_labels
+from rtm_core.results.report import render_report
+
+#: a report written before the brief existed lacks this heading and is drawn again
+BRIEF_MARK = "<section class='brief'>"
+
+
+def summary(brief: Brief) -> None:
+    """Where risk concentrates and what drives it, then how sure we are (coloured by level)."""
+    st.markdown(f"{brief.where} {brief.drivers}")
+    box = {3: st.success, 2: st.info}.get(brief.certainty, st.warning)
+    box(brief.sure)
+
+
+def brief_map(run, brief: Brief) -> None:
+    """The brief's map (forecast, else relative risk) with its legend and area names."""
+    st.subheader(model_heading(brief))
+    deck, classes = cache.brief_map(run.path, state.online_basemap())
+    st.pydeck_chart(deck, height=560, key="brief_map")
+    title = (
+        "Forecast, expected crimes:"
+        if brief.value_name == "expected crimes"
+        else ("Relative risk score:")
+    )
+    widgets.legend(classes, title)
+    named = " Area names are written on the map." if run.places is not None else ""
+    st.caption(
+        f"{brief.title}: {brief.value_name} per unit ({display_name(brief.model)}). North is "
+        f"up.{named} The reddest class is the riskiest 1 % of the units."
+    )
+
+
+def places_table(brief: Brief) -> pd.DataFrame:
+    """The top places as the page shows them: rank (``=`` where tied), place, lat, lon,
+    value and the risk factors present.
+
+    Parameters
+    ----------
+    brief : Brief
+
+    Returns
+    -------
+    DataFrame
+    """
+    places = brief.places
+    return pd.DataFrame(
+        {
+            "#": rank_labels(places),
+            "place": places["place"].replace("", "–"),
+            "lat": places["lat"],
+            "lon": places["lon"],
+            brief.value_name: places["value"],
+            "risk factors present": places["factors present"],
+        }
+    )
+
+
+def top_places(brief: Brief) -> None:
+    """The places to look at first, with what else must be said (ties, other models)."""
+    st.subheader("Top places: where to look first")
+    if brief.places.empty:
+        st.info("No places are listed for this model.")
+    else:
+        digits = "%.3f" if brief.value_name == "expected crimes" else "%.2f"
+        st.dataframe(
+            places_table(brief),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "lat": st.column_config.NumberColumn(format="%.5f"),
+                "lon": st.column_config.NumberColumn(format="%.5f"),
+                brief.value_name: st.column_config.NumberColumn(format=digits),
+            },
+            key="brief_places",
+        )
+    for note in brief.notes:
+        st.caption(note)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Preparing the report...")
+def _report(path: str, stamp: float) -> bytes:
+    saved = cache.run_files(path).path / REPORT_FILE
+    if saved.is_file():
+        text = saved.read_text(encoding="utf-8")
+        if BRIEF_MARK in text:
+            return text.encode("utf-8")
+    return render_report(cache.run_files(path)).encode("utf-8")
+
+
+def report_download(run) -> None:
+    """The report to download (the brief on its first page), to print to PDF."""
+    data = _report(str(run.path), cache.run_stamp(run.path))
+    st.download_button(
+        "Download the report (HTML)",
+        data=data,
+        file_name=f"{run.path.name}-report.html",
+        mime="text/html",
+        icon=":material/download:",
+        key="brief_report",
+    )
+    st.caption(
+        "Open it in a browser and print it (Ctrl+P) to PDF: the brief fills the first page, "
+        "the analyst's tables follow."
+    )
