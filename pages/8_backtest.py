@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rtm_app import backtest, backtest_sections, state, widgets
-from rtm_app.job_cards import backtest_card, open_finished_backtest
+from rtm_app.job_cards import backtest_card, job_list, open_finished_backtest
 from rtm_app.train_settings import check_models
 from rtm_core.backtest.report import list_backtests, load_backtest
 from rtm_core.errors import RTMError
@@ -21,7 +21,7 @@ if reason:
     st.warning(reason, icon=":material/warning:")
     st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
 else:
-    with st.form("backtest_settings"):
+    with st.form("backtest_settings", enter_to_submit=False):
         top = st.columns([1, 2, 2])
         origins = top[0].number_input(
             "Origins",
@@ -48,7 +48,7 @@ else:
 
 if backtest.my_backtests():
     st.subheader("Your backtests")
-widgets.live_job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
+job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
 
 st.subheader("Finished backtests")
 found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]

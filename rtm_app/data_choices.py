@@ -33,7 +33,12 @@ from rtm_core.io import (
 )
 from rtm_core.io.tables import table_kind
 from rtm_core.study.checks import Problem, check_layer
-from rtm_core.study.guess import guess_coordinates, guess_date_column, period_presets
+from rtm_core.study.guess import (
+    StudyExtent,
+    guess_coordinates,
+    guess_date_column,
+    period_presets,
+)
 
 __all__ = [
     "CoordinateOption",
@@ -176,20 +181,25 @@ def read_table_or_none(source: LayerSource) -> pd.DataFrame | None:
     return read_table(source)[0]
 
 
-def coordinate_options(table: pd.DataFrame) -> list[CoordinateOption]:
+def coordinate_options(
+    table: pd.DataFrame, extent: StudyExtent | None = None
+) -> list[CoordinateOption]:
     """Coordinate column pairs found in ``table``, best first, with their complete rows.
 
     Parameters
     ----------
     table : DataFrame
         The upload as read.
+    extent : StudyExtent, optional
+        Where the boundary lies: columns are then judged by their values too
+        (:func:`rtm_core.study.guess.guess_coordinates`).
 
     Returns
     -------
     list of CoordinateOption
         The pairs, complete projected x/y before lon/lat with gaps; empty when none is found.
     """
-    guess = guess_coordinates(table)
+    guess = guess_coordinates(table, extent)
     out = []
     for cand in guess.candidates:
         kind = "lon/lat" if cand.kind == "lonlat" else "projected x/y"
