@@ -47,6 +47,7 @@ __all__ = [
     "as_dates",
     "check_working_crs",
     "default_map_layers",
+    "map_layers_shown",
     "coordinate_options",
     "crs_reason",
     "date_column",
@@ -337,3 +338,33 @@ def default_map_layers(entries: list[tuple[str, str, object]]) -> list[str]:
     for role, name, _ in entries:
         first.setdefault(role, name)
     return [first[role] for role in MAP_ROLES if role in first]
+
+
+def map_layers_shown(
+    names: list[str], default: list[str], shown: list[str] | None, known: list[str] | None
+) -> list[str]:
+    """The layers the Data page's map shows: what the analyst kept, and every new layer.
+
+    Parameters
+    ----------
+    names : list of str
+        Every layer of the data set now.
+    default : list of str
+        What a first map shows (:func:`default_map_layers`).
+    shown : list of str or None
+        The layers shown on the last map (None before the first).
+    known : list of str or None
+        The layers the data set had then.
+
+    Returns
+    -------
+    list of str
+        ``default`` for a first map or another data set (no layer in common with the last
+        one); else the layers still shown plus every layer added since, in ``names`` order,
+        so a layer just added is drawn without being picked, and one the analyst took off
+        stays off.
+    """
+    if shown is None or known is None or not set(known) & set(names):
+        return list(default)
+    keep = set(shown) | (set(names) - set(known))
+    return [name for name in names if name in keep]

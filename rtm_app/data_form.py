@@ -23,6 +23,8 @@ from rtm_core.study.checks import check_study
 
 #: what the uploader accepts (``.gz`` covers ``.csv.gz``)
 FILE_TYPES = ["csv", "txt", "tsv", "gz", "xlsx", "geojson", "json", "gpkg", "zip"]
+#: the map's choice of layers, a copy kept across pages, and the data set's layers then
+MAP_LAYERS, _MAP_SHOWN, _MAP_KNOWN = "data_map_layers", "rtm_map_shown", "rtm_map_known"
 FILE_HELP = (
     "CSV (also .csv.gz, a .zip holding one CSV, ; separated with decimal commas), Excel .xlsx, "
     "GeoJSON, GeoPackage or a zipped shapefile"
@@ -208,8 +210,15 @@ def layer_map(data: DataSet, entries: list) -> None:
     """
     names = [name for _, name, _ in entries]
     colors = maps.layer_colors(names)
-    default = data_choices.default_map_layers(entries)
-    shown = st.multiselect("Layers on the map", names, default=default)
+    shown = data_choices.map_layers_shown(
+        names,
+        data_choices.default_map_layers(entries),
+        state.widget_value(MAP_LAYERS, state.widget_value(_MAP_SHOWN)),
+        state.widget_value(_MAP_KNOWN),
+    )
+    state.set_widget_values(**{MAP_LAYERS: shown, _MAP_KNOWN: names})
+    shown = st.multiselect("Layers on the map", names, key=MAP_LAYERS)
+    state.set_widget_values(**{_MAP_SHOWN: shown})  # kept while another page is open
     named = [(name, layer.frame) for _, name, layer in entries if name in shown]
     key = cache.dataset_key(data) + "|".join(shown)
     deck = cache.data_map(key, named, names, state.online_basemap())

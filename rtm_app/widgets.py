@@ -23,6 +23,12 @@ TRAIN_PAGE = "pages/3_train.py"
 RESULTS_PAGE = "pages/4_results.py"
 
 
+def error_line(exc: Exception) -> str:
+    """The one-line message of an error, as :func:`show_error` shows it."""
+    text = str(exc) if isinstance(exc, RTMError) else f"Unexpected error: {exc}"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def show_error(exc: Exception, controls=None, columns=None) -> None:
     """The one-line message of an RTM error (no traceback).
 
@@ -40,8 +46,7 @@ def show_error(exc: Exception, controls=None, columns=None) -> None:
     if controls is not None and isinstance(exc, InputError):
         st.error(on_screen(exc, controls, columns), icon=":material/error:")
         return
-    text = str(exc) if isinstance(exc, RTMError) else f"Unexpected error: {exc}"
-    st.error(text.splitlines()[0] if text else type(exc).__name__, icon=":material/error:")
+    st.error(error_line(exc), icon=":material/error:")
 
 
 def my_jobs() -> list[JobStatus]:
