@@ -147,11 +147,12 @@ def prevalence_section(config, factors) -> None:
         hide_index=True,
         width="stretch",
         height=520,
-        column_config={
-            "label": st.column_config.TextColumn("Risk factor", width="medium"),
+        column_config={  # sized to fit the column: no cut-off "In model"
+            "label": st.column_config.TextColumn("Risk factor"),
             "prevalence": st.column_config.ProgressColumn(
-                "Share of units", format="percent", min_value=0.0, max_value=1.0
+                "Share of units", format="percent", min_value=0.0, max_value=1.0, width=110
             ),
+            "in model": st.column_config.CheckboxColumn("In model", width=70),
         },
     )
     with map_col:

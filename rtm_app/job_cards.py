@@ -21,6 +21,7 @@ from rtm_core.runs.jobs import JobStatus
 
 __all__ = [
     "REFRESH_S",
+    "CANCEL_WAIT_S",
     "TrainRequest",
     "job_title",
     "job_list",
@@ -35,6 +36,9 @@ __all__ = [
 #: RTM takes milliseconds; a bar that moves each second reads as live and costs the server
 #: half the page runs of the former 0.5 s)
 REFRESH_S = 1.0
+#: seconds a Cancel click waits for the job to stop (a pipeline checks its cancel token
+#: between steps, within about a second), so the card redrawn after it shows the outcome
+CANCEL_WAIT_S = 2.0
 
 
 def job_title(job: JobStatus) -> str:
@@ -89,6 +93,7 @@ def _card(job: JobStatus, *, manager, progress, key: str, done=None, on_finished
                 disabled=job.cancelling,
             ):
                 manager.cancel(job.job_id)
+                manager.wait(job.job_id, timeout=CANCEL_WAIT_S)  # then the card says so
                 st.rerun()
             _live_progress(job.job_id, manager.status, progress, on_finished)
         elif job.status == "done":

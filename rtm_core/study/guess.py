@@ -241,17 +241,18 @@ def _pair_for(columns: list[_Column], x_role: str, y_role: str):
     """The best (x, y) pair of two different columns for two roles, or None."""
     if x_role == "lon":
         xs = _best(columns, "lon", lambda c: _degrees(c.values, 180))
-        ys = _best(columns, "lat", lambda c: _degrees(c.values, 90))
+        ys = _best(columns, "lat", lambda c: _degrees(c.values, 180))  # swapped ones too
     else:
         xs, ys = _best(columns, x_role, bool), _best(columns, y_role, bool)
     pairs = [(x, y) for x in xs[:3] for y in ys[:3] if x.name != y.name]
     if not pairs:
         return None
     x, y = min(pairs, key=lambda p: (xs.index(p[0]) + ys.index(p[1]), xs.index(p[0])))
-    if x_role == "lon" and not ({"lon", "lat"} & (x.fits | y.fits)):
-        # no study area to tell them apart: a column beyond +-90 can only be the longitude
-        if _degrees(x.values, 90) and not _degrees(y.values, 90):
-            x, y = y, x
+    if x_role == "lon" and not _degrees(y.values, 90):
+        # a column beyond +-90 can only be the longitude
+        if not _degrees(x.values, 90):
+            return None
+        x, y = y, x
     return x, y
 
 
