@@ -16,7 +16,8 @@ st.caption(
     "may be lucky; one that beats them at every origin is not."
 )
 data = state.dataset()
-sources = backtest.settings_sources(cache.runs(state.runs_dir()))
+runs = cache.runs(state.runs_dir())
+sources = backtest.settings_sources(runs)
 source = st.selectbox(
     "Use the settings of",
     list(sources),
@@ -49,7 +50,7 @@ else:
         )
         preset = top[1].selectbox("Model settings", list(presets), format_func=presets.get)
         kinds = widgets.model_pills(top[2])
-        name = sources[source].removeprefix("run ").split(" · ")[0] if source else data.name
+        name = backtest.default_label(runs, source, data)
         label = st.text_input("Backtest label", placeholder=f"e.g. {name}, 3 origins")
         go = st.form_submit_button("Start backtest", type="primary", icon=":material/play_arrow:")
     if go:

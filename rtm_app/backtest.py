@@ -36,6 +36,7 @@ __all__ = [
     "DATA_SET",
     "AS_IN_RUN",
     "settings_sources",
+    "default_label",
     "preset_options",
     "run_settings",
     "start",
@@ -118,6 +119,12 @@ def settings_sources(runs) -> dict[str, str]:
     return {DATA_SET: "the data set (Data and Risk factors pages)"} | {
         path: f"run {name}" for path, name in names.items()
     }
+
+
+def default_label(runs, source: str, data: DataSet) -> str:
+    """A backtest's label when none is typed: the run's label, or the data set's name."""
+    label = next((r.label for r in runs if str(r.path) == source), "")
+    return label or data.name
 
 
 def preset_options(run_config: RunConfig | None) -> dict[str, str]:

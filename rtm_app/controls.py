@@ -67,16 +67,19 @@ class Control:
     keep_fix : bool
         For a problem in the data of a column chosen with this control ("is not numeric"):
         add the library's own fix ("or make the column numbers only").
+    text : str
+        The whole fix, where "<action> in '<label>' <where>" does not read well ("").
     """
 
     label: str
     action: str
     where: str = "above"
     keep_fix: bool = False
+    text: str = ""
 
     def fix(self) -> str:
-        """The fix naming the control: "<action> in '<label>' <where>"."""
-        return f"{self.action} in '{self.label}' {self.where}"
+        """The fix naming the control: "<action> in '<label>' <where>" (or :attr:`text`)."""
+        return self.text or f"{self.action} in '{self.label}' {self.where}"
 
 
 _X = Control(X_LABEL, "pick the longitude (or projected x) column", keep_fix=True)
@@ -129,13 +132,23 @@ FACTOR_FORM: dict[str, Control] = {
     "units.snap_distance": Control("Snap distance for crimes (m)", "type a distance in metres"),
     "features.threshold": Control("Density threshold (z-score)", "type a number, e.g. 1.96"),
     "bandwidths": Control(
-        "Bandwidths (m)", "type whole metres such as 100 200 400 in the layer's row of"
+        "Bandwidths (m)",
+        "type whole metres such as 100 200 400",
+        where="in the layer's row of the generator table above",
     ),
     "measures": Control(
-        "Distance dummies", "tick distance and/or density dummies in the layer's row of"
+        "Distance dummies",
+        "",
+        text="tick 'Distance dummies' and/or 'Density dummies' in the layer's row of the "
+        "generator table above",
     ),
-    "crime history|bandwidths": Control("History distances (m)", "type distances in metres"),
-    "crime history|lags": Control("Lags (periods before; 0 = off)", "set the lags to 0"),
+    "crime history|bandwidths": Control(
+        "History distances (m)", "type distances in metres, e.g. 150 300 600"
+    ),
+    "crime history|lags": Control(
+        "Lags (periods before; 0 = off)", "choose 0 (off) or the periods before each target"
+    ),
+    "crime history|transform": Control("History as", "pick log(1 + count) or count"),
 }
 
 

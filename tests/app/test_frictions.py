@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from rtm_app import controls
 from rtm_app.charts import irr_forest, log_domain
-from rtm_app.controls import LAYER_FORM, STUDY_CHECK, TRAIN_FORM, on_screen
+from rtm_app.controls import FACTOR_FORM, LAYER_FORM, STUDY_CHECK, TRAIN_FORM, on_screen
 from rtm_app.data_choices import map_layers_shown
 from rtm_core.config import LayerSource
 from rtm_core.errors import ConfigError, FitError, InputError
@@ -88,6 +88,15 @@ def test_unmatched_messages_stay_as_the_library_words_them():
     assert "add the crimes file again and pick other test dates" in on_screen(problem, STUDY_CHECK)
     seeds = ConfigError("model settings", "seeds", "must be >= 1, got 0", "use e.g. 20")
     assert on_screen(seeds, TRAIN_FORM).endswith("in 'Seeds' above")
+    bandwidth = ConfigError("bars", "bandwidths", "'lots' is not a number", "type metres")
+    assert on_screen(bandwidth, FACTOR_FORM) == (
+        "bars: 'lots' is not a number. Fix: type whole metres such as 100 200 400 in "
+        "'Bandwidths (m)' in the layer's row of the generator table above"
+    )
+    history = ConfigError("crime history", "bandwidths", "none given", "type metres")
+    assert on_screen(history, FACTOR_FORM).endswith("in 'History distances (m)' above")
+    measures = InputError("bars", "measures", "none chosen", "choose distance and/or density")
+    assert "tick 'Distance dummies' and/or 'Density dummies'" in on_screen(measures, FACTOR_FORM)
     missing = controls.missing("d.csv", "date", LAYER_FORM, "no date column chosen")
     assert missing.startswith("d.csv: no date column chosen. Fix: pick the column")
 
