@@ -141,7 +141,7 @@ def prevalence_section(config, factors) -> None:
         f"{len(table)} dummies over {len(factors.table):,} units. Factors present in no unit "
         "or in every unit carry no information and are left out of the models."
     )
-    table_col, map_col = st.columns([2, 3], gap="large")
+    table_col, map_col = st.columns([1, 1], gap="large")  # the table needs ~400 px
     table_col.dataframe(
         table[["label", "prevalence", "in model"]],
         hide_index=True,
