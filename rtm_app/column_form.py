@@ -23,6 +23,7 @@ from rtm_core.study.guess import StudyExtent
 __all__ = ["CUSTOM", "LayerForm", "coordinates", "dates"]
 
 CUSTOM = "Custom dates"
+_UNSET = object()
 
 
 @dataclass
@@ -105,7 +106,8 @@ def coordinates(frame, saved: dict, form_id: int, key: str, anchor) -> dict:
     left, right = st.columns(2)
     for key, value in ((x_key, x0), (y_key, y0)):  # the pair picked above moves these
         state.forget_stale(key, columns)
-        if state.widget_value(key) is None and value in columns:  # first run, or another file
+        unset = state.widget_value(key, _UNSET) is _UNSET  # first run, or another file
+        if unset and value in columns:  # a box the analyst emptied stays empty
             state.set_widget_values(**{key: value})
     x = left.selectbox(
         controls.X_LABEL, columns, index=None, key=x_key, placeholder="pick the column"

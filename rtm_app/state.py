@@ -198,7 +198,8 @@ def set_widget_values(**values) -> None:
 
 
 def forget_stale(key: str, options: list) -> None:
-    """Drop a widget's remembered value that is not among its options (another file).
+    """Drop a widget's remembered value that is not among its options (another file); an
+    emptied select box (None) stays empty.
 
     Parameters
     ----------
@@ -207,7 +208,8 @@ def forget_stale(key: str, options: list) -> None:
     options : list
         The options the widget offers now.
     """
-    if key in st.session_state and st.session_state[key] not in options:
+    value = st.session_state.get(key)
+    if value is not None and value not in options:
         del st.session_state[key]
 
 

@@ -209,6 +209,10 @@ def test_unrecognised_columns_are_asked_for_and_the_warning_goes_once_chosen(run
     assert next(t for t in at.text_input if t.label == "CRS of the coordinates").value == (
         "EPSG:4326"
     )
+    at.selectbox(key=f"y_{fid}").set_value(None).run()  # emptied by the analyst: stays so
+    assert at.selectbox(key=f"y_{fid}").value is None
+    assert "No coordinate columns recognised" in warnings(at)
+    at.selectbox(key=f"y_{fid}").set_value("b").run()
     press_add(at)
     assert not at.error and at.session_state["rtm_data"].generators[0].source.x == "a"
 
