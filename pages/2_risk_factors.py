@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rtm_app import cache, factor_form, state, widgets
+from rtm_app.controls import FACTOR_FORM
 from rtm_app.factor_rows import apply_factor_settings
 from rtm_core.errors import RTMError
 
@@ -44,7 +45,7 @@ if build:
         config = data.run_config()
         cache.risk_factors(config)
     except RTMError as exc:
-        widgets.show_error(exc)
+        widgets.show_error(exc, FACTOR_FORM)
     else:
         state.set_dataset(data)
         state.set_factors_built(cache.config_key(config))

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from rtm_app import cache, state, widgets
-from rtm_app.job_cards import training_card
+from rtm_app.controls import TRAIN_FORM
+from rtm_app.job_cards import duplicate_confirm, job_list, start_training, training_card
 from rtm_app.train_settings import (
     AREAS,
     LOSSES,
@@ -50,7 +51,7 @@ st.segmented_control(
     key=state.TRAIN_PRESET,
     on_change=apply_preset,
 )
-with st.form("train_settings"):
+with st.form("train_settings", enter_to_submit=False):  # only the button starts a job
     top = st.columns(3)
     kinds = widgets.model_pills(top[0])
     loss = top[1].selectbox("Loss (deep-learning RTM)", list(LOSSES), format_func=LOSSES.get)
@@ -91,20 +92,16 @@ if start:
             cancel_gate=gate,
             device=device,
         )
+        config = training_config(data, model, area)
     except RTMError as exc:
-        widgets.show_error(exc)
+        widgets.show_error(exc, TRAIN_FORM)
     else:
         state.set_model_config(model)
-        job_id = manager.submit(
-            training_config(data, model, area),
-            state.runs_dir(),
-            label=label.strip() or data.name,
-            owner=state.session_id(),
-        )
-        state.add_job(job_id)
-        st.rerun()  # so the sidebar shows the new job too
+        if start_training(config, label.strip() or data.name):
+            st.rerun()  # so the sidebar shows the new job too
+duplicate_confirm()
 
 st.subheader("Your training jobs")
 if not widgets.my_jobs():
     st.caption("None yet in this session.")
-widgets.live_job_list(widgets.my_jobs, training_card)
+job_list(widgets.my_jobs, training_card)

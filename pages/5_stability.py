@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, widgets
+from rtm_core.results.stability import tie_shared_units
 
 st.title("Seed stability")
 st.caption(
@@ -38,7 +39,17 @@ else:
 st.subheader("Places in the top 5 % across seeds")
 if "top5_share_dl" in run.units.columns:
     st.pydeck_chart(cache.share_map(run.path, state.online_basemap()), height=520, key="share_map")
-    widgets.legend(maps.share_legend(), "Share of seeds (units never in the top 5 % blank):")
+    widgets.legend(
+        maps.share_legend(),
+        "Share of the seeds that put the unit in their top 5 % "
+        "(units never there are not drawn: the map shows through):",
+    )
+    tied = tie_shared_units(run.units["top5_share_dl"], len(seeds))
+    if tied:
+        st.caption(
+            f"{tied:,} pale yellow units are in no seed's top 5 % outright: they tie at some "
+            "seed's cut-off and share its last places (less than one seed's worth each)."
+        )
 st.subheader("Selection table")
 st.dataframe(
     run.stability,

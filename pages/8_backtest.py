@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from rtm_app import backtest, backtest_sections, state, widgets
-from rtm_app.job_cards import backtest_card, open_finished_backtest
+from rtm_app import backtest, backtest_sections, cache, state, widgets
+from rtm_app.job_cards import backtest_card, job_list, open_finished_backtest
 from rtm_app.train_settings import check_models
 from rtm_core.backtest.report import list_backtests, load_backtest
 from rtm_core.errors import RTMError
@@ -16,12 +16,30 @@ st.caption(
     "may be lucky; one that beats them at every origin is not."
 )
 data = state.dataset()
-reason = backtest.unavailable_reason(data)
+runs = cache.runs(state.runs_dir())
+sources = backtest.settings_sources(runs)
+source = st.selectbox(
+    "Use the settings of",
+    list(sources),
+    format_func=sources.get,
+    key="backtest_source",
+    help="A run's study, risk factors, history and model settings, as kept in its folder; "
+    "or the data set as the Data and Risk factors pages hold it now.",
+)
+run_config, reason = None, ""
+try:
+    run_config = backtest.run_settings(source) if source else None
+except RTMError as exc:
+    reason = widgets.error_line(exc)
+else:
+    reason = "" if source else backtest.unavailable_reason(data)
 if reason:
     st.warning(reason, icon=":material/warning:")
-    st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
+    if not source:
+        st.page_link(widgets.DATA_PAGE, label="Go to Data", icon=":material/upload_file:")
 else:
-    with st.form("backtest_settings"):
+    presets = backtest.preset_options(run_config)
+    with st.form("backtest_settings", enter_to_submit=False):
         top = st.columns([1, 2, 2])
         origins = top[0].number_input(
             "Origins",
@@ -30,25 +48,24 @@ else:
             value=backtest.default_origins(),
             help="Test periods: the configured one and the periods before it.",
         )
-        preset = top[1].selectbox(
-            "Model settings", list(backtest.PRESETS), format_func=lambda k: backtest.PRESETS[k][0]
-        )
+        preset = top[1].selectbox("Model settings", list(presets), format_func=presets.get)
         kinds = widgets.model_pills(top[2])
-        label = st.text_input("Backtest label", placeholder=f"e.g. {data.name}, 3 origins")
+        name = backtest.default_label(runs, source, data)
+        label = st.text_input("Backtest label", placeholder=f"e.g. {name}, 3 origins")
         go = st.form_submit_button("Start backtest", type="primary", icon=":material/play_arrow:")
     if go:
         try:
             models = check_models(kinds)
-            config = backtest.backtest_config(data, int(origins), preset, models)
+            config = backtest.backtest_config(data, int(origins), preset, models, run_config)
         except RTMError as exc:
             widgets.show_error(exc)
         else:
-            backtest.start(config, label.strip() or data.name)
+            backtest.start(config, label.strip() or name)
             st.rerun()
 
 if backtest.my_backtests():
     st.subheader("Your backtests")
-widgets.live_job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
+job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
 
 st.subheader("Finished backtests")
 found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]

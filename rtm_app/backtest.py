@@ -8,6 +8,7 @@ origin is an ordinary run folder under ``<backtest>/origins/``.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import altair as alt
@@ -32,6 +33,12 @@ __all__ = [
     "unavailable_reason",
     "default_origins",
     "backtest_config",
+    "DATA_SET",
+    "AS_IN_RUN",
+    "settings_sources",
+    "default_label",
+    "preset_options",
+    "run_settings",
     "start",
     "again_config",
     "my_backtests",
@@ -84,11 +91,117 @@ def default_origins() -> int:
     return min(max(BacktestConfig().origins, MIN_ORIGINS), MAX_ORIGINS)
 
 
-def backtest_config(data: DataSet, origins: int, preset: str, kinds: tuple[str, ...]) -> RunConfig:
-    """The run configuration of a backtest started on the page."""
-    _, seeds, burn_in, prune = PRESETS[preset]
-    model = ModelConfig(kinds=kinds, seeds=seeds, burn_in_steps=burn_in, prune_steps=prune)
-    return data.run_config(model).replace(backtest=BacktestConfig(origins=int(origins)))
+#: the "Use the settings of" option meaning the current data set (not a run)
+DATA_SET = ""
+#: the "Model settings" option meaning the run's own model settings
+AS_IN_RUN = "run"
+
+
+def settings_sources(runs) -> dict[str, str]:
+    """What a backtest can take its study and settings from: the current data set, or a
+    complete run that keeps its config (``config.toml``), as the run pickers name it.
+
+    Parameters
+    ----------
+    runs : list of RunInfo
+        The run folders (:func:`rtm_app.cache.runs`).
+
+    Returns
+    -------
+    dict
+        Option -> label; :data:`DATA_SET` first, then run folder paths.
+    """
+    from rtm_app.run_list import run_names
+    from rtm_core.runs.rerun import CONFIG_FILE
+
+    kept = [r for r in runs if r.status == "complete" and (r.path / CONFIG_FILE).is_file()]
+    names = run_names(kept)
+    return {DATA_SET: "the data set (Data and Risk factors pages)"} | {
+        path: f"run {name}" for path, name in names.items()
+    }
+
+
+def default_label(runs, source: str, data: DataSet) -> str:
+    """A backtest's label when none is typed: the run's label, or the data set's name."""
+    label = next((r.label for r in runs if str(r.path) == source), "")
+    return label or data.name
+
+
+def preset_options(run_config: RunConfig | None) -> dict[str, str]:
+    """The "Model settings" choices: the run's own settings first when the backtest takes a
+    run's, then the presets."""
+    presets = {key: value[0] for key, value in PRESETS.items()}
+    if run_config is None:
+        return presets
+    m = run_config.model
+    own = f"As in the run ({m.seeds} seeds, {m.burn_in_steps:,} + {m.prune_steps:,} steps)"
+    return {AS_IN_RUN: own} | presets
+
+
+def run_settings(run: str | Path) -> RunConfig:
+    """The study and settings a run folder keeps, checked for a backtest.
+
+    Raises
+    ------
+    InputError
+        The folder keeps no config, or its crimes are one file per period (a backtest
+        moves the periods back in a dated crimes file).
+    """
+    from rtm_core.errors import InputError
+    from rtm_core.runs.rerun import load_run_config
+
+    config = load_run_config(run)
+    crimes = config.crimes
+    if crimes.source is None or not crimes.date:
+        raise InputError(
+            Path(run).name,
+            "crimes",
+            "this run's crimes are one file per period; a backtest needs one file with a "
+            "date column",
+            "use the settings of another run, or of the data set",
+        )
+    return config
+
+
+def backtest_config(
+    data: DataSet,
+    origins: int,
+    preset: str,
+    kinds: tuple[str, ...],
+    run_config: RunConfig | None = None,
+) -> RunConfig:
+    """The run configuration of a backtest started on the page.
+
+    Parameters
+    ----------
+    data : DataSet
+        The current data set (used when no run's settings are).
+    origins : int
+        Test periods.
+    preset : str
+        A key of :data:`PRESETS`, or ``"run"`` for the run's own model settings.
+    kinds : tuple of str
+        The models.
+    run_config : RunConfig, optional
+        A run's settings (:func:`run_settings`): its study, factors and history are used.
+
+    Returns
+    -------
+    RunConfig
+    """
+    if run_config is None:
+        base = ModelConfig()
+    else:
+        base = run_config.model
+    if preset == AS_IN_RUN and run_config is not None:
+        model = dataclasses.replace(base, kinds=kinds)
+    else:
+        _, seeds, burn_in, prune = PRESETS[preset]
+        model = dataclasses.replace(
+            base, kinds=kinds, seeds=seeds, burn_in_steps=burn_in, prune_steps=prune
+        )
+    config = data.run_config(model) if run_config is None else run_config.replace(model=model)
+    return config.replace(backtest=BacktestConfig(origins=int(origins)))
 
 
 def start(config: RunConfig, label: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from rtm_core.config import MODEL_KINDS
@@ -86,6 +87,35 @@ def model_lines(rows: pd.DataFrame) -> dict:
     }
 
 
+def log_domain(values, pad: float = 0.08, include_one: bool = True) -> list[float]:
+    """A log-scale axis domain that holds every value with room on both sides.
+
+    Parameters
+    ----------
+    values : array-like
+        Positive values to show (IRRs and their interval ends; others are ignored).
+    pad : float
+        Room on each side, as a share of the span in log units (at least a factor 1.05), so
+        a whisker's end and the dot on it are drawn inside the plot, not on its edge.
+    include_one : bool
+        Keep IRR 1 (no effect, the dashed line) on the axis.
+
+    Returns
+    -------
+    list of float
+        ``[low, high]`` with ``low < min(values)`` and ``high > max(values)``; ``[0.5, 2]``
+        when no value is positive and finite.
+    """
+    logs = np.log([v for v in np.asarray(values, dtype=float).ravel() if np.isfinite(v) and v > 0])
+    if include_one:
+        logs = np.append(logs, 0.0)
+    if logs.size == 0:
+        return [0.5, 2.0]
+    low, high = float(logs.min()), float(logs.max())
+    room = max(pad * (high - low), float(np.log(1.05)))
+    return [float(np.exp(low - room)), float(np.exp(high + room))]
+
+
 def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
     """A factor label wrapped on word boundaries into lines of about ``width`` characters
     (joined with newlines; the chart's axis splits them into lines)."""
@@ -141,7 +171,8 @@ def irr_forest(
             alt.Tooltip("irr_high:Q", format=".2f", title="high"),
         ],
     )
-    scale = alt.Scale(type="log", zero=False, nice=False)
+    domain = log_domain(rows[["irr", "irr_low", "irr_high"]].to_numpy())
+    scale = alt.Scale(type="log", zero=False, nice=False, domain=domain)
     interval = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("irr_low:Q", scale=scale, title=f"Incident rate ratio{given} (log scale)"),
         x2="irr_high:Q",
@@ -215,7 +246,8 @@ def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
     for low, high in (("irr_p2_5", "irr_min"), ("irr_p97_5", "irr_max")):
         if low not in rows.columns:
             rows[low] = rows[high]
-    scale = alt.Scale(type="log", zero=False, nice=False)
+    ends = rows[["irr_min", "irr_max", "irr_median", "irr_p2_5", "irr_p97_5"]].to_numpy()
+    scale = alt.Scale(type="log", zero=False, nice=False, domain=log_domain(ends))
     order = rows.sort_values("irr_median", ascending=False)["variable"].tolist()
     base = alt.Chart(rows).encode(
         y=alt.Y("variable:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),

@@ -33,7 +33,12 @@ from rtm_core.io import (
 )
 from rtm_core.io.tables import table_kind
 from rtm_core.study.checks import Problem, check_layer
-from rtm_core.study.guess import guess_coordinates, guess_date_column, period_presets
+from rtm_core.study.guess import (
+    StudyExtent,
+    guess_coordinates,
+    guess_date_column,
+    period_presets,
+)
 
 __all__ = [
     "CoordinateOption",
@@ -42,6 +47,7 @@ __all__ = [
     "as_dates",
     "check_working_crs",
     "default_map_layers",
+    "map_layers_shown",
     "coordinate_options",
     "crs_reason",
     "date_column",
@@ -176,20 +182,25 @@ def read_table_or_none(source: LayerSource) -> pd.DataFrame | None:
     return read_table(source)[0]
 
 
-def coordinate_options(table: pd.DataFrame) -> list[CoordinateOption]:
+def coordinate_options(
+    table: pd.DataFrame, extent: StudyExtent | None = None
+) -> list[CoordinateOption]:
     """Coordinate column pairs found in ``table``, best first, with their complete rows.
 
     Parameters
     ----------
     table : DataFrame
         The upload as read.
+    extent : StudyExtent, optional
+        Where the boundary lies: columns are then judged by their values too
+        (:func:`rtm_core.study.guess.guess_coordinates`).
 
     Returns
     -------
     list of CoordinateOption
         The pairs, complete projected x/y before lon/lat with gaps; empty when none is found.
     """
-    guess = guess_coordinates(table)
+    guess = guess_coordinates(table, extent)
     out = []
     for cand in guess.candidates:
         kind = "lon/lat" if cand.kind == "lonlat" else "projected x/y"
@@ -327,3 +338,33 @@ def default_map_layers(entries: list[tuple[str, str, object]]) -> list[str]:
     for role, name, _ in entries:
         first.setdefault(role, name)
     return [first[role] for role in MAP_ROLES if role in first]
+
+
+def map_layers_shown(
+    names: list[str], default: list[str], shown: list[str] | None, known: list[str] | None
+) -> list[str]:
+    """The layers the Data page's map shows: what the analyst kept, and every new layer.
+
+    Parameters
+    ----------
+    names : list of str
+        Every layer of the data set now.
+    default : list of str
+        What a first map shows (:func:`default_map_layers`).
+    shown : list of str or None
+        The layers shown on the last map (None before the first).
+    known : list of str or None
+        The layers the data set had then.
+
+    Returns
+    -------
+    list of str
+        ``default`` for a first map or another data set (no layer in common with the last
+        one); else the layers still shown plus every layer added since, in ``names`` order,
+        so a layer just added is drawn without being picked, and one the analyst took off
+        stays off.
+    """
+    if shown is None or known is None or not set(known) & set(names):
+        return list(default)
+    keep = set(shown) | (set(names) - set(known))
+    return [name for name in names if name in keep]

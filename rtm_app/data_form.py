@@ -8,13 +8,14 @@ restores its columns, CRS and periods.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
-from rtm_app import cache, data_choices, maps, places_form, state, widgets
-from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name, suggest_periods
+from rtm_app import cache, controls, data_choices, maps, places_form, state, widgets
+from rtm_app.column_form import LayerForm, coordinates, dates
+from rtm_app.controls import LAYER_FORM, STUDY_CHECK, on_screen
+from rtm_app.dataset import ROLES, DataSet, add_layer, generator_name
 from rtm_core.config import LayerSource
 from rtm_core.errors import RTMError
 from rtm_core.io import list_layers
@@ -22,31 +23,17 @@ from rtm_core.study.checks import check_study
 
 #: what the uploader accepts (``.gz`` covers ``.csv.gz``)
 FILE_TYPES = ["csv", "txt", "tsv", "gz", "xlsx", "geojson", "json", "gpkg", "zip"]
+#: the map's choice of layers, a copy kept across pages, and the data set's layers then
+MAP_LAYERS, _MAP_SHOWN, _MAP_KNOWN = "data_map_layers", "rtm_map_shown", "rtm_map_known"
 FILE_HELP = (
     "CSV (also .csv.gz, a .zip holding one CSV, ; separated with decimal commas), Excel .xlsx, "
     "GeoJSON, GeoPackage or a zipped shapefile"
 )
-CUSTOM = "Custom dates"
-
-
-@dataclass
-class LayerForm:
-    """What the form holds for one upload: the source to read, add_layer options, choices."""
-
-    source: LayerSource
-    options: dict = field(default_factory=dict)
-    choices: dict = field(default_factory=dict)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Reading the table...")
 def _table(key: str, _source: LayerSource):
     return data_choices.read_table_or_none(_source)
-
-
-@st.cache_resource(max_entries=64, show_spinner="Looking at the columns...")
-def _guess(key: str, what: str, _frame, *args):
-    """A :mod:`rtm_app.data_choices` guess on a table, once per table (``key``) and args."""
-    return getattr(data_choices, what)(_frame, *args)
 
 
 def anchor_layer(data: DataSet):
@@ -89,16 +76,16 @@ def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | No
         widgets.show_error(exc)
         return None
     if frame is not None:
-        choices |= _coordinates(data, frame, saved, form_id, probe_key)
+        choices |= coordinates(frame, saved, form_id, probe_key, anchor_layer(data))
     elif Path(upload.name).suffix.lower() == ".gpkg":
         names = list_layers(probe)
         index = names.index(saved["layer"]) if saved.get("layer") in names else 0
         choices["layer"] = st.selectbox(
-            "Layer in the GeoPackage", names, index=index, key=f"gpkg_{form_id}"
+            controls.GPKG_LAYER_LABEL, names, index=index, key=f"gpkg_{form_id}"
         )
     if frame is None:
         choices["crs"] = st.text_input(
-            "CRS of the coordinates",
+            controls.CRS_LABEL,
             value=saved.get("crs", ""),
             placeholder="e.g. EPSG:26971",
             help="Only needed when the file has no CRS (e.g. a shapefile without .prj)",
@@ -112,16 +99,25 @@ def layer_form(data: DataSet, role: str, upload, form_id: int) -> LayerForm | No
         crs=choices.get("crs"),
     )
     form = LayerForm(source, choices=choices)
+    for key in ("x", "y"):
+        if frame is not None and choices.get(key) is None:
+            form.missing.append(
+                controls.missing(upload.name, key, LAYER_FORM, f"no {key} column chosen")
+            )
+        elif choices.get(key) is not None:
+            form.columns[choices[key]] = key
     if role == "generator":
         name = st.text_input(
-            "Set name", value=saved.get("name") or generator_name(upload.name), key=f"n_{form_id}"
+            controls.SET_NAME_LABEL,
+            value=saved.get("name") or generator_name(upload.name),
+            key=f"n_{form_id}",
         )
         form.options["name"] = form.choices["name"] = name
     elif role == "crimes":
         dated = frame if frame is not None else _layer_table(source)
         key = probe_key if frame is not None else cache.source_key(source)
         if dated is not None:
-            _dates(form, dated, saved, form_id, key)
+            dates(form, dated, saved, form_id, key)
     elif role == "units":
         _units(form, saved, form_id)
     elif role in ("places", "boundary"):
@@ -137,102 +133,6 @@ def _layer_table(source: LayerSource):
         return None
 
 
-def _coordinates(data: DataSet, frame, saved: dict, form_id: int, key: str) -> dict:
-    anchor = anchor_layer(data)
-    anchor_frame = anchor.frame if anchor is not None else None
-    columns = list(map(str, frame.columns))
-    options = _guess(key, "coordinate_options", frame)
-    x_key, y_key = f"x_{form_id}", f"y_{form_id}"
-    if options:
-        index = data_choices.saved_index(options, saved)
-        labels = [o.label for o in options]
-
-        def follow() -> None:  # the x/y boxes follow the pair picked here
-            picked = options[labels.index(state.widget_value(f"xy_{form_id}"))]
-            state.set_widget_values(**{x_key: picked.x, y_key: picked.y})
-
-        state.forget_stale(f"xy_{form_id}", labels)
-        st.radio(
-            "Coordinate columns found",
-            labels,
-            index=index,
-            key=f"xy_{form_id}",
-            on_change=follow,
-            help="Complete projected x/y are preferred over lon/lat with gaps: rows without "
-            "coordinates are dropped.",
-        )
-        first = options[index]
-        x0, y0 = (saved["x"], saved["y"]) if index == 0 and saved.get("x") else (first.x, first.y)
-    else:
-        st.warning("No coordinate columns recognised: name x and y.", icon=":material/warning:")
-        x0, y0 = saved.get("x"), saved.get("y")
-    x0 = x0 if x0 in columns else columns[0]
-    y0 = y0 if y0 in columns else columns[min(1, len(columns) - 1)]
-    left, right = st.columns(2)
-    for key, value in ((x_key, x0), (y_key, y0)):  # the pair picked above moves these
-        if state.widget_value(key) not in columns:  # first run, or another file
-            state.set_widget_values(**{key: value})
-    x = left.selectbox("x / longitude column", columns, key=x_key)
-    y = right.selectbox("y / latitude column", columns, key=y_key)
-    suggested, note = data_choices.crs_for_columns(frame, x, y, anchor_frame)
-    same_pair = saved.get("crs") and (saved.get("x"), saved.get("y")) == (x, y)
-    crs = st.text_input(
-        "CRS of the coordinates",
-        value=saved["crs"] if same_pair else suggested,
-        placeholder="e.g. EPSG:26971",
-        help="EPSG:4326 for lon/lat; the projected CRS of x/y otherwise",
-        key=f"crs_{form_id}_{x}_{y}",
-    )
-    if note and crs.strip() == suggested:
-        st.caption(note)
-    return {"x": x, "y": y, "crs": crs.strip()}
-
-
-def _dates(form: LayerForm, frame, saved: dict, form_id: int, key: str) -> None:
-    xy = (form.choices.get("x"), form.choices.get("y"))
-    columns = [c for c in map(str, frame.columns) if c not in xy]
-    guess = _guess(key, "date_column", frame)
-    default = saved.get("date") if saved.get("date") in columns else guess
-    index = columns.index(default) if default in columns else 0
-    state.forget_stale(f"date_{form_id}", columns)
-    date = st.selectbox("Date column", columns, index=index, key=f"date_{form_id}")
-    if guess is not None and date == guess:
-        st.caption("Detected by parsing the values as dates.")
-    form.options["date"] = form.choices["date"] = date
-    presets = _guess(key, "period_options", frame, date)
-    labels = [p.label for p in presets] + [CUSTOM]
-    chosen = data_choices.saved_preset(presets, saved)
-    state.forget_stale(f"periods_{form_id}", labels)
-    pick = st.radio(
-        "Training (t) and test (t+1) periods",
-        labels,
-        index=labels.index(chosen) if chosen in labels else 0,
-        key=f"periods_{form_id}",
-        help="Crime counts per period are shown before you add the layer.",
-    )
-    if pick != CUSTOM:
-        preset = presets[labels.index(pick)]
-        train, test = preset.train, preset.test
-    else:
-        halves = suggest_periods(frame, date) if not presets else None
-        train = st.date_input(
-            "Training period (t)",
-            value=data_choices.as_dates(saved.get("train")) or (halves[0] if halves else ()),
-            key=f"t_{form_id}",
-        )
-        test = st.date_input(
-            "Test period (t+1)",
-            value=data_choices.as_dates(saved.get("test")) or (halves[1] if halves else ()),
-            key=f"u_{form_id}",
-        )
-        if len(train) != 2 or len(test) != 2:
-            return
-        train = (train[0].isoformat(), train[1].isoformat())
-        test = (test[0].isoformat(), test[1].isoformat())
-    form.options |= {"train": tuple(train), "test": tuple(test)}
-    form.choices |= {"train": list(train), "test": list(test), "preset": pick}
-
-
 def _units(form: LayerForm, saved: dict, form_id: int) -> None:
     try:
         columns = [c for c in cache.layer(form.source).frame.columns if c != "geometry"]
@@ -241,7 +141,7 @@ def _units(form: LayerForm, saved: dict, form_id: int) -> None:
         columns = []
     options = ["(row number)", *columns]
     index = options.index(saved["id_column"]) if saved.get("id_column") in options else 0
-    id_column = st.selectbox("Unit id column", options, index=index, key=f"id_{form_id}")
+    id_column = st.selectbox(controls.ID_COLUMN_LABEL, options, index=index, key=f"id_{form_id}")
     fixed = st.multiselect(
         "Fixed covariates (always in the model)",
         columns,
@@ -267,13 +167,17 @@ def add(data: DataSet, role: str, form: LayerForm, file_name: str) -> None:
     file_name : str
         The uploaded file's name (its choices are remembered under it).
     """
+    if form.missing:
+        for line in form.missing:
+            st.error(line, icon=":material/error:")
+        return
     problems = data_choices.layer_problems(
         form.source, role, date=form.options.get("date"), boundary=anchor_layer(data)
     )
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         for problem in errors:
-            st.error(data_choices.problem_line(problem), icon=":material/error:")
+            st.error(on_screen(problem, LAYER_FORM, form.columns), icon=":material/error:")
         return
     try:
         new = add_layer(data, role, form.source, reader=cache.layer, **form.options)
@@ -283,7 +187,7 @@ def add(data: DataSet, role: str, form: LayerForm, file_name: str) -> None:
                 new, data_choices.suggest_working_crs(layer.frame, role).crs
             )
     except RTMError as exc:
-        widgets.show_error(exc)
+        widgets.show_error(exc, LAYER_FORM, form.columns)
         return
     if new.name == "Chicago demo":
         new = new.replace(name="Chicago demo, edited")
@@ -308,8 +212,15 @@ def layer_map(data: DataSet, entries: list) -> None:
     """
     names = [name for _, name, _ in entries]
     colors = maps.layer_colors(names)
-    default = data_choices.default_map_layers(entries)
-    shown = st.multiselect("Layers on the map", names, default=default)
+    shown = data_choices.map_layers_shown(
+        names,
+        data_choices.default_map_layers(entries),
+        state.widget_value(MAP_LAYERS, state.widget_value(_MAP_SHOWN)),
+        state.widget_value(_MAP_KNOWN),
+    )
+    state.set_widget_values(**{MAP_LAYERS: shown, _MAP_KNOWN: names})
+    shown = st.multiselect("Layers on the map", names, key=MAP_LAYERS)
+    state.set_widget_values(**{_MAP_SHOWN: shown})  # kept while another page is open
     named = [(name, layer.frame) for _, name, layer in entries if name in shown]
     key = cache.dataset_key(data) + "|".join(shown)
     deck = cache.data_map(key, named, names, state.online_basemap())
@@ -328,7 +239,7 @@ def working_crs_control(data: DataSet) -> None:
     current = data.units.crs or suggested.crs
     key = f"working_crs_{cache.dataset_key(data)[:12]}"
     text = st.text_input(
-        "Working CRS (projected, metres)",
+        controls.WORKING_CRS_LABEL,
         value=current,
         key=key,
         help="Distances, bandwidths and grid cells are measured in this CRS.",
@@ -373,9 +284,7 @@ def study_check(data: DataSet, unreadable: list[Exception]) -> None:
             p for p in _study_problems(cache.config_key(config), config) if p.severity == "error"
         ]
         for problem in found or [exc]:
-            st.error(
-                data_choices.problem_line(problem) if found else str(exc), icon=":material/error:"
-            )
+            st.error(on_screen(problem, STUDY_CHECK), icon=":material/error:")
         return
     train, test = study.counts
     cols = st.columns(4)

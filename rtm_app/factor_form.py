@@ -141,17 +141,18 @@ def prevalence_section(config, factors) -> None:
         f"{len(table)} dummies over {len(factors.table):,} units. Factors present in no unit "
         "or in every unit carry no information and are left out of the models."
     )
-    table_col, map_col = st.columns([2, 3], gap="large")
+    table_col, map_col = st.columns([1, 1], gap="large")  # the table needs ~400 px
     table_col.dataframe(
         table[["label", "prevalence", "in model"]],
         hide_index=True,
         width="stretch",
         height=520,
-        column_config={
-            "label": st.column_config.TextColumn("Risk factor", width="medium"),
+        column_config={  # sized to fit the column: no cut-off "In model"
+            "label": st.column_config.TextColumn("Risk factor"),
             "prevalence": st.column_config.ProgressColumn(
-                "Share of units", format="percent", min_value=0.0, max_value=1.0
+                "Share of units", format="percent", min_value=0.0, max_value=1.0, width=110
             ),
+            "in model": st.column_config.CheckboxColumn("In model", width=70),
         },
     )
     with map_col:

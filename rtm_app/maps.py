@@ -479,5 +479,7 @@ SHARE_BREAKS = (0.2, 0.4, 0.6, 0.8)
 
 
 def share_legend() -> list[tuple[str, str]]:
-    """``(hex colour, text)`` of :func:`share_map`'s classes."""
-    return class_legend(list(SHARE_BREAKS), 0.0, fmt="{:.0%}")
+    """``(hex colour, text)`` of :func:`share_map`'s classes; the first (pale yellow) holds
+    every unit above 0 and under 20 % (units at 0 are not drawn)."""
+    items = class_legend(list(SHARE_BREAKS), 0.0, fmt="{:.0%}")
+    return [(items[0][0], f"above 0 and under {SHARE_BREAKS[0]:.0%}"), *items[1:]]

@@ -38,6 +38,7 @@ _FACTORS = "rtm_factors_key"  # config key of the risk factors last built on the
 _CONFIRM_DELETE = "rtm_confirm_delete"  # the run the Runs page asks to confirm deleting
 _BACKTEST_OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns
 _FLASH = "rtm_flash"  # a note to show on the next run of a page
+_DUPLICATE = "rtm_duplicate_job"  # a job held back because an identical one is active
 
 
 def runs_dir() -> Path:
@@ -197,7 +198,8 @@ def set_widget_values(**values) -> None:
 
 
 def forget_stale(key: str, options: list) -> None:
-    """Drop a widget's remembered value that is not among its options (another file).
+    """Drop a widget's remembered value that is not among its options (another file); an
+    emptied select box (None) stays empty.
 
     Parameters
     ----------
@@ -206,7 +208,8 @@ def forget_stale(key: str, options: list) -> None:
     options : list
         The options the widget offers now.
     """
-    if key in st.session_state and st.session_state[key] not in options:
+    value = st.session_state.get(key)
+    if value is not None and value not in options:
         del st.session_state[key]
 
 
@@ -271,3 +274,22 @@ def flash(message: str) -> None:
 def take_flash() -> str | None:
     """The message left by :func:`flash` (then forgotten); None when there is none."""
     return st.session_state.pop(_FLASH, None)
+
+
+def ask_duplicate(request) -> None:
+    """Hold back a job whose twin is queued or running, until the analyst says yes or no.
+
+    Parameters
+    ----------
+    request : object or None
+        What to submit on yes (the Train page keeps its config and label); None: ask nothing.
+    """
+    if request is None:
+        st.session_state.pop(_DUPLICATE, None)
+    else:
+        st.session_state[_DUPLICATE] = request
+
+
+def duplicate_asked():
+    """The job held back by :func:`ask_duplicate` (None when none)."""
+    return st.session_state.get(_DUPLICATE)

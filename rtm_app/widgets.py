@@ -11,8 +11,10 @@ import streamlit as st
 
 from rtm_app import cache, state
 from rtm_app.charts import model_name
+from rtm_app.controls import on_screen
+from rtm_app.run_list import run_names
 from rtm_core.config import MODEL_KINDS
-from rtm_core.errors import RTMError
+from rtm_core.errors import InputError, RTMError
 from rtm_core.runs.jobs import JobStatus
 
 DATA_PAGE = "pages/1_data.py"
@@ -21,10 +23,30 @@ TRAIN_PAGE = "pages/3_train.py"
 RESULTS_PAGE = "pages/4_results.py"
 
 
-def show_error(exc: Exception) -> None:
-    """The one-line message of an RTM error (no traceback)."""
+def error_line(exc: Exception) -> str:
+    """The one-line message of an error, as :func:`show_error` shows it."""
     text = str(exc) if isinstance(exc, RTMError) else f"Unexpected error: {exc}"
-    st.error(text.splitlines()[0] if text else type(exc).__name__, icon=":material/error:")
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def show_error(exc: Exception, controls=None, columns=None) -> None:
+    """The one-line message of an RTM error (no traceback).
+
+    Parameters
+    ----------
+    exc : Exception
+        The error.
+    controls : mapping, optional
+        The page's controls by library field (:mod:`rtm_app.controls`): the message's fix
+        then names the control to change instead of the TOML field.
+    columns : mapping, optional
+        Column chosen in a control -> that control's field (see
+        :func:`rtm_app.controls.on_screen`).
+    """
+    if controls is not None and isinstance(exc, InputError):
+        st.error(on_screen(exc, controls, columns), icon=":material/error:")
+        return
+    st.error(error_line(exc), icon=":material/error:")
 
 
 def my_jobs() -> list[JobStatus]:
@@ -125,7 +147,7 @@ def run_picker(key: str) -> Path | None:
         return None
     default = default_run(complete)
     options = [str(r.path) for r in complete]
-    names = {str(r.path): f"{r.label} · {r.name}" for r in complete}
+    names = run_names(complete)
     index = options.index(str(default)) if default is not None else 0
     choice = st.selectbox(
         "Run", options, index=index, format_func=names.get, key=f"{key}_run_picker"
@@ -257,40 +279,6 @@ def show_run_config(run_path: str | Path) -> None:
     text = path.read_text(encoding="utf-8")
     st.code(text, language="toml")
     st.download_button("Download config.toml", text, file_name=CONFIG_FILE, mime="text/plain")
-
-
-def live_job_list(fetch, card, on_finished=None) -> None:
-    """Job cards: the active ones polled twice a second, then the finished ones.
-
-    Parameters
-    ----------
-    fetch : callable
-        Returns this session's jobs (:class:`~rtm_core.runs.jobs.JobStatus`), newest first.
-    card : callable
-        Draws one job.
-    on_finished : callable, optional
-        Called with the first job seen finishing, before the page reruns.
-    """
-    jobs = fetch()
-    active_ids = {job.job_id for job in jobs if job.active}
-    if active_ids:
-
-        @st.fragment(run_every=0.5)
-        def live() -> None:
-            now = fetch()
-            finished = [j for j in now if j.job_id in active_ids and not j.active]
-            if finished:
-                if on_finished is not None:
-                    on_finished(finished[0])
-                st.rerun()
-            for job in now:
-                if job.job_id in active_ids:
-                    card(job)
-
-        live()
-    for job in jobs:
-        if job.job_id not in active_ids:
-            card(job)
 
 
 def model_pills(where) -> list[str]:

@@ -699,10 +699,25 @@ def test_offset_note_counts_every_offset_row_and_names_the_first():
         + ["2021-01-02 11:00\u00a0-06:00", "x 1:00Z", "2021-01-02 11:00 UTC", "2021-01-02", None]
     )
     assert offset_note(values) == (
-        "3 dates carry a UTC offset (e.g. -06:00); their local time is used"
+        "1 dates carry a UTC offset (e.g. -06:00); their local time is used; "
+        "2 dates are in UTC (e.g. Z): the UTC clock time is kept, not converted to local "
+        "time, so a crime near midnight may count on the neighbouring day"
     )
     assert offset_note(pd.Series(["2021-01-01 10:00", "2021-01-02"])) == ""
     assert offset_note(pd.Series([1.0, 2.0])) == ""
+
+
+def test_utc_dates_keep_their_utc_clock_time_as_the_note_says():
+    values = pd.Series(["2021-03-04T23:30:00Z", "2021-03-05T01:15:00+00:00"])
+    assert parse_dates(values).tolist() == [
+        pd.Timestamp("2021-03-04 23:30"),
+        pd.Timestamp("2021-03-05 01:15"),  # not moved to any local clock
+    ]
+    assert "the UTC clock time is kept, not converted" in offset_note(values)
+    assert "local time is used" not in offset_note(values)
+    aware = pd.Series(pd.to_datetime(["2021-03-04T23:30:00Z"]))
+    assert parse_dates(aware).iloc[0] == pd.Timestamp("2021-03-04 23:30")
+    assert offset_note(aware).startswith("dates in UTC: the UTC clock time is kept")
 
 
 def test_the_offset_pattern_spells_out_every_space_python_matches():

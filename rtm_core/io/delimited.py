@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import replace
 
 import geopandas as gpd
@@ -14,8 +16,67 @@ from rtm_core.errors import InputError
 from rtm_core.io.crs import crs_name, parse_crs, suggest_crs, xy_ranges
 from rtm_core.io.tables import read_table, table_kind
 
-LON_NAMES = ("lon", "long", "lng", "longitude", "x_lon")
-LAT_NAMES = ("lat", "latitude", "y_lat")
+#: words (a whole word of a column name, or the whole name without punctuation) that name a
+#: coordinate column, in the languages crime data comes in; compared without case or accents
+COORDINATE_WORDS = {
+    "lon": (
+        "lon",
+        "long",
+        "lng",
+        "longitude",
+        "longitud",
+        "longitudine",
+        "laengengrad",
+        "langengrad",
+        "xlon",
+        "lonwgs84",
+        "longitudewgs84",
+    ),
+    "lat": (
+        "lat",
+        "latitude",
+        "latitud",
+        "latitudine",
+        "breitengrad",
+        "ylat",
+        "latwgs84",
+        "latitudewgs84",
+    ),
+    "x": (
+        "x",
+        "easting",
+        "east",
+        "este",
+        "rechtswert",
+        "pointx",
+        "xcoord",
+        "xcoordinate",
+        "xcoordinates",
+        "coordx",
+        "coordenadax",
+        "utmx",
+        "xutm",
+        "xm",
+    ),
+    "y": (
+        "y",
+        "northing",
+        "north",
+        "norte",
+        "hochwert",
+        "pointy",
+        "ycoord",
+        "ycoordinate",
+        "ycoordinates",
+        "coordy",
+        "coordenaday",
+        "utmy",
+        "yutm",
+        "ym",
+    ),
+}
+#: name prefixes of longitude and latitude words ("longitud_hecho", "latitudes")
+_PREFIXES = {"lon": ("longitud",), "lat": ("latitud",)}
 
 
 def read_csv(
@@ -161,8 +222,48 @@ def numeric_column(column: pd.Series, label: str, name: str) -> np.ndarray:
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
+def name_words(name) -> list[str]:
+    """The words of a column name, lower case and without accents, and the whole name
+    without punctuation: ``"Coordenada X"`` -> ``["coordenada", "x", "coordenadax"]``,
+    ``"pointX"`` -> ``["point", "x", "pointx"]``, ``"Längengrad"`` -> ``["langengrad"]``.
+    """
+    text = unicodedata.normalize("NFKD", str(name))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase: a word each
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    whole = "".join(words)
+    return words + [whole] if len(words) > 1 else words
+
+
+def coordinate_roles(name) -> set[str]:
+    """What a column's name says it holds: any of ``"lon"``, ``"lat"``, ``"x"``, ``"y"``.
+
+    A name says so when one of its words (see :func:`name_words`) is a word of
+    :data:`COORDINATE_WORDS` ("longitud", "Latitude (WGS84)", "coord_x", "X Coordinate",
+    "pointY"), or starts like a longitude or latitude word ("longitud_hecho").
+
+    Parameters
+    ----------
+    name : object
+        The column name.
+
+    Returns
+    -------
+    set of str
+        Empty when the name says nothing ("fecha", "id", "tipo").
+    """
+    words = name_words(name)
+    roles = set()
+    for role, names in COORDINATE_WORDS.items():
+        prefixes = _PREFIXES.get(role, ())
+        if any(w in names or w.startswith(prefixes or ("\0",)) for w in words):
+            roles.add(role)
+    return roles
+
+
 def detect_lonlat(columns: list, label: str) -> tuple[str, str]:
-    """The lon and lat columns by name ("lon"/"longitude"/..., "lat"/"latitude"/...).
+    """The lon and lat columns by name, in any of the languages of :data:`COORDINATE_WORDS`
+    ("lon", "longitude", "longitud", "lng" ...; "lat", "latitude", "latitud" ...).
 
     Parameters
     ----------
@@ -174,16 +275,15 @@ def detect_lonlat(columns: list, label: str) -> tuple[str, str]:
     Returns
     -------
     lon, lat : str
-        The two columns as the table names them.
+        The two columns as the table names them (the first of each, in table order).
 
     Raises
     ------
     InputError
         No such pair of columns.
     """
-    lower = {str(c).strip().lower(): c for c in columns}
-    lon = next((lower[n] for n in LON_NAMES if n in lower), None)
-    lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
+    lon = next((c for c in columns if "lon" in coordinate_roles(c)), None)
+    lat = next((c for c in columns if "lat" in coordinate_roles(c) and c != lon), None)
     if lon is None or lat is None:
         raise InputError(
             label,

@@ -117,7 +117,10 @@ def parse_dates(series: pd.Series) -> pd.Series:
 
     ISO datetimes with UTC offsets (``2021-03-04T10:00:00-06:00``, also mixed offsets across
     daylight saving time) keep their wall time and drop the offset, so a crime at 10:00 local
-    time stays on its local date. Timezone-aware datetime columns are made naive the same way.
+    time stays on its local date. UTC times (``2021-03-04T16:00:00Z``) keep their UTC clock
+    time: nothing says which time zone the city is in, so they are not converted (the note
+    of :func:`offset_note` says so). Timezone-aware datetime columns are made naive the same
+    way.
 
     Parameters
     ----------
@@ -147,9 +150,24 @@ def parse_dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(text, errors="coerce", format="mixed")
 
 
+_UTC = re.compile(r"^(?:Z|UTC|[+-]00:?00)$")
+#: what happens to UTC times (kept as they are, not moved to the city's clock)
+UTC_KEPT = (
+    "the UTC clock time is kept, not converted to local time, so a crime near midnight "
+    "may count on the neighbouring day"
+)
+
+
 def offset_note(series: pd.Series) -> str:
-    """A note when dates carry UTC offsets (their local wall time is used), else ""."""
+    """A note when dates carry UTC offsets, saying what :func:`parse_dates` does, else "".
+
+    A local offset (``-06:00``) is dropped and the local wall time used; a UTC time (``Z``,
+    ``UTC``, ``+00:00``) keeps its UTC clock time (it is not converted: the data does not
+    say the city's time zone).
+    """
     if isinstance(series.dtype, pd.DatetimeTZDtype):
+        if str(series.dt.tz) in ("UTC", "UTC+00:00", "tzutc()"):
+            return f"dates in UTC: {UTC_KEPT}"
         return f"dates in time zone {series.dt.tz}; their local time is used"
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
         return ""
@@ -157,10 +175,19 @@ def offset_note(series: pd.Series) -> str:
     offset = text.str.fullmatch(_TZ_SUFFIX).fillna(False).to_numpy(dtype=bool)  # vectorised
     if not offset.any():
         return ""
-    example = _TZ_SUFFIX.fullmatch(text[offset].iloc[0]).group(2).strip()
-    return (
-        f"{int(offset.sum()):,} dates carry a UTC offset (e.g. {example}); their local time is used"
-    )
+    suffixes = text[offset].str.extract(_TZ_SUFFIX)[1].str.strip()
+    utc = suffixes.str.fullmatch(_UTC).fillna(False).to_numpy(dtype=bool)
+    notes = []
+    if (~utc).any():
+        notes.append(
+            f"{int((~utc).sum()):,} dates carry a UTC offset (e.g. {suffixes[~utc].iloc[0]}); "
+            "their local time is used"
+        )
+    if utc.any():
+        notes.append(
+            f"{int(utc.sum()):,} dates are in UTC (e.g. {suffixes[utc].iloc[0]}): {UTC_KEPT}"
+        )
+    return "; ".join(notes)
 
 
 def _read_text_table(raw: bytes, label: str) -> tuple[pd.DataFrame, list[str]]:

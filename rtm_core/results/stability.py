@@ -13,7 +13,14 @@ import pandas as pd
 
 from rtm_core.errors import ConfigError
 
-__all__ = ["StabilitySummary", "selection_table", "top_share_by_unit", "summarize_seeds", "NONE"]
+__all__ = [
+    "StabilitySummary",
+    "selection_table",
+    "top_share_by_unit",
+    "tie_shared_units",
+    "summarize_seeds",
+    "NONE",
+]
 
 NONE = "none"  # the ``variable`` of the row counting seeds that selected nothing in a set
 SELECTION_COLUMNS = [
@@ -173,6 +180,28 @@ def top_share_by_unit(seed_risks, share: float = 0.05) -> np.ndarray:
         credit[s, above] = 1.0
         credit[s, tied] = (slots - above.sum()) / tied.sum()
     return credit.mean(axis=0)
+
+
+def tie_shared_units(shares, n_seeds: int) -> int:
+    """Units with some top share but less than one seed's worth (see
+    :func:`top_share_by_unit`): at no seed were they wholly in the top, they only tie at some
+    seeds' cut-off and share its last places. A map of the shares colours them faintly.
+
+    Parameters
+    ----------
+    shares : array-like
+        Per-unit top shares (``top5_share_dl``).
+    n_seeds : int
+        Seeds the shares were taken over.
+
+    Returns
+    -------
+    int
+    """
+    values = np.asarray(shares, dtype=float)
+    if n_seeds < 1:
+        return 0
+    return int(((values > 0) & (values < 1.0 / n_seeds - 1e-9)).sum())
 
 
 def summarize_seeds(

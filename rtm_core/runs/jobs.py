@@ -69,6 +69,8 @@ class JobStatus:
         One-line reason for "failed" (and "cancelled").
     submitted, started, finished : float or None
         Seconds since the epoch.
+    cancelling : bool
+        Cancel was asked while it ran; it stops at its next check.
     """
 
     job_id: str
@@ -88,6 +90,7 @@ class JobStatus:
     submitted: float
     started: float | None
     finished: float | None
+    cancelling: bool = False
 
     @property
     def active(self) -> bool:
@@ -279,8 +282,34 @@ class JobManager:
                     finished=time.time(),
                 )
             else:
-                job.status = replace(job.status, message="cancelling...")
+                job.status = replace(job.status, message="cancelling...", cancelling=True)
             return True
+
+    def active_like(self, config: RunConfig, owner: str | None = None) -> list[JobStatus]:
+        """Jobs queued or running with the same configuration (of one owner when given),
+        newest first: what a second identical job would repeat.
+
+        Parameters
+        ----------
+        config : RunConfig
+            The configuration about to be submitted (compared field by field: the same
+            inputs, study, models and settings; the label does not count).
+        owner : str, optional
+            Only this owner's jobs.
+
+        Returns
+        -------
+        list of JobStatus
+        """
+        with self._lock:
+            ids = [
+                job_id
+                for job_id, job in self._jobs.items()
+                if job.status.status in ACTIVE
+                and (owner is None or job.status.owner == owner)
+                and job.config == config
+            ]
+            return [self._snapshot_locked(job_id) for job_id in reversed(ids)]
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """Block until the job has finished (or ``timeout`` seconds passed); its snapshot.

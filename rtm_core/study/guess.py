@@ -14,23 +14,80 @@ import numpy as np
 import pandas as pd
 
 from rtm_core.io import parse_dates
+from rtm_core.io.delimited import coordinate_roles, name_words
 
 __all__ = [
     "CoordinateCandidate",
     "CoordinateGuess",
+    "StudyExtent",
     "PeriodPreset",
     "guess_coordinates",
     "guess_date_column",
     "period_presets",
 ]
 
-_LON = {"lon", "long", "lng", "longitude", "xlon", "lonwgs84", "longitudewgs84"}
-_LAT = {"lat", "latitude", "ylat", "latwgs84", "latitudewgs84"}
-_X = {"x", "pointx", "xcoord", "xcoordinate", "xcoordinates", "easting", "east", "coordx", "xm"}
-_Y = {"y", "pointy", "ycoord", "ycoordinate", "ycoordinates", "northing", "north", "coordy", "ym"}
-_DATE_HINTS = ("date", "time", "occur", "reported", "when", "datetime", "timestamp")
+#: words of a column name that hint at a date (a tie-break between columns that parse as dates)
+_DATE_WORDS = (
+    "date",
+    "datetime",
+    "time",
+    "timestamp",
+    "dt",
+    "day",
+    "occur",
+    "occurred",
+    "reported",
+    "when",
+    "fecha",
+    "hora",
+    "dia",
+    "datum",
+    "data",
+    "jour",
+    "heure",
+)
 #: values needed to judge a column; more are not parsed (speed on large tables)
 _SAMPLE = 2000
+#: share of a column's values that must lie in the study area's range for the column to fit
+_FIT_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class StudyExtent:
+    """Where the study area lies, to judge coordinate columns by their values.
+
+    Attributes
+    ----------
+    lonlat : tuple of float
+        ``(west, south, east, north)`` in degrees (EPSG:4326).
+    bounds : tuple of float or None
+        ``(xmin, ymin, xmax, ymax)`` in the boundary's own CRS when that CRS is projected
+        (x/y columns in it fit these); None for a boundary in degrees.
+    """
+
+    lonlat: tuple[float, float, float, float]
+    bounds: tuple[float, float, float, float] | None = None
+
+    @classmethod
+    def of(cls, frame) -> StudyExtent | None:
+        """The extent of a boundary or units layer as read (None without features or CRS).
+
+        Parameters
+        ----------
+        frame : GeoDataFrame
+            The layer in its own CRS.
+
+        Returns
+        -------
+        StudyExtent or None
+        """
+        if frame is None or frame.crs is None or frame.empty:
+            return None
+        lonlat = tuple(float(v) for v in frame.to_crs("EPSG:4326").total_bounds)
+        own = tuple(float(v) for v in frame.total_bounds)
+        if not all(np.isfinite(lonlat)):
+            return None
+        return cls(lonlat, own if frame.crs.is_projected else None)
 
 
 @dataclass(frozen=True)
@@ -108,48 +165,141 @@ def _key(name) -> str:
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(column):
+    """A column as floats (NaN where not a number); dates and flags are never numbers."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return np.full(len(column), np.nan)
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
         return np.full(len(column), np.nan)
     values = pd.to_numeric(column, errors="coerce")
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _pair(frame: pd.DataFrame, xs: set, ys: set) -> tuple[str, str] | None:
-    x = next((c for c in frame.columns if _key(c) in xs), None)
-    y = next((c for c in frame.columns if _key(c) in ys), None)
-    return (str(x), str(y)) if x is not None and y is not None and x != y else None
+@dataclass(frozen=True)
+class _Column:
+    """One numeric column: what its name says and where its values lie."""
+
+    name: str
+    position: int
+    values: np.ndarray
+    roles: frozenset  # "lon", "lat", "x", "y" from the name
+    fits: frozenset  # the same roles, from the values and the study extent
+
+    @property
+    def n_finite(self) -> int:
+        return int(np.isfinite(self.values).sum())
 
 
-def guess_coordinates(frame: pd.DataFrame) -> CoordinateGuess:
+def _fits(values: np.ndarray, low: float, high: float, *, degrees: bool) -> bool:
+    """Whether most values lie in the range ``low``-``high`` grown by its width (degrees:
+    never whole numbers, which counts and codes are)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or (degrees and np.all(finite == np.round(finite))):
+        return False
+    grow = max(high - low, 1e-3 if degrees else 1.0)
+    inside = (finite >= low - grow) & (finite <= high + grow)
+    return bool(inside.mean() >= _FIT_SHARE)
+
+
+def _column(frame: pd.DataFrame, position: int, extent: StudyExtent | None) -> _Column | None:
+    """The numeric column at ``position`` (None when most of its filled values are not
+    numbers, or it is the geometry)."""
+    name = frame.columns[position]
+    if name == getattr(frame, "_geometry_column_name", None):
+        return None
+    values = _numbers(frame.iloc[:, position])
+    filled = int(frame.iloc[:, position].notna().sum())
+    if filled == 0 or np.isfinite(values).sum() < 0.5 * filled:
+        return None
+    fits = set()
+    if extent is not None:
+        west, south, east, north = extent.lonlat
+        fits |= {"lon"} if _fits(values, west, east, degrees=True) else set()
+        fits |= {"lat"} if _fits(values, south, north, degrees=True) else set()
+        if extent.bounds is not None:
+            x0, y0, x1, y1 = extent.bounds
+            fits |= {"x"} if _fits(values, x0, x1, degrees=False) else set()
+            fits |= {"y"} if _fits(values, y0, y1, degrees=False) else set()
+    roles = frozenset(coordinate_roles(name))
+    return _Column(str(name), position, values, roles, frozenset(fits))
+
+
+def _best(columns: list[_Column], role: str, allowed) -> list[_Column]:
+    """Columns that may play ``role`` (named so, or fitting the study area), best first:
+    fitting before only named, then named, then the most numbers, then table order."""
+    able = [c for c in columns if (role in c.roles or role in c.fits) and allowed(c)]
+    return sorted(
+        able, key=lambda c: (role not in c.fits, role not in c.roles, -c.n_finite, c.position)
+    )
+
+
+def _degrees(values: np.ndarray, limit: float) -> bool:
+    finite = values[np.isfinite(values)]
+    return bool(finite.size) and bool((np.abs(finite) <= limit).all())
+
+
+def _pair_for(columns: list[_Column], x_role: str, y_role: str):
+    """The best (x, y) pair of two different columns for two roles, or None."""
+    if x_role == "lon":
+        xs = _best(columns, "lon", lambda c: _degrees(c.values, 180))
+        ys = _best(columns, "lat", lambda c: _degrees(c.values, 180))  # swapped ones too
+    else:
+        xs, ys = _best(columns, x_role, bool), _best(columns, y_role, bool)
+    pairs = [(x, y) for x in xs[:3] for y in ys[:3] if x.name != y.name]
+    if not pairs:
+        return None
+    x, y = min(pairs, key=lambda p: (xs.index(p[0]) + ys.index(p[1]), xs.index(p[0])))
+    if x_role == "lon" and not _degrees(y.values, 90):
+        # a column beyond +-90 can only be the longitude
+        if not _degrees(x.values, 90):
+            return None
+        x, y = y, x
+    return x, y
+
+
+def guess_coordinates(frame: pd.DataFrame, extent: StudyExtent | None = None) -> CoordinateGuess:
     """Find lon/lat and projected x/y column pairs and pick the one that keeps most rows.
 
-    A pair is judged by its values, not only its names: x/y columns holding degrees count as
-    lon/lat. The best pair has the most rows with both coordinates; projected x/y win ties
-    (no reprojection from rounded degrees).
+    Columns are judged by their names, in any of the languages of
+    :data:`rtm_core.io.delimited.COORDINATE_WORDS` ("longitud", "latitud", "lat", "lng",
+    "X Coordinate", "coord_x" ...), and by their values: with a study ``extent`` (the
+    boundary), a column whose values fall in the area's longitudes is a longitude, in its
+    latitudes a latitude, in its projected x or y range an x or y, whatever its name. A
+    column that is not numeric (dates, names) is never a coordinate, and a longitude is
+    never taken as y. Pairs whose values fit the study area come first; then the pair
+    with the most rows with both coordinates; projected x/y win ties (no reprojection from
+    rounded degrees). x/y columns holding degrees count as lon/lat.
 
     Parameters
     ----------
     frame : DataFrame
         The table as read (see :func:`rtm_core.io.read_table`).
+    extent : StudyExtent, optional
+        Where the study area lies (:meth:`StudyExtent.of` the boundary).
 
     Returns
     -------
     CoordinateGuess
     """
-    found = []
-    for xs, ys in ((_X, _Y), (_LON, _LAT)):
-        pair = _pair(frame, xs, ys)
-        if pair is None or any(pair[:2] == (c.x, c.y) for c in found):
+    columns = [c for i in range(frame.shape[1]) if (c := _column(frame, i, extent)) is not None]
+    found, seen = [], set()
+    for x_role, y_role in (("x", "y"), ("lon", "lat")):
+        pair = _pair_for(columns, x_role, y_role)
+        if pair is None or (pair[0].name, pair[1].name) in seen:
             continue
-        x, y = _numbers(frame[pair[0]]), _numbers(frame[pair[1]])
-        ok = np.isfinite(x) & np.isfinite(y)
+        x_col, y_col = pair
+        seen.add((x_col.name, y_col.name))
+        ok = np.isfinite(x_col.values) & np.isfinite(y_col.values)
         if not ok.any():
             continue
-        degrees = bool((np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all())
+        degrees = _degrees(x_col.values[ok], 180) and _degrees(y_col.values[ok], 90)
         kind = "lonlat" if degrees else "projected"
-        found.append(CoordinateCandidate(pair[0], pair[1], kind, int(ok.sum()), len(frame)))
-    found.sort(key=lambda c: (-c.n_complete, c.kind != "projected"))
-    return CoordinateGuess(found[0] if found else None, tuple(found))
+        roles = ("lon", "lat") if degrees else ("x", "y")
+        evidence = sum(role in c.fits for c, role in zip(pair, roles, strict=True))
+        candidate = CoordinateCandidate(x_col.name, y_col.name, kind, int(ok.sum()), len(frame))
+        found.append((evidence, candidate))
+    found.sort(key=lambda e: (-e[0], -e[1].n_complete, e[1].kind != "projected"))
+    candidates = tuple(c for _, c in found)
+    return CoordinateGuess(candidates[0] if candidates else None, candidates)
 
 
 def _date_share(column: pd.Series) -> float:
@@ -173,15 +323,15 @@ def guess_date_column(frame: pd.DataFrame) -> str | None:
     """The column whose values read as dates (1900-2100) most often; None when none does.
 
     Columns are judged by parsing (at least half their filled values must read as dates),
-    never by position; integer columns (ids) are never dates. Ties go to names such as
-    "date", "occurred", "time".
+    never by position; integer columns (ids) are never dates. Ties go to names with a word
+    such as "date", "occurred", "time", "fecha", "datum", "data", "dt".
     """
     best, best_score = None, (0.5, False)
     for col in frame.columns:
         if col == getattr(frame, "_geometry_column_name", None):
             continue
         share = _date_share(frame[col])
-        hinted = any(h in str(col).lower() for h in _DATE_HINTS)
+        hinted = any(w.startswith(_DATE_WORDS) for w in name_words(col))
         if share >= 0.5 and (share, hinted) > best_score:
             best, best_score = str(col), (share, hinted)
     return best

@@ -27,23 +27,41 @@ __all__ = [
     "name_column",
 ]
 
-#: column names that name a feature, best first (compared lower-case)
+#: column names that name a feature, best first (compared lower-case), in the languages
+#: boundaries come in
 _NAME_HINTS = (
     "name",
+    "nombre",
+    "nom",
+    "nome",
+    "naam",
     "label",
+    "etiqueta",
     "district",
+    "distrito",
     "borough",
     "neighborhood",
     "neighbourhood",
+    "barrio",
+    "bairro",
+    "colonia",
+    "comuna",
+    "localidad",
+    "quartier",
     "ward",
     "precinct",
     "beat",
+    "sector",
     "tract",
     "zone",
+    "zona",
     "area",
     "code",
+    "codigo",
     "id",
 )
+#: numeric columns that measure a feature (GIS exports add them): never its name
+_MEASURES = ("shapearea", "shapelength", "shapeleng", "area", "length", "perimeter", "perimetro")
 
 
 @dataclass(frozen=True)
@@ -77,28 +95,36 @@ class Repair:
 def name_column(frame: pd.DataFrame) -> str | None:
     """The column that names features, or None.
 
-    A column with distinct, complete values whose name is a name/id hint ("name", "district",
-    "id", ...): exact names first, then names ending or starting with a hint (text columns
-    before numbers); else the first text column with distinct values.
+    A column with distinct, complete values: text columns before numbers (a district is
+    named "Chapinero", not "SHAPE__Area 55676803.6"); among them, names that are a name/id
+    hint ("name", "NOMBRE", "district", "barrio", ... "id") first, then names ending or
+    starting with a hint, then any text column. Numbers that measure the feature
+    (``SHAPE__Area``, ``Shape_Length``, ``perimeter``) never name it.
     """
     geometry = getattr(frame, "_geometry_column_name", None)
     columns = [c for c in frame.columns if c != geometry and _distinct(frame[c])]
 
-    def rank(col) -> tuple[int, int, int] | None:
+    def rank(position: int, col) -> tuple | None:
         lower = str(col).lower()
+        numeric = pd.api.types.is_numeric_dtype(frame[col])
+        if numeric and "".join(ch for ch in lower if ch.isalnum()) in _MEASURES:
+            return None
+        level, index = 2, 0
         for i, hint in enumerate(_NAME_HINTS):
             if lower == hint:
-                return (0, i, 0)
-        for i, hint in enumerate(_NAME_HINTS):
-            if lower.endswith(hint) or lower.startswith(hint):
-                return (1, int(pd.api.types.is_numeric_dtype(frame[col])), i)
-        return None
+                level, index = 0, i
+                break
+        else:
+            for i, hint in enumerate(_NAME_HINTS):
+                if lower.endswith(hint) or lower.startswith(hint):
+                    level, index = 1, i
+                    break
+        if level == 2 and (numeric or not frame[col].map(lambda v: isinstance(v, str)).all()):
+            return None  # a number with no name hint, or mixed values: not a name
+        return (int(numeric), level, index, position)
 
-    ranked = sorted((r, n, c) for n, c in enumerate(columns) if (r := rank(c)) is not None)
-    if ranked:
-        return str(ranked[0][2])
-    text = [c for c in columns if frame[c].map(lambda v: isinstance(v, str)).all()]
-    return str(text[0]) if text else None
+    ranked = sorted((r, str(c)) for n, c in enumerate(columns) if (r := rank(n, c)) is not None)
+    return ranked[0][1] if ranked else None
 
 
 def _distinct(column: pd.Series) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -142,3 +143,59 @@ def test_a_finished_backtest_is_listed_and_can_run_again(runs_dir, city):
     assert backtest.manager().wait(job.job_id, timeout=180).status == "done"
     assert len(list((runs_dir / "backtests").iterdir())) == 2
     assert out.is_dir()
+
+
+@pytest.fixture(scope="module")
+def dated_run(tmp_path_factory, city) -> Path:
+    """A complete run of the dated city (deep-learning RTM, 1 seed, 20 + 20 steps)."""
+    from rtm_core.runs.pipeline import run_pipeline
+
+    config = load_config(city)
+    model = dataclasses.replace(
+        config.model, kinds=("dl",), seeds=1, burn_in_steps=20, prune_steps=20
+    )
+    out = tmp_path_factory.mktemp("dated_run") / "run-20260101-000000-beef"
+    return run_pipeline(config.replace(model=model), out, label="dated")
+
+
+def test_a_backtest_can_take_the_settings_of_a_run(runs_dir, dated_run):
+    from rtm_app import backtest
+
+    shutil.copytree(dated_run, runs_dir / dated_run.name)
+    at = page(runs_dir)  # the demo data set has no dates: a run's settings still serve
+    assert [w.value for w in at.warning if "one file with a date column" in w.value]
+    source = at.selectbox(key="backtest_source")
+    run_path = str(runs_dir / dated_run.name)
+    assert source.options[1].startswith("run dated · ") and source.options[1].endswith("beef")
+    source.set_value(run_path).run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    preset = next(s for s in at.selectbox if s.label == "Model settings")
+    assert preset.value == backtest.AS_IN_RUN
+    assert preset.options[0] == "As in the run (1 seeds, 20 + 20 steps)"
+    next(b for b in at.button if b.label == "Start backtest").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (job,) = backtest.manager().jobs()
+    try:
+        expected = backtest.backtest_config(
+            DataSet.demo(), 3, backtest.AS_IN_RUN, ("dl", "classical"),
+            backtest.run_settings(run_path),
+        )  # fmt: skip
+        assert expected.model.seeds == 1 and expected.backtest.origins == 3
+        assert [j.job_id for j in backtest.manager().active_like(expected)] == [job.job_id]
+        assert job.label == "dated"
+    finally:
+        backtest.manager().cancel(job.job_id)
+        backtest.manager().wait(job.job_id, timeout=30)
+
+
+def test_a_run_with_one_crimes_file_per_period_cannot_serve_a_backtest(tmp_path):
+    from rtm_app import backtest
+    from rtm_core.config import demo_config
+    from rtm_core.errors import InputError
+    from rtm_core.runs.rerun import write_rerunnable_config
+
+    write_rerunnable_config(demo_config(), tmp_path)
+    with pytest.raises(InputError, match="one file per period.*Fix: use the settings of"):
+        backtest.run_settings(tmp_path)
+    assert list(backtest.preset_options(None)) == ["quick", "full"]
+    assert list(backtest.preset_options(demo_config())) == ["run", "quick", "full"]

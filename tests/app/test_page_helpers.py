@@ -58,26 +58,30 @@ def test_backtest_origins_are_labelled_and_offered_again_within_range():
     assert origin_labels({}) == {}
 
 
-def test_the_runs_table_has_one_row_per_folder_and_names_join_label_and_folder(tmp_path):
+def test_the_runs_table_and_pickers_tell_runs_with_the_same_label_apart(tmp_path):
     import time
 
-    from rtm_app.run_list import run_names, runs_table
+    from rtm_app.run_list import run_names, runs_table, short_id
     from rtm_core.record.folder import RunInfo
 
     created = time.mktime((2026, 3, 4, 5, 6, 0, 0, 0, -1))
+    later = created + 3600
+    first, second = "run-20260304-050600-ab12", "run-20260304-060600-cd34"
     runs = [
-        RunInfo(tmp_path / "a", "a", "complete", created, "first", ("dl", "classical"), "", {}),
+        RunInfo(tmp_path / "x", first, "complete", created, "city", (), "", {}),
+        RunInfo(tmp_path / "y", second, "complete", later, "city", (), "", {}),
         RunInfo(tmp_path / "b", "b", "damaged", 0.0, "b", (), "manifest.json unreadable", {}),
     ]
     table = runs_table(runs)
-    assert list(table.columns) == ["run", "label", "status", "created", "models", "problem"]
+    assert list(table.columns) == [
+        "label", "created", "id", "status", "models", "problem", "run"
+    ]  # fmt: skip
     assert table.loc[0].tolist() == [
-        "a",
-        "first",
-        "complete",
-        "2026-03-04 05:06",
-        "dl, classical",
-        "",
-    ]
-    assert table.loc[1, "problem"] == "manifest.json unreadable"
-    assert run_names(runs) == {str(tmp_path / "a"): "first · a", str(tmp_path / "b"): "b · b"}
+        "city", "2026-03-04 05:06", "ab12", "complete", "", "", "run-20260304-050600-ab12"
+    ]  # fmt: skip
+    assert table.loc[2, "problem"] == "manifest.json unreadable"
+    names = run_names(runs)
+    assert names[str(tmp_path / "x")] == "city · 2026-03-04 05:06 · ab12"
+    assert names[str(tmp_path / "y")] == "city · 2026-03-04 06:06 · cd34"
+    assert len(set(names.values())) == 3  # the same label, told apart
+    assert short_id("my-run") == "my-run" and short_id("run-20260304-050600-ab12") == "ab12"

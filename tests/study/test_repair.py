@@ -102,6 +102,13 @@ def test_points_and_lines_pass_through():
         ({"name": ["a", "a"], "id": [1, 2]}, "id"),  # a name that repeats names nothing
         ({"pop": [1, 2], "park": ["a", "b"]}, "park"),  # else the first text column
         ({"pop": [1, 2]}, None),
+        # an ArcGIS export: measurements first, the name in Spanish (issue 17)
+        ({"SHAPE__Area": [55676803.57, 1.5], "NOMBRE": ["Chapinero", "Usme"]}, "NOMBRE"),
+        ({"OBJECTID": [1, 2], "Shape_Length": [3.5, 4.5], "nombre": ["a", "b"]}, "nombre"),
+        ({"SHAPE__Area": [5.5, 1.5], "CODIGO": [11, 12]}, "CODIGO"),
+        ({"SHAPE__Area": [5.5, 1.5]}, None),
+        ({"code": [11, 12], "barrio": ["a", "b"]}, "barrio"),  # text before numbers
+        ({"Name": ["a", "b"], "district": ["c", "d"]}, "Name"),
     ],
 )
 def test_name_column(columns, expected):
