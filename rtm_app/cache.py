@@ -22,6 +22,7 @@ from rtm_core.errors import RTMError
 from rtm_core.factors.designs import build_features
 from rtm_core.io import Layer, read_layer
 from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
+from rtm_core.results.comparison import RunComparison, run_comparison
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, load_study
 
@@ -173,6 +174,17 @@ def _run(path: str, stamp: float) -> RunFiles:
 def run_files(path: Path) -> RunFiles:
     """:func:`rtm_core.record.folder.load_run`, cached until the folder changes."""
     return _run(str(path), _stamp(path))
+
+
+@st.cache_resource(max_entries=6, show_spinner="Comparing the maps...")
+def _comparison(path: str, stamp: float) -> RunComparison:
+    return run_comparison(_run(path, stamp))
+
+
+def comparison(run: RunFiles) -> RunComparison:
+    """The run's comparison table (:func:`rtm_core.results.comparison.run_comparison`):
+    ``comparison.csv``, or computed once for a run written before it."""
+    return _comparison(str(run.path), _stamp(run.path))
 
 
 def cell_size(run: RunFiles) -> float | None:

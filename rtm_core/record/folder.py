@@ -5,6 +5,7 @@ file is complete, so a cancelled, failed or killed run never looks finished. A r
 holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status; see
 :mod:`rtm_core.record.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
 ``curves.csv``, ``conjunctive.csv``, ``stability.csv``, ``top_places.csv``, ``variables.csv``,
+``comparison.csv``, ``calibration.csv`` (both absent from folders written before them),
 ``report.html``, ``config.toml`` and ``inputs/`` (and ``incidents.csv`` only when the analyst
 opted in to incident locations in the report). The names are spelled here only; the files
 are written by :func:`rtm_core.runs.outputs.write_run` and read by :func:`load_run`.
@@ -61,6 +62,8 @@ REPORT_FILE = "report.html"
 CONFIG_FILE = "config.toml"  # the run's config in the public schema (rtm_core.runs.rerun)
 INPUTS_DIR = "inputs"  # the inputs it read, by content hash
 INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
+COMPARISON_FILE = "comparison.csv"  # each model against each baseline, with intervals
+CALIBRATION_FILE = "calibration.csv"  # observed vs expected counts, totals and by decile
 REQUIRED_FILES = (MANIFEST_FILE, COEFFICIENTS_FILE, UNITS_FILE, METRICS_FILE)
 STAGING_PREFIX = ".staging-"
 BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
@@ -292,7 +295,7 @@ def _inspect_files(path: Path) -> RunInfo:
     source = config.get("source", path.name) if isinstance(config, dict) else path.name
     label = str(manifest.get("label") or source)
     models = manifest.get("models", ())
-    models = tuple(str(m) for m in models) if isinstance(models, list | tuple) else ()
+    models = tuple(str(m) for m in models) if isinstance(models, list | tuple | dict) else ()
     created = float(manifest.get("created", created))
     if manifest.get("status") == "failed":
         return RunInfo(
@@ -375,7 +378,24 @@ def load_run(path: str | Path) -> RunFiles:
         stability=_csv(path / STABILITY_FILE),
         top_places=_csv(path / TOP_PLACES_FILE),
         variables=_csv(path / VARIABLES_FILE),
+        comparison=_optional_csv(path / COMPARISON_FILE, {"area": str}),
+        calibration=_optional_csv(path / CALIBRATION_FILE),
     )
+
+
+def _optional_csv(path: Path, dtype: dict | None = None) -> pd.DataFrame | None:
+    """A file that older run folders lack: None when it is not there."""
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(
+            str(path.parent), path.name, f"run file unreadable ({first})", "delete it or re-run"
+        ) from None
 
 
 def delete_run(path: str | Path, parent: str | Path) -> None:

@@ -28,15 +28,20 @@ from rtm_core.models.base import COEF_COLUMNS
 from rtm_core.models.registry import display_name
 from rtm_core.record.folder import INCIDENTS_FILE, REPORT_FILE, load_run
 from rtm_core.record.manifest import READOUT_KEYS, Metrics, RunFiles
+from rtm_core.results.reading import coefficient_reading
+from rtm_core.results.report_verdicts import (
+    calibration_section,
+    forecast_notes,
+    top_places_section,
+    verdict_section,
+)
 from rtm_core.results.summary import (
     forecast_period,
     forecast_places,
     forecast_sentence,
     has_history,
     split_history,
-    verdict_table,
 )
-from rtm_core.results.verdict import run_verdicts
 
 __all__ = [
     "write_report",
@@ -181,28 +186,6 @@ def _incidents_section(run: RunFiles) -> list[str]:
     ]
 
 
-def _verdict_section(run) -> list[str]:
-    found = run_verdicts(run.metrics, run.units)
-    if not found:
-        return []
-    esc = html.escape
-    parts = [
-        "<h2>Does the RTM beat the simplest maps?</h2>",
-        "<p class='muted'>Out of sample (period t+1): each model beside the best baseline "
-        "(the hot-spot maps a planner already has) at 1 %, 5 % and 10 % of the area.</p>",
-    ]
-    for verdict in found:
-        css = verdict.flag if verdict.flag in ("beats", "below") else "mixed"
-        parts.append(
-            f"<p class='verdict'><span class='{css}'>{esc(verdict.headline)}.</span> "
-            f"{esc(verdict.sentence)}</p>"
-        )
-        if verdict.ties:
-            parts.append(f"<p class='muted'>{esc(verdict.ties)}</p>")
-    parts.append(_table(verdict_table(found), 2))
-    return parts
-
-
 def _forecast_section(run, models: list[str]) -> list[str]:
     forecast = forecast_period(run.record)
     shown = [k for k in models if f"forecast_{k}" in run.units.columns]
@@ -220,9 +203,11 @@ def _forecast_section(run, models: list[str]) -> list[str]:
     )
     parts.append(f"<div class='grid'>{images}</div>")
     for k in shown:
+        places = forecast_places(run.units, k, 10)
         parts += [
             f"<h3>Top places of the forecast: {esc(display_name(k))}</h3>",
-            _table(forecast_places(run.units, k, 10), 2),
+            _table(places, 2),
+            *forecast_notes(run, k, places),
         ]
     return parts
 
@@ -272,7 +257,7 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         "expected count.</p>",
     ]
     parts += _forecast_section(run, models)  # the map a planner acts on comes first
-    parts += _verdict_section(run)
+    parts += verdict_section(run)
     if models:
         images = {
             k: risk_image(run.units, f"risk_{k}", f"{display_name(k)} - relative risk (log scale)")
@@ -296,7 +281,8 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
             )
         for model, rows in coef.groupby("model", sort=False):
             cols = [c for c in COEF_COLUMNS if c in rows.columns]
-            parts += [f"<h3>{esc(display_name(model))}</h3>", _table(rows[cols])]
+            reading = coefficient_reading(rows[cols])
+            parts += [f"<h3>{esc(display_name(model))}</h3>", _table(reading)]
     if not history.empty:
         cols = [c for c in ("model", *COEF_COLUMNS) if c in history.columns and c != "set"]
         parts += [
@@ -338,8 +324,8 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
             "1,000 units, else at least 10.</p>",
             _table(conj.head(40), 2),
         ]
-    if not run.top_places.empty:
-        parts += ["<h2>Top places</h2>", _table(run.top_places.head(50), 2)]
+    parts += calibration_section(run)
+    parts += top_places_section(run)
     if not run.stability.empty:
         parts += [
             "<h2>Seed stability (deep-learning RTM)</h2>",
