@@ -85,7 +85,18 @@ def bootstrap_rng(random_state: int) -> np.random.Generator:
 
 
 def verdict_of(low: float, high: float) -> str:
-    """ "beats" when the interval lies above 0, "below" when under 0, else "level"."""
+    """The word of a difference's interval.
+
+    Parameters
+    ----------
+    low, high : float
+        The interval's ends.
+
+    Returns
+    -------
+    str
+        "beats" when the interval lies above 0, "below" when under 0, else "level".
+    """
     if low > 0:
         return "beats"
     if high < 0:
@@ -174,6 +185,13 @@ class ScoredCrimes:
 
     def resample(self, rng: np.random.Generator, n_resamples: int) -> np.ndarray:
         """PAI of every map at every area on ``n_resamples`` bootstrap draws of the crimes.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The bootstrap's generator (:func:`bootstrap_rng`).
+        n_resamples : int
+            Draws of the period's crimes, each as many as there were.
 
         Returns
         -------
