@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import ConfigError
 from rtm_core.models.registry import BASELINES
 from rtm_core.record.manifest import AREA_KEYS
@@ -145,7 +146,8 @@ class ScoredCrimes:
     Attributes
     ----------
     maps : tuple of str
-        Model and baseline keys, in the order of ``shares``' second axis.
+        Model and baseline keys, in the order of ``shares``' second axis: models, then
+        baselines, in the registry's order (whatever order they were given in).
     areas : tuple of str
         Read-out keys ("0.01", "0.05", "0.10"), the third axis.
     crimes : ndarray of shape (n_groups,)
@@ -238,6 +240,7 @@ def scored_crimes(
         )
     held = np.flatnonzero(observed > 0)
     columns = []
+    rankings = {name: rankings[name] for name in sorted(rankings, key=_canonical)}
     for name, risk in rankings.items():
         risk = np.asarray(risk, dtype=np.float64).ravel()
         if risk.shape != observed.shape or not np.isfinite(risk).all():
@@ -259,6 +262,13 @@ def scored_crimes(
         shares=groups.reshape(len(groups), len(columns), len(areas)),
         total=int(round(observed.sum())),
     )
+
+
+def _canonical(name: str) -> tuple[int, str]:
+    """Models, then baselines, in the registry's order (then any other name): the draws of a
+    resample depend on the order of the groups, so one order gives one table."""
+    order = [*MODEL_KINDS, *BASELINES]
+    return (order.index(name), "") if name in order else (len(order), name)
 
 
 def best_baseline(values: Mapping[str, float]) -> str | None:

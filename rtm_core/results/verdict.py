@@ -42,6 +42,7 @@ __all__ = [
     "AREAS",
     "AREA_TEXT",
     "BASELINES",
+    "VERB",
     "Comparison",
     "Verdict",
     "best_of",
@@ -216,7 +217,7 @@ def comparisons(table: pd.DataFrame | None, model: str) -> tuple[Comparison, ...
     return tuple(out)
 
 
-def clause(c: Comparison, *, against: str = "the best baseline") -> str:
+def clause(c: Comparison, *, against: str = "the best baseline", measure: str = "PAI") -> str:
     """One comparison in words, without its subject.
 
     Parameters
@@ -224,6 +225,8 @@ def clause(c: Comparison, *, against: str = "the best baseline") -> str:
     c : Comparison
     against : str
         What the model is compared with (the baseline's name is added in brackets).
+    measure : str
+        How the values are named ("PAI"; "mean PAI" over a backtest's origins).
 
     Returns
     -------
@@ -232,7 +235,7 @@ def clause(c: Comparison, *, against: str = "the best baseline") -> str:
         difference +0.07, 90 % interval -0.41 to +0.55".
     """
     who = f"{against} ({sentence_name(c.baseline)})" if c.baseline != BEST else against
-    return f"{VERB[c.verdict]} {who} at {AREA_TEXT.get(c.area, c.area)}: {c.figures()}"
+    return f"{VERB[c.verdict]} {who} at {AREA_TEXT.get(c.area, c.area)}: {c.figures(measure)}"
 
 
 def sentence(model: str, found, *, character: str = "") -> str:
