@@ -252,8 +252,11 @@ def scored_crimes(
             )
         columns.append(flagged_shares(risk, measure, [float(a) for a in areas])[held])
     shares = np.stack(columns, axis=1) if columns else np.zeros((held.size, 0, len(areas)))
-    flat = shares.reshape(held.size, -1)
-    groups, inverse = np.unique(flat, axis=0, return_inverse=True)
+    flat = shares.reshape(held.size, len(columns) * len(areas))
+    if held.size:
+        groups, inverse = np.unique(flat, axis=0, return_inverse=True)
+    else:  # no crimes: nothing to draw
+        groups, inverse = flat, np.zeros(0, dtype=np.int64)
     crimes = np.bincount(inverse.ravel(), weights=observed[held], minlength=len(groups))
     return ScoredCrimes(
         maps=tuple(rankings),

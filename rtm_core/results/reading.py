@@ -42,13 +42,14 @@ def reliable(coefficients: pd.DataFrame) -> pd.Series:
     Returns
     -------
     Series of bool
-        Same index; False where the interval is missing (NaN).
+        Same index; False where either end of the interval is missing (NaN).
     """
     if coefficients.empty or not {"irr_low", "irr_high"} <= set(coefficients.columns):
         return pd.Series(False, index=coefficients.index, dtype=bool)
     low = pd.to_numeric(coefficients["irr_low"], errors="coerce")
     high = pd.to_numeric(coefficients["irr_high"], errors="coerce")
-    return ((low > 1) | (high < 1)).fillna(False).astype(bool)
+    known = low.notna() & high.notna()
+    return (known & ((low > 1) | (high < 1))).astype(bool)
 
 
 def _rows(coefficients: pd.DataFrame, model: str) -> pd.DataFrame:
