@@ -289,7 +289,7 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
             "<h2>Crime history (fixed covariates)</h2>",
             "<p class='muted'>hist<i>j</i>_unit: crimes in the unit in the <i>j</i>-th period "
             "before; hist<i>j</i>_<i>d</i>m: crimes within <i>d</i> metres of its point.</p>",
-            _table(history[cols]),
+            _table(coefficient_reading(history[cols])),
         ]
     parts += [
         "<h2>Accuracy: PAI in and out of sample</h2>",
