@@ -38,12 +38,13 @@ def verdict_and_chart(files: BacktestFiles) -> None:
         if result.best_model
         else ""
     )
+    below = all(v.flag == "below" for v in result.verdicts)
     if result.rtm_wins:
         st.success(result.sentence + best, icon=":material/check_circle:")
-    elif result.verdicts:
-        st.info(result.sentence + best, icon=":material/info:")
-    else:
+    elif below:  # every model below the best baseline, or no comparison to read
         st.warning(result.sentence + best, icon=":material/info:")
+    else:
+        st.info(result.sentence + best, icon=":material/info:")
     if result.verdicts:
         table = verdict_table(result.verdicts)
         st.table(table.style.format(precision=2, na_rep="-").hide(axis="index"))
