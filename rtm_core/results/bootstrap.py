@@ -253,10 +253,13 @@ def scored_crimes(
         columns.append(flagged_shares(risk, measure, [float(a) for a in areas])[held])
     shares = np.stack(columns, axis=1) if columns else np.zeros((held.size, 0, len(areas)))
     flat = shares.reshape(held.size, len(columns) * len(areas))
-    if held.size:
-        groups, inverse = np.unique(flat, axis=0, return_inverse=True)
-    else:  # no crimes: nothing to draw
-        groups, inverse = flat, np.zeros(0, dtype=np.int64)
+    if held.size and flat.shape[1]:  # one byte string per row: np.unique(axis=0) is slower
+        rows = np.ascontiguousarray(flat)
+        keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        groups = flat[first]
+    else:  # no crimes, or no map: one group at most
+        groups, inverse = flat[:1], np.zeros(held.size, dtype=np.int64)
     crimes = np.bincount(inverse.ravel(), weights=observed[held], minlength=len(groups))
     return ScoredCrimes(
         maps=tuple(rankings),
