@@ -50,8 +50,9 @@ def irr_table(coefficients: pd.DataFrame, *, history: bool = False) -> pd.DataFr
         }
     )
     out = out.dropna(axis=1, how="all")
-    if {"irr_low", "irr_high"} <= set(frame.columns):
-        out["reading"] = coefficient_reading(frame)["reading"].to_numpy()
+    if {"irr_low", "irr_high"} <= set(frame.columns):  # read beside the interval it reads
+        at = list(out.columns).index("95 % high") + 1 if "95 % high" in out else len(out.columns)
+        out.insert(at, "reading", coefficient_reading(frame)["reading"].to_numpy())
     return out
 
 

@@ -157,7 +157,7 @@ def calibration_sentence(table: pd.DataFrame | None, model: str) -> str:
         if found is None:
             continue
         seen, exp = found
-        gap = f" ({(exp / seen - 1) * 100:+.1f} %)" if seen > 0 else ""
+        gap = f" ({round((exp / seen - 1) * 100, 1) + 0.0:+.1f} %)" if seen > 0 else ""
         parts.append(f"{exp:,.1f} {words} against {seen:,.0f} observed{gap}")
     if not parts:
         return ""

@@ -85,7 +85,7 @@ def verdict_section(run: RunFiles) -> list[str]:
     if found.note:
         parts.append(f"<p class='muted'>{esc(found.note)}</p>")
     for verdict in verdicts:
-        css = verdict.flag if verdict.flag in ("beats", "below") else "mixed"
+        css = verdict.tone if verdict.tone in ("beats", "below") else "mixed"
         parts.append(
             f"<p class='verdict'><span class='{css}'>{esc(display_name(verdict.model))}: "
             f"{esc(verdict.headline)}.</span> {esc(verdict.sentence)}</p>"

@@ -134,6 +134,17 @@ class Verdict:
         return words.pop() if len(words) == 1 else "mixed"
 
     @property
+    def tone(self) -> str:
+        """How to show it: "beats" (beats at every share), "below" (below somewhere and
+        beats nowhere; a model that kept a risk factor) or "neutral"."""
+        words = {c.verdict for c in self.comparisons}
+        if self.flag == "beats":
+            return "beats"
+        if not self.character and "below" in words and "beats" not in words:
+            return "below"
+        return "neutral"
+
+    @property
     def headline(self) -> str:
         """A short flag: "Beats the best baseline", "Level with the best baseline", ..."""
         flag = self.flag
@@ -147,7 +158,10 @@ class Verdict:
             }[flag]
         if flag == "mixed":
             wins = [AREA_TEXT[c.area] for c in self.comparisons if c.verdict == "beats"]
-            return f"Beats the best baseline at {_join(wins)} only" if wins else "Mixed"
+            if wins:
+                return f"Beats the best baseline at {_join(wins)} only"
+            below = [AREA_TEXT[c.area] for c in self.comparisons if c.verdict == "below"]
+            return f"Below the best baseline at {_join(below)}, level elsewhere"
         return "No comparison"
 
 

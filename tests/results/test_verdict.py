@@ -99,6 +99,7 @@ def test_a_model_that_kept_no_risk_factor_is_named_so_and_never_wins():
         "+2.00, 90 % interval +0.50 to +3.50."
     )
     assert (classical.flag, classical.headline) == ("none", "Kept no risk factor")
+    assert classical.tone == "neutral" and dl.tone == "beats"  # never shown as a win
     assert dl.flag == "beats" and not dl.character
     flat = coefficients[coefficients["variable"] == "intercept"]
     assert verdicts(None, flat, models=("classical",))[0].sentence == (
@@ -218,3 +219,18 @@ def test_one_readable_name_per_key_in_sentences_tables_and_backtests():
         name = display_name(key)
         assert name.lower().startswith(sentence_name(key).lower())  # the sentences' words agree
         assert name.endswith("(baseline)") == (key in BASELINES)
+
+
+def test_level_and_below_without_a_win_says_where_it_is_below():
+    rows = with_best(
+        [
+            row("classical", "kde", "0.01", 4.39, 4.38, -0.54, 0.54),
+            row("classical", "kde", "0.05", 2.61, 2.74, -0.25, -0.01),
+        ]
+    )
+    [verdict] = verdicts(rows)
+    assert (verdict.flag, verdict.headline) == (
+        "mixed",
+        "Below the best baseline at 5 %, level elsewhere",
+    )
+    assert verdict.tone == "below"  # shown as a warning
