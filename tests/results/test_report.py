@@ -131,7 +131,8 @@ def test_calibration_is_shown_with_the_family_and_the_forecast_warned(run_dir, t
     text = html.unescape(render_report(run_dir))
     assert "Calibration: expected against observed crimes" in headings(text)
     assert "alt='calibration dl'" in text
-    assert "Counts modelled as Poisson; expected counts calibrated in the large by intercept" in text
+    fit = "Counts modelled as Poisson; expected counts calibrated in the large by intercept"
+    assert fit in text
     assert "The deep-learning RTM expects" in text and "(+0.0 %)" in text
     # a forecast far above the last period: warned beside the forecast and in calibration
     hot = tmp_path / "hot"
