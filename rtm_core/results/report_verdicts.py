@@ -77,7 +77,7 @@ def verdict_section(run: RunFiles) -> list[str]:
         "<h2>Does the RTM beat the simplest maps?</h2>",
         "<p class='muted'>Out of sample (period t+1): each model beside the best baseline (the "
         "baseline with the highest PAI there, among every baseline the run scored) at 1 %, 5 % "
-        f"and 10 % of the area. A model <b>beats</b> it only when the {INTERVAL:.0%} "
+        f"and 10 % of the area. A model <b>beats</b> it only when the {INTERVAL * 100:.0f} % "
         "interval of the difference in PAI (a bootstrap over the test period's crimes) lies "
         "above 0, is <b>below</b> it only when the interval lies under 0, and is "
         "<b>level</b> otherwise.</p>",
