@@ -47,7 +47,8 @@ __all__ = ["assemble_run", "write_run", "json_default", "incidents_frame"]
 
 def _coefficients(fitted: dict) -> pd.DataFrame:
     """coefficients.csv: every model's table, with ``reliable`` (the 95 % IRR interval
-    excludes 1), ``family`` and ``dispersion`` (the model's count distribution)."""
+    excludes 1), ``family`` and ``dispersion`` (the model's count distribution) and
+    ``calibration`` (how its expected counts are calibrated in the large)."""
     frames = []
     for name, model in fitted.items():
         table = model.estimator.coefficients_.copy()
@@ -55,6 +56,7 @@ def _coefficients(fitted: dict) -> pd.DataFrame:
         table["reliable"] = reliable(table)
         table["family"] = str(getattr(model.estimator, "family_", "poisson"))
         table["dispersion"] = getattr(model.estimator, "dispersion_", None)
+        table["calibration"] = str(getattr(model.estimator, "calibration_", ""))
         frames.append(table)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

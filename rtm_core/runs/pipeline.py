@@ -391,7 +391,9 @@ def _score(
     fitted: dict[str, FittedModel],
     baselines: _Baselines,
 ) -> _Scores:
-    """Accuracy of every model and baseline in and out of sample, and the forecasts.
+    """Accuracy of every model and baseline in and out of sample, the forecasts, the
+    comparison of each model with each baseline (``comparison.csv``: a paired bootstrap over
+    the test crimes, seeded by ``[model] random_state``) and the calibration tables.
 
     Out of sample, the fitted models are applied to the history before the test period (and
     before the forecast period for the forecast); without history that design is the

@@ -85,6 +85,7 @@ def test_a_run_of_this_version_keeps_the_keys_and_adds_schema_and_seed_root(v1, 
         "reliable",
         "family",
         "dispersion",
+        "calibration",
     ]
     assert set(new["models"]) == set(old["models"])  # now keyed by model, with the fit
     assert {"family", "dispersion", "calibration"} == set(new["models"]["dl"])

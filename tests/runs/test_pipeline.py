@@ -164,7 +164,8 @@ def test_a_history_run_keeps_its_comparison_calibration_and_test_rankings(histor
     assert fit["calibration"] == "poisson quasi-likelihood"
     assert (fit["dispersion"] is None) == (fit["family"] == "poisson")
     coefs = pd.read_csv(history_run / "coefficients.csv")
-    assert {"reliable", "family", "dispersion"} <= set(coefs.columns)
+    assert {"reliable", "family", "dispersion", "calibration"} <= set(coefs.columns)
     assert (coefs["family"] == fit["family"]).all()
+    assert (coefs["calibration"] == "poisson quasi-likelihood").all()
     expect = (coefs["irr_low"] > 1) | (coefs["irr_high"] < 1)
     assert coefs["reliable"].tolist() == expect.tolist()
