@@ -42,9 +42,9 @@ def verdict_section(run) -> None:
         (st.info if found.table is not None else st.warning)(found.note)
     for verdict in verdicts:
         widgets.verdict_box(verdict)
-    if found.table is None:
-        return
     table = tables.verdict_table(verdicts)
+    if found.table is None or table.empty:
+        return
     st.table(table.style.format(precision=2, na_rep="-").hide(axis="index"))
 
 
