@@ -333,9 +333,9 @@ def list_runs(parent: str | Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: r.created, reverse=True)
 
 
-def _csv(path: Path) -> pd.DataFrame:
+def _csv(path: Path, dtype: dict | None = None) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.EmptyDataError):  # optional files may be missing or empty
         return pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -370,7 +370,8 @@ def load_run(path: str | Path) -> RunFiles:
     return RunFiles(
         path=path,
         manifest=info.manifest,
-        coefficients=_csv(path / COEFFICIENTS_FILE),
+        # text columns stay text when every value is empty (a model that kept no factor)
+        coefficients=_csv(path / COEFFICIENTS_FILE, {"model": str, "variable": str, "set": str}),
         metrics=metrics,
         units=units,
         curves=_csv(path / CURVES_FILE),
