@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/dl_fit.py
 	$(BIN)/python bench/classical_fit.py
+	$(BIN)/python bench/bootstrap.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

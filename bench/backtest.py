@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import with_model_overrides  # noqa: E402
 from rtm_core.backtest.report import (  # noqa: E402
-    HOTSPOT_BASELINES,
+    load_backtest,
     read_csv,
     summary_table,
     verdict,
@@ -115,11 +115,10 @@ def main() -> None:
                 f"  {model:<18} {row['mean 0.05']:6.2f}  "
                 f"({row['min 0.05']:.2f} – {row['max 0.05']:.2f})"
             )
-        result = verdict(table)
-        present = [b for b in HOTSPOT_BASELINES if b in summary.index]
-        print(f"\nHot-spot baselines compared: {', '.join(present)}")
+        files = load_backtest(out)
+        result = verdict(table, files.comparison, files.characters)
         print(result.sentence)
-        print(f"Better RTM reaches the best hot-spot baseline on average: {result.rtm_wins}")
+        print(f"An RTM beats the best baseline at 5 % (90 % interval above 0): {result.rtm_wins}")
         if args.compare:
             parallel = _run(config, work / "backtest-2proc", args, processes=2, tag="2 proc")
             same = (work / "backtest-2proc" / "backtest.csv").read_bytes() == (

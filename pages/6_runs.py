@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rtm_app import cache, state, tables, widgets
+from rtm_app.run_compare import intervention_section
 from rtm_app.run_list import run_names, runs_table
 from rtm_core.errors import RTMError
 from rtm_core.record.folder import delete_run
@@ -69,6 +70,7 @@ if len(complete) >= 2:
             width="stretch",
             column_config={c: number for c in ("1 %", "5 %", "10 %")},
         )
+        intervention_section(run_a, run_b)
 else:
     st.caption("Comparing needs two complete runs.")
 

@@ -10,6 +10,7 @@ from rtm_app import backtest, state, widgets
 from rtm_core.backtest.report import BacktestFiles, verdict
 from rtm_core.errors import RTMError
 from rtm_core.models.registry import display_name
+from rtm_core.results.summary import verdict_table
 
 __all__ = ["origin_labels", "again_origins", "verdict_and_chart", "summary", "origin_actions"]
 
@@ -29,17 +30,24 @@ def again_origins(manifest: dict) -> int:
 
 
 def verdict_and_chart(files: BacktestFiles) -> None:
-    """Whether the RTM beat the baselines at every origin, and PAI at 5 % by origin."""
-    result = verdict(files.table)
+    """Each RTM model against the best baseline (mean PAI over the origins, with the
+    bootstrap interval), and PAI at 5 % by origin."""
+    result = verdict(files.table, files.comparison, files.characters)
     best = (
         f" Best mean PAI at 5 %: **{display_name(result.best_model)}**."
         if result.best_model
         else ""
     )
+    below = all(v.flag == "below" for v in result.verdicts)
     if result.rtm_wins:
         st.success(result.sentence + best, icon=":material/check_circle:")
-    else:
+    elif below:  # every model below the best baseline, or no comparison to read
         st.warning(result.sentence + best, icon=":material/info:")
+    else:
+        st.info(result.sentence + best, icon=":material/info:")
+    if result.verdicts:
+        table = verdict_table(result.verdicts)
+        st.table(table.style.format(precision=2, na_rep="-").hide(axis="index"))
     chart = backtest.pai_chart(files.table)
     if chart is None:
         st.info("No PAI at 5 % was defined at any origin (no test crimes).")

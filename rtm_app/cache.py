@@ -23,6 +23,8 @@ from rtm_core.factors.designs import build_features
 from rtm_core.io import Layer, read_layer
 from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
 from rtm_core.results.brief import make_brief
+from rtm_core.results.comparison import RunComparison, run_comparison
+from rtm_core.results.run_change import PaiChange, pai_changes
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, load_study
 
@@ -180,6 +182,28 @@ def _run(path: str, stamp: float) -> RunFiles:
 def run_files(path: Path) -> RunFiles:
     """:func:`rtm_core.record.folder.load_run`, cached until the folder changes."""
     return _run(str(path), _stamp(path))
+
+
+@st.cache_resource(max_entries=6, show_spinner="Comparing the maps...")
+def _comparison(path: str, stamp: float) -> RunComparison:
+    return run_comparison(_run(path, stamp))
+
+
+def comparison(run: RunFiles) -> RunComparison:
+    """The run's comparison table (:func:`rtm_core.results.comparison.run_comparison`):
+    ``comparison.csv``, or computed once for a run written before it."""
+    return _comparison(str(run.path), _stamp(run.path))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Comparing the runs...")
+def _pai_change(path_a: str, stamp_a: float, path_b: str, stamp_b: float) -> PaiChange:
+    return pai_changes(_run(path_a, stamp_a), _run(path_b, stamp_b))
+
+
+def pai_change(run_a: RunFiles, run_b: RunFiles) -> PaiChange:
+    """:func:`rtm_core.results.run_change.pai_changes` of two runs, cached until either
+    folder changes."""
+    return _pai_change(str(run_a.path), _stamp(run_a.path), str(run_b.path), _stamp(run_b.path))
 
 
 def cell_size(run: RunFiles) -> float | None:

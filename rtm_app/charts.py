@@ -271,3 +271,43 @@ def irr_spread(stability: pd.DataFrame) -> alt.Chart | None:
     middle = base.mark_rule(strokeWidth=3).encode(x="irr_p2_5:Q", x2="irr_p97_5:Q")
     point = base.mark_point(filled=True, size=50, color="black").encode(x="irr_median:Q")
     return (full + middle + point).properties(height=alt.Step(24))
+
+
+def calibration_chart(table: pd.DataFrame, model: str) -> alt.Chart | None:
+    """Crimes expected (bars) and observed (dots) by decile of predicted risk, in and out of
+    sample side by side, for one model (``calibration.csv``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``calibration.csv`` of a run.
+    model : str
+        Model (or baseline) key.
+
+    Returns
+    -------
+    alt.Chart or None
+        None without decile rows for the model.
+    """
+    rows = table[(table["model"] == model) & table["group"].str.startswith("decile")].copy()
+    if rows.empty:
+        return None
+    rows["decile"] = rows["group"].str.removeprefix("decile ").astype(int)
+    rows["Period"] = rows["period"].map(PERIOD_NAMES)
+    base = alt.Chart(rows).encode(
+        x=alt.X("decile:O", title="Decile of predicted risk (10 = riskiest)"),
+        tooltip=[
+            "Period",
+            alt.Tooltip("decile:O", title="Decile"),
+            alt.Tooltip("units:Q", format=",", title="Units"),
+            alt.Tooltip("expected:Q", format=",.1f", title="Expected"),
+            alt.Tooltip("observed:Q", format=",.0f", title="Observed"),
+        ],
+    )
+    bars = base.mark_bar(color="#c9d6ea").encode(y=alt.Y("expected:Q", title="Crimes"))
+    dots = base.mark_circle(size=70, color="#b42318").encode(y="observed:Q")
+    return (
+        (bars + dots)
+        .properties(height=220, width=300)
+        .facet(column=alt.Column("Period:N", title=None, sort=list(PERIOD_NAMES.values())))
+    )

@@ -1,7 +1,8 @@
 """The Results page's sections, each drawn from one loaded run (:class:`RunFiles`).
 
-The forecast (when the run has one), the verdict against the baselines, the IRR tables, the
-risk map, the accuracy curves and the conjunctive table; the page only orders them.
+The forecast (when the run has one), the IRR tables, the risk map, the accuracy curves and the
+conjunctive table with the top places (the verdict and calibration sections are in
+:mod:`rtm_app.verdict_sections`); the page only orders them.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from rtm_app import cache, charts, maps, state, tables, widgets
+from rtm_app.verdict_sections import forecast_warnings
 from rtm_core.config import MODEL_KINDS
+from rtm_core.results.places import offered_places, tie_note
+from rtm_core.results.reading import model_character
 from rtm_core.results.summary import forecast_places, forecast_sentence
-from rtm_core.results.verdict import run_verdicts
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 P_VALUE = st.column_config.NumberColumn(format="%.2e")
@@ -64,31 +67,19 @@ def forecast_section(run, forecast: dict) -> None:
     deck, classes = cache.forecast_map(run.path, model, state.online_basemap())
     st.pydeck_chart(deck, height=560, key="forecast_map")
     widgets.legend(classes, "Forecast, expected crimes:")
+    forecast_warnings(run, model)
     n = st.slider("Top places of the forecast", 5, 25, 10, key="forecast_top")
+    places = forecast_places(run.units, model, n)
     st.dataframe(
-        forecast_places(run.units, model, n),
+        places,
         hide_index=True,
         width="stretch",
         column_config={"forecast": NUMBER},
         key="forecast_places",
     )
-
-
-def verdict_section(run) -> None:
-    """Whether each model beats the best baseline out of sample (nothing when unknown)."""
-    verdicts = run_verdicts(run.metrics, run.units)
-    if not verdicts:
-        return
-    st.subheader("Does the RTM beat the simplest maps?")
-    st.caption(
-        "Out of sample (period t+1): each model beside the best baseline (prior counts, KDE "
-        "of prior crimes, gradient boosting and, with crime history, the history baselines) "
-        "at 1 %, 5 % and 10 % of the area, by PAI."
-    )
-    for verdict in verdicts:
-        widgets.verdict_box(verdict)
-    comparison = tables.verdict_table(verdicts)
-    st.table(comparison.style.format(precision=2, na_rep="-").hide(axis="index"))
+    ties = tie_note(run.units[f"forecast_{model}"], places["forecast"], what="forecast")
+    if ties:
+        st.caption(ties)
 
 
 def irr_section(run, history: bool) -> None:
@@ -229,9 +220,11 @@ def conjunctive_section(run) -> None:
         column_config={"expected": NUMBER, "expected_rate": NUMBER},
     )
     n = st.slider("Top places", min_value=5, max_value=25, value=10)
-    st.dataframe(
-        tables.top_places(run.top_places, model, n),
-        hide_index=True,
-        width="stretch",
-        column_config={"score": NUMBER},
+    character = model_character(run.coefficients, model)
+    places, note = offered_places(
+        tables.top_places(run.top_places, model, n), run.units[f"risk_{model}"], character
     )
+    if note:
+        (st.info if places.empty else st.caption)(note)
+    if not places.empty:
+        st.dataframe(places, hide_index=True, width="stretch", column_config={"score": NUMBER})

@@ -6,6 +6,7 @@ import pandas as pd
 
 from rtm_app.charts import model_name
 from rtm_core.record.manifest import AREA_KEYS, READOUT_TEXT, Manifest, Metrics
+from rtm_core.results.reading import coefficient_reading
 from rtm_core.results.summary import split_history
 from rtm_core.results.summary import verdict_table as _verdict_table
 
@@ -24,7 +25,8 @@ CONJUNCTIVE_COLUMNS = [
 
 
 def irr_table(coefficients: pd.DataFrame, *, history: bool = False) -> pd.DataFrame:
-    """IRR (RRV) with 95 % interval, p-value and selection share, one row per model term.
+    """IRR (RRV) with 95 % interval, p-value, selection share and reading ("no reliable
+    effect" where the interval includes 1), one row per model term.
 
     The crime-history rows (``hist{j}_...``) are left out, or only they are kept with
     ``history=True`` (their own table, "Crime history (fixed covariates)").
@@ -47,7 +49,11 @@ def irr_table(coefficients: pd.DataFrame, *, history: bool = False) -> pd.DataFr
             "selected share": frame.get("selected_share"),
         }
     )
-    return out.dropna(axis=1, how="all")
+    out = out.dropna(axis=1, how="all")
+    if {"irr_low", "irr_high"} <= set(frame.columns):  # read beside the interval it reads
+        at = list(out.columns).index("95 % high") + 1 if "95 % high" in out else len(out.columns)
+        out.insert(at, "reading", coefficient_reading(frame)["reading"].to_numpy())
+    return out
 
 
 def readouts(metrics, metric: str = "pai") -> pd.DataFrame:

@@ -218,9 +218,9 @@ def legend(items: list[tuple[str, str]], title: str = "") -> None:
 def verdict_box(verdict) -> None:
     """One model's verdict: a coloured flag with the plain sentence, and the ties note."""
     text = f"**{model_name(verdict.model)}: {verdict.headline}.** {verdict.sentence}"
-    if verdict.flag == "beats":
+    if verdict.tone == "beats":  # level, mixed and "kept no risk factor" are notes
         st.success(text)
-    elif verdict.flag == "below":
+    elif verdict.tone == "below":
         st.warning(text)
     else:
         st.info(text)

@@ -1,10 +1,9 @@
-"""What a backtest says: ``backtest.csv``, its summary, ``backtest.html``, and finding backtests.
+"""What a backtest says: ``backtest.html``, and finding and loading backtests.
 
-``backtest.csv`` has one row per origin, model (or baseline), measure and area:
-``origin, model, measure, area, value`` (``origin`` the test period's first day, ISO;
-``measure`` ``pai|pei|hit_rate``; ``area`` the strings ``"0.01"``, ``"0.05"``, ``"0.10"``;
-out-of-sample values, i.e. on each origin's test period). ``backtest.html`` is
-self-contained (a PNG chart as a data URI, no scripts, no web fonts), like the run report.
+The table (``backtest.csv``) is :mod:`rtm_core.backtest.table`'s, the verdict
+(``comparison.csv`` and its sentences) :mod:`rtm_core.backtest.verdict`'s; both are
+re-exported here. ``backtest.html`` is self-contained (a PNG chart as a data URI, no scripts,
+no web fonts), like the run report.
 """
 
 from __future__ import annotations
@@ -22,18 +21,33 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from rtm_core.config import MODEL_KINDS
+from rtm_core.backtest.table import (
+    AREAS,
+    COLUMNS,
+    MEASURES,
+    RTM_MODELS,
+    collect_metrics,
+    pai_by_origin,
+    read_csv,
+    summary_table,
+)
+from rtm_core.backtest.verdict import Verdict, backtest_comparison, origin_characters, verdict
 from rtm_core.errors import InputError
 from rtm_core.models.registry import display_name
+from rtm_core.record.folder import COMPARISON_FILE
 from rtm_core.results.report import CSS, _png
+from rtm_core.results.summary import verdict_table
 
 __all__ = [
     "COLUMNS",
     "MEASURES",
     "AREAS",
     "RTM_MODELS",
-    "HOTSPOT_BASELINES",
+    "backtest_comparison",
     "collect_metrics",
+    "origin_characters",
+    "pai_by_origin",
+    "read_csv",
     "summary_table",
     "verdict",
     "render_html",
@@ -43,181 +57,6 @@ __all__ = [
     "list_backtests",
     "load_backtest",
 ]
-
-COLUMNS = ["origin", "model", "measure", "area", "value"]
-MEASURES = ("pai", "pei", "hit_rate")
-AREAS = ("0.01", "0.05", "0.10")
-RTM_MODELS = MODEL_KINDS
-#: the baselines a planner already has: last period's counts, their sum over the history
-#: windows, and a KDE of last period's crimes
-HOTSPOT_BASELINES = ("prior_counts", "prior_counts_lags", "kde")
-#: readable name of a model or baseline key: the run's names (one map for runs and backtests)
-
-
-def collect_metrics(metrics_by_origin: dict[str, dict]) -> pd.DataFrame:
-    """The long table of out-of-sample accuracy over origins.
-
-    Parameters
-    ----------
-    metrics_by_origin : dict
-        Origin (ISO date) → the run's ``metrics.json`` content.
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`COLUMNS`, sorted by origin (oldest first), then models in the
-        run's order; ``area`` as strings; ``value`` NaN where a measure is undefined.
-    """
-    rows = []
-    for origin in sorted(metrics_by_origin):
-        for model, periods in metrics_by_origin[origin].items():
-            test = periods.get("test", {}) if isinstance(periods, dict) else {}
-            for measure in MEASURES:
-                values = test.get(measure, {})
-                for area in AREAS:
-                    value = values.get(area)
-                    rows.append((origin, model, measure, area, np.nan if value is None else value))
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table["value"] = table["value"].astype(float)
-    return table
-
-
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read ``backtest.csv`` keeping ``origin`` and ``area`` as strings."""
-    return pd.read_csv(path, dtype={"origin": str, "model": str, "measure": str, "area": str})
-
-
-def summary_table(table: pd.DataFrame, measure: str = "pai") -> pd.DataFrame:
-    """Mean and range (min–max) over origins per model, at 1 / 5 / 10 %.
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``backtest.csv``.
-    measure : {"pai", "pei", "hit_rate"}
-
-    Returns
-    -------
-    DataFrame
-        One row per model (in the table's order): ``model``, then ``mean <area>``,
-        ``min <area>``, ``max <area>`` for each area, and ``origins`` (how many had a value).
-    """
-    part = table[table["measure"] == measure]
-    order = list(dict.fromkeys(part["model"]))
-    rows = []
-    for model in order:
-        values = part[part["model"] == model]
-        row: dict = {"model": model}
-        for area in AREAS:
-            v = values.loc[values["area"] == area, "value"].dropna()
-            row[f"mean {area}"] = v.mean() if len(v) else np.nan
-            row[f"min {area}"] = v.min() if len(v) else np.nan
-            row[f"max {area}"] = v.max() if len(v) else np.nan
-        row["origins"] = int(values.loc[values["area"] == "0.05", "value"].notna().sum())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the backtest says about PAI at 5 % on average over origins.
-
-    Attributes
-    ----------
-    best_model : str or None
-        The model or baseline with the highest mean.
-    best_rtm, best_baseline : str or None
-        The better RTM and the best hot-spot baseline by mean.
-    rtm_mean, baseline_mean : float
-    sentence : str
-        One sentence for people.
-    """
-
-    best_model: str | None
-    best_rtm: str | None
-    best_baseline: str | None
-    rtm_mean: float
-    baseline_mean: float
-    sentence: str
-
-    @property
-    def rtm_wins(self) -> bool:
-        """Whether the better RTM's mean reaches the best hot-spot baseline's mean."""
-        return bool(self.best_rtm and self.best_baseline and self.rtm_mean >= self.baseline_mean)
-
-
-def _best(means: pd.Series, keys) -> tuple[str | None, float]:
-    present = means.reindex([k for k in keys if k in means.index]).dropna()
-    if present.empty:
-        return None, float("nan")
-    return str(present.idxmax()), float(present.max())
-
-
-def verdict(table: pd.DataFrame, area: str = "0.05") -> Verdict:
-    """Compare the better RTM with the best hot-spot baseline (mean PAI over origins).
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``backtest.csv``.
-    area : str
-        The read-out compared ("0.01", "0.05" or "0.10").
-
-    Returns
-    -------
-    Verdict
-        The best model, the better RTM, the best hot-spot baseline, their means, and the
-        sentence (with what the environment adds to crime history alone, when it was run).
-    """
-    summary = summary_table(table, "pai")
-    means = summary.set_index("model")[f"mean {area}"] if not summary.empty else pd.Series()
-    best_model, _ = _best(means, list(means.index))
-    best_rtm, rtm_mean = _best(means, RTM_MODELS)
-    best_base, base_mean = _best(means, HOTSPOT_BASELINES)
-    share = f"{float(area) * 100:g} %"
-    if best_rtm is None or best_base is None:
-        sentence = "The backtest has no RTM model or no hot-spot baseline to compare."
-    else:
-        verb = "beats" if rtm_mean > base_mean else ("matches" if rtm_mean == base_mean else "")
-        a = f"{display_name(best_rtm)} (mean PAI at {share} {rtm_mean:.2f})"
-        b = f"{display_name(best_base)} ({base_mean:.2f})"
-        if verb:
-            sentence = (
-                f"On average over the origins, the {a} {verb} the best hot-spot baseline, {b}."
-            )
-        else:
-            sentence = (
-                f"On average over the origins, the {a} does not beat the best hot-spot "
-                f"baseline, {b}."
-            )
-    history_mean = float(means.get("history_only", np.nan))
-    if best_rtm is not None and np.isfinite(history_mean):
-        gain = rtm_mean - history_mean
-        sentence += (
-            f" Against crime history alone (a Poisson GLM on the history windows, mean PAI"
-            f" {history_mean:.2f}) the environment adds {gain:+.2f}."
-        )
-    return Verdict(best_model, best_rtm, best_base, rtm_mean, base_mean, sentence)
-
-
-def pai_by_origin(table: pd.DataFrame, area: str = "0.05") -> pd.DataFrame:
-    """PAI at one area per origin (rows) and model (columns), models in the table's order.
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``backtest.csv``.
-    area : str
-        The read-out ("0.01", "0.05" or "0.10").
-
-    Returns
-    -------
-    DataFrame
-        Indexed by origin (oldest first), one column per model key.
-    """
-    part = table[(table["measure"] == "pai") & (table["area"] == area)]
-    wide = part.pivot_table(index="origin", columns="model", values="value", aggfunc="first")
-    return wide[[m for m in dict.fromkeys(part["model"]) if m in wide.columns]].sort_index()
 
 
 def _chart(table: pd.DataFrame) -> str:
@@ -260,7 +99,12 @@ def _fmt(value) -> str:
     return "" if value is None or not np.isfinite(value) else f"{value:.2f}"
 
 
-def render_html(table: pd.DataFrame, manifest: dict) -> str:
+def render_html(
+    table: pd.DataFrame,
+    manifest: dict,
+    comparison: pd.DataFrame | None = None,
+    characters: dict | None = None,
+) -> str:
     """The self-contained HTML of a backtest (chart, mean and range table, verdict).
 
     Parameters
@@ -269,12 +113,16 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
         ``backtest.csv``.
     manifest : dict
         ``backtest.json`` (label, origins with their periods and times, engine, timings).
+    comparison : DataFrame, optional
+        The backtest's ``comparison.csv`` (None: written before it).
+    characters : dict, optional
+        As in :func:`verdict`.
 
     Returns
     -------
     str
     """
-    result = verdict(table)
+    result = verdict(table, comparison, characters)
     origins = manifest.get("origins", [])
     esc = html.escape
     rows = "".join(
@@ -299,14 +147,18 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
 {esc(str(manifest.get("engine", "")))} · {manifest.get("timings", {}).get("total", 0):.0f} s</p>
 <p><b>{esc(result.sentence)}</b></p>
 {best}
+{_verdict_html(result)}
 <h2>PAI at 5 % of the area, by origin</h2>
 <img alt="PAI at 5 % by origin" src="data:image/png;base64,{_chart(table)}">
 {per_origin}
 <h2>Mean and range over the origins (PAI, out of sample)</h2>
 {_summary_html(table)}
-<p class="muted">Hot-spot baselines: {", ".join(esc(display_name(m)) for m in HOTSPOT_BASELINES)}
-(those the run computed). Each origin is a complete run folder under
-<code>origins/</code>; all measures are in <code>backtest.csv</code>.</p>
+<p class="muted">The best baseline at each share of the area is the one with the highest mean
+PAI among every baseline the backtest scored, as on the Results page. A model <b>beats</b> it
+only when the 90 % interval of the mean difference (a bootstrap across the origins' test
+crimes) lies above 0, is <b>below</b> it only when the interval lies under 0, and is
+<b>level</b> otherwise. Each origin is a complete run folder under <code>origins/</code>; all
+measures are in <code>backtest.csv</code>, the comparison in <code>comparison.csv</code>.</p>
 <h2>Origins</h2>
 <table><tr><th>origin</th><th>training period</th><th>test period</th><th>time</th></tr>
 {rows}</table>
@@ -314,7 +166,24 @@ def render_html(table: pd.DataFrame, manifest: dict) -> str:
 """
 
 
-def write_html(folder: str | Path, table: pd.DataFrame, manifest: dict) -> Path:
+def _verdict_html(result: Verdict) -> str:
+    if not result.verdicts:
+        return ""
+    shown = verdict_table(result.verdicts).rename(
+        columns={"model PAI": "model mean PAI", "baseline PAI": "baseline mean PAI"}
+    )
+    return shown.to_html(
+        index=False, escape=True, border=0, float_format=lambda v: f"{v:.2f}", na_rep=""
+    )
+
+
+def write_html(
+    folder: str | Path,
+    table: pd.DataFrame,
+    manifest: dict,
+    comparison: pd.DataFrame | None = None,
+    characters: dict | None = None,
+) -> Path:
     """Write ``backtest.html`` into ``folder``.
 
     Parameters
@@ -325,6 +194,8 @@ def write_html(folder: str | Path, table: pd.DataFrame, manifest: dict) -> Path:
         ``backtest.csv``.
     manifest : dict
         ``backtest.json``.
+    comparison, characters : optional
+        As in :func:`render_html`.
 
     Returns
     -------
@@ -332,7 +203,7 @@ def write_html(folder: str | Path, table: pd.DataFrame, manifest: dict) -> Path:
         The file written.
     """
     path = Path(folder) / "backtest.html"
-    path.write_text(render_html(table, manifest), encoding="utf-8")
+    path.write_text(render_html(table, manifest, comparison, characters), encoding="utf-8")
     return path
 
 
@@ -394,11 +265,15 @@ def list_backtests(parent: str | Path) -> list[BacktestInfo]:
 
 @dataclass(frozen=True)
 class BacktestFiles:
-    """A complete backtest folder: its table, manifest and origin run folders."""
+    """A complete backtest folder: its table, manifest, comparison (None for a backtest
+    written before ``comparison.csv``), the models that kept no risk factor at any origin
+    (:func:`origin_characters`) and the origin run folders."""
 
     path: Path
     manifest: dict
     table: pd.DataFrame
+    comparison: pd.DataFrame | None = None
+    characters: dict | None = None
 
     def origin_dir(self, origin: str) -> Path:
         """The run folder of one origin."""
@@ -426,4 +301,9 @@ def load_backtest(path: str | Path) -> BacktestFiles:
         raise InputError(
             str(path), "backtest.csv", f"unreadable ({exc})", "re-run the backtest"
         ) from None
-    return BacktestFiles(path, manifest, table)
+    comparison = None
+    if (path / COMPARISON_FILE).is_file():
+        comparison = pd.read_csv(path / COMPARISON_FILE, dtype={"area": str})
+    dirs = [path / str(o.get("folder", "")) for o in manifest.get("origins", [])]
+    characters = origin_characters([d for d in dirs if d.is_dir()])
+    return BacktestFiles(path, manifest, table, comparison, characters)

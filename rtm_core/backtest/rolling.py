@@ -4,8 +4,10 @@ Origin ``i`` (0 … N−1) moves the training and the test period back by ``i`` 
 lengths (history windows follow, since they are computed from each target period). Every
 origin is a complete, ordinary run folder written by :func:`rtm_core.runs.pipeline.run_pipeline`
 under ``DIR/origins/<test start, ISO date>/``; the out-of-sample accuracy of every model and
-baseline is collected into ``DIR/backtest.csv`` and summarised in ``DIR/backtest.html``
-(see :mod:`rtm_core.backtest.report`).
+baseline is collected into ``DIR/backtest.csv``, each model is compared with the best
+baseline (mean PAI over the origins, with a bootstrap across the origins' test crimes) in
+``DIR/comparison.csv``, and both are summarised in ``DIR/backtest.html`` (see
+:mod:`rtm_core.backtest.report`).
 
 Origins are independent. They run in process one after the other, in a pool of spawned
 processes (``processes``; default half the cores), or as tasks on a Dask cluster
@@ -31,13 +33,18 @@ from rtm_core.backtest.engines import (
     run_origin,
     run_origins,
 )
-from rtm_core.backtest.report import collect_metrics, write_html
+from rtm_core.backtest.report import (
+    backtest_comparison,
+    collect_metrics,
+    origin_characters,
+    write_html,
+)
 from rtm_core.cluster import dask_client
 from rtm_core.config import BacktestConfig, RunConfig
 from rtm_core.errors import ConfigError, check_cancel
 from rtm_core.io import parse_dates, read_layer
 from rtm_core.periods import Period, lag_windows, period_length, shift_period
-from rtm_core.record.folder import environment, staged_run
+from rtm_core.record.folder import COMPARISON_FILE, environment, staged_run
 from rtm_core.runs.pipeline import Progress
 
 __all__ = [
@@ -300,7 +307,11 @@ def run_backtest(
             "versions": environment(),
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
-        write_html(staging, table, manifest)
+        dirs = [folder / o.name for o in plan]
+        comparison = backtest_comparison(dirs, random_state=config.model.random_state)
+        if comparison is not None:
+            comparison.to_csv(staging / COMPARISON_FILE, index=False)
+        write_html(staging, table, manifest, comparison, origin_characters(dirs))
         check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
     if progress is not None:
         progress(Progress("done", 1.0, f"backtest written to {out_dir}", len(plan), len(plan)))

@@ -70,7 +70,9 @@ class HistoryOnlyBaseline:
 
     Fitted on the training period with the history before it, applied to the test period with
     the history before the test period. Beside the RTM it shows what the environment adds
-    beyond crime history. Uses ``glum.GeneralizedLinearRegressor(family="poisson", alpha=0)``.
+    beyond crime history. Uses ``glum.GeneralizedLinearRegressor(family="poisson", alpha=0)``;
+    its intercept is then set to the exact maximum-likelihood one given the slopes (the solver
+    stops at a tolerance), so the in-sample expected total equals the observed total.
 
     Attributes
     ----------
@@ -112,7 +114,10 @@ class HistoryOnlyBaseline:
             )
         self.feature_names_ = [str(c) for c in features.columns]
         self.model_ = GeneralizedLinearRegressor(family="poisson", alpha=0.0)
-        self.model_.fit(features.to_numpy(dtype=np.float64), y)
+        values = features.to_numpy(dtype=np.float64)
+        self.model_.fit(values, y)
+        expected = self.model_.predict(values).sum()
+        self.model_.intercept_ = float(self.model_.intercept_ + np.log(y.sum() / expected))
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
@@ -225,6 +230,8 @@ class ForestBaseline:
     feature_names_ : list of str
     n_fit_units_ : int
         Units the trees were fitted on.
+    scale_ : float
+        Factor applied to the trees' predictions (1 until :meth:`recalibrate`).
     """
 
     def __init__(
@@ -287,6 +294,7 @@ class ForestBaseline:
             if y[rows].sum() <= 0:  # keep every crime unit if the sample missed them all
                 rows = np.union1d(rows, np.flatnonzero(y > 0))
         self.n_fit_units_ = len(rows)
+        self.scale_ = 1.0
         sample = features if len(rows) == len(y) else features.iloc[rows]
         # the process's thread budget (rtm_core.cluster): a job in the app leaves a core to
         # the web server, since the trees' parallel loops slow down many times over on shared
@@ -311,7 +319,32 @@ class ForestBaseline:
             part = features.iloc[start : start + _PREDICT_CHUNK].to_numpy(dtype=np.float64)
             with threadpool_limits(limits=process_threads(), user_api="openmp"):
                 out[start : start + len(part)] = self.model_.predict(part)
-        return out
+        return out * self.scale_
+
+    def recalibrate(self, predicted, y) -> np.ndarray:
+        """Scale the predictions so that their in-sample total equals the observed total.
+
+        The trees fit on a sample of units with early stopping, so their training-period
+        total misses the observed one by a few per cent; one factor for every unit keeps the
+        ranking (and PAI) and makes the expected counts calibrated in the large.
+
+        Parameters
+        ----------
+        predicted : array-like of shape (n_units,)
+            :meth:`predict` on the training period's features (before this call).
+        y : array-like of shape (n_units,)
+            Crimes per unit in the training period.
+
+        Returns
+        -------
+        ndarray
+            ``predicted`` scaled; later :meth:`predict` calls apply the same factor.
+        """
+        predicted = np.asarray(predicted, dtype=np.float64)
+        total = predicted.sum()
+        factor = float(np.sum(y) / total) if total > 0 else 1.0
+        self.scale_ *= factor
+        return predicted * factor
 
 
 def score_baselines(
@@ -360,7 +393,7 @@ def score_baselines(
     risks = {
         "prior_counts": prior_counts_risk(y_train),
         "kde": kde_risk(unit_xy, crime_xy_train, bandwidth=kde_bandwidth),
-        "forest": forest.predict(inputs["train"]),
+        "forest": forest.recalibrate(forest.predict(inputs["train"]), y_train),
     }
     tests = {}  # without history the test-period inputs are the training ones
     if history is not None:

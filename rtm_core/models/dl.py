@@ -45,6 +45,18 @@ Speed (see :mod:`rtm_core.models.dl_module` and ``bench/dl_fit.py``): the loss r
 distinct rows weighted by their units, burn-in gathers only the kept columns, each seed's rows
 collapse to at most ``2**G`` patterns after pruning, gradients and Adam are written by hand.
 
+Calibration (``calibration_ = "intercept recalibration"``): after training, each seed's
+intercept is moved by ``log(observed total / expected total)`` over the training units, so
+every seed's in-sample expected total equals the observed total. For given set and covariate
+coefficients this is the exact maximum-likelihood intercept of the Poisson model (its score
+equation is ``sum(y - mu) = 0``): with the Poisson loss it finishes what Adam left a little
+short after a finite number of steps; with the NB2 loss, whose intercept weights units by
+``1 / (1 + alpha mu)`` and so drifts from the observed total when the mean is misspecified,
+it is the Poisson quasi-likelihood intercept. It multiplies every unit's expected count by
+the same factor: the ranking, PAI, relative risk scores and IRRs of the factors are unchanged,
+only the expected counts (and forecasts) become calibrated in the large. ``seed_loss_`` is
+the loss of the trained, not yet recalibrated, seeds.
+
 Standard errors, IRR intervals and p-values come from the observed Fisher information of the
 reported model at the deep-learning solution (Poisson: ``Z' diag(mu) Z``; NB2: the observed
 information of the coefficients at the fitted dispersion), with ``Z`` the intercept, fixed
@@ -72,6 +84,8 @@ __all__ = ["DeepRTM"]
 
 #: the run config's model defaults, which the estimator's own defaults are
 DEFAULTS = ModelConfig()
+#: how the expected counts are calibrated in the large (the manifest's ``calibration``)
+CALIBRATION = "intercept recalibration"
 
 
 class DeepRTM(RTMEstimator):
@@ -110,9 +124,14 @@ class DeepRTM(RTMEstimator):
         Set name -> selected variable name, or None, for every set.
     dispersion_ : float or None
         NB2 alpha (``Var = mu + alpha mu**2``), None for Poisson.
+    family_ : str
+        The loss's family, ``"poisson"`` or ``"negbin"``.
+    calibration_ : str
+        ``"intercept recalibration"`` (see the module docstring).
     seed_coef_ : ndarray of shape (K, n_vars)
         Each seed's set coefficients (0 outside its pruned mask and for switched-off sets).
     seed_intercept_ : ndarray of shape (K,)
+        Each seed's intercept, recalibrated (see the module docstring).
     seed_covariate_coef_ : ndarray of shape (K, n_covariates)
     seed_selected_ : list of dict
     seed_gate_ : ndarray of shape (K, n_sets) or None
@@ -301,8 +320,11 @@ class DeepRTM(RTMEstimator):
             self.seed_gate_[:, _set_positions(design, trained)] = gates
         self.seed_coef_ = np.zeros((k, design.X.shape[1]))
         np.put_along_axis(self.seed_coef_, varying[kept], np.where(active, coef, 0.0), axis=1)
-        self.seed_intercept_ = theta[:, 0].copy()
         self.seed_covariate_coef_ = theta[:, layout.covariates].copy()
+        self.seed_intercept_ = theta[:, 0] + _calibration_shift(
+            rows, theta[:, 0], self.seed_covariate_coef_, self.seed_coef_[:, varying]
+        )
+        self.calibration_ = CALIBRATION
         self.seed_selected_ = []
         for i in range(k):
             chosen = {s: None for s in design.set_names}
@@ -321,6 +343,7 @@ class DeepRTM(RTMEstimator):
         self.dispersion_ = (
             float(np.exp(theta[best, layout.log_dispersion])) if layout.dispersion else None
         )
+        self.family_ = str(self.loss)
         self.loss_history_ = result.history[:, best].copy()
         self.n_iter_ = result.n_iter
         self.names_, self.covariate_names_ = tuple(design.names), tuple(design.covariate_names)
@@ -341,6 +364,14 @@ class DeepRTM(RTMEstimator):
             se,
             [1.0] * (1 + len(covariates)) + [self.selection_share_[v] for v in chosen],
         )
+
+
+def _calibration_shift(rows: CollapsedRows, intercept, covariate_coef, coef) -> np.ndarray:
+    """Per seed, what the intercept must move so that the in-sample expected total equals
+    the observed total (``rows``: the trained design's rows; ``coef`` on its columns)."""
+    eta = rows.covariates @ covariate_coef.T + rows.X @ coef.T  # (rows, seeds), no intercept
+    expected = rows.units @ np.exp(eta + np.asarray(intercept)[None, :])
+    return np.log(rows.crimes.sum()) - np.log(expected)
 
 
 def _set_positions(design: Design, trained: Design) -> np.ndarray:

@@ -5,10 +5,11 @@ file is complete, so a cancelled, failed or killed run never looks finished. A r
 holds ``manifest.json`` (config, input hashes, versions, seeds, device, timings, status; see
 :mod:`rtm_core.record.manifest`), ``coefficients.csv``, ``units.gpkg``, ``metrics.json``,
 ``curves.csv``, ``conjunctive.csv``, ``stability.csv``, ``top_places.csv``, ``variables.csv``,
+``comparison.csv``, ``calibration.csv`` (both absent from folders written before them),
 ``report.html``, ``config.toml`` and ``inputs/`` (and ``incidents.csv`` only when the analyst
 opted in to incident locations in the report; ``places.gpkg``, the named areas, when the run
-has place names). The names are spelled here only; the files
-are written by :func:`rtm_core.runs.outputs.write_run` and read by :func:`load_run`.
+has place names). The names are spelled here only; the files are written by
+:func:`rtm_core.runs.outputs.write_run` and read by :func:`load_run`.
 A write that fails (disk full, read-only folder) is reported as an :class:`InputError` and
 leaves no staging folder; a folder that is not a complete run is listed as "damaged".
 """
@@ -64,6 +65,8 @@ INPUTS_DIR = "inputs"  # the inputs it read, by content hash
 INCIDENTS_FILE = "incidents.csv"  # crime points, only when the analyst opted in (report)
 PLACES_FILE = "places.gpkg"  # named areas (beats, neighbourhoods) for the maps' labels
 PLACES_LAYER = "places"
+COMPARISON_FILE = "comparison.csv"  # each model against each baseline, with intervals
+CALIBRATION_FILE = "calibration.csv"  # observed vs expected counts, totals and by decile
 REQUIRED_FILES = (MANIFEST_FILE, COEFFICIENTS_FILE, UNITS_FILE, METRICS_FILE)
 STAGING_PREFIX = ".staging-"
 BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
@@ -295,7 +298,7 @@ def _inspect_files(path: Path) -> RunInfo:
     source = config.get("source", path.name) if isinstance(config, dict) else path.name
     label = str(manifest.get("label") or source)
     models = manifest.get("models", ())
-    models = tuple(str(m) for m in models) if isinstance(models, list | tuple) else ()
+    models = tuple(str(m) for m in models) if isinstance(models, list | tuple | dict) else ()
     created = float(manifest.get("created", created))
     if manifest.get("status") == "failed":
         return RunInfo(
@@ -333,9 +336,9 @@ def list_runs(parent: str | Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: r.created, reverse=True)
 
 
-def _csv(path: Path) -> pd.DataFrame:
+def _csv(path: Path, dtype: dict | None = None) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.EmptyDataError):  # optional files may be missing or empty
         return pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -370,7 +373,8 @@ def load_run(path: str | Path) -> RunFiles:
     return RunFiles(
         path=path,
         manifest=info.manifest,
-        coefficients=_csv(path / COEFFICIENTS_FILE),
+        # text columns stay text when every value is empty (a model that kept no factor)
+        coefficients=_csv(path / COEFFICIENTS_FILE, {"model": str, "variable": str, "set": str}),
         metrics=metrics,
         units=units,
         curves=_csv(path / CURVES_FILE),
@@ -379,6 +383,8 @@ def load_run(path: str | Path) -> RunFiles:
         top_places=_csv(path / TOP_PLACES_FILE),
         variables=_csv(path / VARIABLES_FILE),
         places=_places(path / PLACES_FILE),
+        comparison=_optional_csv(path / COMPARISON_FILE, {"area": str}),
+        calibration=_optional_csv(path / CALIBRATION_FILE),
     )
 
 
@@ -391,6 +397,21 @@ def _places(path: Path) -> gpd.GeoDataFrame | None:
     except Exception as exc:
         raise InputError(
             str(path.parent), path.name, f"run file unreadable ({exc})", "delete it or re-run"
+        ) from None
+
+
+def _optional_csv(path: Path, dtype: dict | None = None) -> pd.DataFrame | None:
+    """A file that older run folders lack: None when it is not there."""
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(
+            str(path.parent), path.name, f"run file unreadable ({first})", "delete it or re-run"
         ) from None
 
 

@@ -64,6 +64,18 @@ def _records(value) -> tuple:
     return tuple(value) if isinstance(value, list | tuple) else ()
 
 
+def _model_keys(value) -> tuple[str, ...]:
+    """The model keys of ``models``: a list of keys, or an object keyed by model."""
+    return tuple(str(m) for m in (value if isinstance(value, Mapping) else _records(value)))
+
+
+def _model_fits(value) -> dict:
+    """The per-model fit records of ``models`` when it is an object (else none)."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(m): _mapping(fit) for m, fit in value.items()}
+
+
 def _int_or_none(value) -> int | None:
     try:
         return None if value is None or isinstance(value, bool) else int(value)
@@ -84,6 +96,12 @@ class Manifest:
     config : dict
         The run's configuration (``RunConfig.to_dict()``).
     models : tuple of str
+        The RTM models of the run, in ``[model] kinds`` order.
+    model_fits : dict
+        Per model, how its counts were modelled: ``{"family": "poisson" | "negbin",
+        "dispersion": float | None, "calibration": str}``. Written as the values of the
+        ``models`` key (``{"<model>": {...}}``); a manifest whose ``models`` is a list (written
+        before, or before the models were fitted) has none.
     seeds : tuple of int
         The deep-learning seeds trained: seed ``k`` draws from
         ``numpy.random.SeedSequence(seed_root, spawn_key=(k,))``.
@@ -111,6 +129,7 @@ class Manifest:
     created: float = 0.0
     config: Mapping = field(default_factory=dict)
     models: tuple[str, ...] = ()
+    model_fits: Mapping[str, Mapping] = field(default_factory=dict)
     seeds: tuple[int, ...] = ()
     seed_root: int | None = None
     versions: Mapping = field(default_factory=dict)
@@ -167,9 +186,11 @@ class Manifest:
         """The JSON object written to ``manifest.json`` (fields left None are left out)."""
         out: dict[str, Any] = {"schema": SCHEMA}
         for f in fields(self):
-            if f.name in ("schema", "extra"):
+            if f.name in ("schema", "extra", "model_fits"):
                 continue
             value = getattr(self, f.name)
+            if f.name == "models" and self.model_fits:  # {"<model>": {family, ...}}
+                value = {m: dict(self.model_fits.get(m, {})) for m in value}
             if value is None:
                 continue
             if isinstance(value, tuple):
@@ -212,7 +233,8 @@ class Manifest:
             name=str(data.get("name") or ""),
             created=float(data.get("created", 0.0)),
             config=config,
-            models=tuple(str(m) for m in _records(data.get("models"))),
+            models=_model_keys(data.get("models")),
+            model_fits=_model_fits(data.get("models")),
             seeds=tuple(int(s) for s in seeds),
             seed_root=seed_root,
             versions=_mapping(data.get("versions")),
@@ -329,6 +351,8 @@ class RunFiles:
     :class:`~rtm_core.record.manifest.Metrics`. ``incidents`` is set only while a run that
     keeps incident locations is being written (the report draws them). ``places`` holds the
     named areas (``place`` and polygons, working CRS) of a run with place names, else None.
+    ``comparison`` and ``calibration`` are None for a run folder written before
+    ``comparison.csv`` and ``calibration.csv`` were kept.
     """
 
     path: Path
@@ -343,6 +367,8 @@ class RunFiles:
     variables: pd.DataFrame
     incidents: pd.DataFrame | None = None
     places: gpd.GeoDataFrame | None = None
+    comparison: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
 
     @cached_property
     def record(self) -> Manifest:

@@ -1,78 +1,67 @@
-"""How to read a run's models honestly: which factors are reliable, which risk factors a model
-kept, what a model that kept none is, and how sure we are that its map beats the best baseline.
+"""How to read a model: which factors are reliable, what the model kept, what its map is, and
+how sure we are that it beats the maps a planner already has.
 
-Pure pandas, no I/O. The brief, the report and the Results page say the same words from here:
-
-- an IRR is *reliable* when its 95 % interval excludes 1 (``irr_low > 1`` or
-  ``irr_high < 1``); only reliable factors are named as drivers, the others read
-  "no reliable effect";
-- a model that kept no risk factor is named so ("kept no risk factor: its map is crime history
-  alone" when crime history is among its fixed covariates, "... its map is flat" otherwise) and
-  is never called an RTM win;
-- certainty 1-3 comes from ``comparison.csv`` (each model against the best baseline at 1, 5
-  and 10 % of the area, a paired-bootstrap verdict ``beats | level | below``).
+Shared by the Results page, the report, the brief and the verdicts, so that a model that kept
+no risk factor is named so everywhere and an IRR whose interval includes 1 reads "no reliable
+effect" everywhere. Pure pandas, no I/O.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
+from rtm_core.record.manifest import AREA_KEYS, READOUT_TEXT
+
 __all__ = [
+    "NO_RELIABLE_EFFECT",
+    "certainty",
+    "coefficient_reading",
+    "map_subject",
+    "model_character",
     "reliable",
     "risk_factors_kept",
-    "model_character",
-    "certainty",
-    "NO_FACTOR_HISTORY",
-    "NO_FACTOR_FLAT",
-    "CERTAINTY_WORDS",
 ]
 
-#: crime-history covariates (``hist{j}_unit``, ``hist{j}_{bw}m``), as the pipeline names them
+#: what an IRR whose 95 % interval includes 1 reads
+NO_RELIABLE_EFFECT = "no reliable effect"
 _HISTORY = re.compile(r"^hist\d+_(unit|\d+m)$")
-NO_FACTOR_HISTORY = "kept no risk factor: its map is crime history alone"
-NO_FACTOR_FLAT = "kept no risk factor: its map is flat"
-#: the areas a certainty of 3 needs (``comparison.csv``'s ``area`` strings)
-_AREAS = ("0.01", "0.05", "0.10")
-CERTAINTY_WORDS = {
-    3: "beats the best baseline at 1, 5 and 10 % of the area",
-    2: "beats the best baseline at some shares of the area and is below it at none",
-    1: "not shown to beat the best baseline",
-}
-
-
-def _rows(coefficients: pd.DataFrame, model: str) -> pd.DataFrame:
-    if coefficients is None or coefficients.empty or "model" not in coefficients.columns:
-        return pd.DataFrame(columns=["variable", "set"])
-    return coefficients[coefficients["model"].astype(str) == model]
-
-
-def _has_set(rows: pd.DataFrame) -> pd.Series:
-    sets = rows["set"] if "set" in rows.columns else pd.Series("", index=rows.index)
-    return sets.fillna("").astype(str).str.strip() != ""
+_NO_FACTOR = "kept no risk factor: its map is "
 
 
 def reliable(coefficients: pd.DataFrame) -> pd.Series:
     """Per row: the 95 % IRR interval excludes 1 (``irr_low > 1`` or ``irr_high < 1``).
 
-    A missing interval (NaN, or a table without the columns) is not reliable.
-
     Parameters
     ----------
     coefficients : DataFrame
-        ``coefficients.csv`` (or any rows of it) with ``irr_low`` and ``irr_high``.
+        A coefficient table (``irr_low``, ``irr_high``).
 
     Returns
     -------
     Series of bool
-        Aligned with ``coefficients``'s index.
+        Same index; False where either end of the interval is missing (NaN).
     """
-    if not {"irr_low", "irr_high"} <= set(coefficients.columns):
+    if coefficients.empty or not {"irr_low", "irr_high"} <= set(coefficients.columns):
         return pd.Series(False, index=coefficients.index, dtype=bool)
     low = pd.to_numeric(coefficients["irr_low"], errors="coerce")
     high = pd.to_numeric(coefficients["irr_high"], errors="coerce")
-    return ((low > 1) | (high < 1)).fillna(False).astype(bool)
+    known = low.notna() & high.notna()
+    return (known & ((low > 1) | (high < 1))).astype(bool)
+
+
+def _rows(coefficients: pd.DataFrame, model: str) -> pd.DataFrame:
+    if coefficients.empty or "variable" not in coefficients.columns:
+        return coefficients.iloc[0:0]
+    if "model" in coefficients.columns:
+        return coefficients[coefficients["model"] == model]
+    return coefficients
+
+
+def _sets(rows: pd.DataFrame) -> pd.Series:
+    return rows.get("set", pd.Series("", index=rows.index)).fillna("").astype(str)
 
 
 def risk_factors_kept(coefficients: pd.DataFrame, model: str) -> list[str]:
@@ -81,93 +70,132 @@ def risk_factors_kept(coefficients: pd.DataFrame, model: str) -> list[str]:
     Parameters
     ----------
     coefficients : DataFrame
-        ``coefficients.csv``.
+        The run's ``coefficients.csv``.
     model : str
-        Model key ("dl", "classical").
+        Model key.
 
     Returns
     -------
     list of str
-        Variable names; empty for a model that kept no risk factor (or is not in the table).
     """
     rows = _rows(coefficients, model)
-    if rows.empty:
-        return []
-    return rows.loc[_has_set(rows), "variable"].astype(str).tolist()
+    return rows.loc[_sets(rows) != "", "variable"].astype(str).tolist()
 
 
 def model_character(coefficients: pd.DataFrame, model: str) -> str:
-    """What a model is when it kept no risk factor ("" when it kept one).
+    """What a model's map is when it kept no risk factor ("" when it kept one).
 
     Parameters
     ----------
     coefficients : DataFrame
-        ``coefficients.csv``.
+        The run's ``coefficients.csv``.
     model : str
+        Model key.
 
     Returns
     -------
     str
-        "" for a model that kept a risk factor; else :data:`NO_FACTOR_HISTORY` ("kept no risk
-        factor: its map is crime history alone") when crime history is among its fixed
-        covariates, or :data:`NO_FACTOR_FLAT` ("kept no risk factor: its map is flat").
+        "" for a model that kept a risk factor (or has no rows in the table); else
+        "kept no risk factor: its map is crime history alone" (it has crime-history
+        covariates), "kept no risk factor: its map is its fixed covariates alone" (other
+        fixed covariates), or "kept no risk factor: its map is flat".
     """
-    if risk_factors_kept(coefficients, model):
-        return ""
     rows = _rows(coefficients, model)
-    history = rows["variable"].astype(str).str.match(_HISTORY) if not rows.empty else []
-    return NO_FACTOR_HISTORY if len(rows) and bool(history.any()) else NO_FACTOR_FLAT
+    if rows.empty or risk_factors_kept(coefficients, model):
+        return ""
+    fixed = rows.loc[_sets(rows) == "", "variable"].astype(str)
+    fixed = fixed[fixed != "intercept"]
+    if fixed.str.match(_HISTORY).any():
+        return _NO_FACTOR + "crime history alone"
+    if len(fixed):
+        return _NO_FACTOR + "its fixed covariates alone"
+    return _NO_FACTOR + "flat"
 
 
-def certainty(comparison: pd.DataFrame | None, model: str) -> tuple[int, str]:
+def map_subject(character: str) -> str:
+    """The words naming what a no-risk-factor model's map is, inside a sentence.
+
+    Parameters
+    ----------
+    character : str
+        From :func:`model_character` (non-empty).
+
+    Returns
+    -------
+    str
+        "crime history alone", "its fixed covariates alone" or "its flat map".
+    """
+    what = character.removeprefix(_NO_FACTOR)
+    return "its flat map" if what == "flat" else what
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def certainty(
+    comparison: pd.DataFrame | None, model: str, coefficients: pd.DataFrame | None = None
+) -> tuple[int, str]:
     """How sure we are that the model's map beats the best baseline, 1-3, and the words.
-
-    Read from the rows of ``comparison.csv`` with ``baseline == "best"`` and ``measure ==
-    "pai"``: 3 when the verdict is ``beats`` at 1, 5 and 10 % of the area; 2 when it is
-    ``beats`` at some share and ``below`` at none; 1 otherwise (level, below, mixed), and 1
-    with "no comparison in this run" when the run has no ``comparison.csv`` (a run written
-    before it existed) or no row for the model.
 
     Parameters
     ----------
     comparison : DataFrame or None
-        ``comparison.csv`` (:attr:`~rtm_core.record.manifest.RunFiles.comparison`).
+        The run's ``comparison.csv`` (None for a run without it).
     model : str
+        Model key.
+    coefficients : DataFrame, optional
+        The run's ``coefficients.csv``: a model that kept no risk factor is then 1.
 
     Returns
     -------
-    level : int
-        1, 2 or 3.
-    words : str
-        What the level means, for a sentence ("beats the best baseline at 1, 5 and 10 % of
-        the area").
+    (int, str)
+        3, "beats the best baseline at 1, 5 and 10 % of the area"; 2 where it beats it at
+        some share and is below it at none ("beats the best baseline at 5 and 10 % of the
+        area, level at 1 %"); 1 otherwise ("level with the best baseline at every share",
+        "below the best baseline at 1 %", "kept no risk factor", "no comparison in this
+        run").
     """
-    needed = {"model", "baseline", "area", "verdict"}
-    if comparison is None or comparison.empty or not needed <= set(comparison.columns):
+    if coefficients is not None and model_character(coefficients, model):
+        return 1, "kept no risk factor"
+    if comparison is None or comparison.empty:
         return 1, "no comparison in this run"
-    rows = comparison[
-        (comparison["model"].astype(str) == model) & (comparison["baseline"].astype(str) == "best")
-    ]
-    if "measure" in rows.columns:
-        rows = rows[rows["measure"].astype(str) == "pai"]
-    if rows.empty:
+    rows = comparison[(comparison["model"] == model) & (comparison["baseline"] == "best")]
+    verdicts = {str(r["area"]): str(r["verdict"]) for _, r in rows.iterrows()}
+    areas = [a for a in AREA_KEYS if a in verdicts]
+    if not areas:
         return 1, "no comparison in this run"
-    verdicts = dict(zip(rows["area"].map(_area_key), rows["verdict"].astype(str), strict=True))
-    if all(verdicts.get(area) == "beats" for area in _AREAS):
-        return 3, CERTAINTY_WORDS[3]
-    found = set(verdicts.values())
-    if "beats" in found and "below" not in found:
-        return 2, CERTAINTY_WORDS[2]
-    if found == {"level"}:
-        return 1, "level with the best baseline"
-    if found == {"below"}:
-        return 1, "below the best baseline"
-    return 1, CERTAINTY_WORDS[1]
+
+    def shares(word: str) -> list[str]:
+        found = [READOUT_TEXT[a].removesuffix(" %") for a in areas if verdicts[a] == word]
+        return [*found[:-1], f"{found[-1]} %"] if found else []
+
+    beats, below, level = shares("beats"), shares("below"), shares("level")
+    if len(beats) == len(AREA_KEYS):
+        return 3, f"beats the best baseline at {_join(beats)} of the area"
+    if beats and not below:
+        return 2, f"beats the best baseline at {_join(beats)} of the area, level at {_join(level)}"
+    if below:
+        return 1, f"below the best baseline at {_join(below)} of the area"
+    return 1, "level with the best baseline at every share of the area"
 
 
-def _area_key(value) -> str:
-    """``comparison.csv``'s area as the metrics' key: 0.1 read back from CSV is "0.10"."""
-    try:
-        return f"{float(value):.2f}"
-    except (TypeError, ValueError):
-        return str(value)
+def coefficient_reading(rows: pd.DataFrame) -> pd.DataFrame:
+    """A coefficient table with a ``reading`` column: "no reliable effect" where the 95 % IRR
+    interval includes 1 (blank for the intercept and reliable rows).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Rows of ``coefficients.csv``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``reading`` added last.
+    """
+    out = rows.copy()
+    flags = reliable(rows)
+    intercept = rows.get("variable", pd.Series("", index=rows.index)) == "intercept"
+    out["reading"] = np.where(flags | intercept, "", NO_RELIABLE_EFFECT)
+    return out

@@ -26,6 +26,7 @@ from pyproj import Transformer
 from rtm_core.record.folder import REPORT_FILE, load_run
 from rtm_core.record.manifest import RunFiles
 from rtm_core.results import report_sections as sections
+from rtm_core.results import report_verdicts as verdicts
 from rtm_core.results.brief import Brief, make_brief
 from rtm_core.results.report_html import CSS, appendix_section, brief_section, esc
 from rtm_core.results.report_maps import png_base64, score_map
@@ -143,10 +144,11 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         "nearby. Incident rate ratios (IRR, the <i>relative risk values</i> of RTMDx) say how "
         "much each factor multiplies the expected count.</p>"
     )
-    parts += sections.verdict_section(run)
+    parts += verdicts.verdict_section(run)
     parts += sections.forecast_section(run)
     parts += sections.risk_map_section(run)
     parts += sections.accuracy_section(run)
+    parts += verdicts.calibration_section(run)
     parts += sections.coefficient_sections(run, has_history(m, run.coefficients))
     parts += sections.conjunctive_section(run)
     parts += sections.stability_section(run)

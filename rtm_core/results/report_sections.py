@@ -16,20 +16,19 @@ from rtm_core.models.base import COEF_COLUMNS
 from rtm_core.models.registry import display_name
 from rtm_core.record.folder import INCIDENTS_FILE
 from rtm_core.record.manifest import READOUT_KEYS, READOUT_TEXT, Metrics, RunFiles
-from rtm_core.results.reading import model_character, reliable
+from rtm_core.results.places import offered_places
+from rtm_core.results.reading import coefficient_reading, model_character
 from rtm_core.results.report_html import esc, image, table
 from rtm_core.results.report_maps import curves_image, incidents_image, score_map
+from rtm_core.results.report_verdicts import forecast_notes
 from rtm_core.results.summary import (
     forecast_period,
     forecast_places,
     forecast_sentence,
     split_history,
-    verdict_table,
 )
-from rtm_core.results.verdict import run_verdicts
 
 __all__ = [
-    "verdict_section",
     "forecast_section",
     "risk_map_section",
     "accuracy_section",
@@ -38,7 +37,6 @@ __all__ = [
     "stability_section",
     "top_places_section",
     "incidents_section",
-    "coefficient_table",
 ]
 
 NO_RELIABLE_EFFECT = "no reliable effect"
@@ -49,30 +47,6 @@ _CONJUNCTIVE = ["model", "profile", "units", "expected", "observed_train", "obse
 
 def _models(run: RunFiles, prefix: str = "risk") -> list[str]:
     return [k for k in MODEL_KINDS if f"{prefix}_{k}" in run.units.columns]
-
-
-def verdict_section(run: RunFiles) -> list[str]:
-    """Each model beside the best baseline out of sample, in one sentence each."""
-    found = run_verdicts(run.metrics, run.units)
-    if not found:
-        return []
-    parts = [
-        "<h2>Does the RTM beat the simplest maps?</h2>",
-        "<p class='muted'>Out of sample (period t+1): each model beside the best baseline "
-        "(the hot-spot maps a planner already has) at 1 %, 5 % and 10 % of the area.</p>",
-    ]
-    for verdict in found:
-        css = verdict.flag if verdict.flag in ("beats", "below") else "mixed"
-        character = model_character(run.coefficients, verdict.model)
-        said = f" The {display_name(verdict.model)} {character}." if character else ""
-        parts.append(
-            f"<p class='verdict'><span class='{css}'>{esc(verdict.headline)}.</span> "
-            f"{esc(verdict.sentence)}{esc(said)}</p>"
-        )
-        if verdict.ties:
-            parts.append(f"<p class='muted'>{esc(verdict.ties)}</p>")
-    parts.append(table(verdict_table(found), 2))
-    return parts
 
 
 def _maps(run: RunFiles, models: list[str], prefix: str, legend: str, digits: int) -> str:
@@ -109,6 +83,7 @@ def forecast_section(run: RunFiles) -> list[str]:
             names = run.units.set_index("unit_id")["place"].fillna("")
             top.insert(2, "place", top["unit_id"].map(names).fillna(""))
         parts += [f"<h3>Top places of the forecast: {esc(display_name(k))}</h3>", table(top, 2)]
+        parts += forecast_notes(run, k, top)
     return parts
 
 
@@ -151,17 +126,6 @@ def accuracy_section(run: RunFiles) -> list[str]:
     return parts
 
 
-def coefficient_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Coefficient rows with their reading: "reliable" or "no reliable effect" (95 % IRR
-    interval including 1), from ``coefficients.csv``'s ``reliable`` column when it has one."""
-    cols = [c for c in COEF_COLUMNS if c in rows.columns]
-    out = rows[cols].copy()
-    sure = rows["reliable"].astype(bool) if "reliable" in rows.columns else reliable(rows)
-    out["effect"] = np.where(sure.to_numpy(), "reliable", NO_RELIABLE_EFFECT)
-    out.loc[rows["variable"].astype(str) == "intercept", "effect"] = ""  # not a factor's IRR
-    return out
-
-
 def coefficient_sections(run: RunFiles, history: bool) -> list[str]:
     """IRR tables of the risk factors per model, then the crime-history covariates.
 
@@ -196,14 +160,15 @@ def coefficient_sections(run: RunFiles, history: bool) -> list[str]:
             parts.append(f"<h3>{esc(display_name(model))}</h3>")
             if character:
                 parts.append(f"<p><b>{esc(display_name(model))} {esc(character)}.</b></p>")
-            parts.append(table(coefficient_table(rows)))
+            cols = [c for c in COEF_COLUMNS if c in rows.columns]
+            parts.append(table(coefficient_reading(rows[cols])))
     if not hist.empty:
         cols = [c for c in ("model", *COEF_COLUMNS) if c in hist.columns and c != "set"]
         parts += [
             "<h2>Crime history (fixed covariates)</h2>",
             "<p class='muted'>hist<i>j</i>_unit: crimes in the unit in the <i>j</i>-th period "
             "before; hist<i>j</i>_<i>d</i>m: crimes within <i>d</i> metres of its point.</p>",
-            table(hist[cols]),
+            table(coefficient_reading(hist[cols])),
         ]
     return parts
 
@@ -235,13 +200,13 @@ def stability_section(run: RunFiles) -> list[str]:
 
 
 def top_places_section(run: RunFiles) -> list[str]:
-    """The 25 highest relative-risk units of each model, with place, lat/lon and ties."""
+    """The 25 highest relative-risk units of each model, with place and lat/lon; a model whose
+    map is flat offers none, and a list that cuts through tied scores says so."""
     if run.top_places.empty:
         return []
     top = run.top_places.copy()
     if "place" in top.columns:  # "" is read back from the CSV as NaN
         top["place"] = top["place"].astype(object).where(top["place"].notna(), "")
-
     parts = [
         "<h2>Top places per model</h2>",
         "<p class='muted'>Units with the highest relative risk score; <i>tied</i>: the score "
@@ -249,13 +214,16 @@ def top_places_section(run: RunFiles) -> list[str]:
         "arbitrary.</p>",
     ]
     for model, rows in top.groupby("model", sort=False):
+        column = f"risk_{model}"
+        if column not in run.units.columns:
+            continue
+        character = model_character(run.coefficients, str(model))
+        shown, note = offered_places(rows.drop(columns="model"), run.units[column], character)
         parts.append(f"<h3>{esc(display_name(model))}</h3>")
-        if "tied" in rows.columns and rows["tied"].astype(bool).all():
-            parts.append(
-                "<p class='muted'>Every listed unit ties with units left out: this list says "
-                "nothing about where risk is highest.</p>"
-            )
-        parts.append(table(rows.drop(columns="model"), 2, decimals=DEGREES))
+        if note:
+            parts.append(f"<p class='muted'>{esc(note)}</p>")
+        if not shown.empty:
+            parts.append(table(shown, 2, decimals=DEGREES))
     return parts
 
 

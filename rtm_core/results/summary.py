@@ -24,13 +24,18 @@ __all__ = [
 ]
 
 _HISTORY = re.compile(r"^hist\d+_(unit|\d+m)$")
-#: the verdict table's "result" column for each outcome of a comparison
-VERDICT_RESULT = {
-    "beats": "beats",
-    "matches": "matches",
-    "below": "below the best baseline",
-    "n/a": "n/a",
-}
+#: columns of the verdict table
+VERDICT_COLUMNS = [
+    "model",
+    "area",
+    "model PAI",
+    "best baseline",
+    "baseline PAI",
+    "difference",
+    "90 % low",
+    "90 % high",
+    "result",
+]
 
 
 def _entry(manifest, key: str):
@@ -140,7 +145,7 @@ def verdict_table(verdicts) -> pd.DataFrame:
     """Each model beside the best baseline at 1, 5 and 10 % of the area (out of sample).
 
     The one table of :mod:`rtm_core.results.verdict`'s comparisons, shown by the Results page
-    and the report: a missing PAI is NaN, a comparison without values says "n/a".
+    and the report.
 
     Parameters
     ----------
@@ -149,19 +154,24 @@ def verdict_table(verdicts) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``model, area, model PAI, best baseline, baseline PAI, result``.
+        Columns ``model, area, model PAI, best baseline, baseline PAI, difference, 90 % low,
+        90 % high, result`` (result: beats, level or below); a model that kept no risk
+        factor is named "<model> (kept no risk factor)".
     """
     rows = [
         {
-            "model": display_name(verdict.model),
+            "model": display_name(verdict.model)
+            + (" (kept no risk factor)" if verdict.character else ""),
             "area": AREA_TEXT.get(c.area, c.area),
-            "model PAI": np.nan if c.model_value is None else c.model_value,
-            "best baseline": sentence_name(c.baseline) if c.baseline else "-",
-            "baseline PAI": np.nan if c.baseline_value is None else c.baseline_value,
-            "result": VERDICT_RESULT.get(c.outcome, c.outcome),
+            "model PAI": c.model_value,
+            "best baseline": sentence_name(c.baseline),
+            "baseline PAI": c.baseline_value,
+            "difference": c.difference,
+            "90 % low": c.low,
+            "90 % high": c.high,
+            "result": c.verdict,
         }
         for verdict in verdicts
         for c in verdict.comparisons
     ]
-    columns = ["model", "area", "model PAI", "best baseline", "baseline PAI", "result"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)

@@ -1,19 +1,25 @@
 """Does the RTM beat the simplest maps a planner already has? Plain answers from a run.
 
-From ``metrics.json`` (the test period, out of sample) each model is put beside the best
-baseline at 1 %, 5 % and 10 % of the area (over whichever of ``prior_counts``,
-``prior_counts_lags``, ``kde``, ``forest`` and ``history_only`` the run scored), with one
-plain sentence per model:
+Every sentence comes from the run's comparison table (``comparison.csv``, see
+:mod:`rtm_core.results.bootstrap`): each model beside the best baseline at 1 %, 5 % and 10 % of
+the area (the baseline with the highest test PAI there, over every baseline the run scored),
+with the difference in PAI and its 90 % paired-bootstrap interval over the test period's
+crimes, in three words: **beats** (the interval lies above 0), **is below** (under 0) or **is
+level with** (it holds 0):
 
-    "The deep-learning RTM beats the best baseline (prior counts) at 5 % of the area:
-    PAI 6.60 vs 6.30."
+    "The deep-learning RTM is level with the best baseline (prior counts) at 5 %: PAI 7.76 vs
+    7.69, difference +0.07, 90 % interval -0.41 to +0.55."
+
+A model that kept no risk factor is named so, and what its map is ("crime history alone", "its
+flat map") is what the sentence compares; it is never called an RTM win.
 
 A model with few distinct risk levels gets a note on *ties*: the read-outs share tied units
-out evenly (see :mod:`rtm_core.results.evaluate`), so where the top 1 % and 5 % cut through the same
-tied level they hold the same mix of units and PAI is flat; and where no unit's risk has a
+out evenly (see :mod:`rtm_core.results.evaluate`), so where the top 1 % and 5 % cut through the
+same tied level they hold the same mix of units and PAI is flat; and where no unit's risk has a
 z-score above 2 the seed's rule flags nothing (``None`` at z > 2).
 
-Pure numpy/pandas, no I/O; the Results page and the report show the same sentences.
+Pure numpy/pandas, no I/O; the Results page, the Backtest page and the report show the same
+sentences.
 """
 
 from __future__ import annotations
@@ -28,52 +34,68 @@ import pandas as pd
 from rtm_core.config import MODEL_KINDS
 from rtm_core.models.registry import BASELINES, sentence_name
 from rtm_core.record.manifest import AREA_KEYS, READOUT_TEXT
+from rtm_core.results.bootstrap import BEST, INTERVAL, best_baseline
 from rtm_core.results.evaluate import flag_z2
+from rtm_core.results.reading import map_subject, model_character
 
 __all__ = [
     "AREAS",
     "AREA_TEXT",
     "BASELINES",
+    "VERB",
     "Comparison",
     "Verdict",
-    "best_baselines",
-    "compare",
+    "best_of",
+    "clause",
+    "comparisons",
+    "run_verdicts",
     "sentence",
     "ties_note",
     "verdicts",
-    "run_verdicts",
 ]
 
-#: read-out keys of metrics.json compared here, and how they are written in sentences
+#: read-out keys compared here, and how they are written in sentences
 AREAS = AREA_KEYS
 AREA_TEXT = {key: READOUT_TEXT[key] for key in AREA_KEYS}
-MEASURE_TEXT = {"pai": "PAI", "pei": "PEI", "hit_rate": "hit rate", "pei_star": "PEI*"}
+#: the verb of each verdict inside a sentence
+VERB = {"beats": "beats", "level": "is level with", "below": "is below"}
 #: fewer distinct risk levels than this earn a ties note
 FEW_LEVELS = 20
-_VERB = {"beats": "beats", "matches": "matches", "below": "is below"}
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """A model against the best baseline at one share of the area.
+    """A model against one baseline at one share of the area (a row of ``comparison.csv``).
 
     Attributes
     ----------
     area : str
         Read-out key ("0.01", "0.05", "0.10").
-    model_value, baseline_value : float or None
-        The measure (PAI by default) of the model and of the best baseline.
-    baseline : str or None
-        Key of the best baseline there (None when no baseline has a value).
-    outcome : {"beats", "matches", "below", "n/a"}
-        "matches" when both round to the same two decimals; "n/a" when a value is missing.
+    baseline : str
+        The baseline's key (for a row against the best baseline: the best one's key).
+    model_value, baseline_value : float
+        Test PAI of the model and of the baseline.
+    difference, low, high : float
+        ``model_value - baseline_value`` and its 90 % interval.
+    verdict : {"beats", "level", "below"}
     """
 
     area: str
-    model_value: float | None
-    baseline: str | None
-    baseline_value: float | None
-    outcome: str
+    baseline: str
+    model_value: float
+    baseline_value: float
+    difference: float
+    low: float
+    high: float
+    verdict: str
+
+    def figures(self, measure: str = "PAI") -> str:
+        """``PAI 7.76 vs 7.69, difference +0.07, 90 % interval -0.41 to +0.55``."""
+        return (
+            f"{measure} {self.model_value:.2f} vs {self.baseline_value:.2f}, difference "
+            f"{self.difference:+.2f}, {INTERVAL * 100:.0f} % interval {self.low:+.2f} to "
+            f"{self.high:+.2f}"
+        )
 
 
 @dataclass(frozen=True)
@@ -84,9 +106,12 @@ class Verdict:
     ----------
     model : str
     comparisons : tuple of Comparison
-        One per share of the area in :data:`AREAS`.
+        Against the best baseline, one per share of the area the run compared.
     sentence : str
         The plain sentence shown on the Results page and in the report.
+    character : str
+        "" for a model that kept a risk factor, else what its map is
+        (:func:`~rtm_core.results.reading.model_character`).
     ties : str
         The ties note ("" when ties do not shape the read-outs).
     """
@@ -94,129 +119,50 @@ class Verdict:
     model: str
     comparisons: tuple[Comparison, ...]
     sentence: str
+    character: str = ""
     ties: str = ""
 
     @property
     def flag(self) -> str:
-        """ "beats" (at every share compared), "below" (at every one), "mixed" or "n/a"."""
-        outcomes = {c.outcome for c in self.comparisons if c.outcome != "n/a"}
-        if not outcomes:
+        """ "beats", "below", "level" (at every share compared), "mixed", "none" (kept no
+        risk factor) or "n/a" (no comparison)."""
+        if self.character:
+            return "none"
+        words = {c.verdict for c in self.comparisons}
+        if not words:
             return "n/a"
-        if outcomes == {"beats"}:
+        return words.pop() if len(words) == 1 else "mixed"
+
+    @property
+    def tone(self) -> str:
+        """How to show it: "beats" (beats at every share), "below" (below somewhere and
+        beats nowhere; a model that kept a risk factor) or "neutral"."""
+        words = {c.verdict for c in self.comparisons}
+        if self.flag == "beats":
             return "beats"
-        if outcomes <= {"below", "matches"} and "below" in outcomes:
+        if not self.character and "below" in words and "beats" not in words:
             return "below"
-        if outcomes == {"matches"}:
-            return "matches"
-        return "mixed"
+        return "neutral"
 
     @property
     def headline(self) -> str:
-        """A short flag: "Beats the best baseline", "Below the best baseline", ..."""
+        """A short flag: "Beats the best baseline", "Level with the best baseline", ..."""
         flag = self.flag
-        if flag == "beats":
-            return "Beats the best baseline"
-        if flag == "below":
-            return "Below the best baseline"
-        if flag == "matches":
-            return "Level with the best baseline"
+        if flag == "none":
+            return "Kept no risk factor"
+        if flag in ("beats", "below", "level"):
+            return {
+                "beats": "Beats the best baseline",
+                "below": "Below the best baseline",
+                "level": "Level with the best baseline",
+            }[flag]
         if flag == "mixed":
-            wins = [AREA_TEXT[c.area] for c in self.comparisons if c.outcome == "beats"]
-            return f"Beats the best baseline at {_join(wins)} only" if wins else "Mixed"
+            wins = [AREA_TEXT[c.area] for c in self.comparisons if c.verdict == "beats"]
+            if wins:
+                return f"Beats the best baseline at {_join(wins)} only"
+            below = [AREA_TEXT[c.area] for c in self.comparisons if c.verdict == "below"]
+            return f"Below the best baseline at {_join(below)}, level elsewhere"
         return "No comparison"
-
-
-def _value(metrics: Mapping, model: str, period: str, measure: str, area: str) -> float | None:
-    try:
-        value = metrics[model][period][measure][area]
-    except (KeyError, TypeError):
-        return None
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def best_baselines(
-    metrics: Mapping, *, period: str = "test", measure: str = "pai", areas=AREAS
-) -> dict[str, tuple[str, float] | None]:
-    """The best baseline at each share of the area.
-
-    Parameters
-    ----------
-    metrics : mapping
-        The content of ``metrics.json``.
-    period : {"test", "train"}
-    measure : str
-        "pai" (default), "hit_rate", "pei" or "pei_star"; higher is better for each.
-    areas : sequence of str
-        Read-out keys.
-
-    Returns
-    -------
-    dict
-        Area key -> ``(baseline key, value)``, or None where no baseline has a value. Equal
-        values go to the baseline listed first in :data:`BASELINES`.
-    """
-    out: dict[str, tuple[str, float] | None] = {}
-    for area in areas:
-        best = None
-        for key in BASELINES:
-            value = _value(metrics, key, period, measure, area)
-            if value is not None and (best is None or value > best[1]):
-                best = (key, value)
-        out[area] = best
-    return out
-
-
-def _outcome(model_value: float | None, best: tuple[str, float] | None) -> str:
-    if model_value is None or best is None:
-        return "n/a"
-    if round(model_value, 2) == round(best[1], 2):
-        return "matches"
-    return "beats" if model_value > best[1] else "below"
-
-
-def compare(
-    metrics: Mapping, model: str, *, period: str = "test", measure: str = "pai", areas=AREAS
-) -> tuple[Comparison, ...]:
-    """``model`` against the best baseline at each share of the area (see :class:`Comparison`).
-
-    Parameters
-    ----------
-    metrics : mapping
-        The content of ``metrics.json``.
-    model : str
-        The model's key.
-    period : {"test", "train"}
-    measure : str
-        The measure compared, PAI by default.
-    areas : sequence of str
-        Read-out keys, default :data:`AREAS`.
-
-    Returns
-    -------
-    tuple of Comparison
-        One per area.
-    """
-    best = best_baselines(metrics, period=period, measure=measure, areas=areas)
-    out = []
-    for area in areas:
-        value = _value(metrics, model, period, measure, area)
-        top = best[area]
-        out.append(
-            Comparison(
-                area=area,
-                model_value=value,
-                baseline=top[0] if top else None,
-                baseline_value=top[1] if top else None,
-                outcome=_outcome(value, top),
-            )
-        )
-    return tuple(out)
 
 
 def _join(items: list[str]) -> str:
@@ -226,56 +172,117 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _clause(outcome: str, comparisons: list[Comparison], measure: str) -> str:
-    names = list(dict.fromkeys(sentence_name(c.baseline) for c in comparisons))
-    who = f"the best baseline ({names[0]})" if len(names) == 1 else "the best baseline"
-    areas = _join([AREA_TEXT.get(c.area, c.area) for c in comparisons])
-
-    def figure(c: Comparison) -> str:
-        text = f"{c.model_value:.2f} vs {c.baseline_value:.2f}"
-        if len(names) > 1:
-            text += f" ({sentence_name(c.baseline)})"
-        return text if len(comparisons) == 1 else f"{text} at {AREA_TEXT.get(c.area, c.area)}"
-
-    figures = _join([figure(c) for c in comparisons])
-    return f"{_VERB[outcome]} {who} at {areas} of the area: {measure} {figures}"
+def _comparison(row: Mapping, baseline: str) -> Comparison:
+    return Comparison(
+        area=str(row["area"]),
+        baseline=baseline,
+        model_value=float(row["model_value"]),
+        baseline_value=float(row["baseline_value"]),
+        difference=float(row["difference"]),
+        low=float(row["low"]),
+        high=float(row["high"]),
+        verdict=str(row["verdict"]),
+    )
 
 
-def sentence(model: str, comparisons, *, measure: str = "pai") -> str:
-    """One plain sentence: whether ``model`` beats the best baseline, with the figures.
+def best_of(table: pd.DataFrame, model: str, area: str) -> str | None:
+    """The key of the best baseline behind the ``"best"`` rows of ``model`` at ``area``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A comparison table (``comparison.csv``).
+    model : str
+    area : str
+
+    Returns
+    -------
+    str or None
+        The baseline with the highest test PAI there (ties in ``BASELINES`` order), as
+        :func:`rtm_core.results.bootstrap.compare_maps` chose it; None without rows.
+    """
+    rows = table[(table["model"] == model) & (table["area"].astype(str) == area)]
+    rows = rows[rows["baseline"] != BEST]
+    return best_baseline(dict(zip(rows["baseline"], rows["baseline_value"], strict=True)))
+
+
+def comparisons(table: pd.DataFrame | None, model: str) -> tuple[Comparison, ...]:
+    """``model`` against the best baseline at each share of the area, from a comparison table.
+
+    Parameters
+    ----------
+    table : DataFrame or None
+        ``comparison.csv`` (None: no comparison).
+    model : str
+
+    Returns
+    -------
+    tuple of Comparison
+        In :data:`AREAS` order; the areas without a row are left out.
+    """
+    if table is None or table.empty:
+        return ()
+    out = []
+    rows = table[(table["model"] == model) & (table["baseline"] == BEST)]
+    by_area = {str(row["area"]): row for _, row in rows.iterrows()}
+    for area in AREAS:
+        if area in by_area:
+            out.append(_comparison(by_area[area], best_of(table, model, area) or BEST))
+    return tuple(out)
+
+
+def clause(c: Comparison, *, against: str = "the best baseline", measure: str = "PAI") -> str:
+    """One comparison in words, without its subject.
+
+    Parameters
+    ----------
+    c : Comparison
+    against : str
+        What the model is compared with (the baseline's name is added in brackets).
+    measure : str
+        How the values are named ("PAI"; "mean PAI" over a backtest's origins).
+
+    Returns
+    -------
+    str
+        E.g. "is level with the best baseline (prior counts) at 5 %: PAI 7.76 vs 7.69,
+        difference +0.07, 90 % interval -0.41 to +0.55".
+    """
+    who = f"{against} ({sentence_name(c.baseline)})" if c.baseline != BEST else against
+    return f"{VERB[c.verdict]} {who} at {AREA_TEXT.get(c.area, c.area)}: {c.figures(measure)}"
+
+
+def sentence(model: str, found, *, character: str = "") -> str:
+    """One plain sentence: the model against the best baseline at each share, with figures.
 
     Parameters
     ----------
     model : str
         Model key ("dl", "classical").
-    comparisons : sequence of Comparison
-        From :func:`compare`.
-    measure : str
-        The measure compared (for its name in the sentence).
+    found : sequence of Comparison
+        From :func:`comparisons`.
+    character : str
+        :func:`~rtm_core.results.reading.model_character` ("" when it kept a risk factor).
 
     Returns
     -------
     str
-        E.g. "The classical RTM is below the best baseline (KDE of prior crimes) at 1 %, 5 %
-        and 10 % of the area: PAI 2.00 vs 5.00 at 1 %, 2.00 vs 4.00 at 5 % and 1.50 vs 3.00
-        at 10 %."
+        E.g. "The classical RTM is below the best baseline (KDE of prior crimes) at 1 %: PAI
+        2.00 vs 5.00, difference -3.00, 90 % interval -4.10 to -1.90; it is level with ...".
+        A model that kept no risk factor: "The classical RTM kept no risk factor: its map is
+        crime history alone; crime history alone is level with the best baseline ...".
     """
     name = sentence_name(model)
-    label = MEASURE_TEXT.get(measure, measure)
-    comparisons = list(comparisons)
-    if not any(c.baseline is not None for c in comparisons):
-        return f"The {name} has no baseline to be compared with in this run."
-    groups: dict[str, list[Comparison]] = {}
-    for c in comparisons:
-        if c.outcome != "n/a":
-            groups.setdefault(c.outcome, []).append(c)
-    if not groups:
-        return f"The {name} has no out-of-sample {label} to compare (no crimes in the test period)."
-    clauses = [_clause(o, groups[o], label) for o in ("beats", "matches", "below") if o in groups]
-    text = f"The {name} " + clauses[0]
-    for clause in clauses[1:]:
-        text += "; it " + clause
-    return text + "."
+    found = list(found)
+    if character:
+        head = f"The {name} {character}"
+        if not found:
+            return head + "."
+        subject = map_subject(character)
+        return f"{head}; {subject} " + "; it ".join(clause(c) for c in found) + "."
+    if not found:
+        return f"The {name} has no out-of-sample comparison with a baseline in this run."
+    return f"The {name} " + "; it ".join(clause(c) for c in found) + "."
 
 
 def _tie_groups(risk: np.ndarray, shares) -> list[tuple[bool, list[float]]]:
@@ -350,65 +357,75 @@ def ties_note(risk, *, model: str = "", shares=(0.01, 0.05, 0.10), few: int = FE
 
 
 def verdicts(
-    metrics: Mapping,
+    table: pd.DataFrame | None,
+    coefficients: pd.DataFrame | None = None,
     risks: Mapping[str, np.ndarray] | None = None,
     *,
     models=MODEL_KINDS,
-    measure: str = "pai",
 ) -> list[Verdict]:
-    """One :class:`Verdict` per model present in ``metrics`` (out of sample).
+    """One :class:`Verdict` per model of the comparison table.
 
     Parameters
     ----------
-    metrics : mapping
-        The content of ``metrics.json``.
+    table : DataFrame or None
+        ``comparison.csv``.
+    coefficients : DataFrame, optional
+        ``coefficients.csv``: names the models that kept no risk factor.
     risks : mapping, optional
         Model key -> risk per unit, for the ties notes (no notes without it).
     models : sequence of str
-        Which keys are models (the rest are baselines).
-    measure : str
-        The measure compared, PAI by default.
+        Which keys are models, in the order given.
 
     Returns
     -------
     list of Verdict
-        In the order of ``models``.
+        In the order of ``models``; a model is left out when it has neither a comparison
+        nor coefficients.
     """
+    coefficients = pd.DataFrame() if coefficients is None else coefficients
+    present = set(table["model"]) if table is not None and not table.empty else set()
+    if "model" in coefficients.columns:
+        present |= set(coefficients["model"])
     out = []
     for model in models:
-        if model not in metrics:
+        if model not in present:
             continue
-        comparisons = compare(metrics, model, measure=measure)
+        found = comparisons(table, model)
+        character = model_character(coefficients, model)
         ties = ""
         if risks is not None and model in risks:
             ties = ties_note(risks[model], model=model)
-        out.append(Verdict(model, comparisons, sentence(model, comparisons, measure=measure), ties))
+        text = sentence(model, found, character=character)
+        out.append(Verdict(model, found, text, character, ties))
     return out
 
 
-def run_verdicts(metrics: Mapping, units: pd.DataFrame, **kwargs) -> list[Verdict]:
-    """:func:`verdicts` of a run folder's ``metrics.json`` and ``units.gpkg``.
+def run_verdicts(run, table: pd.DataFrame | None = None, **kwargs) -> list[Verdict]:
+    """:func:`verdicts` of a run folder: its comparison table, coefficients and units.
 
     The ties notes count the levels of what the evaluation ranked: ``expected_<model>``
     (expected counts) where the run has it, else the relative risk score ``risk_<model>``.
 
     Parameters
     ----------
-    metrics : mapping
-        The content of ``metrics.json``.
-    units : DataFrame
-        The run's units with their ``expected_<model>`` or ``risk_<model>`` columns.
+    run : RunFiles
+        The loaded run.
+    table : DataFrame, optional
+        The comparison table to use instead of ``run.comparison`` (e.g. one computed now for
+        a run written before ``comparison.csv``).
     **kwargs
-        Passed on to :func:`verdicts` (``models``, ``measure``).
+        Passed on to :func:`verdicts` (``models``).
 
     Returns
     -------
     list of Verdict
     """
+    units = run.units
     risks = {}
     for model in kwargs.get("models", MODEL_KINDS):
         for column in (f"expected_{model}", f"risk_{model}"):
             if column in units.columns:
                 risks[model] = units[column].to_numpy(dtype=float)
                 break
-    return verdicts(metrics, risks, **kwargs)
+    table = run.comparison if table is None else table
+    return verdicts(table, run.coefficients, risks, **kwargs)

@@ -20,7 +20,9 @@ from rtm_core.io import write_gpkg
 from rtm_core.models.design import set_terms
 from rtm_core.models.rows import collapse, row_keys
 from rtm_core.record.folder import (
+    CALIBRATION_FILE,
     COEFFICIENTS_FILE,
+    COMPARISON_FILE,
     CONJUNCTIVE_FILE,
     CURVES_FILE,
     INCIDENTS_FILE,
@@ -35,7 +37,9 @@ from rtm_core.record.folder import (
     VARIABLES_FILE,
 )
 from rtm_core.record.manifest import Manifest, RunFiles, presence_column
+from rtm_core.results.comparison import test_risk_column
 from rtm_core.results.conjunctive import conjunctive_table, top_places
+from rtm_core.results.reading import reliable
 from rtm_core.results.report import write_report
 from rtm_core.results.stability import selection_table, top_share_by_unit
 from rtm_core.study.load import Study
@@ -48,10 +52,17 @@ PLACES_TOLERANCE = 5.0
 
 
 def _coefficients(fitted: dict) -> pd.DataFrame:
+    """coefficients.csv: every model's table, with ``reliable`` (the 95 % IRR interval
+    excludes 1), ``family`` and ``dispersion`` (the model's count distribution) and
+    ``calibration`` (how its expected counts are calibrated in the large)."""
     frames = []
     for name, model in fitted.items():
         table = model.estimator.coefficients_.copy()
         table.insert(0, "model", name)
+        table["reliable"] = reliable(table)
+        table["family"] = str(getattr(model.estimator, "family_", "poisson"))
+        table["dispersion"] = getattr(model.estimator, "dispersion_", None)
+        table["calibration"] = str(getattr(model.estimator, "calibration_", ""))
         frames.append(table)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -110,7 +121,9 @@ def json_default(value):
     return str(value)
 
 
-def _units(study, factors, design, fitted, risks, extra) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _units(
+    study, factors, design, fitted, risks, extra, tests=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The units table of ``units.gpkg`` and the DL seeds' stability table."""
     units = study.units.frame[["unit_id", "geometry"]].copy()
     units["y_train"] = study.y_train
@@ -128,6 +141,8 @@ def _units(study, factors, design, fitted, risks, extra) -> tuple[pd.DataFrame, 
         units[name] = value
     for name in [n for n in risks if n not in fitted]:  # baselines
         units[f"risk_{name}"] = risks[name]
+    for name, value in (tests or {}).items():  # test-period rankings where they differ
+        units[test_risk_column(name)] = value
     stability = pd.DataFrame()
     dl = fitted.get("dl")
     if dl is not None:
@@ -145,7 +160,20 @@ def _units(study, factors, design, fitted, risks, extra) -> tuple[pd.DataFrame, 
 
 
 def assemble_run(
-    staging, manifest: Manifest, study, factors, design, fitted, risks, metrics, curves, extra=None
+    staging,
+    manifest: Manifest,
+    study,
+    factors,
+    design,
+    fitted,
+    risks,
+    metrics,
+    curves,
+    extra=None,
+    *,
+    comparison: pd.DataFrame | None = None,
+    calibration: pd.DataFrame | None = None,
+    tests: dict | None = None,
 ) -> RunFiles:
     """The finished run in memory, as :func:`write_run` writes it and the report reads it.
 
@@ -168,13 +196,18 @@ def assemble_run(
         Content of ``curves.csv``.
     extra : dict of str -> ndarray, optional
         More ``units.gpkg`` columns (``forecast_<model>``).
+    comparison, calibration : DataFrame, optional
+        Contents of ``comparison.csv`` and ``calibration.csv``.
+    tests : dict of str -> ndarray, optional
+        Test-period rankings where they differ from the training ones (crime history):
+        ``test_risk_<name>`` columns of ``units.gpkg``.
 
     Returns
     -------
     RunFiles
         With ``incidents`` when the config keeps them (``[report] include_incidents``).
     """
-    units, stability = _units(study, factors, design, fitted, risks, extra)
+    units, stability = _units(study, factors, design, fitted, risks, extra, tests)
     labels = factors.labels()
     names = study.places.units if study.places is not None else None
     where = lonlat(study.units.points, study.crs)
@@ -211,6 +244,8 @@ def assemble_run(
         variables=factors.variables,
         incidents=incidents_frame(study) if keeps else None,
         places=places_frame(study),
+        comparison=comparison,
+        calibration=calibration,
     )
 
 
@@ -247,6 +282,9 @@ def write_run(run: RunFiles) -> Path:
         run.conjunctive.to_csv(folder / CONJUNCTIVE_FILE, index=False)
         run.top_places.to_csv(folder / TOP_PLACES_FILE, index=False)
         run.variables.to_csv(folder / VARIABLES_FILE, index=False)
+        for table, name in ((run.comparison, COMPARISON_FILE), (run.calibration, CALIBRATION_FILE)):
+            if table is not None:
+                table.to_csv(folder / name, index=False)
         if run.incidents is not None:  # the analyst opted in: crime points for the report
             run.incidents.to_csv(folder / INCIDENTS_FILE, index=False)
         if run.places is not None:

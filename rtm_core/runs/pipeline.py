@@ -37,6 +37,8 @@ from rtm_core.models.dl import DeepRTM
 from rtm_core.models.dl_seeds import DASK_SEED_BATCH
 from rtm_core.record.folder import staged_run, write_failed_run
 from rtm_core.record.manifest import Manifest
+from rtm_core.results.bootstrap import N_RESAMPLES, compare_maps, scored_crimes
+from rtm_core.results.calibration import calibration_table, highest_count
 from rtm_core.results.evaluate import evaluate_models, relative_risk_score
 from rtm_core.runs.outputs import assemble_run, write_run
 from rtm_core.runs.rerun import write_rerunnable_config
@@ -55,6 +57,8 @@ PHASES = {
     "evaluate": (0.92, 1.0),
 }
 KDE_BASELINE_BANDWIDTH = 300.0
+#: baselines whose risk is an expected count (their calibration goes to calibration.csv)
+EXPECTED_COUNT_BASELINES = ("forest", "history_only")
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,9 @@ def _run_into(
         scores.metrics,
         scores.curves,
         scores.forecasts,
+        comparison=scores.comparison,
+        calibration=scores.calibration,
+        tests=scores.tests,
     )
     write_run(run)
     check_cancel(cancel)  # the last moment: a cancel now still leaves nothing behind
@@ -372,6 +379,9 @@ class _Scores:
     metrics: dict
     curves: object
     forecasts: dict
+    tests: dict  # test-period rankings where they differ from the training ones
+    comparison: object  # comparison.csv
+    calibration: object  # calibration.csv
 
 
 def _score(
@@ -381,7 +391,9 @@ def _score(
     fitted: dict[str, FittedModel],
     baselines: _Baselines,
 ) -> _Scores:
-    """Accuracy of every model and baseline in and out of sample, and the forecasts.
+    """Accuracy of every model and baseline in and out of sample, the forecasts, the
+    comparison of each model with each baseline (``comparison.csv``: a paired bootstrap over
+    the test crimes, seeded by ``[model] random_state``) and the calibration tables.
 
     Out of sample, the fitted models are applied to the history before the test period (and
     before the forecast period for the forecast); without history that design is the
@@ -408,7 +420,24 @@ def _score(
         expected_test=expected_test,
     )
     forecasts = {f"forecast_{n}": forecast[n] for n in models_first}
-    return _Scores(risks, evaluation.metrics, evaluation.curves, forecasts)
+    tests = {n: expected_test[n] for n in models_first if shifted} | baselines.tests
+    rankings = {name: tests.get(name, risk) for name, risk in risks.items()}
+    crimes = scored_crimes(rankings, study.y_test, _area(study, config))
+    comparison = compare_maps(
+        [crimes], models_first, n_resamples=N_RESAMPLES, random_state=config.model.random_state
+    )
+    calibration = calibration_table(
+        {n: {"train": expected[n], "test": expected_test[n]} for n in models_first}
+        | {
+            n: {"train": baselines.risks[n], "test": baselines.tests.get(n, baselines.risks[n])}
+            for n in EXPECTED_COUNT_BASELINES
+            if n in baselines.risks
+        },
+        {"train": study.y_train, "test": study.y_test},
+    )
+    return _Scores(
+        risks, evaluation.metrics, evaluation.curves, forecasts, tests, comparison, calibration
+    )
 
 
 def _study_record(
@@ -422,10 +451,29 @@ def _study_record(
         "measure": "count" if config.evaluation.area == "count" else study.units.measure_name,
         "crimes": {"train": int(study.y_train.sum()), "test": int(study.y_test.sum())},
         "selected": {k: m.selected for k, m in fitted.items()},
-        "forecast": forecast_record(study.history, designs.history is not None),
+        "model_fits": {k: _fit_record(m.estimator) for k, m in fitted.items()},
+        "forecast": forecast_record(study.history, designs.history is not None)
+        | {"highest_count": _highest_count(study, designs)},
         "history": designs.record(config),
         "grid": dataclasses.asdict(grid) if grid is not None else None,
     }
+
+
+def _fit_record(estimator) -> dict:
+    """The manifest's ``models`` entry of a fitted model: family, dispersion, calibration."""
+    dispersion = getattr(estimator, "dispersion_", None)
+    return {
+        "family": str(getattr(estimator, "family_", "poisson")),
+        "dispersion": None if dispersion is None else float(dispersion),
+        "calibration": str(getattr(estimator, "calibration_", "")),
+    }
+
+
+def _highest_count(study: Study, designs: PeriodDesigns) -> int:
+    """The highest count any unit had in the training or test period or a history window."""
+    history = designs.history
+    windows = list(history.counts.values()) if history is not None else []
+    return highest_count(study.y_train, study.y_test, *windows)
 
 
 def _area(study: Study, config: RunConfig) -> np.ndarray | None:

@@ -284,8 +284,21 @@ def test_runs_page_lists_damaged_folders_compares_and_deletes(runs_dir, demo_run
     problems = dict(zip(table["run"], table["problem"], strict=True))
     assert "manifest.json unreadable" in problems["garbled"]
     assert "units.gpkg" in problems["partial"]
-    assert len(at.dataframe) == 4  # runs, selected variables, IRR changes, PAI
+    # runs, selected variables, IRR changes, PAI, then "Did the intervention work?": the IRR
+    # ratios and the change in PAI (the same run twice: ratio 1, level everywhere)
+    assert len(at.dataframe) == 6
     assert at.dataframe[2].value["change"].abs().max() == pytest.approx(0)
+    assert any(m.value == "**Did the intervention work?**" for m in at.markdown)
+    ratios = at.dataframe[4].value
+    assert ratios["ratio B / A"].tolist() == pytest.approx([1.0] * len(ratios))
+    assert (ratios["change"] == "level").all() and (ratios["p-value"] == 1).all()
+    change = at.dataframe[5].value
+    assert change["difference"].abs().max() == pytest.approx(0)
+    assert (change["B against A"] == "level").all()
+    assert any(
+        m.value.startswith("The deep-learning RTM, out of sample: at 1 % run B is level with run A")
+        for m in at.markdown
+    )
 
     victim = at.selectbox[-1]
     victim.set_value(str(runs_dir / "garbled")).run()

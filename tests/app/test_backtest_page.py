@@ -92,9 +92,12 @@ def test_a_backtest_runs_in_the_background_and_draws_its_chart(runs_dir, city):
     summary = next(d.value for d in at.dataframe if "PAI 5 % mean" in d.value.columns)
     assert {"Deep-learning RTM", "Classical RTM"} <= set(summary["Model"])
     assert (summary["Origins"] == 2).all()
-    assert at.success or at.warning  # the verdict sentence
-    (said,) = [m.value for m in [*at.success, *at.warning] if "On average" in m.value]
-    assert "hot-spot baseline" in said and "Best mean PAI at 5 %: **" in said
+    boxes = [m.value for m in [*at.success, *at.warning, *at.info]]
+    (said,) = [m for m in boxes if "On average" in m]  # the verdict sentences
+    assert said.startswith("On average over the 2 origins (out of sample): The deep-learning")
+    assert "90 % interval" in said and "Best mean PAI at 5 %: **" in said
+    (verdicts,) = [t.value for t in at.table if "best baseline" in t.value.columns]
+    assert set(verdicts["result"]) <= {"beats", "level", "below"} and len(verdicts) == 6
     # the backtest lives under runs/backtests and stays out of the Runs page's list
     assert [p.name for p in (runs_dir / "backtests").iterdir()] == [status.result.name]
     assert list_runs(runs_dir) == []

@@ -91,31 +91,27 @@ def test_history_rows_have_their_own_table_and_irrs_read_given_history(runs_dir,
 
 
 def test_each_model_is_flagged_against_the_best_baseline(runs_dir, plain_run):
-    add_forecast(plain_run, runs_dir / "run-forecast")
-    metrics = json.loads((runs_dir / "run-forecast" / "metrics.json").read_text())
+    shutil.copytree(plain_run, runs_dir / "run-plain")
+    comparison = pd.read_csv(plain_run / "comparison.csv", dtype={"area": str})
     at = open_results(runs_dir)
     assert "Does the RTM beat the simplest maps?" in subheaders(at)
     table = verdict_table(at)
     assert list(table["area"]) == ["1 %", "5 %", "10 %"]
-    best = max(
-        metrics[k]["test"]["pai"]["0.05"]
-        for k in ("prior_counts", "prior_counts_lags", "kde", "forest", "history_only")
-    )
-    assert table.loc[1, "baseline PAI"] == pytest.approx(best)
-    dl = metrics["dl"]["test"]["pai"]["0.05"]
-    flag = "beats" if round(dl, 2) > round(best, 2) else "below the best baseline"
-    assert table.loc[1, "result"] == flag
+    best = comparison[comparison["baseline"] == "best"].reset_index(drop=True)
+    assert table["baseline PAI"].tolist() == pytest.approx(best["baseline_value"].tolist())
+    assert table["90 % low"].tolist() == pytest.approx(best["low"].tolist())
+    assert table["result"].tolist() == best["verdict"].tolist()
     boxes = [*at.warning, *at.success, *at.info]
-    assert any("The deep-learning RTM" in b.value and "best baseline" in b.value for b in boxes)
+    assert any("The deep-learning RTM" in b.value and "90 % interval" in b.value for b in boxes)
+    assert not any("computed now" in b.value for b in boxes)
 
 
 def test_a_below_verdict_is_a_warning_and_a_tied_model_gets_the_note(runs_dir, plain_run):
     run = runs_dir / "run-ties"
     shutil.copytree(plain_run, run)
-    metrics = json.loads((run / "metrics.json").read_text())
-    metrics["dl"]["test"]["pai"] |= {"0.01": 1.5, "0.05": 1.5, "0.10": 1.5, "z2": None}
-    metrics["prior_counts"]["test"]["pai"] |= {"0.01": 6.0, "0.05": 4.0, "0.10": 3.0}
-    (run / "metrics.json").write_text(json.dumps(metrics))
+    comparison = pd.read_csv(run / "comparison.csv", dtype={"area": str})
+    comparison[["low", "high", "verdict"]] = [-4.5, -1.0, "below"]
+    comparison.to_csv(run / "comparison.csv", index=False)
     units = gpd.read_file(run / "units.gpkg", engine="pyogrio")
     n = len(units)
     levels = np.where(np.arange(n) < n // 5, 3.0, np.where(np.arange(n) < n // 2, 2.0, 1.0))
@@ -123,7 +119,7 @@ def test_a_below_verdict_is_a_warning_and_a_tied_model_gets_the_note(runs_dir, p
     units.to_file(run / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
     at = open_results(runs_dir)
     [below] = [w.value for w in at.warning if "Below the best baseline" in w.value]
-    assert "is below the best baseline" in below and "1.50 vs 6.00" in below
+    assert "is below the best baseline" in below and "90 % interval -4.50 to -1.00" in below
     notes = [i.value for i in at.info if i.value.startswith("Ties:")]
     assert notes == [
         "Ties: the deep-learning RTM has only 3 distinct risk levels, so the top 1 %, 5 % and "
@@ -131,6 +127,61 @@ def test_a_below_verdict_is_a_warning_and_a_tied_model_gets_the_note(runs_dir, p
         "is the same at each); no unit's risk has a z-score above 2, so z > 2 flags nothing "
         "(None)."
     ]
+
+
+def test_a_run_without_comparison_csv_gets_it_computed_from_its_units(runs_dir, plain_run):
+    """A run written before comparison.csv (no crime history): the same table, computed now
+    from units.gpkg and seeded by the run's random state, and said so."""
+    run = runs_dir / "run-old"
+    shutil.copytree(plain_run, run)
+    kept = pd.read_csv(run / "comparison.csv", dtype={"area": str})
+    for name in ("comparison.csv", "calibration.csv"):
+        (run / name).unlink()
+    at = open_results(runs_dir)
+    assert any("comparison was computed now from its units table" in i.value for i in at.info)
+    table = verdict_table(at)
+    best = kept[kept["baseline"] == "best"].reset_index(drop=True)
+    assert table["90 % high"].tolist() == pytest.approx(best["high"].tolist())
+    assert any("Calibration is not available for this run" in i.value for i in at.info)
+
+
+def test_calibration_irr_reading_and_forecast_warnings(runs_dir, plain_run):
+    run = add_forecast(plain_run, runs_dir / "run-forecast")
+    units = gpd.read_file(run / "units.gpkg", engine="pyogrio")
+    units["forecast_dl"] *= 40  # far more crimes than the last period's, and a hot unit
+    units.to_file(run / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    at = open_results(runs_dir)
+    assert "Calibration: expected against observed crimes" in subheaders(at)
+    assert any(m.value.startswith("The deep-learning RTM expects") for m in at.markdown)
+    assert any(
+        m.value.startswith("Counts modelled as Poisson; expected counts calibrated in the large")
+        for m in at.markdown
+    )
+    warnings = [w.value for w in at.warning]
+    assert any("forecast totals" in w and "% more than the" in w for w in warnings)
+    assert any("more than any unit ever had" in w for w in warnings)
+    irr = frames_with(at, "IRR")[0]
+    assert "reading" in irr.columns
+    expect = ((irr["95 % low"] <= 1) & (irr["95 % high"] >= 1)) & (irr["variable"] != "intercept")
+    assert (irr["reading"] == "no reliable effect").tolist() == expect.tolist()
+
+
+def test_a_model_that_kept_no_risk_factor_offers_no_top_places(runs_dir, plain_run):
+    run = runs_dir / "run-flat"
+    shutil.copytree(plain_run, run)
+    coef = pd.read_csv(run / "coefficients.csv")
+    coef[coef["variable"] == "intercept"].to_csv(run / "coefficients.csv", index=False)
+    units = gpd.read_file(run / "units.gpkg", engine="pyogrio")
+    units["risk_dl"] = 1.0
+    units.to_file(run / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    at = open_results(runs_dir)
+    boxes = [i.value for i in at.info]
+    assert any(b.startswith("**Deep-learning RTM: Kept no risk factor.**") for b in boxes)
+    assert any("its map is flat; its flat map is" in b for b in boxes)
+    assert (
+        "It kept no risk factor: every unit scores the same, so it offers no top places." in boxes
+    )
+    assert not frames_with(at, "score")  # no top places table
 
 
 def test_a_run_without_forecast_shows_no_forecast_section(runs_dir, plain_run):
@@ -283,7 +334,11 @@ def test_a_run_of_the_earlier_format_shows_its_forecast_verdict_and_factor_rings
         "Forecast for 2023-01-01 – 2023-12-31",
         "Does the RTM beat the simplest maps?",
     ]
-    assert list(verdict_table(at)["area"]) == ["1 %", "5 %", "10 %"] * 2
+    # written before comparison.csv, with crime history but without its test rankings
+    assert any("not available for this run" in w.value for w in at.warning)
+    assert not [t for t in at.table if "best baseline" in t.value.columns]
+    boxes = [i.value for i in at.info]
+    assert sum("has no out-of-sample comparison" in b for b in boxes) == 2
     rings = next(m for m in at.multiselect if m.label.startswith("Ring the units"))
     assert len(rings.options) == 5
 

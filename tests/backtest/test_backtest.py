@@ -181,7 +181,8 @@ def test_backtest_html_is_self_contained(finished):
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     assert page.count("data:image/png;base64,") == 1
     assert "PAI at 5 % of the area, by origin" in page and "Mean and range" in page
-    assert "On average over the origins, the " in page and "Best mean PAI at 5 %" in page
+    assert "On average over the 2 origins (out of sample): The " in page
+    assert "Best mean PAI at 5 %" in page and "90 % interval" in page
     manifest = json.loads((finished / "backtest.json").read_text())
     assert [o["origin"] for o in manifest["origins"]] == ["2022-01-01", "2021-01-01"]
     assert manifest["engine"] == "in process" and manifest["status"] == "complete"
@@ -203,6 +204,19 @@ def _metrics(values: dict[str, float]) -> dict:
     }
 
 
+def _comparison(rows) -> pd.DataFrame:
+    """A backtest comparison.csv by hand: (model, baseline, area, value, other, low, high)."""
+    from rtm_core.results.bootstrap import COMPARISON_COLUMNS, verdict_of
+
+    return pd.DataFrame(
+        [
+            [m, b, "pai", a, v, o, v - o, lo, hi, verdict_of(lo, hi)]
+            for m, b, a, v, o, lo, hi in rows
+        ],
+        columns=COMPARISON_COLUMNS,
+    )
+
+
 def test_summary_and_verdict_on_planted_values():
     table = collect_metrics(
         {
@@ -213,29 +227,65 @@ def test_summary_and_verdict_on_planted_values():
     summary = summary_table(table).set_index("model")
     assert summary.loc["dl", "mean 0.05"] == pytest.approx(6.0)  # (2*2 + 4*2) / 2
     assert (summary.loc["dl", "min 0.05"], summary.loc["dl", "max 0.05"]) == (4.0, 8.0)
-    result = verdict(table)
-    assert (result.best_model, result.best_rtm, result.best_baseline) == (
-        "dl",
-        "dl",
-        "prior_counts",
+    comparison = _comparison(
+        [
+            ("dl", "prior_counts", "0.05", 6.0, 5.0, -0.4, 2.3),
+            ("dl", "kde", "0.05", 6.0, 2.0, 3.1, 4.8),
+            ("dl", "best", "0.05", 6.0, 5.0, -0.4, 2.3),
+        ]
     )
-    assert result.rtm_wins and "beats the best hot-spot baseline" in result.sentence
-    assert "history alone" not in result.sentence
-    with_history = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "history_only": 2.5})})
-    assert "the environment adds -1.00." in verdict(with_history).sentence  # 4.0 vs 5.0 at 5 %
-    losing = collect_metrics({"2018-01-01": _metrics({"dl": 1.0, "kde": 2.0})})
-    assert "does not beat" in verdict(losing).sentence and not verdict(losing).rtm_wins
-    page = render_html(table, {"origins": [], "name": "x"})
-    assert "Deep-learning RTM" in page and "4.00 – 8.00" in page
+    result = verdict(table, comparison)
+    assert result.best_model == "dl"
+    assert result.sentence == (
+        "On average over the 2 origins (out of sample): The deep-learning RTM is level with the "
+        "best baseline (prior counts) at 5 %: mean PAI 6.00 vs 5.00, difference +1.00, 90 % "
+        "interval -0.40 to +2.30."
+    )
+    assert not result.rtm_wins  # level, not a win
+    wins = comparison.assign(low=0.2, verdict="beats")
+    assert verdict(table, wins).rtm_wins
+    no_factor = verdict(table, wins, {"dl": "kept no risk factor: its map is flat"})
+    assert not no_factor.rtm_wins and "kept no risk factor" in no_factor.sentence
+    old = verdict(table)
+    assert old.sentence.startswith("The comparison with intervals is not available")
+    page = render_html(table, {"origins": [], "name": "x"}, comparison)
+    assert "Deep-learning RTM" in page and "4.00 – 8.00" in page and "-0.40" in page
 
 
 def test_a_backtest_names_models_and_baselines_as_the_run_does():
     assert display_name("history_only") == "Crime history alone (baseline)"
     assert display_name("unknown") == "unknown"
     with_history = collect_metrics({"2018-01-01": _metrics({"dl": 2.0, "history_only": 2.5})})
-    assert "Against crime history alone (a Poisson GLM on the history windows, mean PAI 5.00)" in (
-        verdict(with_history).sentence
+    comparison = _comparison(
+        [
+            ("dl", "history_only", "0.05", 4.0, 5.0, -1.5, -0.5),
+            ("dl", "best", "0.05", 4.0, 5.0, -1.5, -0.5),
+        ]
     )
+    assert (
+        "Against crime history alone (a Poisson GLM on the history windows), the deep-learning "
+        "RTM is below it at 5 %: mean PAI 4.00 vs 5.00, difference -1.00, 90 % interval -1.50 "
+        "to -0.50."
+    ) in verdict(with_history, comparison).sentence
+
+
+def test_the_backtest_compares_mean_pai_with_every_baseline(finished):
+    """comparison.csv: mean PAI over the origins of backtest.csv, the best baseline the
+    highest mean among every baseline (the forest included), loaded with the backtest."""
+    files = load_backtest(finished)
+    comparison = files.comparison
+    assert set(comparison["verdict"]) <= {"beats", "level", "below"}
+    pai = files.table[files.table["measure"] == "pai"]
+    means = pai.groupby(["model", "area"])["value"].mean()
+    for _, row in comparison.iterrows():
+        assert row["model_value"] == pytest.approx(means[(row["model"], row["area"])])
+    baselines = [m for m in pai["model"].unique() if m not in ("dl", "classical")]
+    assert set(comparison["baseline"]) == {*baselines, "best"}
+    best = comparison[(comparison["baseline"] == "best") & (comparison["model"] == "dl")]
+    for _, row in best.iterrows():
+        top = max(means[(b, row["area"])] for b in baselines)
+        assert row["baseline_value"] == pytest.approx(top)
+    assert verdict(files.table, comparison).sentence.count("90 % interval") >= 3
 
 
 def test_a_backtest_folder_is_opened_with_one_read_of_its_manifest(tmp_path, monkeypatch):

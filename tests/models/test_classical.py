@@ -234,7 +234,9 @@ def test_cancel(city):
         ClassicalRTM().fit(design, y, cancel=token)
 
 
-def test_negbin_dispersion_is_the_ml_estimate():
+def test_negbin_keeps_the_ml_dispersion_with_poisson_means_and_robust_intervals():
+    """NB2 is the spread BIC keeps (its ML dispersion and BIC); the means are the Poisson
+    quasi-likelihood ones, calibrated in the large, with sandwich (HC0) standard errors."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
     design, y = make_city(seed=6, side=40, nb_alpha=0.8)
@@ -250,8 +252,13 @@ def test_negbin_dispersion_is_the_ml_estimate():
     )
     ref = NegativeBinomial(y, exog, loglike_method="nb2").fit(disp=0, maxiter=200)
     assert model.dispersion_ == pytest.approx(ref.params[-1], rel=1e-3)
-    coef = model.coefficients_["coef"].to_numpy()
-    np.testing.assert_allclose(coef, ref.params[:-1], rtol=1e-3, atol=1e-4)
+    poisson = GLM(y, exog, family=families.Poisson()).fit(cov_type="HC0")
+    table = model.coefficients_
+    np.testing.assert_allclose(table["coef"], poisson.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(table["se"], poisson.bse, rtol=1e-6)
+    np.testing.assert_allclose(table["p_value"], poisson.pvalues, rtol=1e-5, atol=1e-12)
+    assert model.predict(design).sum() == pytest.approx(y.sum(), rel=1e-8)
+    assert model.calibration_ == "poisson quasi-likelihood"
     k = exog.shape[1] + 1
     assert model.bic_["negbin"] == pytest.approx(
         -2 * ref.llf + k * np.log(design.n_units), rel=1e-6

@@ -75,12 +75,22 @@ def test_a_run_of_this_version_keeps_the_keys_and_adds_schema_and_seed_root(v1, 
     old_units = gpd.read_file(v1 / "units.gpkg", engine="pyogrio")
     new_units = gpd.read_file(fresh / "units.gpkg", engine="pyogrio")
     added = [c for c in new_units.columns if c not in old_units.columns]
-    assert added and all(c.startswith("present_") for c in added)
+    assert added and all(c.startswith(("present_", "test_risk_")) for c in added)
     assert [c for c in new_units.columns if c not in added] == list(old_units.columns)
-    for name in ("coefficients.csv", "conjunctive.csv", "top_places.csv", "stability.csv"):
+    for name in ("conjunctive.csv", "top_places.csv", "stability.csv"):
         added = ["place", "lat", "lon", "tied"] if name == "top_places.csv" else []  # additive
         old_columns = list(pd.read_csv(v1 / name).columns)
         assert list(pd.read_csv(fresh / name).columns) == old_columns + added
+    old_coef = list(pd.read_csv(v1 / "coefficients.csv").columns)  # columns only added
+    assert list(pd.read_csv(fresh / "coefficients.csv").columns) == [
+        *old_coef,
+        "reliable",
+        "family",
+        "dispersion",
+        "calibration",
+    ]
+    assert set(new["models"]) == set(old["models"])  # now keyed by model, with the fit
+    assert {"family", "dispersion", "calibration"} == set(new["models"]["dl"])
     assert set(json.loads((fresh / "metrics.json").read_text())) == set(
         json.loads((v1 / "metrics.json").read_text())
     )
@@ -172,3 +182,17 @@ def test_staging_over_a_failed_run_looks_at_it_once(tmp_path, monkeypatch):
         (staging / "manifest.json").write_text("{}")
     assert len(seen) == 1
     assert json.loads((tmp_path / "r" / "manifest.json").read_text()) == {}
+
+
+def test_models_are_read_as_a_list_of_keys_or_keyed_by_model_with_their_fit(v1):
+    """manifest.json's ``models``: a list of keys (older folders) or ``{"<model>": {family,
+    dispersion, calibration}}``; the run files new beside it are None in older folders."""
+    fit = {"family": "negbin", "dispersion": 2.3, "calibration": "poisson quasi-likelihood"}
+    new = Manifest.from_json({"models": {"classical": fit, "dl": {}}})
+    assert new.models == ("classical", "dl") and new.model_fits["classical"] == fit
+    assert new.to_json()["models"] == {"classical": fit, "dl": {}}
+    old = Manifest.from_json({"models": ["dl", "classical"]})
+    assert (old.models, dict(old.model_fits)) == (("dl", "classical"), {})
+    assert old.to_json()["models"] == ["dl", "classical"]
+    run = load_run(v1)
+    assert run.comparison is None and run.calibration is None

@@ -1,79 +1,123 @@
-"""How a run's models are read: reliable IRRs, the risk factors kept, what a model without
-one is, and how sure we are (1-3) from comparison.csv (interfaces.md)."""
+"""How a model reads: reliable IRRs, the factors it kept, what its map is, how sure we are; and
+top places that say their ties. Hand-made tables."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from rtm_core.results.reading import certainty, model_character, reliable, risk_factors_kept
+from rtm_core.results.bootstrap import COMPARISON_COLUMNS
+from rtm_core.results.places import offered_places, tie_note
+from rtm_core.results.reading import (
+    certainty,
+    coefficient_reading,
+    model_character,
+    reliable,
+    risk_factors_kept,
+)
+
+COEFFICIENTS = pd.DataFrame(
+    {
+        "model": ["dl", "dl", "dl", "dl", "classical", "classical", "classical"],
+        "variable": [
+            "intercept",
+            "hist1_unit",
+            "metro_dis_200",
+            "bars_kde_300",
+            "intercept",
+            "hist1_unit",
+            "hist2_300m",
+        ],
+        "set": ["", "", "metro", "bars", "", "", ""],
+        "irr": [0.1, 1.3, 1.04, 1.8, 0.1, 1.2, 1.1],
+        "irr_low": [0.08, 1.1, 0.71, 1.4, 0.08, 1.05, 0.9],
+        "irr_high": [0.12, 1.5, 1.53, 2.3, 0.12, 1.4, 1.3],
+    }
+)
 
 
-def _coefficients() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": ["dl", "dl", "dl", "dl", "classical", "classical", "flat"],
-            "variable": ["intercept", "bars_dis_100", "metro_dis_200", "hist1_unit"]
-            + ["intercept", "hist1_150m", "intercept"],
-            "set": [np.nan, "bars", "metro", np.nan, np.nan, np.nan, np.nan],
-            "irr": [0.5, 1.8, 1.04, 1.2, 0.6, 1.3, 0.7],
-            "irr_low": [0.4, 1.3, 0.71, 1.1, 0.5, 0.99, 0.6],
-            "irr_high": [0.6, 2.4, 1.53, 1.3, 0.7, 1.7, np.nan],
-        }
-    )
+def comparison(model: str, verdicts: dict) -> pd.DataFrame:
+    rows = [
+        [model, "best", "pai", area, 2.0, 1.0, 1.0, 0.1, 1.9, word]
+        for area, word in verdicts.items()
+    ]
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-def test_reliable_means_the_95_interval_excludes_one():
-    coef = _coefficients()
-    assert reliable(coef).tolist() == [True, True, False, True, True, False, False]
-    assert not reliable(coef.drop(columns="irr_low")).any()
+def test_an_interval_that_includes_one_is_not_reliable():
+    assert reliable(COEFFICIENTS).tolist() == [True, True, False, True, True, True, False]
+    frame = COEFFICIENTS.assign(irr_low=np.nan)
+    assert not reliable(frame).any()
+    assert reliable(pd.DataFrame()).empty
+    reading = coefficient_reading(COEFFICIENTS)["reading"].tolist()
+    assert reading == ["", "", "no reliable effect", "", "", "", "no reliable effect"]
 
 
-def test_risk_factors_kept_and_what_a_model_without_one_is():
-    coef = _coefficients()
-    assert risk_factors_kept(coef, "dl") == ["bars_dis_100", "metro_dis_200"]
-    assert risk_factors_kept(coef, "classical") == []
-    assert risk_factors_kept(coef, "absent") == []
-    assert model_character(coef, "dl") == ""
-    assert model_character(coef, "classical") == (
+def test_the_factors_kept_and_what_a_model_without_one_is():
+    assert risk_factors_kept(COEFFICIENTS, "dl") == ["metro_dis_200", "bars_kde_300"]
+    assert risk_factors_kept(COEFFICIENTS, "classical") == []
+    assert model_character(COEFFICIENTS, "dl") == ""
+    assert model_character(COEFFICIENTS, "classical") == (
         "kept no risk factor: its map is crime history alone"
     )
-    assert model_character(coef, "flat") == "kept no risk factor: its map is flat"
-
-
-def _comparison(verdicts: dict[str, str], model: str = "dl") -> pd.DataFrame:
-    rows = [
-        {"model": model, "baseline": "best", "measure": "pai", "area": area, "verdict": v}
-        for area, v in verdicts.items()
-    ]
-    rows.append(  # a named baseline's rows do not count, only "best"
-        {"model": model, "baseline": "kde", "measure": "pai", "area": "0.01", "verdict": "below"}
+    flat = COEFFICIENTS[COEFFICIENTS["variable"] == "intercept"]
+    assert model_character(flat, "classical") == "kept no risk factor: its map is flat"
+    corner = pd.DataFrame({"model": ["dl"] * 2, "variable": ["intercept", "corner"], "set": ""})
+    assert model_character(corner, "dl") == (
+        "kept no risk factor: its map is its fixed covariates alone"
     )
-    return pd.DataFrame(rows)
+    assert model_character(COEFFICIENTS, "absent") == ""
 
 
-@pytest.mark.parametrize(
-    ("verdicts", "level", "words"),
-    [
-        ({"0.01": "beats", "0.05": "beats", "0.10": "beats"}, 3, "at 1, 5 and 10 %"),
-        ({"0.01": "level", "0.05": "beats", "0.10": "beats"}, 2, "below it at none"),
-        ({"0.01": "below", "0.05": "beats", "0.10": "beats"}, 1, "not shown to beat"),
-        ({"0.01": "level", "0.05": "level", "0.10": "level"}, 1, "level with"),
-        ({"0.01": "below", "0.05": "below", "0.10": "below"}, 1, "below the best"),
-    ],
-)
-def test_certainty_from_the_best_baseline_rows(verdicts, level, words):
-    found, text = certainty(_comparison(verdicts), "dl")
-    assert found == level and words in text
-
-
-def test_certainty_without_a_comparison_says_so():
+def test_certainty_from_the_comparison_with_the_best_baseline():
+    every = {"0.01": "beats", "0.05": "beats", "0.10": "beats"}
+    assert certainty(comparison("dl", every), "dl") == (
+        3,
+        "beats the best baseline at 1, 5 and 10 % of the area",
+    )
+    some = {"0.01": "level", "0.05": "beats", "0.10": "beats"}
+    assert certainty(comparison("dl", some), "dl") == (
+        2,
+        "beats the best baseline at 5 and 10 % of the area, level at 1 %",
+    )
+    mixed = {"0.01": "below", "0.05": "beats", "0.10": "level"}
+    assert certainty(comparison("dl", mixed), "dl") == (
+        1,
+        "below the best baseline at 1 % of the area",
+    )
+    level = dict.fromkeys(("0.01", "0.05", "0.10"), "level")
+    assert certainty(comparison("dl", level), "dl") == (
+        1,
+        "level with the best baseline at every share of the area",
+    )
     assert certainty(None, "dl") == (1, "no comparison in this run")
-    assert certainty(pd.DataFrame(), "dl") == (1, "no comparison in this run")
-    other = _comparison({"0.01": "beats", "0.05": "beats", "0.10": "beats"}, model="classical")
-    assert certainty(other, "dl") == (1, "no comparison in this run")
-    # areas read back from a CSV as numbers still match the metrics' keys
-    as_read = _comparison({"0.01": "beats", "0.05": "beats", "0.10": "beats"})
-    as_read["area"] = pd.to_numeric(as_read["area"])
-    assert certainty(as_read, "dl")[0] == 3
+    assert certainty(comparison("dl", every), "classical") == (1, "no comparison in this run")
+    # a model that kept no risk factor is never sure to beat, whatever its map did
+    assert certainty(comparison("classical", every), "classical", COEFFICIENTS) == (
+        1,
+        "kept no risk factor",
+    )
+
+
+def test_a_top_list_that_cuts_through_a_tie_says_so():
+    scores = np.r_[5.0, 4.0, 3.0, np.full(40, 2.1), np.ones(100)]
+    assert tie_note(scores, scores[:5]) == (
+        "Places 4-5 share the score 2.10 with 38 units not listed: the list cuts through a "
+        "tie, so which of them appear is arbitrary (unit order)."
+    )
+    assert tie_note(scores, scores[:4]).startswith("Place 4 shares the score 2.10 with 39 units")
+    assert tie_note(scores, scores[:3]) == ""  # the list ends above the tie
+    assert tie_note(scores, scores[:43]) == ""  # the whole tied level is listed
+
+
+def test_a_flat_map_offers_no_top_places():
+    places = pd.DataFrame({"rank": [1, 2], "unit_id": [7, 8], "score": [1.0, 1.0]})
+    shown, note = offered_places(places, np.ones(50), "kept no risk factor: its map is flat")
+    assert shown.empty
+    assert note == (
+        "It kept no risk factor: every unit scores the same, so it offers no top places."
+    )
+    scores = np.r_[3.0, 2.0, np.ones(10)]
+    places = pd.DataFrame({"rank": [1, 2, 3], "unit_id": [1, 2, 3], "score": scores[:3]})
+    shown, note = offered_places(places, scores)
+    assert len(shown) == 3 and note.startswith("Place 3 shares the score 1.00 with 9 units")

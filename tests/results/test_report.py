@@ -47,12 +47,13 @@ def test_the_forecast_follows_the_brief_with_its_top_places(run_dir):
 def test_the_verdict_sentences_are_the_results_page_sentences(run_dir):
     text = html.unescape(render_report(run_dir))
     run = load_run(run_dir)
-    found = run_verdicts(run.metrics, run.units)
+    found = run_verdicts(run)
     assert [v.model for v in found] == ["dl"]
     for verdict in found:
         assert verdict.sentence in text
         assert f"{verdict.headline}." in text
-    assert "prior counts over the history windows" in text or "crime history alone" in text
+        assert "90 % interval" in verdict.sentence
+    assert "comparison.csv" not in text  # read from the run, nothing to explain
 
 
 def test_history_irrs_are_labelled_and_tabled_apart(run_dir):
@@ -114,21 +115,59 @@ def test_forecast_sentence_says_how_it_was_made():
 def test_the_report_and_the_results_page_build_one_verdict_table(run_dir):
     from rtm_app import tables
     from rtm_core.results.summary import verdict_table
-    from rtm_core.results.verdict import Comparison, Verdict
 
     run = load_run(run_dir)
-    found = run_verdicts(run.metrics, run.units)
+    found = run_verdicts(run)
     table = verdict_table(found)
     pd.testing.assert_frame_equal(tables.verdict_table(found), table)
     assert list(table["area"]) == ["1 %", "5 %", "10 %"]
     text = html.unescape(render_report(run_dir))
     section = text[text.index("Does the RTM beat") : text.index("<h2>Forecast for")]
     for _, row in table.iterrows():
-        assert f"{row['baseline PAI']:.2f}" in section and row["result"] in section
-    missing = Verdict("dl", (Comparison("0.01", None, None, None, "n/a"),), "no values")
-    (row,) = verdict_table([missing]).to_dict("records")
-    assert (row["best baseline"], row["result"]) == ("-", "n/a")
-    assert pd.isna(row["model PAI"]) and pd.isna(row["baseline PAI"])
+        assert f"{row['baseline PAI']:.2f}" in section and f"<td>{row['result']}</td>" in section
+
+
+def test_calibration_is_shown_with_the_family_and_the_forecast_warned(run_dir, tmp_path):
+    text = html.unescape(render_report(run_dir))
+    assert "Calibration: expected against observed crimes" in headings(text)
+    assert "alt='calibration dl'" in text
+    fit = "Counts modelled as Poisson; expected counts calibrated in the large by intercept"
+    assert fit in text
+    assert "The deep-learning RTM expects" in text and "(+0.0 %)" in text
+    # a forecast far above the last period: warned beside the forecast and in calibration
+    hot = tmp_path / "hot"
+    shutil.copytree(run_dir, hot)
+    units = load_run(hot).units
+    units["forecast_dl"] = units["forecast_dl"] * 3
+    units.to_file(hot / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    text = html.unescape(render_report(hot))
+    warning = re.search(r"Warning: The deep-learning RTM's forecast totals [\d,]+ crimes", text)
+    assert warning and text.count("Warning: The deep-learning RTM's forecast totals") == 2
+
+
+def test_an_old_run_without_the_new_files_still_reports(run_dir, tmp_path):
+    """A history run written before comparison.csv, calibration.csv and the test rankings:
+    the verdict says the comparison is not available, calibration likewise."""
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    for name in ("comparison.csv", "calibration.csv"):
+        (old / name).unlink()
+    units = load_run(old).units
+    units = units.drop(columns=[c for c in units.columns if c.startswith("test_risk_")])
+    units.to_file(old / "units.gpkg", layer="units", driver="GPKG", engine="pyogrio")
+    text = html.unescape(render_report(old))
+    assert "The comparison with intervals is not available for this run" in text
+    assert "Calibration is not available for this run" in text
+    assert "The deep-learning RTM has no out-of-sample comparison" in text
+
+
+def test_irrs_without_a_reliable_effect_read_so(run_dir):
+    run = load_run(run_dir)
+    text = render_report(run_dir)
+    section = text[text.index("Risk factors (incident rate ratios") : text.index("Accuracy")]
+    unreliable = run.coefficients["reliable"] == False  # noqa: E712
+    unreliable &= run.coefficients["variable"] != "intercept"
+    assert section.count("no reliable effect") == int(unreliable.sum())
 
 
 # --------------------------------------------------------------------------- the brief first

@@ -1,104 +1,161 @@
-"""The verdict: each model beside the best baseline at 1/5/10 %, in one plain sentence, and the
-ties note, on hand-made metrics and risks whose answers are known."""
+"""The verdict: each model beside the best baseline at 1/5/10 %, from the comparison table,
+in beats / level / below words with the 90 % interval; a model that kept no risk factor named
+so; the ties note. Hand-made tables whose answers are known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from rtm_core.results.bootstrap import COMPARISON_COLUMNS
 from rtm_core.results.evaluate import readouts
-from rtm_core.results.summary import split_history
-from rtm_core.results.verdict import (
-    best_baselines,
-    compare,
-    sentence,
-    ties_note,
-    verdicts,
+from rtm_core.results.summary import split_history, verdict_table
+from rtm_core.results.verdict import best_of, comparisons, ties_note, verdicts
+
+
+def row(model, baseline, area, value, other, low, high):
+    verdict = "beats" if low > 0 else ("below" if high < 0 else "level")
+    return [model, baseline, "pai", area, value, other, value - other, low, high, verdict]
+
+
+def table(*rows) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=COMPARISON_COLUMNS)
+
+
+def with_best(rows) -> pd.DataFrame:
+    """The rows, then the best baseline's rows per model and area (as compare_maps adds)."""
+    frame = table(*rows)
+    best = []
+    for _, group in frame.groupby(["model", "area"], sort=False):
+        top = group.loc[group["baseline_value"].idxmax()].copy()
+        top["baseline"] = "best"
+        best.append(top)
+    return pd.concat([frame, pd.DataFrame(best)], ignore_index=True)
+
+
+#: the issue's case: PAI 7.76 vs 7.69 at 5 %, about two homicides of 593
+LEVEL = with_best(
+    [
+        row("dl", "prior_counts", "0.05", 7.76, 7.69, -0.41, 0.55),
+        row("dl", "kde", "0.05", 7.76, 6.00, 0.90, 2.60),
+    ]
 )
-from tests.hypothesis_profiles import examples
 
 
-def pai(v01, v05, v10, z2=None) -> dict:
-    return {"test": {"pai": {"0.01": v01, "0.05": v05, "0.10": v10, "z2": z2}}}
-
-
-def test_best_baseline_is_taken_per_area_over_every_baseline_present():
-    metrics = {
-        "dl": pai(7.0, 6.6, 4.0),
-        "prior_counts": pai(8.0, 6.3, 3.0),
-        "prior_counts_lags": pai(9.5, 6.0, 3.1),
-        "kde": pai(5.0, 5.0, 4.5),
-        "history_only": pai(None, 6.1, 2.0),
-    }
-    best = best_baselines(metrics)
-    assert best == {
-        "0.01": ("prior_counts_lags", 9.5),
-        "0.05": ("prior_counts", 6.3),
-        "0.10": ("kde", 4.5),
-    }
-    # the model itself is never its own baseline
-    assert all(key != "dl" for key, _ in best.values())
-
-
-def test_the_sentence_says_beats_with_the_figures():
-    metrics = {"dl": pai(6.6, 6.6, 6.6), "prior_counts": pai(6.3, 6.3, 6.3), "kde": pai(5, 5, 5)}
-    comparisons = compare(metrics, "dl", areas=("0.05",))
-    assert sentence("dl", comparisons) == (
-        "The deep-learning RTM beats the best baseline (prior counts) at 5 % of the area: "
-        "PAI 6.60 vs 6.30."
-    )
-
-
-def test_the_sentence_says_below_at_every_area_with_one_baseline():
-    metrics = {"classical": pai(2.0, 2.0, 1.5), "kde": pai(5.0, 4.0, 3.0), "forest": pai(1, 1, 1)}
-    [verdict] = verdicts(metrics)
-    assert verdict.flag == "below"
-    assert verdict.headline == "Below the best baseline"
+def test_a_difference_within_noise_is_level_with_its_interval():
+    [verdict] = verdicts(LEVEL)
     assert verdict.sentence == (
-        "The classical RTM is below the best baseline (KDE of prior crimes) at 1 %, 5 % and "
-        "10 % of the area: PAI 2.00 vs 5.00 at 1 %, 2.00 vs 4.00 at 5 % and 1.50 vs 3.00 at 10 %."
+        "The deep-learning RTM is level with the best baseline (prior counts) at 5 %: PAI 7.76 "
+        "vs 7.69, difference +0.07, 90 % interval -0.41 to +0.55."
     )
+    assert (verdict.flag, verdict.headline) == ("level", "Level with the best baseline")
 
 
-def test_a_mixed_result_names_both_sides_and_each_baseline():
-    metrics = {
-        "dl": pai(8.0, 6.6, 4.0),
-        "prior_counts": pai(9.0, 6.3, 3.0),
-        "kde": pai(5.0, 5.0, 4.2),
-    }
-    [verdict] = verdicts(metrics)
+def test_beats_below_and_mixed_name_each_best_baseline():
+    rows = with_best(
+        [
+            row("dl", "prior_counts", "0.01", 9.0, 6.0, 1.2, 4.9),
+            row("dl", "kde", "0.01", 9.0, 5.0, 2.0, 6.0),
+            row("dl", "prior_counts", "0.05", 4.0, 5.0, -1.8, -0.2),
+            row("dl", "kde", "0.05", 4.0, 4.5, -1.0, 0.1),
+            row("dl", "prior_counts", "0.10", 3.0, 2.9, -0.3, 0.5),
+            row("dl", "kde", "0.10", 3.0, 3.1, -0.5, 0.3),
+        ]
+    )
+    [verdict] = verdicts(rows)
     assert verdict.flag == "mixed"
-    assert verdict.headline == "Beats the best baseline at 5 % only"
+    assert verdict.headline == "Beats the best baseline at 1 % only"
     assert verdict.sentence == (
-        "The deep-learning RTM beats the best baseline (prior counts) at 5 % of the area: "
-        "PAI 6.60 vs 6.30; it is below the best baseline at 1 % and 10 % of the area: "
-        "PAI 8.00 vs 9.00 (prior counts) at 1 % and 4.00 vs 4.20 (KDE of prior crimes) at 10 %."
+        "The deep-learning RTM beats the best baseline (prior counts) at 1 %: PAI 9.00 vs 6.00, "
+        "difference +3.00, 90 % interval +1.20 to +4.90; it is below the best baseline (prior "
+        "counts) at 5 %: PAI 4.00 vs 5.00, difference -1.00, 90 % interval -1.80 to -0.20; it "
+        "is level with the best baseline (KDE of prior crimes) at 10 %: PAI 3.00 vs 3.10, "
+        "difference -0.10, 90 % interval -0.50 to +0.30."
     )
+    assert [c.baseline for c in verdict.comparisons] == ["prior_counts", "prior_counts", "kde"]
+    below = with_best([row("classical", "forest", a, 1.0, 3.0, -2.5, -1.5) for a in ("0.05",)])
+    assert verdicts(below)[0].headline == "Below the best baseline"
 
 
-def test_equal_to_two_decimals_is_a_match_not_a_win():
-    metrics = {"dl": pai(3.001, 3.001, 3.001), "kde": pai(2.999, 2.999, 2.999)}
-    [verdict] = verdicts(metrics)
-    assert {c.outcome for c in verdict.comparisons} == {"matches"}
-    assert verdict.flag == "matches"
-    assert verdict.sentence.startswith("The deep-learning RTM matches the best baseline (KDE")
-
-
-def test_no_baseline_and_no_crimes_say_so():
-    assert verdicts({"dl": pai(2, 2, 2)})[0].sentence == (
-        "The deep-learning RTM has no baseline to be compared with in this run."
+def test_a_model_that_kept_no_risk_factor_is_named_so_and_never_wins():
+    coefficients = pd.DataFrame(
+        {
+            "model": ["classical"] * 3 + ["dl"] * 2,
+            "variable": ["intercept", "hist1_unit", "hist1_300m", "intercept", "bars_dis_100"],
+            "set": ["", "", "", "", "bars"],
+        }
     )
-    [verdict] = verdicts({"dl": pai(None, None, None), "kde": pai(1, 1, 1)})
-    assert verdict.flag == "n/a"
-    assert "no out-of-sample PAI" in verdict.sentence
+    rows = with_best(
+        [
+            row("classical", "prior_counts", "0.05", 7.0, 5.0, 0.5, 3.5),
+            row("dl", "prior_counts", "0.05", 6.0, 5.0, 0.1, 1.9),
+        ]
+    )
+    classical, dl = verdicts(rows, coefficients, models=("classical", "dl"))
+    assert classical.sentence == (
+        "The classical RTM kept no risk factor: its map is crime history alone; crime history "
+        "alone beats the best baseline (prior counts) at 5 %: PAI 7.00 vs 5.00, difference "
+        "+2.00, 90 % interval +0.50 to +3.50."
+    )
+    assert (classical.flag, classical.headline) == ("none", "Kept no risk factor")
+    assert classical.tone == "neutral" and dl.tone == "beats"  # never shown as a win
+    assert dl.flag == "beats" and not dl.character
+    flat = coefficients[coefficients["variable"] == "intercept"]
+    assert verdicts(None, flat, models=("classical",))[0].sentence == (
+        "The classical RTM kept no risk factor: its map is flat."
+    )
+    shown = verdict_table([classical, dl])
+    assert shown["model"].tolist() == [
+        "Classical RTM (kept no risk factor)",
+        "Deep-learning RTM",
+    ]
+    assert shown["result"].tolist() == ["beats", "beats"]
 
 
-def test_models_missing_from_the_metrics_get_no_verdict():
-    assert [v.model for v in verdicts({"classical": pai(1, 1, 1), "kde": pai(2, 2, 2)})] == [
-        "classical"
+def test_the_best_rows_name_their_baseline_ties_in_registry_order():
+    rows = with_best(
+        [
+            row("dl", "history_only", "0.10", 2.0, 3.0, -1.5, -0.5),
+            row("dl", "kde", "0.10", 2.0, 3.0, -1.5, -0.5),
+        ]
+    )
+    assert best_of(rows, "dl", "0.10") == "kde"
+    assert [c.baseline for c in comparisons(rows, "dl")] == ["kde"]
+
+
+def test_no_comparison_says_so():
+    [verdict] = verdicts(None, pd.DataFrame({"model": ["dl"], "variable": ["a_1"], "set": ["a"]}))
+    assert verdict.sentence == (
+        "The deep-learning RTM has no out-of-sample comparison with a baseline in this run."
+    )
+    assert (verdict.flag, verdict.headline) == ("n/a", "No comparison")
+    assert verdicts(None) == [] and verdicts(LEVEL.iloc[0:0]) == []
+
+
+def test_the_verdict_table_carries_the_interval():
+    shown = verdict_table(verdicts(LEVEL))
+    assert shown.columns.tolist() == [
+        "model",
+        "area",
+        "model PAI",
+        "best baseline",
+        "baseline PAI",
+        "difference",
+        "90 % low",
+        "90 % high",
+        "result",
+    ]
+    assert shown.iloc[0].tolist() == [
+        "Deep-learning RTM",
+        "5 %",
+        7.76,
+        "prior counts",
+        7.69,
+        pytest.approx(0.07),
+        -0.41,
+        0.55,
+        "level",
     ]
 
 
@@ -135,33 +192,9 @@ def test_a_lower_tied_level_is_named_without_claiming_equal_pai():
 
 
 def test_the_note_is_counted_from_the_unit_risks_given():
-    [verdict] = verdicts(
-        {"classical": pai(1, 1, 1, None), "kde": pai(2, 2, 2)},
-        {"classical": np.repeat([1.0, 2.0], 50)},
-    )
+    rows = with_best([row("classical", "kde", "0.05", 1.0, 2.0, -1.5, -0.5)])
+    [verdict] = verdicts(rows, risks={"classical": np.repeat([1.0, 2.0], 50)})
     assert "only 2 distinct risk levels" in verdict.ties
-
-
-@settings(max_examples=examples(60), deadline=None)
-@given(
-    st.lists(st.floats(0, 50, allow_nan=False), min_size=3, max_size=3),
-    st.lists(st.floats(0, 50, allow_nan=False), min_size=3, max_size=3),
-    st.lists(st.floats(0, 50, allow_nan=False), min_size=3, max_size=3),
-)
-def test_flags_agree_with_the_numbers(model, prior, kde):
-    metrics = {"dl": pai(*model), "prior_counts": pai(*prior), "kde": pai(*kde)}
-    for c in compare(metrics, "dl"):
-        best = max(
-            metrics["prior_counts"]["test"]["pai"][c.area],
-            kde[["0.01", "0.05", "0.10"].index(c.area)],
-        )
-        assert c.baseline_value == best
-        if round(c.model_value, 2) == round(best, 2):
-            assert c.outcome == "matches"
-        else:
-            assert c.outcome == ("beats" if c.model_value > best else "below")
-    text = verdicts(metrics)[0].sentence
-    assert text.startswith("The deep-learning RTM ") and text.endswith(".")
 
 
 def test_history_rows_are_split_from_the_environment():
@@ -186,3 +219,18 @@ def test_one_readable_name_per_key_in_sentences_tables_and_backtests():
         name = display_name(key)
         assert name.lower().startswith(sentence_name(key).lower())  # the sentences' words agree
         assert name.endswith("(baseline)") == (key in BASELINES)
+
+
+def test_level_and_below_without_a_win_says_where_it_is_below():
+    rows = with_best(
+        [
+            row("classical", "kde", "0.01", 4.39, 4.38, -0.54, 0.54),
+            row("classical", "kde", "0.05", 2.61, 2.74, -0.25, -0.01),
+        ]
+    )
+    [verdict] = verdicts(rows)
+    assert (verdict.flag, verdict.headline) == (
+        "mixed",
+        "Below the best baseline at 5 %, level elsewhere",
+    )
+    assert verdict.tone == "below"  # shown as a warning

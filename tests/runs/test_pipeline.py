@@ -68,6 +68,7 @@ def test_history_run_scores_history_baselines_and_writes_the_forecast(history_ru
     metrics = json.loads((history_run / "metrics.json").read_text())
     assert {"prior_counts_lags", "history_only", "forest", "kde"} <= set(metrics)
     manifest = json.loads((history_run / "manifest.json").read_text())
+    highest = manifest["forecast"].pop("highest_count")
     assert manifest["forecast"] == {
         "start": "2023-01-01",
         "end": "2023-12-31",
@@ -79,6 +80,8 @@ def test_history_run_scores_history_baselines_and_writes_the_forecast(history_ru
     assert windows["forecast"][0] == ["2022-01-01", "2022-12-31"]
     units = gpd.read_file(history_run / "units.gpkg")
     assert {"forecast_classical", "risk_classical", "risk_prior_counts_lags"} <= set(units)
+    # the highest count of any unit, history windows included, for the forecast's warning
+    assert highest >= max(units["y_train"].max(), units["y_test"].max())
     # applied with the forecast's history (2022, 2021): not the in-sample expected counts
     assert not np.allclose(units["forecast_classical"], units["expected_classical"])
     coefs = pd.read_csv(history_run / "coefficients.csv", keep_default_na=False)
@@ -111,3 +114,58 @@ def test_the_factors_column_by_hand_and_one_string_per_combination():
     assert out.tolist() == ["bar; b", "b", "bar", "", "bar; b"]
     assert out[0] is out[4]  # shared, not one string per unit
     assert _factors_present(d[[]], {}).tolist() == [""] * 5
+
+
+def test_a_history_run_keeps_its_comparison_calibration_and_test_rankings(history_run):
+    """comparison.csv, calibration.csv and the test-period rankings of the maps with crime
+    history; the comparison's values are metrics.json's, and scoring the units table again
+    gives the same table (what a run written before comparison.csv gets)."""
+    from rtm_core.record.folder import load_run
+    from rtm_core.results.bootstrap import COMPARISON_COLUMNS, compare_maps
+    from rtm_core.results.comparison import run_scored_crimes
+
+    run = load_run(history_run)
+    metrics = json.loads((history_run / "metrics.json").read_text())
+    table = run.comparison
+    assert list(table.columns) == COMPARISON_COLUMNS
+    assert set(table["baseline"]) == {*metrics} - {"classical"} | {"best"}
+    assert list(table["area"].unique()) == ["0.01", "0.05", "0.10"]
+    assert set(table["verdict"]) <= {"beats", "level", "below"}
+    for _, row in table.iterrows():
+        assert row["model_value"] == pytest.approx(metrics["classical"]["test"]["pai"][row["area"]])
+        if row["baseline"] != "best":
+            expect = metrics[row["baseline"]]["test"]["pai"][row["area"]]
+            assert row["baseline_value"] == pytest.approx(expect)
+        assert row["low"] <= row["difference"] + 1e-9 or row["verdict"] == "beats"
+    best = table[table["baseline"] == "best"].set_index("area")["baseline_value"]
+    for area in ("0.01", "0.05", "0.10"):
+        others = [v["test"]["pai"][area] for k, v in metrics.items() if k != "classical"]
+        assert best[area] == pytest.approx(max(others))
+    units = run.units
+    assert {"test_risk_classical", "test_risk_forest", "test_risk_history_only"} <= set(units)
+    assert "test_risk_kde" not in units  # the same in both periods
+    again = compare_maps([run_scored_crimes(run)], ["classical"], random_state=0)
+    pd.testing.assert_frame_equal(again, table, check_dtype=False)
+
+    calibration = run.calibration
+    assert set(calibration["model"]) == {"classical", "forest", "history_only"}
+    totals = calibration[calibration["group"] == "all"].set_index(["model", "period"])
+    for model in ("classical", "forest", "history_only"):
+        seen, expected = totals.loc[(model, "train"), ["observed", "expected"]]
+        assert expected == pytest.approx(seen, rel=1e-6)  # calibrated in the large
+    assert totals.loc[("classical", "test"), "observed"] == units["y_test"].sum()
+    deciles = calibration[(calibration["model"] == "classical") & (calibration["period"] == "test")]
+    assert deciles["group"].tolist() == ["all", *[f"decile {k}" for k in range(1, 11)]]
+    assert deciles["units"].iloc[1:].sum() == len(units)
+
+    manifest = json.loads((history_run / "manifest.json").read_text())
+    fit = manifest["models"]["classical"]
+    assert fit["family"] in ("poisson", "negbin")
+    assert fit["calibration"] == "poisson quasi-likelihood"
+    assert (fit["dispersion"] is None) == (fit["family"] == "poisson")
+    coefs = pd.read_csv(history_run / "coefficients.csv")
+    assert {"reliable", "family", "dispersion", "calibration"} <= set(coefs.columns)
+    assert (coefs["family"] == fit["family"]).all()
+    assert (coefs["calibration"] == "poisson quasi-likelihood").all()
+    expect = (coefs["irr_low"] > 1) | (coefs["irr_high"] < 1)
+    assert coefs["reliable"].tolist() == expect.tolist()
