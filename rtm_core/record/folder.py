@@ -298,7 +298,7 @@ def _inspect_files(path: Path) -> RunInfo:
     source = config.get("source", path.name) if isinstance(config, dict) else path.name
     label = str(manifest.get("label") or source)
     models = manifest.get("models", ())
-    models = tuple(str(m) for m in models) if isinstance(models, list | tuple | dict) else ()
+    models = tuple(str(m) for m in models) if isinstance(models, list | tuple) else ()
     created = float(manifest.get("created", created))
     if manifest.get("status") == "failed":
         return RunInfo(

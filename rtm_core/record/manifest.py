@@ -64,13 +64,8 @@ def _records(value) -> tuple:
     return tuple(value) if isinstance(value, list | tuple) else ()
 
 
-def _model_keys(value) -> tuple[str, ...]:
-    """The model keys of ``models``: a list of keys, or an object keyed by model."""
-    return tuple(str(m) for m in (value if isinstance(value, Mapping) else _records(value)))
-
-
 def _model_fits(value) -> dict:
-    """The per-model fit records of ``models`` when it is an object (else none)."""
+    """The per-model fit records of ``model_fits`` (none in folders written before it)."""
     if not isinstance(value, Mapping):
         return {}
     return {str(m): _mapping(fit) for m, fit in value.items()}
@@ -99,9 +94,8 @@ class Manifest:
         The RTM models of the run, in ``[model] kinds`` order.
     model_fits : dict
         Per model, how its counts were modelled: ``{"family": "poisson" | "negbin",
-        "dispersion": float | None, "calibration": str}``. Written as the values of the
-        ``models`` key (``{"<model>": {...}}``); a manifest whose ``models`` is a list (written
-        before, or before the models were fitted) has none.
+        "dispersion": float | None, "calibration": str}`` (``model_fits`` in the JSON; a
+        manifest written before it, or before the models were fitted, has none).
     seeds : tuple of int
         The deep-learning seeds trained: seed ``k`` draws from
         ``numpy.random.SeedSequence(seed_root, spawn_key=(k,))``.
@@ -186,11 +180,13 @@ class Manifest:
         """The JSON object written to ``manifest.json`` (fields left None are left out)."""
         out: dict[str, Any] = {"schema": SCHEMA}
         for f in fields(self):
-            if f.name in ("schema", "extra", "model_fits"):
+            if f.name in ("schema", "extra"):
                 continue
             value = getattr(self, f.name)
-            if f.name == "models" and self.model_fits:  # {"<model>": {family, ...}}
-                value = {m: dict(self.model_fits.get(m, {})) for m in value}
+            if f.name == "model_fits":
+                if not value:
+                    continue
+                value = {m: dict(fit) for m, fit in value.items()}
             if value is None:
                 continue
             if isinstance(value, tuple):
@@ -233,8 +229,8 @@ class Manifest:
             name=str(data.get("name") or ""),
             created=float(data.get("created", 0.0)),
             config=config,
-            models=_model_keys(data.get("models")),
-            model_fits=_model_fits(data.get("models")),
+            models=tuple(str(m) for m in _records(data.get("models"))),
+            model_fits=_model_fits(data.get("model_fits")),
             seeds=tuple(int(s) for s in seeds),
             seed_root=seed_root,
             versions=_mapping(data.get("versions")),

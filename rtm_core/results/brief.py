@@ -327,6 +327,8 @@ def certainty_sentence(level: int, words: str, kept: bool) -> str:
             "there is no comparison with the baselines in this run, so we cannot say the map "
             "beats simpler hot-spot maps"
         )
+    elif words.startswith(("below", "level")):
+        words = f"the map is {words}, so we cannot say it beats simpler hot-spot maps"
     else:
         words = f"the map {words}"
     return f"How sure we are: {level} of 3 — {words}."

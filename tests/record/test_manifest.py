@@ -69,7 +69,7 @@ def test_a_run_folder_written_before_the_schema_opens(v1):
 def test_a_run_of_this_version_keeps_the_keys_and_adds_schema_and_seed_root(v1, fresh):
     old = json.loads((v1 / "manifest.json").read_text())
     new = json.loads((fresh / "manifest.json").read_text())
-    assert set(new) == set(old) | {"schema", "seed_root"}
+    assert set(new) == set(old) | {"schema", "seed_root", "model_fits"}  # only added
     assert new["schema"] == SCHEMA and (new["seeds"], new["seed_root"]) == ([0, 1], 7)
     assert Manifest.from_json(new).to_json() == new  # round trip, nothing lost
     old_units = gpd.read_file(v1 / "units.gpkg", engine="pyogrio")
@@ -89,8 +89,8 @@ def test_a_run_of_this_version_keeps_the_keys_and_adds_schema_and_seed_root(v1, 
         "dispersion",
         "calibration",
     ]
-    assert set(new["models"]) == set(old["models"])  # now keyed by model, with the fit
-    assert {"family", "dispersion", "calibration"} == set(new["models"]["dl"])
+    assert new["models"] == old["models"]  # unchanged: the list of model keys
+    assert {"family", "dispersion", "calibration"} == set(new["model_fits"]["dl"])
     assert set(json.loads((fresh / "metrics.json").read_text())) == set(
         json.loads((v1 / "metrics.json").read_text())
     )
@@ -184,15 +184,16 @@ def test_staging_over_a_failed_run_looks_at_it_once(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "r" / "manifest.json").read_text()) == {}
 
 
-def test_models_are_read_as_a_list_of_keys_or_keyed_by_model_with_their_fit(v1):
-    """manifest.json's ``models``: a list of keys (older folders) or ``{"<model>": {family,
-    dispersion, calibration}}``; the run files new beside it are None in older folders."""
+def test_models_are_a_list_of_keys_and_their_fits_are_kept_beside_them(v1):
+    """manifest.json's ``models`` stays a list of keys; ``model_fits`` holds ``{"<model>":
+    {family, dispersion, calibration}}``; older folders have none, nor the new run files."""
     fit = {"family": "negbin", "dispersion": 2.3, "calibration": "poisson quasi-likelihood"}
-    new = Manifest.from_json({"models": {"classical": fit, "dl": {}}})
+    new = Manifest.from_json({"models": ["classical", "dl"], "model_fits": {"classical": fit}})
     assert new.models == ("classical", "dl") and new.model_fits["classical"] == fit
-    assert new.to_json()["models"] == {"classical": fit, "dl": {}}
+    assert new.to_json()["models"] == ["classical", "dl"]
+    assert new.to_json()["model_fits"] == {"classical": fit}
     old = Manifest.from_json({"models": ["dl", "classical"]})
     assert (old.models, dict(old.model_fits)) == (("dl", "classical"), {})
-    assert old.to_json()["models"] == ["dl", "classical"]
+    assert old.to_json()["models"] == ["dl", "classical"] and "model_fits" not in old.to_json()
     run = load_run(v1)
     assert run.comparison is None and run.calibration is None

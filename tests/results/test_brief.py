@@ -16,11 +16,12 @@ from rtm_core.record.folder import load_run
 from rtm_core.results.brief import (
     PLACE_COLUMNS,
     brief_places,
+    certainty_sentence,
     make_brief,
     rank_labels,
     where_sentence,
 )
-from rtm_core.results.reading import reliable, risk_factors_kept
+from rtm_core.results.reading import certainty, reliable, risk_factors_kept
 from tests.brief_run import DISTRICTS
 
 
@@ -54,8 +55,8 @@ def test_the_brief_names_places_reliable_drivers_and_how_sure(run):
     drivers = brief.drivers.split("Also kept")[0]
     for label, ok in kept.items():  # only reliable factors are named as drivers
         assert (label in drivers) == ok, (label, brief.drivers)
-    assert brief.sure.startswith("How sure we are: 1 of 3 — there is no comparison")
-    assert brief.certainty == 1
+    level, words = certainty(run.comparison, brief.model)
+    assert brief.certainty == level and brief.sure == certainty_sentence(level, words, True)
     places = brief.places
     assert list(places.columns) == PLACE_COLUMNS  # no counts, no incidents
     assert len(places) == 10 and places["rank"].tolist() == list(range(1, 11))
@@ -151,3 +152,19 @@ def test_where_names_the_places_most_top_places_lie_in():
     assert "this run has no area names: add a places layer" in where_sentence(
         unnamed, None, "cells"
     )
+
+
+@pytest.mark.parametrize(
+    ("level", "words", "said"),
+    [
+        (3, "beats the best baseline at 1, 5 and 10 % of the area", "the map beats the best"),
+        (1, "below the best baseline at 5 % of the area", "the map is below the best baseline"),
+        (1, "level with the best baseline at every share of the area", "the map is level with"),
+        (1, "no comparison in this run", "there is no comparison with the baselines"),
+    ],
+)
+def test_how_sure_reads_as_a_sentence(level, words, said):
+    sentence = certainty_sentence(level, words, True)
+    assert sentence.startswith(f"How sure we are: {level} of 3 — {said}")
+    assert sentence.endswith(".")
+    assert "not an RTM result" in certainty_sentence(1, words, False)

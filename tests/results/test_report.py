@@ -15,6 +15,7 @@ import pytest
 
 from rtm_core.record.folder import load_run
 from rtm_core.results.report import forecast_places, forecast_sentence, render_report
+from rtm_core.results.summary import split_history
 from rtm_core.results.verdict import run_verdicts
 from tests.forecast_run import history_run
 
@@ -124,7 +125,7 @@ def test_the_report_and_the_results_page_build_one_verdict_table(run_dir):
     text = html.unescape(render_report(run_dir))
     section = text[text.index("Does the RTM beat") : text.index("<h2>Forecast for")]
     for _, row in table.iterrows():
-        assert f"{row['baseline PAI']:.2f}" in section and f"<td>{row['result']}</td>" in section
+        assert f"{row['baseline PAI']:.2f}" in section and f">{row['result']}</td>" in section
 
 
 def test_calibration_is_shown_with_the_family_and_the_forecast_warned(run_dir, tmp_path):
@@ -164,10 +165,11 @@ def test_an_old_run_without_the_new_files_still_reports(run_dir, tmp_path):
 def test_irrs_without_a_reliable_effect_read_so(run_dir):
     run = load_run(run_dir)
     text = render_report(run_dir)
-    section = text[text.index("Risk factors (incident rate ratios") : text.index("Accuracy")]
+    start = text.index("Coefficients: incident rate ratios")
+    section = text[start : text.index("Conjunctive analysis")]  # risk factors, then history
     unreliable = run.coefficients["reliable"] == False  # noqa: E712
     unreliable &= run.coefficients["variable"] != "intercept"
-    assert section.count("no reliable effect") == int(unreliable.sum())
+    assert section.count("<td class='t'>no reliable effect</td>") == int(unreliable.sum())
 
 
 # --------------------------------------------------------------------------- the brief first
@@ -179,6 +181,7 @@ ANALYST_HEADINGS = [
     "Forecast for 2023-01-01 – 2023-12-31",
     "Risk map (evaluation: model of period t)",
     "Accuracy: PAI and PEI in and out of sample",
+    "Calibration: expected against observed crimes",
     "Coefficients: incident rate ratios given crime history",
     "Crime history (fixed covariates)",
     "Conjunctive analysis (CACC)",
@@ -229,7 +232,9 @@ def test_coefficients_say_no_reliable_effect_and_top_places_are_named(
     run = load_run(places_run_dir)
     text = html.unescape(places_report)
     coef = text[text.index("Coefficients: incident rate") : text.index("Crime history (fixed")]
-    assert "no reliable effect" in coef and ">reliable<" in places_report
+    rows = split_history(run.coefficients)[0]
+    unreliable = (rows["reliable"] == False) & (rows["variable"] != "intercept")  # noqa: E712
+    assert coef.count("<td class='t'>no reliable effect</td>") == int(unreliable.sum())
     top = text[text.index("Top places per model") : text.index("Appendix")]
     assert "tied</th>" in top and "place</th>" in top and "San José" in top
     assert re.search(r"<td>41\.\d{6}</td><td>-87\.\d{6}</td><td class='t'>(yes|no)</td>", top)

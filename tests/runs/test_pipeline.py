@@ -159,7 +159,8 @@ def test_a_history_run_keeps_its_comparison_calibration_and_test_rankings(histor
     assert deciles["units"].iloc[1:].sum() == len(units)
 
     manifest = json.loads((history_run / "manifest.json").read_text())
-    fit = manifest["models"]["classical"]
+    assert manifest["models"] == list(manifest["model_fits"])  # the list of keys, as before
+    fit = manifest["model_fits"]["classical"]
     assert fit["family"] in ("poisson", "negbin")
     assert fit["calibration"] == "poisson quasi-likelihood"
     assert (fit["dispersion"] is None) == (fit["family"] == "poisson")
