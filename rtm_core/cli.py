@@ -1,7 +1,14 @@
-"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm synth``, ``rtm backtest``.
+"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm check``, ``rtm synth``,
+``rtm backtest``, ``rtm share``.
 
 Errors caused by the user end with exit code 2 and one line naming the file, field and fix;
 ``--debug`` shows the traceback.
+
+Who is acting: the command runs as the machine's operator, who can read and write the runs
+folder anyway, so it checks no login. ``rtm share --as EMAIL`` applies the app's rule for that
+user instead (only the run's owner or an admin listed in ``RTM_ADMINS`` may share), for an
+operator acting on someone's behalf; every share is written to the audit log beside the run
+(``audit.jsonl`` in the run's parent folder, ``RTM_RUNS_DIR`` for the app's runs).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(run)
     run.add_argument("--out", required=True, help="run folder to create")
     run.add_argument("--label", default="", help="a name for the run")
+    _owner_arg(run)
     _model_args(run)
     _cluster_args(run)
 
@@ -64,9 +72,60 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", type=int, help="origins run at once without Dask (default: half the cores)"
     )
     backtest.add_argument("--label", default="", help="a name for the backtest")
+    _owner_arg(backtest)
     _model_args(backtest)
     _cluster_args(backtest)
+
+    share = sub.add_parser(
+        "share", help="share a run with planners, analysts or someone (or stop sharing it)"
+    )
+    share.add_argument("run", help="the run folder")
+    share.add_argument(
+        "--with",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="WHOM",
+        help="planners, analysts or an e-mail address (repeat for more)",
+    )
+    share.add_argument(
+        "--revoke",
+        action="store_true",
+        help="stop sharing with the --with entries (with none: share with no one)",
+    )
+    share.add_argument(
+        "--as",
+        dest="acting_as",
+        metavar="EMAIL",
+        help="apply the app's rule for this user (owner or admin only); default: the operator",
+    )
     return parser
+
+
+def _owner_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="the e-mail of the run's owner (who may open, share and delete it when the app "
+        "has login); default: no owner (admins only)",
+    )
+
+
+def _owner(args) -> str | None:
+    """``--owner``, checked to be one e-mail address."""
+    from rtm_core.errors import ConfigError
+    from rtm_core.record.access import is_email, normalise_email
+
+    if args.owner is None:
+        return None
+    if not is_email(args.owner):
+        raise ConfigError(
+            "rtm",
+            "--owner",
+            f"{args.owner!r} is not an e-mail address",
+            "give the owner's login e-mail, e.g. --owner alice@pd.example",
+        )
+    return normalise_email(args.owner)
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -178,13 +237,16 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
+    owner = _owner(args)
     from rtm_core.record.folder import holds_failed_run
 
     if holds_failed_run(args.out):
         print(f"rtm: {args.out} holds a failed run; this run replaces it", file=sys.stderr)
     try:
         with _client(args) as client:
-            out = run_pipeline(config, args.out, progress=progress, label=args.label, client=client)
+            out = run_pipeline(
+                config, args.out, progress=progress, label=args.label, client=client, owner=owner
+            )
     except RTMError as exc:
         raise _with_more_problems(exc, config, args) from None
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
@@ -282,6 +344,7 @@ def _cmd_backtest(args) -> int:
     from rtm_core.backtest.rolling import run_backtest
 
     config = _large_grid(_with_overrides(_load(args), args), args)
+    owner = _owner(args)
     last = [-1.0, ""]
 
     def progress(p):
@@ -303,11 +366,66 @@ def _cmd_backtest(args) -> int:
             processes=args.processes,
             progress=progress,
             label=args.label,
+            owner=owner,
         )
     ).resolve()
     print(f"Backtest written to {out} in {time.perf_counter() - start:.1f} s")
     for name in ("backtest.html", "backtest.csv", "origins"):
         print(f"  {name}: {out / name}")
+    return 0
+
+
+def _cmd_share(args) -> int:
+    import getpass
+
+    from rtm_core.errors import AccessDenied, ConfigError, InputError
+    from rtm_core.record.access import RoleRules, User, decide, is_email
+    from rtm_core.record.audit import record_event
+    from rtm_core.record.folder import MANIFEST_FILE
+    from rtm_core.record.sharing import change_sharing, read_ownership
+
+    run = Path(args.run)
+    if not (run / MANIFEST_FILE).is_file():
+        raise InputError(
+            str(run), None, "is not a run folder", "give a run folder (it holds manifest.json)"
+        )
+    before = read_ownership(run)
+    if args.acting_as:
+        if not is_email(args.acting_as):
+            raise ConfigError(
+                "rtm share",
+                "--as",
+                f"{args.acting_as!r} is not an e-mail address",
+                "give the login e-mail of the user you act for",
+            )
+        user = RoleRules.from_env().user({"email": args.acting_as})
+        if user.role != "admin":  # the command knows no groups: the owner, or no one
+            user = User(user.email, "analyst", user.name)
+        decision = decide(user, before, "share")
+        if not decision:
+            raise AccessDenied(str(run), "--as", decision.reason, "ask the owner or an admin")
+        who, role = user.email, user.role
+    else:
+        who, role = f"operator ({getpass.getuser()})", "operator"
+    if not args.revoke and not args.targets:
+        print(f"{run.name}: {before.describe()}")
+        return 0
+    if args.revoke:
+        after = change_sharing(run, remove=args.targets, clear=not args.targets)
+    else:
+        after = change_sharing(run, add=args.targets)
+    try:
+        record_event(
+            run.resolve().parent,
+            user=who,
+            role=role,
+            action="share",
+            run=run.name,
+            detail=after.describe(),
+        )
+    except OSError as exc:
+        print(f"rtm: warning: the audit log could not be written ({exc})", file=sys.stderr)
+    print(f"{run.name}: {after.describe()}")
     return 0
 
 
@@ -321,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "features": _cmd_features,
         "synth": _cmd_synth,
         "backtest": _cmd_backtest,
+        "share": _cmd_share,
     }
     try:
         return commands[args.command](args)

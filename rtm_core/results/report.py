@@ -39,6 +39,7 @@ from rtm_core.results.summary import (
 from rtm_core.results.verdict import run_verdicts
 
 __all__ = [
+    "PLANNER_NOTE",
     "write_report",
     "render_report",
     "risk_image",
@@ -48,6 +49,10 @@ __all__ = [
     "has_history",
 ]
 
+PLANNER_NOTE = (
+    "Prepared for planners: the risk and forecast of each place and what drives them; "
+    "crime counts per place and incident locations are left out."
+)
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2330;line-height:1.45}
@@ -227,7 +232,12 @@ def _forecast_section(run, models: list[str]) -> list[str]:
     return parts
 
 
-def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None = None) -> str:
+def render_report(
+    run: RunFiles | str | Path,
+    *,
+    include_incidents: bool | None = None,
+    for_planners: bool = False,
+) -> str:
     """The report of a run as one HTML string.
 
     Parameters
@@ -237,6 +247,10 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
     include_incidents : bool, optional
         Show the crime points (map and table). Default: as the run's config said
         (``[report] include_incidents``, off unless the analyst opted in).
+    for_planners : bool
+        The planners' version: never the incidents (whatever the run's config says), and
+        the conjunctive table without its observed crime counts (a profile of one unit
+        would place its crimes); a line at the top says so.
 
     Returns
     -------
@@ -260,6 +274,7 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         include_incidents = bool(
             isinstance(report_cfg, dict) and report_cfg.get("include_incidents")
         )
+    include_incidents = include_incidents and not for_planners
     parts = [
         f"<h1>Risk Terrain Model: {title}</h1>",
         f"<p class='muted'>Created {created} · {n_units} {esc(m.unit_kind or '')} "
@@ -271,6 +286,8 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         "(IRR, the <i>relative risk values</i> of RTMDx) say how much each factor multiplies the "
         "expected count.</p>",
     ]
+    if for_planners:
+        parts.append(f"<p class='muted'>{esc(PLANNER_NOTE)}</p>")
     parts += _forecast_section(run, models)  # the map a planner acts on comes first
     parts += _verdict_section(run)
     if models:
@@ -316,22 +333,10 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         )
     parts.append(_table(_metrics_table(run.accuracy), 2))
     if not run.conjunctive.empty:
-        conj = run.conjunctive.drop(
-            columns=[
-                c
-                for c in run.conjunctive.columns
-                if c
-                not in {
-                    "model",
-                    "profile",
-                    "units",
-                    "expected",
-                    "observed_train",
-                    "observed_test",
-                    "dominant",
-                }
-            ]
-        )
+        shown = {"model", "profile", "units", "expected", "dominant"}
+        if not for_planners:
+            shown |= {"observed_train", "observed_test"}
+        conj = run.conjunctive.drop(columns=[c for c in run.conjunctive.columns if c not in shown])
         parts += [
             "<h2>Conjunctive analysis (combinations of risk factors)</h2>",
             "<p class='muted'>Dominant profiles (CACC): at least 5 units when there are fewer than "
