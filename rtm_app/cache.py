@@ -22,6 +22,7 @@ from rtm_core.errors import RTMError
 from rtm_core.factors.designs import build_features
 from rtm_core.io import Layer, read_layer
 from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
+from rtm_core.results.planner import planner_run
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, load_study
 
@@ -196,9 +197,12 @@ FORECAST_SCORE = "Forecast (expected crimes)"
 
 
 @st.cache_resource(max_entries=12, show_spinner="Drawing the map...")
-def _score_map(path: str, stamp: float, model: str, column: str, overlays: tuple, online: bool):
-    """A model's risk map (``risk_<model>``, with factor rings) or forecast map."""
-    run = _run(path, stamp)
+def _score_map(
+    path: str, stamp: float, model: str, column: str, overlays: tuple, online: bool, counts: bool
+):
+    """A model's risk map (``risk_<model>``, with factor rings) or forecast map; without the
+    crime counts (:func:`~rtm_core.results.planner.planner_run`) unless ``counts``."""
+    run = _run(path, stamp) if counts else planner_run(_run(path, stamp))
     grid = run.record.grid
     forecast = column.startswith("forecast_")
     shown = {"column": column, "score_name": FORECAST_SCORE} if forecast else {}
@@ -216,14 +220,19 @@ def _score_map(path: str, stamp: float, model: str, column: str, overlays: tuple
     )
 
 
-def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
-    """The Results page's risk map and its legend."""
-    return _score_map(str(path), _stamp(path), model, f"risk_{model}", tuple(overlays), online)
+def risk_map(
+    path: Path, model: str, overlays: tuple[str, ...], online: bool, *, counts: bool = True
+):
+    """The Results page's risk map and its legend (``counts=False``: the Brief's, whose
+    tooltips and data hold no crime counts)."""
+    column = f"risk_{model}"
+    return _score_map(str(path), _stamp(path), model, column, tuple(overlays), online, counts)
 
 
-def forecast_map(path: Path, model: str, online: bool):
-    """The Results page's forecast map (``forecast_<model>``) and its legend."""
-    return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online)
+def forecast_map(path: Path, model: str, online: bool, *, counts: bool = True):
+    """The forecast map (``forecast_<model>``) and its legend (``counts`` as in
+    :func:`risk_map`)."""
+    return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online, counts)
 
 
 def map_note(run: RunFiles | Path) -> str | None:

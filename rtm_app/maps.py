@@ -366,8 +366,9 @@ def risk_map(
     Parameters
     ----------
     units : GeoDataFrame
-        The run's units (``unit_id``, ``y_train``, ``y_test``, ``risk_<model>``,
-        ``factors_<model>``).
+        The run's units (``unit_id``, ``risk_<model>``, ``factors_<model>``, and the crime
+        counts ``y_train``, ``y_test`` shown in the tooltip when present: a planner's copy of
+        the run has none, and then nothing per unit but the score and factors is sent).
     model : str
         Model key ("dl", "classical").
     cell_size : float or None
@@ -391,13 +392,9 @@ def risk_map(
     digits = 2 if column is None else 3  # a forecast holds expected counts, often below 1
     score = np.round(units[column or f"risk_{model}"].to_numpy(dtype=float), digits)
     factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
-    columns = [
-        units["unit_id"],
-        score,
-        units["y_train"].astype(int),
-        units["y_test"].astype(int),
-        factor_codes(factors, list(factor_labels)),
-    ]
+    counted = {"y_train", "y_test"} <= set(units.columns)  # not in a planner's copy
+    counts = [units["y_train"].astype(int), units["y_test"].astype(int)] if counted else []
+    columns = [units["unit_id"], score, *counts, factor_codes(factors, list(factor_labels))]
     breaks = score_breaks(score, digits=digits)
     data = records(units, columns, digits=4 if (cell_size or 0) >= 60 else 5)
     layers = [unit_layer(data, cell_size, class_color(3, breaks))]
@@ -406,9 +403,10 @@ def risk_map(
         layers.append(
             ring_layer(ring, [*PALETTE[k % len(PALETTE)], 255], radius=(cell_size or 60) * 0.4)
         )
+    crimes = "Crimes: {4} in period t, {5} in period t+1<br/>" if counted else ""
     tooltip = {
-        "html": f"<b>Unit {{2}}</b><br/>{html.escape(score_name)}: <b>{{3}}</b><br/>"
-        "Crimes: {4} in period t, {5} in period t+1<br/>Risk factors present: {6}",
+        "html": f"<b>Unit {{2}}</b><br/>{html.escape(score_name)}: <b>{{3}}</b><br/>{crimes}"
+        f"Risk factors present: {{{6 if counted else 4}}}",
         "style": {"fontSize": "12px"},
     }
     low = float(np.nanmin(score)) if score.size else 1.0

@@ -6,14 +6,16 @@ import time
 
 import pandas as pd
 
+from rtm_core.record.access import Ownership
 from rtm_core.record.folder import RunInfo
 
 __all__ = ["runs_table", "run_names"]
 
 
-def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
-    """One row per run folder: run, label, status, created (local time), models, problem."""
-    return pd.DataFrame(
+def runs_table(runs: list[RunInfo], *, ownership: bool = False) -> pd.DataFrame:
+    """One row per run folder: run, label, status, created (local time), models, problem;
+    with ``ownership``, also its owner and whom it is shared with (when login is on)."""
+    table = pd.DataFrame(
         {
             "run": [r.name for r in runs],
             "label": [r.label for r in runs],
@@ -23,6 +25,11 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
             "problem": [r.problem for r in runs],
         }
     )
+    if ownership:
+        owned = [Ownership.of(r.manifest) for r in runs]
+        table["owner"] = [o.owner or "(none: admins only)" for o in owned]
+        table["shared with"] = [", ".join(o.shared_with) for o in owned]
+    return table
 
 
 def run_names(runs: list[RunInfo]) -> dict[str, str]:

@@ -14,10 +14,10 @@ grants more than a run without it, which admins alone may open.
 **The rules** (:func:`decide`), per action of :data:`ACTIONS`:
 
 - ``admin``: everything, on every run (with or without an owner);
-- ``analyst``: every action on their own runs; ``open``, ``export`` and ``export_counts`` on
+- ``analyst``: every action on their own runs; ``open``, ``export`` and ``counts`` on
   runs shared with them or with ``analysts``; nothing on anyone else's private run;
 - ``planner``: ``open`` and ``export`` (the Brief and its planner-safe files) on runs shared with
-  them or with ``planners``; never ``export_counts``, ``config``, ``rerun``, ``delete`` or
+  them or with ``planners``; never ``counts``, ``config``, ``rerun``, ``delete`` or
   ``share``.
 
 E-mail addresses match without regard to the case of ASCII letters only (``Alice@PD.example``
@@ -58,10 +58,10 @@ __all__ = [
 
 #: the roles, strongest first
 ROLES = ("admin", "analyst", "planner")
-#: what can be done with a run: see it (Results, Stability, Brief), download the planner-safe
-#: files, download files with per-unit crime counts or incidents, read its config and inputs,
-#: run it again on its raw inputs, delete it, change who it is shared with
-ACTIONS = ("open", "export", "export_counts", "config", "rerun", "delete", "share")
+#: what can be done with a run: see its Brief, download the Brief's planner-safe files, see
+#: and download what holds per-unit crime counts or incidents (Results, Stability, Export),
+#: read its config and inputs, run it again on its raw inputs, delete it, change its sharing
+ACTIONS = ("open", "export", "counts", "config", "rerun", "delete", "share")
 #: actions only the owner (or an admin) may take, as a refusal words them
 OWNER_ACTIONS = {
     "config": "read its config and inputs",
@@ -192,6 +192,17 @@ class Ownership:
 
     def changed(self, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Ownership:
         """A copy shared with ``add`` too and no longer with ``remove`` (entries checked).
+
+        Parameters
+        ----------
+        add : iterable of str
+            Role names or e-mail addresses to share with.
+        remove : iterable of str
+            Entries to share with no longer (removed before ``add`` is added).
+
+        Returns
+        -------
+        Ownership
 
         Raises
         ------

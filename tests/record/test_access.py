@@ -92,7 +92,7 @@ def test_the_owner_may_do_everything_and_others_nothing_on_a_private_run():
 
 def test_a_run_shared_with_analysts_is_read_only_for_other_analysts():
     run = Ownership.of({"owner": "alice@pd.example", "shared_with": ["analysts"]})
-    assert allowed(BOB, run) == {"open", "export", "export_counts"}
+    assert allowed(BOB, run) == {"open", "export", "counts"}
     assert allowed(PAT, run) == set()
     assert decide(BOB, run, "delete").reason == "only the run's owner or an admin may delete it"
 
@@ -103,7 +103,7 @@ def test_planners_get_the_brief_and_its_files_only():
     assert allowed(BOB, run) == set()  # shared with planners is not shared with analysts
     by_name = Ownership.of({"owner": "alice@pd.example", "shared_with": ["PAT@pd.example"]})
     assert allowed(PAT, by_name) == {"open", "export"}
-    reason = decide(PAT, run, "export_counts").reason
+    reason = decide(PAT, run, "counts").reason
     assert reason == "planners receive no per-unit crime counts or incidents"
 
 

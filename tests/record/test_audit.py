@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from rtm_core.record.audit import AUDIT_FILE, MAX_TEXT, record_event, read_events
+from rtm_core.record.audit import AUDIT_FILE, MAX_TEXT, read_events, record_event
 
 
 def test_events_are_appended_as_json_lines_and_read_newest_first(tmp_path):

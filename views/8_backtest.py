@@ -40,10 +40,10 @@ else:
         try:
             models = check_models(kinds)
             config = backtest.backtest_config(data, int(origins), preset, models)
+            backtest.start(config, label.strip() or data.name)
         except RTMError as exc:
             widgets.show_error(exc)
         else:
-            backtest.start(config, label.strip() or data.name)
             st.rerun()
 
 if backtest.my_backtests():
@@ -51,7 +51,9 @@ if backtest.my_backtests():
 widgets.live_job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
 
 st.subheader("Finished backtests")
-found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]
+found = [
+    b for b in backtest.visible(list_backtests(backtest.backtests_dir())) if b.status == "complete"
+]
 if not found:
     st.caption(
         f"None yet in `{backtest.backtests_dir()}`. "

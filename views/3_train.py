@@ -95,14 +95,16 @@ if start:
         widgets.show_error(exc)
     else:
         state.set_model_config(model)
-        job_id = manager.submit(
-            training_config(data, model, area),
-            state.runs_dir(),
-            label=label.strip() or data.name,
-            owner=state.session_id(),
-        )
-        state.add_job(job_id)
-        st.rerun()  # so the sidebar shows the new job too
+        config = training_config(data, model, area)
+        try:
+            job_id = widgets.submit_job(
+                manager, config, state.runs_dir(), label.strip() or data.name
+            )
+        except RTMError as exc:  # the per-user limit
+            widgets.show_error(exc)
+        else:
+            state.add_job(job_id)
+            st.rerun()  # so the sidebar shows the new job too
 
 st.subheader("Your training jobs")
 if not widgets.my_jobs():
