@@ -183,8 +183,23 @@ def app_url() -> str:
 
 
 def pages_for(visitor: Visitor, pages: list[tuple]) -> list:
-    """The pages of ``pages`` (``(st.Page, roles)``) this visitor's role may open."""
-    return [page for page, roles in pages if visitor.user.role in roles]
+    """The pages of ``pages`` (``(st.Page, roles)``, the app's default page first) this
+    visitor's role may open.
+
+    A role without the default page (a planner: the Brief only) gets a hidden default page
+    that forwards to its first page with the link's query (``?run=``), so that page keeps its
+    own address (``/brief?run=NAME``) instead of becoming the app's root.
+    """
+    allowed = [page for page, roles in pages if visitor.user.role in roles]
+    if not allowed or allowed[0] is pages[0][0]:
+        return allowed
+    first = allowed[0]
+
+    def home() -> None:
+        st.switch_page(first, query_params=st.query_params.to_dict())
+
+    forward = st.Page(home, title=first.title, url_path="home", default=True, visibility="hidden")
+    return [forward, *allowed]
 
 
 def user_box(visitor: Visitor) -> None:
