@@ -27,6 +27,7 @@ from rtm_core.record.access import User
 __all__ = [
     "Visitor",
     "LOCAL",
+    "NOBODY",
     "ANONYMOUS",
     "REQUIRED_KEYS",
     "MIN_SECRET_LENGTH",
@@ -82,6 +83,8 @@ class Visitor:
 
 #: the machine's operator on a loopback address (``make run``): every right, as before logins
 LOCAL = Visitor(User("", "admin", "local operator"), "local")
+#: a session the gate has not let in (a page script run without ``app.py``): no access at all
+NOBODY = Visitor(User("", None, "nobody"), "local")
 #: anyone, when an operator lets the app serve without login (``RTM_ALLOW_ANONYMOUS=1``)
 ANONYMOUS = Visitor(User("", "admin", "anonymous"), "anonymous")
 
@@ -173,13 +176,17 @@ def provider_problem(url: str, *, timeout: float = 5.0) -> str:
     """
     try:
         with urllib.request.urlopen(url, timeout=timeout) as reply:
-            metadata = json.loads(reply.read(1_000_000))
+            text = reply.read(1_000_000)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return (
             f"Login is unavailable: the identity provider at {url} does not answer ({reason}); "
             "check server_metadata_url in [auth] and that the provider is reachable."
         )
+    try:
+        metadata = json.loads(text)
+    except ValueError:
+        metadata = None
     missing = [
         key
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri")

@@ -62,11 +62,11 @@ def set_visitor(visitor) -> None:
 
 
 def visitor():
-    """Who uses this session (:class:`~rtm_app.login_setup.Visitor`); the machine's operator
-    when the gate has not run (a page script run alone, in tests)."""
-    from rtm_app.login_setup import LOCAL
+    """Who uses this session (:class:`~rtm_app.login_setup.Visitor`); nobody (no role, no
+    access) when the gate has not let the session in."""
+    from rtm_app.login_setup import NOBODY
 
-    return st.session_state.get(_VISITOR, LOCAL)
+    return st.session_state.get(_VISITOR, NOBODY)
 
 
 def job_owner() -> str:
