@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from rtm_app import state
+from rtm_app import permissions, state
 from rtm_app.charts import model_lines
 from rtm_app.dataset import DataSet
 from rtm_core.backtest.report import AREAS, summary_table
@@ -105,10 +105,8 @@ def start(config: RunConfig, label: str) -> str:
     LimitReached
         The user has ``RTM_MAX_JOBS_PER_USER`` backtests queued or running.
     """
-    from rtm_app.widgets import submit_job
-
     backtests_dir().mkdir(parents=True, exist_ok=True)
-    return submit_job(manager(), config, backtests_dir(), label, what="backtests")
+    return permissions.submit_job(manager(), config, backtests_dir(), label, what="backtests")
 
 
 def visible(backtests: list) -> list:

@@ -1,5 +1,6 @@
 """The access rules applied in the app: which runs this session's user sees, whether they may
-take an action, and the audit log of what they did.
+take an action, the jobs they start (owned by them, within their limit), and the audit log of
+what they did.
 
 The rules themselves are :func:`rtm_core.record.access.decide`; this module only finds a
 run's ownership (a backtest's origin run is owned as its backtest is), asks the rule for the
@@ -16,6 +17,8 @@ from pathlib import Path
 import streamlit as st
 
 from rtm_app import state
+from rtm_core.backtest.rolling import MANIFEST_FILE as BACKTEST_MANIFEST
+from rtm_core.backtest.rolling import ORIGINS_DIR
 from rtm_core.errors import AccessDenied
 from rtm_core.record.access import Decision, Ownership, decide
 from rtm_core.record.audit import record_event
@@ -30,11 +33,10 @@ __all__ = [
     "audited_download",
     "check",
     "refuse",
+    "submit_job",
 ]
 
 log = logging.getLogger(__name__)
-
-ORIGINS_DIR, BACKTEST_MANIFEST = "origins", "backtest.json"  # see rtm_core.backtest.rolling
 
 
 def ownership(path: str | Path) -> Ownership:
@@ -151,3 +153,44 @@ def check(action: str, path: str | Path) -> None:
     if not why:
         audit("denied", path, f"{action}: {why.reason}")
         raise AccessDenied(Path(path).name, action, why.reason, "ask the run's owner or an admin")
+
+
+def submit_job(manager, config, runs_dir: Path, label: str, what: str = "training jobs") -> str:
+    """Queue a run (or backtest) for this session's user: owned by them when logged in,
+    within ``RTM_MAX_JOBS_PER_USER`` when others are served, and written to the audit log.
+
+    Parameters
+    ----------
+    manager : JobManager
+        Training or backtest jobs.
+    config : RunConfig
+    runs_dir : Path
+        Where the job writes its folder.
+    label : str
+    what : str
+        What the limit's message calls these jobs.
+
+    Returns
+    -------
+    str
+        The job id.
+
+    Raises
+    ------
+    LimitReached
+        The user already has that many queued or running.
+    """
+    from rtm_core.runs.jobs import max_jobs_per_user_from_env
+
+    visitor = state.visitor()
+    job_id = manager.submit(
+        config,
+        runs_dir,
+        label=label,
+        owner=state.job_owner(),
+        run_owner=visitor.user.email if visitor.login else None,
+        max_active=max_jobs_per_user_from_env() if visitor.served else None,
+        what=what,
+    )
+    audit("run", manager.status(job_id).out_dir, f"{what}: {label}")
+    return job_id

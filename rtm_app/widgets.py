@@ -33,47 +33,6 @@ def my_jobs() -> list[JobStatus]:
     return cache.job_manager().jobs(owner=state.job_owner())
 
 
-def submit_job(manager, config, runs_dir: Path, label: str, what: str = "training jobs") -> str:
-    """Queue a run (or backtest) for this session's user: owned by them when logged in,
-    within ``RTM_MAX_JOBS_PER_USER`` when others are served, and written to the audit log.
-
-    Parameters
-    ----------
-    manager : JobManager
-        Training or backtest jobs.
-    config : RunConfig
-    runs_dir : Path
-        Where the job writes its folder.
-    label : str
-    what : str
-        What the limit's message calls these jobs.
-
-    Returns
-    -------
-    str
-        The job id.
-
-    Raises
-    ------
-    LimitReached
-        The user already has that many queued or running.
-    """
-    from rtm_core.runs.jobs import max_jobs_per_user_from_env
-
-    visitor = state.visitor()
-    job_id = manager.submit(
-        config,
-        runs_dir,
-        label=label,
-        owner=state.job_owner(),
-        run_owner=visitor.user.email if visitor.login else None,
-        max_active=max_jobs_per_user_from_env() if visitor.served else None,
-        what=what,
-    )
-    permissions.audit("run", manager.status(job_id).out_dir, f"{what}: {label}")
-    return job_id
-
-
 def progress_text(job: JobStatus) -> str:
     """One line: phase, step and loss of a job."""
     if job.status == "queued":
@@ -325,7 +284,7 @@ def run_again(run_path: str | Path, label: str) -> str:
     permissions.check("rerun", run_path)
     config = load_run_config(run_path)
     label = f"{label or Path(run_path).name} (again)"
-    job_id = submit_job(cache.job_manager(), config, state.runs_dir(), label)
+    job_id = permissions.submit_job(cache.job_manager(), config, state.runs_dir(), label)
     state.add_job(job_id)
     return job_id
 

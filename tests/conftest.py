@@ -260,3 +260,13 @@ def _main_module_restored():
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+@pytest.fixture(scope="session")
+def alices_run(tmp_path_factory) -> Path:
+    """A department's run owned by alice@pd.example, with a forecast and the incidents kept
+    (:func:`tests.department_run.department_run`), made once per session: copy it, never
+    change it."""
+    from tests.department_run import department_run
+
+    return department_run(tmp_path_factory.mktemp("department"))

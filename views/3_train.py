@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rtm_app import cache, state, widgets
+from rtm_app import cache, permissions, state, widgets
 from rtm_app.job_cards import training_card
 from rtm_app.train_settings import (
     AREAS,
@@ -97,7 +97,7 @@ if start:
         state.set_model_config(model)
         config = training_config(data, model, area)
         try:
-            job_id = widgets.submit_job(
+            job_id = permissions.submit_job(
                 manager, config, state.runs_dir(), label.strip() or data.name
             )
         except RTMError as exc:  # the per-user limit

@@ -53,6 +53,7 @@ __all__ = [
     "decide",
     "normalise_email",
     "is_email",
+    "login_email",
     "share_target",
 ]
 
@@ -96,6 +97,34 @@ def normalise_email(text: object) -> str:
 def is_email(text: object) -> bool:
     """Whether ``text`` reads as one e-mail address (``name@domain``, no spaces or commas)."""
     return isinstance(text, str) and _EMAIL.fullmatch(text.strip()) is not None
+
+
+def login_email(text: str, field: str = "--owner") -> str:
+    """A login e-mail given on the command line (``--owner``, ``--as``), normalised.
+
+    Parameters
+    ----------
+    text : str
+    field : str
+        The option, for the message.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ConfigError
+        ``text`` is not one e-mail address.
+    """
+    if not is_email(text):
+        raise ConfigError(
+            "rtm",
+            field,
+            f"{text!r} is not an e-mail address",
+            "give a login e-mail, e.g. alice@pd.example",
+        )
+    return normalise_email(text)
 
 
 def share_target(text: str) -> str:
@@ -353,6 +382,27 @@ class RoleRules:
             if names & set(listed):
                 return User(address, role, name)
         return User(address, None, name)
+
+    def acting_as(self, email: str) -> User:
+        """The user a command acts for, known by e-mail only (the command sees no groups):
+        an admin when the address is listed in :attr:`admins`, else an analyst, who may
+        then act only on their own runs.
+
+        Parameters
+        ----------
+        email : str
+
+        Returns
+        -------
+        User
+
+        Raises
+        ------
+        ConfigError
+            ``email`` is not one e-mail address.
+        """
+        address = login_email(email, "--as")
+        return User(address, "admin" if address in self.admins else "analyst", address)
 
     def admin_contacts(self) -> list[str]:
         """The admins a user without a role should ask: the e-mail addresses listed, else

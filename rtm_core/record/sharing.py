@@ -15,11 +15,18 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from rtm_core.errors import InputError
-from rtm_core.record.access import Ownership
+from rtm_core.errors import AccessDenied, InputError
+from rtm_core.record.access import Ownership, User, decide
+from rtm_core.record.audit import record_event
 from rtm_core.record.folder import MANIFEST_FILE
 
-__all__ = ["read_ownership", "change_sharing", "write_json_atomically"]
+__all__ = [
+    "read_ownership",
+    "change_sharing",
+    "run_folder",
+    "share_as",
+    "write_json_atomically",
+]
 
 _LOCK = threading.Lock()
 
@@ -129,4 +136,71 @@ def change_sharing(
                 f"cannot be written ({exc.strerror or exc})",
                 "check that the runs folder is writable",
             ) from None
+    return new
+
+
+def run_folder(path: str | Path) -> Path:
+    """``path`` as a run folder (it holds ``manifest.json``).
+
+    Raises
+    ------
+    InputError
+        It does not.
+    """
+    path = Path(path)
+    if not (path / MANIFEST_FILE).is_file():
+        raise InputError(
+            str(path), None, "is not a run folder", "give a run folder (it holds manifest.json)"
+        )
+    return path
+
+
+def share_as(
+    run_dir: str | Path,
+    user: User,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    clear: bool = False,
+    audit_user: str | None = None,
+) -> Ownership:
+    """Change a run's sharing on behalf of ``user``, if the rules let them, and audit it.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder.
+    user : User
+        Who is acting (the owner or an admin may share).
+    add, remove, clear
+        As in :func:`change_sharing`.
+    audit_user : str, optional
+        The name the audit log gives (default ``user.label``). The event goes to
+        ``audit.jsonl`` in the run's parent folder (``RTM_RUNS_DIR`` for the app's runs).
+
+    Returns
+    -------
+    Ownership
+        The run's ownership as written.
+
+    Raises
+    ------
+    AccessDenied
+        ``user`` may not share this run (nothing is changed).
+    ConfigError, InputError
+        As :func:`change_sharing`.
+    """
+    run_dir = run_folder(run_dir)
+    why = decide(user, read_ownership(run_dir), "share")
+    if not why:
+        raise AccessDenied(str(run_dir), "share", why.reason, "ask the owner or an admin")
+    new = change_sharing(run_dir, add=add, remove=remove, clear=clear)
+    record_event(
+        run_dir.resolve().parent,
+        user=audit_user or user.label,
+        role=user.role,
+        action="share",
+        run=run_dir.name,
+        detail=new.describe(),
+    )
     return new

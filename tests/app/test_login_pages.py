@@ -21,7 +21,6 @@ from streamlit.testing.v1 import AppTest
 from rtm_app.login_setup import NO_LOGIN_LINE
 from rtm_core.record.audit import read_events
 from rtm_core.record.sharing import change_sharing
-from tests.department_run import department_run
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -42,12 +41,6 @@ def provider():
 
     with oidc_provider_mock.run_server_in_thread() as server:
         yield f"http://localhost:{server.server_port}/.well-known/openid-configuration"
-
-
-@pytest.fixture(scope="module")
-def alices_run(tmp_path_factory) -> Path:
-    """Alice's run (owner alice@pd.example, incidents kept), made once."""
-    return department_run(tmp_path_factory.mktemp("dept"))
 
 
 @pytest.fixture

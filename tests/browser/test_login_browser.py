@@ -31,7 +31,6 @@ import pytest
 from rtm_core.record.sharing import change_sharing
 from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, free_port, serve_app
 from tests.browser.test_browser import idle, no_traceback, shot, wait_for_painted_map
-from tests.department_run import department_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -85,12 +84,11 @@ def provider():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Path:
-    """Alice's three runs (one made, two copies), before the server starts."""
+def runs(tmp_path_factory, alices_run) -> Path:
+    """Alice's three runs (copies of one), before the server starts."""
     folder = tmp_path_factory.mktemp("login_runs")
-    made = department_run(tmp_path_factory.mktemp("made"), name="run-private")
     for name in ("run-private", "run-shared", "run-later"):
-        shutil.copytree(made, folder / name)
+        shutil.copytree(alices_run, folder / name)
     change_sharing(folder / "run-shared", add=["planners"])
     return folder
 

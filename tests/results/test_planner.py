@@ -19,7 +19,6 @@ from rtm_core.results.planner import (
     planner_run,
 )
 from rtm_core.results.report import PLANNER_NOTE
-from tests.department_run import department_run
 
 COUNTS = ("y_train", "y_test", "observed_train", "observed_test")
 BASELINES = (
@@ -32,8 +31,8 @@ BASELINES = (
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return load_run(department_run(tmp_path_factory.mktemp("dept")))
+def run(alices_run):
+    return load_run(alices_run)
 
 
 def _allowed(column: str) -> bool:
