@@ -8,10 +8,12 @@ Runs page here. Checked, in order, on one server started for this module:
 
 1. anonymous deep links to every page of the just-started server show the login line only;
 2. Alice sees her runs and shares one with the analysts;
-3. Bob cannot open (not even by a link), delete or re-run Alice's runs;
+3. Bob gets every analyst page by its link, and cannot open (not even by a link), delete or
+   re-run Alice's runs;
 4. Pat gets the Brief only (every other page's link lands on it), sees only the run shared
    with planners, and downloads its files: they are opened and hold no counts or incidents;
-5. Nora sees whom to ask; 6. Ada reads all of this in the audit log.
+5. Nora sees whom to ask; 6. Ada gets every page by its link, and reads all of this in the
+   audit log.
 
 Each user logs in once through the provider's page; the session is reused through
 Playwright's ``storage_state``. Screenshots go to ``test-output/screenshots/``.
@@ -57,6 +59,19 @@ PATHS = [
     "results?run=run-private",
 ]
 LOGIN_LINE = "Log in with your department account."
+#: page address -> the title an analyst gets (an admin gets "Audit log" for "audit")
+TITLES = {
+    "": "Data",
+    "risk_factors": "Risk factors",
+    "train": "Train",
+    "results": "Results",
+    "stability": "Seed stability",
+    "runs": "Runs",
+    "export": "Export",
+    "backtest": "Backtest",
+    "brief": "Brief",
+    "audit": "Data",  # not an analyst's page: the default one
+}
 COUNTS = (
     "y_train",
     "y_test",
@@ -219,8 +234,16 @@ def test_an_analyst_sees_her_runs_and_shares_one_with_the_analysts(sessions, app
     shot(page, "login_2_analyst_results")
 
 
+def every_page_opens(page, app: str, titles: dict) -> None:
+    for path, title in titles.items():
+        page.goto(f"{app}/{path}")
+        page.get_by_role("heading", level=1).filter(has_text=title).first.wait_for(timeout=30_000)
+        no_traceback(page)
+
+
 def test_another_analyst_cannot_open_delete_or_rerun_her_runs(sessions, app, runs):
     page = sessions("bob")
+    every_page_opens(page, app, TITLES)
     open_path(page, app, "results?run=run-private", "Results")
     text = body(page)
     assert "No finished run called 'run-private' is shared with you" in text
@@ -286,6 +309,7 @@ def test_a_user_without_a_role_sees_whom_to_ask(sessions, app):
 
 def test_the_admin_reads_every_event_in_the_audit_log(sessions, app, runs):
     page = sessions("ada")
+    every_page_opens(page, app, TITLES | {"audit": "Audit log"})
     open_path(page, app, "audit", "Audit log")
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
     shot(page, "login_5_admin_audit")
