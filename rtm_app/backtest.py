@@ -15,12 +15,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from rtm_app import state
+from rtm_app import permissions, state
 from rtm_app.charts import model_lines
 from rtm_app.dataset import DataSet
 from rtm_core.backtest.report import AREAS, summary_table
 from rtm_core.config import BacktestConfig, ModelConfig, RunConfig
+from rtm_core.errors import AccessDenied
 from rtm_core.models.registry import display_name
+from rtm_core.record.access import Ownership, decide
 from rtm_core.record.folder import BACKTESTS_DIR
 from rtm_core.runs.jobs import JobManager, JobStatus
 
@@ -40,6 +42,8 @@ __all__ = [
     "preset_options",
     "run_settings",
     "start",
+    "visible",
+    "check_again",
     "again_config",
     "my_backtests",
     "progress_text",
@@ -60,10 +64,12 @@ def backtests_dir() -> Path:
     return state.runs_dir() / BACKTESTS_DIR
 
 
-def _run_backtest(config: RunConfig, out_dir, *, progress=None, cancel=None, label: str = ""):
+def _run_backtest(
+    config: RunConfig, out_dir, *, progress=None, cancel=None, label: str = "", owner=None
+):
     from rtm_core.backtest.rolling import run_backtest
 
-    return run_backtest(config, out_dir, progress=progress, cancel=cancel, label=label)
+    return run_backtest(config, out_dir, progress=progress, cancel=cancel, label=label, owner=owner)
 
 
 @st.cache_resource(show_spinner=False)
@@ -205,9 +211,35 @@ def backtest_config(
 
 
 def start(config: RunConfig, label: str) -> str:
-    """Queue a backtest for this session; its job id."""
+    """Queue a backtest for this session's user; its job id.
+
+    Raises
+    ------
+    LimitReached
+        The user has ``RTM_MAX_JOBS_PER_USER`` backtests queued or running.
+    """
     backtests_dir().mkdir(parents=True, exist_ok=True)
-    return manager().submit(config, backtests_dir(), label=label, owner=state.session_id())
+    return permissions.submit_job(manager(), config, backtests_dir(), label, what="backtests")
+
+
+def visible(backtests: list) -> list:
+    """The backtests (:class:`~rtm_core.backtest.report.BacktestInfo`) this session's user
+    may open: their own, those shared with them, or every one for an admin."""
+    user = state.visitor().user
+    return [b for b in backtests if decide(user, Ownership.of(b.manifest), "counts")]
+
+
+def check_again(files) -> None:
+    """Refuse to repeat a backtest (on its raw inputs) for anyone but its owner or an admin.
+
+    Raises
+    ------
+    AccessDenied
+        The one-line reason.
+    """
+    why = decide(state.visitor().user, Ownership.of(files.manifest), "rerun")
+    if not why:
+        raise AccessDenied(files.path.name, "rerun", why.reason, "ask its owner or an admin")
 
 
 def again_config(backtest: Path, origins: int) -> RunConfig:
@@ -237,8 +269,8 @@ def progress_text(job: JobStatus) -> str:
 
 
 def my_backtests() -> list[JobStatus]:
-    """This session's backtest jobs, newest first."""
-    return manager().jobs(owner=state.session_id())
+    """This user's backtest jobs (this session's when login is off), newest first."""
+    return manager().jobs(owner=state.job_owner())
 
 
 def pai_chart(table: pd.DataFrame, area: str = "0.05") -> alt.Chart | None:

@@ -105,9 +105,10 @@ def origin_actions(files: BacktestFiles) -> None:
         "Run this backtest again", icon=":material/replay:", help="same study and inputs"
     ):
         try:
+            backtest.check_again(files)
             config = backtest.again_config(files.path, int(again))
+            backtest.start(config, f"{files.manifest.get('label') or files.path.name} (again)")
         except RTMError as exc:
             widgets.show_error(exc)
         else:
-            backtest.start(config, f"{files.manifest.get('label') or files.path.name} (again)")
             st.rerun()

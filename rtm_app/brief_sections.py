@@ -2,7 +2,8 @@
 
 What a planner sees: the paragraph, how sure we are, the map (no crime counts: the units'
 counts never reach the browser) with its legend and the areas named, the top places with
-their name and lat/lon, and the report to download and print. The page only orders them.
+their name and lat/lon, and the planner-safe report and map to download (audited). The
+page only orders them.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from rtm_app import cache, state, widgets
+from rtm_app import cache, permissions, state, widgets
 from rtm_core.models.registry import display_name
-from rtm_core.record.folder import REPORT_FILE
+from rtm_core.results import planner
 from rtm_core.results.brief import Brief, model_heading, rank_labels
-from rtm_core.results.report import render_report
-
-#: a report written before the brief existed lacks this heading and is drawn again
-BRIEF_MARK = "<section class='brief'>"
+from rtm_core.results.export import export_name
 
 
 def summary(brief: Brief) -> None:
@@ -92,28 +90,31 @@ def top_places(brief: Brief) -> None:
         st.caption(note)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Preparing the report...")
-def _report(path: str, stamp: float) -> bytes:
-    saved = cache.run_files(path).path / REPORT_FILE
-    if saved.is_file():
-        text = saved.read_text(encoding="utf-8")
-        if BRIEF_MARK in text:
-            return text.encode("utf-8")
-    return render_report(cache.run_files(path)).encode("utf-8")
-
-
-def report_download(run) -> None:
-    """The report to download (the brief on its first page), to print to PDF."""
-    data = _report(str(run.path), cache.run_stamp(run.path))
-    st.download_button(
-        "Download the report (HTML)",
-        data=data,
-        file_name=f"{run.path.name}-report.html",
-        mime="text/html",
-        icon=":material/download:",
-        key="brief_report",
-    )
+def downloads(run) -> None:
+    """The planners' files: the report, and the map as GeoJSON and GeoPackage."""
+    st.subheader("Take it with you")
     st.caption(
-        "Open it in a browser and print it (Ctrl+P) to PDF: the brief fills the first page, "
-        "the analyst's tables follow."
+        "The report and the map hold risk scores, forecasts and the factors present in each "
+        "place; no crime counts, incidents or inputs. Open the report in a browser and print "
+        "it (Ctrl+P) to PDF: the brief fills the first page, the analyst's tables follow."
     )
+    files = (
+        ("Report (HTML)", planner.planner_report, "brief.html", "text/html"),
+        ("Map (GeoJSON)", planner.planner_geojson, "map.geojson", "application/geo+json"),
+        (
+            "Map (GeoPackage)",
+            planner.planner_geopackage,
+            "map.gpkg",
+            "application/geopackage+sqlite3",
+        ),
+    )
+    for column, (label, make, suffix, mime) in zip(st.columns(3), files, strict=True):
+        column.download_button(
+            label,
+            data=permissions.audited_download(make, run, suffix),
+            file_name=export_name(run, suffix),
+            mime=mime,
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )

@@ -24,6 +24,7 @@ from rtm_core.io import Layer, read_layer
 from rtm_core.record.folder import MANIFEST_FILE, RunFiles, RunInfo, list_runs, load_run
 from rtm_core.results.brief import make_brief
 from rtm_core.results.comparison import RunComparison, run_comparison
+from rtm_core.results.planner import planner_run
 from rtm_core.results.run_change import PaiChange, pai_changes
 from rtm_core.runs.jobs import JobManager
 from rtm_core.study.load import Study, load_study
@@ -238,8 +239,9 @@ def _score_map(
     named: tuple = (),
 ):
     """A model's risk map (``risk_<model>``, with factor rings) or forecast map, with the
-    named areas; ``counts=False`` leaves every crime count out (the Brief page)."""
-    run = _run(path, stamp)
+    named areas; without the crime counts (:func:`~rtm_core.results.planner.planner_run`)
+    unless ``counts`` (the Brief page and planners draw none)."""
+    run = _run(path, stamp) if counts else planner_run(_run(path, stamp))
     grid = run.record.grid
     forecast = column.startswith("forecast_")
     shown = {"column": column, "score_name": FORECAST_SCORE} if forecast else {}
@@ -263,14 +265,19 @@ def _score_map(
     )
 
 
-def risk_map(path: Path, model: str, overlays: tuple[str, ...], online: bool):
-    """The Results page's risk map and its legend."""
-    return _score_map(str(path), _stamp(path), model, f"risk_{model}", tuple(overlays), online)
+def risk_map(
+    path: Path, model: str, overlays: tuple[str, ...], online: bool, *, counts: bool = True
+):
+    """The Results page's risk map and its legend (``counts=False``: the Brief's, whose
+    tooltips and data hold no crime counts)."""
+    column = f"risk_{model}"
+    return _score_map(str(path), _stamp(path), model, column, tuple(overlays), online, counts)
 
 
-def forecast_map(path: Path, model: str, online: bool):
-    """The Results page's forecast map (``forecast_<model>``) and its legend."""
-    return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online)
+def forecast_map(path: Path, model: str, online: bool, *, counts: bool = True):
+    """The forecast map (``forecast_<model>``) and its legend (``counts`` as in
+    :func:`risk_map`)."""
+    return _score_map(str(path), _stamp(path), model, f"forecast_{model}", (), online, counts)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Writing the brief...")

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rtm_app import backtest, cache, state, widgets
+from rtm_app import backtest, cache, permissions, state, widgets
 from rtm_app.run_list import short_id
 from rtm_core.config import RunConfig
+from rtm_core.errors import RTMError
 from rtm_core.runs.jobs import JobStatus
 
 __all__ = [
@@ -169,8 +170,9 @@ class TrainRequest:
 
 
 def _submit(request: TrainRequest) -> str:
-    job_id = cache.job_manager().submit(
-        request.config, state.runs_dir(), label=request.label, owner=state.session_id()
+    """Queue the job for this session's user (owner, per-user limit, audit: permissions)."""
+    job_id = permissions.submit_job(
+        cache.job_manager(), request.config, state.runs_dir(), request.label
     )
     state.add_job(job_id)
     return job_id
@@ -193,7 +195,7 @@ def start_training(config: RunConfig, label: str) -> str | None:
         The job id; None when the job waits for the analyst's answer.
     """
     request = TrainRequest(config, label)
-    if cache.job_manager().active_like(config, owner=state.session_id()):
+    if cache.job_manager().active_like(config, owner=state.job_owner()):
         state.ask_duplicate(request)
         return None
     state.ask_duplicate(None)
@@ -205,7 +207,7 @@ def duplicate_confirm() -> None:
     request = state.duplicate_asked()
     if request is None:
         return
-    twins = cache.job_manager().active_like(request.config, owner=state.session_id())
+    twins = cache.job_manager().active_like(request.config, owner=state.job_owner())
     if not twins:  # the twin ended meanwhile: nothing to ask
         twins_text = "An identical job has just ended."
     else:
@@ -218,7 +220,11 @@ def duplicate_confirm() -> None:
     yes, no, _ = st.columns([1, 1, 3])
     if yes.button("Start it anyway", type="primary", key="duplicate_yes"):
         state.ask_duplicate(None)
-        _submit(request)
+        try:
+            _submit(request)
+        except RTMError as exc:  # the per-user limit
+            widgets.show_error(exc)
+            return
         st.rerun()
     if no.button("Don't start it", key="duplicate_no"):
         state.ask_duplicate(None)

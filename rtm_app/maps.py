@@ -396,8 +396,9 @@ def risk_map(
     Parameters
     ----------
     units : GeoDataFrame
-        The run's units (``unit_id``, ``y_train``, ``y_test``, ``risk_<model>``,
-        ``factors_<model>``).
+        The run's units (``unit_id``, ``risk_<model>``, ``factors_<model>``, and the crime
+        counts ``y_train``, ``y_test`` shown in the tooltip when present: a planner's copy of
+        the run has none, and then nothing per unit but the score and factors is sent).
     model : str
         Model key ("dl", "classical").
     cell_size : float or None
@@ -429,6 +430,7 @@ def risk_map(
     score = np.round(units[column or f"risk_{model}"].to_numpy(dtype=float), digits)
     factors = units.get(f"factors_{model}", pd.Series("", index=units.index))
     codes = factor_codes(factors, list(factor_labels))
+    counts = counts and {"y_train", "y_test"} <= set(units.columns)  # not a planner's copy
     if counts:
         columns = [units["unit_id"], score, units["y_train"].astype(int)]
         columns += [units["y_test"].astype(int), codes]

@@ -76,26 +76,21 @@ def grid_blocks(units: pd.DataFrame, score: np.ndarray, grid: dict, factor: int)
     -------
     DataFrame
         One row per occupied block: ``x``, ``y`` (block centre, working CRS), ``cells``,
-        ``max`` and ``mean`` score, ``y_train`` and ``y_test`` sums.
+        ``max`` and ``mean`` score, ``y_train`` and ``y_test`` sums (when the units have them).
     """
+    counts = [c for c in ("y_train", "y_test") if c in units.columns]  # none for planners
     frame = pd.DataFrame(
         {
             "brow": units["row"].to_numpy() // factor,
             "bcol": units["col"].to_numpy() // factor,
             "score": score,
-            "y_train": units["y_train"].to_numpy(),
-            "y_test": units["y_test"].to_numpy(),
+            **{c: units[c].to_numpy() for c in counts},
         }
     )
+    sums = {c: (c, "sum") for c in counts}
     blocks = (
         frame.groupby(["brow", "bcol"], sort=True)
-        .agg(
-            cells=("score", "size"),
-            max=("score", "max"),
-            mean=("score", "mean"),
-            y_train=("y_train", "sum"),
-            y_test=("y_test", "sum"),
-        )
+        .agg(cells=("score", "size"), max=("score", "max"), mean=("score", "mean"), **sums)
         .reset_index()
     )
     side = float(grid["cell_size"]) * factor
@@ -160,12 +155,12 @@ def large_risk_map(
             "cells": blocks["cells"],
             "max": blocks["max"],
             "mean": np.round(blocks["mean"], digits),
-            "y_train": blocks["y_train"].astype(int),
-            "y_test": blocks["y_test"].astype(int),
+            **{c: blocks[c].astype(int) for c in ("y_train", "y_test") if c in blocks},
         }
     )
+    counts = counts and {"y_train", "y_test"} <= set(frame.columns)  # not a planner's copy
     if not counts:
-        frame = frame.drop(columns=["y_train", "y_test"])
+        frame = frame.drop(columns=["y_train", "y_test"], errors="ignore")
     data = frame.to_numpy(dtype=object).tolist()
     breaks = score_breaks(score, digits=digits)
     side = float(grid["cell_size"]) * factor

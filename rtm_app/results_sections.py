@@ -45,7 +45,7 @@ def scored_models(units: pd.DataFrame, prefix: str = "risk") -> list[str]:
 
 
 @st.fragment
-def forecast_section(run, forecast: dict) -> None:
+def forecast_section(run, forecast: dict, *, counts: bool = True) -> None:
     """The forecast map a planner acts on, with its top places and the factors there.
 
     Parameters
@@ -54,6 +54,8 @@ def forecast_section(run, forecast: dict) -> None:
         The loaded run.
     forecast : dict
         Its forecast period (:func:`~rtm_core.results.summary.forecast_period`).
+    counts : bool
+        Crime counts in the map's tooltips (False on the Brief: nothing that places a crime).
     """
     st.subheader(f"Forecast for {forecast['start']} – {forecast['end']}")
     st.markdown(forecast_sentence(forecast))
@@ -64,7 +66,7 @@ def forecast_section(run, forecast: dict) -> None:
         format_func=charts.model_name,
         key="forecast_model",
     )
-    deck, classes = cache.forecast_map(run.path, model, state.online_basemap())
+    deck, classes = cache.forecast_map(run.path, model, state.online_basemap(), counts=counts)
     st.pydeck_chart(deck, height=560, key="forecast_map")
     widgets.legend(classes, "Forecast, expected crimes:")
     forecast_warnings(run, model)
@@ -132,7 +134,7 @@ def irr_section(run, history: bool) -> None:
 
 
 @st.fragment
-def risk_map_section(run, has_forecast: bool) -> None:
+def risk_map_section(run, has_forecast: bool, *, counts: bool = True) -> None:
     """The risk map with its model choice and factor overlays (reruns on its own).
 
     Parameters
@@ -141,6 +143,8 @@ def risk_map_section(run, has_forecast: bool) -> None:
         The loaded run.
     has_forecast : bool
         Whether the run forecasts (the map then says it is the model of period t).
+    counts : bool
+        Crime counts in the map's tooltips (False on the Brief).
     """
     st.subheader("Risk map (evaluation: model of period t)" if has_forecast else "Risk map")
     models = scored_models(run.units)
@@ -156,7 +160,8 @@ def risk_map_section(run, has_forecast: bool) -> None:
         if note
         else overlay.multiselect("Ring the units where these risk factors are present", labels)
     )
-    deck, classes = cache.risk_map(run.path, model, tuple(chosen), state.online_basemap())
+    online = state.online_basemap()
+    deck, classes = cache.risk_map(run.path, model, tuple(chosen), online, counts=counts)
     st.pydeck_chart(deck, height=560, key="risk_map")
     if note:
         st.caption(note)

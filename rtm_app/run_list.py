@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 
+from rtm_core.record.access import Ownership
 from rtm_core.record.folder import RunInfo
 
 __all__ = ["runs_table", "run_names", "run_name", "short_id"]
@@ -27,10 +28,11 @@ def run_name(label: str, created: float, folder_name: str) -> str:
     return f"{label} · {when} · {short_id(folder_name)}"
 
 
-def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
+def runs_table(runs: list[RunInfo], *, ownership: bool = False) -> pd.DataFrame:
     """One row per run folder: label, created (local time), id, status, models, problem, and
-    the run folder's name ("run")."""
-    return pd.DataFrame(
+    the run folder's name ("run"); with ``ownership``, also its owner and whom it is shared
+    with (when login is on)."""
+    table = pd.DataFrame(
         {
             "label": [r.label for r in runs],
             "created": [time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) for r in runs],
@@ -41,6 +43,11 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
             "run": [r.name for r in runs],
         }
     )
+    if ownership:
+        owned = [Ownership.of(r.manifest) for r in runs]
+        table["owner"] = [o.owner or "(none: admins only)" for o in owned]
+        table["shared with"] = [", ".join(o.shared_with) for o in owned]
+    return table
 
 
 def run_names(runs: list[RunInfo]) -> dict[str, str]:

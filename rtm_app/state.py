@@ -39,6 +39,9 @@ _CONFIRM_DELETE = "rtm_confirm_delete"  # the run the Runs page asks to confirm 
 _BACKTEST_OPEN = "rtm_backtest_open"  # a backtest to show once the page reruns
 _FLASH = "rtm_flash"  # a note to show on the next run of a page
 _DUPLICATE = "rtm_duplicate_job"  # a job held back because an identical one is active
+_VISITOR = "rtm_visitor"  # who is using this session, and how the app is served (auth.gate)
+_OPENED = "rtm_opened_runs"  # runs whose opening this session already wrote to the audit log
+_LINKS = "rtm_run_links"  # ?run= deep links this session already followed
 
 
 def runs_dir() -> Path:
@@ -51,6 +54,46 @@ def session_id() -> str:
     if _SESSION not in st.session_state:
         st.session_state[_SESSION] = uuid.uuid4().hex
     return st.session_state[_SESSION]
+
+
+def set_visitor(visitor) -> None:
+    """Remember who uses this session (a :class:`~rtm_app.login_setup.Visitor`); the gate
+    sets it on every run of the app."""
+    st.session_state[_VISITOR] = visitor
+
+
+def visitor():
+    """Who uses this session (:class:`~rtm_app.login_setup.Visitor`); nobody (no role, no
+    access) when the gate has not let the session in."""
+    from rtm_app.login_setup import NOBODY
+
+    return st.session_state.get(_VISITOR, NOBODY)
+
+
+def job_owner() -> str:
+    """Whose jobs this session shows: the logged-in user's e-mail (so a job outlives an
+    expired session and a new tab), else this browser session's id."""
+    who = visitor()
+    return who.user.email if who.login and who.user.email else session_id()
+
+
+def first_opening(path: str | Path) -> bool:
+    """True the first time this session opens the run at ``path`` (then False)."""
+    seen = st.session_state.setdefault(_OPENED, set())
+    key = str(path)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def first_link(name: str) -> bool:
+    """True the first time this session follows a ``?run=`` link to ``name`` (then False)."""
+    seen = st.session_state.setdefault(_LINKS, set())
+    if name in seen:
+        return False
+    seen.add(name)
+    return True
 
 
 def dataset() -> DataSet:

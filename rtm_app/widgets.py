@@ -9,18 +9,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from rtm_app import cache, state
+from rtm_app import cache, permissions, state
 from rtm_app.charts import model_name
 from rtm_app.controls import on_screen
 from rtm_app.run_list import run_names
 from rtm_core.config import MODEL_KINDS
 from rtm_core.errors import InputError, RTMError
+from rtm_core.record.access import Ownership
 from rtm_core.runs.jobs import JobStatus
 
-DATA_PAGE = "pages/1_data.py"
-FACTORS_PAGE = "pages/2_risk_factors.py"
-TRAIN_PAGE = "pages/3_train.py"
-RESULTS_PAGE = "pages/4_results.py"
+DATA_PAGE = "views/1_data.py"
+FACTORS_PAGE = "views/2_risk_factors.py"
+TRAIN_PAGE = "views/3_train.py"
+RESULTS_PAGE = "views/4_results.py"
 
 
 def error_line(exc: Exception) -> str:
@@ -50,8 +51,8 @@ def show_error(exc: Exception, controls=None, columns=None) -> None:
 
 
 def my_jobs() -> list[JobStatus]:
-    """This session's jobs, newest first."""
-    return cache.job_manager().jobs(owner=state.session_id())
+    """This user's jobs (this session's when login is off), newest first."""
+    return cache.job_manager().jobs(owner=state.job_owner())
 
 
 def progress_text(job: JobStatus) -> str:
@@ -74,19 +75,13 @@ def job_line(job: JobStatus) -> str:
     return f"**{name}**: {job.status}"
 
 
-def sidebar() -> None:
-    """Current data set, this session's active job, open run, basemap switch."""
-    data = state.dataset()
+def sidebar(*, analyst: bool = True) -> None:
+    """Current data set, this user's active jobs, open run, basemap switch (a planner gets
+    the open run and the basemap switch only)."""
     st.markdown("### Risk Terrain Modeling")
-    st.caption("Current data set")
-    st.markdown(f"**{data.name}**")
-    if data.complete:
-        units = data.units
-        kind = f"grid of {units.cell_size:g} m cells" if units.kind == "grid" else "units layer"
-        st.caption(f"{kind} · {len(data.generators)} generator layers")
-    else:
-        st.caption("Missing: " + ", ".join(data.missing()))
-    _sidebar_jobs()
+    if analyst:
+        _sidebar_data()
+        _sidebar_jobs()
     run = state.selected_run()
     if run is not None:
         st.caption("Open run")
@@ -97,6 +92,18 @@ def sidebar() -> None:
         value=state.online_basemap(),
         help="Draw a Carto street map under the layers. Off: layers only, no network needed.",
     )
+
+
+def _sidebar_data() -> None:
+    data = state.dataset()
+    st.caption("Current data set")
+    st.markdown(f"**{data.name}**")
+    if data.complete:
+        units = data.units
+        kind = f"grid of {units.cell_size:g} m cells" if units.kind == "grid" else "units layer"
+        st.caption(f"{kind} · {len(data.generators)} generator layers")
+    else:
+        st.caption("Missing: " + ", ".join(data.missing()))
 
 
 def _sidebar_jobs() -> None:
@@ -133,15 +140,43 @@ def default_run(complete: list) -> Path | None:
     return complete[0].path if complete else None
 
 
-def run_picker(key: str) -> Path | None:
-    """Choose a complete run (default: :func:`default_run`); None when there is none."""
-    complete = [r for r in cache.runs(state.runs_dir()) if r.status == "complete"]
+def _follow_link(runs: list, needs: str) -> None:
+    """Open the run a ``?run=NAME`` link names, once per session, if the user may.
+
+    A run they may not open gets the same line as one that does not exist (the link tells
+    nothing about other users' runs); the refusal is written to the audit log.
+    """
+    name = st.query_params.get("run")
+    if not name or not state.first_link(name):
+        return
+    found = next((r for r in runs if r.name == name), None)
+    if found is not None and found.status == "complete":
+        why = permissions.decision(needs, found.path, Ownership.of(found.manifest))
+        if why:
+            state.select_run(found.path)
+            return
+        permissions.audit("denied", found.path, f"{needs} by link: {why.reason}")
+    st.error(f"No finished run called {name!r} is shared with you.", icon=":material/block:")
+
+
+def run_picker(key: str, needs: str = "counts") -> Path | None:
+    """Choose a complete run the user may take action ``needs`` on (``counts``: see its
+    per-unit counts, as Results, Stability and Export show them; ``open``: its Brief);
+    default :func:`default_run`, or the run a ``?run=NAME`` link names. None when there is
+    none."""
+    listed = cache.runs(state.runs_dir())
+    _follow_link(listed, needs)
+    complete = [r for r in permissions.visible(listed, needs) if r.status == "complete"]
     opened = state.selected_run()  # a run opened from elsewhere, e.g. a backtest's origin
     if opened is not None and all(str(r.path) != str(opened) for r in complete):
+        extra = [r for r in cache.runs(opened.parent) if r.path == opened]
         complete = [
-            r for r in cache.runs(opened.parent) if r.path == opened and r.status == "complete"
+            r for r in extra if r.status == "complete" and permissions.decision(needs, r.path)
         ] + complete
     if not complete:
+        if state.visitor().user.role == "planner":
+            st.info("No run has been shared with you yet.", icon=":material/info:")
+            return None
         st.info("No finished run yet. Start one on the Train page.", icon=":material/info:")
         st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
         return None
@@ -157,17 +192,21 @@ def run_picker(key: str) -> Path | None:
     return Path(choice)
 
 
-def open_run(key: str):
+def open_run(key: str, needs: str = "counts"):
     """The run chosen with :func:`run_picker`, loaded; stops the page when there is none or
-    it cannot be read (the reason is shown as one line)."""
-    path = run_picker(key)
+    it cannot be read (the reason is shown as one line). The first opening of each run in a
+    session is written to the audit log."""
+    path = run_picker(key, needs)
     if path is None:
         st.stop()
     try:
-        return cache.run_files(path)
+        run = cache.run_files(path)
     except RTMError as exc:
         show_error(exc)
         st.stop()
+    if state.first_opening(path):
+        permissions.audit("open", path, f"{key} page")
+    return run
 
 
 def run_header(run) -> None:
@@ -254,16 +293,20 @@ def run_again(run_path: str | Path, label: str) -> str:
     -------
     str
         The job id (added to this session's jobs).
+
+    Raises
+    ------
+    AccessDenied
+        The user may not run it again (only its owner or an admin may).
+    LimitReached
+        The user has ``RTM_MAX_JOBS_PER_USER`` jobs queued or running.
     """
     from rtm_core.runs.rerun import load_run_config
 
+    permissions.check("rerun", run_path)
     config = load_run_config(run_path)
-    job_id = cache.job_manager().submit(
-        config,
-        state.runs_dir(),
-        label=f"{label or Path(run_path).name} (again)",
-        owner=state.session_id(),
-    )
+    label = f"{label or Path(run_path).name} (again)"
+    job_id = permissions.submit_job(cache.job_manager(), config, state.runs_dir(), label)
     state.add_job(job_id)
     return job_id
 
@@ -272,6 +315,10 @@ def show_run_config(run_path: str | Path) -> None:
     """The run's config.toml as text, with a download button."""
     from rtm_core.runs.rerun import CONFIG_FILE
 
+    why = permissions.decision("config", run_path)
+    if not why:
+        permissions.refuse("config", run_path, why)
+        return
     path = Path(run_path) / CONFIG_FILE
     if not path.is_file():
         st.info("This run folder keeps no config.toml (written before runs kept their inputs).")

@@ -1,7 +1,14 @@
-"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm synth``, ``rtm backtest``.
+"""The ``rtm`` command: ``rtm run``, ``rtm features``, ``rtm check``, ``rtm synth``,
+``rtm backtest``, ``rtm share``.
 
 Errors caused by the user end with exit code 2 and one line naming the file, field and fix;
 ``--debug`` shows the traceback.
+
+Who is acting: the command runs as the machine's operator, who can read and write the runs
+folder anyway, so it checks no login. ``rtm share --as EMAIL`` applies the app's rule for that
+user instead (only the run's owner or an admin listed in ``RTM_ADMINS`` may share), for an
+operator acting on someone's behalf; every share is written to the audit log beside the run
+(``audit.jsonl`` in the run's parent folder, ``RTM_RUNS_DIR`` for the app's runs).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(run)
     run.add_argument("--out", required=True, help="run folder to create")
     run.add_argument("--label", default="", help="a name for the run")
+    _owner_arg(run)
     _model_args(run)
     _cluster_args(run)
 
@@ -64,9 +72,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", type=int, help="origins run at once without Dask (default: half the cores)"
     )
     backtest.add_argument("--label", default="", help="a name for the backtest")
+    _owner_arg(backtest)
     _model_args(backtest)
     _cluster_args(backtest)
+
+    share = sub.add_parser(
+        "share", help="share a run with planners, analysts or someone (or stop sharing it)"
+    )
+    share.add_argument("run", help="the run folder")
+    share.add_argument(
+        "--with",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="WHOM",
+        help="planners, analysts or an e-mail address (repeat for more)",
+    )
+    share.add_argument(
+        "--revoke",
+        action="store_true",
+        help="stop sharing with the --with entries (with none: share with no one)",
+    )
+    share.add_argument(
+        "--as",
+        dest="acting_as",
+        metavar="EMAIL",
+        help="apply the app's rule for this user (owner or admin only); default: the operator",
+    )
     return parser
+
+
+def _owner_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="the e-mail of the run's owner (who may open, share and delete it when the app "
+        "has login); default: no owner (admins only)",
+    )
+
+
+def _owner(args) -> str | None:
+    """``--owner``, checked to be one e-mail address."""
+    from rtm_core.record.access import login_email
+
+    return None if args.owner is None else login_email(args.owner)
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -178,13 +227,16 @@ def _cmd_run(args) -> int:
             print(f"[{p.fraction * 100:5.1f}%] {p.message}{loss}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
+    owner = _owner(args)
     from rtm_core.record.folder import holds_failed_run
 
     if holds_failed_run(args.out):
         print(f"rtm: {args.out} holds a failed run; this run replaces it", file=sys.stderr)
     try:
         with _client(args) as client:
-            out = run_pipeline(config, args.out, progress=progress, label=args.label, client=client)
+            out = run_pipeline(
+                config, args.out, progress=progress, label=args.label, client=client, owner=owner
+            )
     except RTMError as exc:
         raise _with_more_problems(exc, config, args) from None
     print(f"Run written to {Path(out).resolve()} in {time.perf_counter() - start:.1f} s")
@@ -282,6 +334,7 @@ def _cmd_backtest(args) -> int:
     from rtm_core.backtest.rolling import run_backtest
 
     config = _large_grid(_with_overrides(_load(args), args), args)
+    owner = _owner(args)
     last = [-1.0, ""]
 
     def progress(p):
@@ -303,11 +356,38 @@ def _cmd_backtest(args) -> int:
             processes=args.processes,
             progress=progress,
             label=args.label,
+            owner=owner,
         )
     ).resolve()
     print(f"Backtest written to {out} in {time.perf_counter() - start:.1f} s")
     for name in ("backtest.html", "backtest.csv", "origins"):
         print(f"  {name}: {out / name}")
+    return 0
+
+
+def _cmd_share(args) -> int:
+    import getpass
+
+    from rtm_core.record.access import RoleRules, User
+    from rtm_core.record.sharing import read_ownership, run_folder, share_as
+
+    run = Path(args.run)
+    if args.acting_as:
+        user, who = RoleRules.from_env().acting_as(args.acting_as), None
+    else:  # the machine's operator, who can write the runs folder anyway
+        user, who = User("", "admin", "operator"), f"operator ({getpass.getuser()})"
+    if not args.revoke and not args.targets:  # nothing to change: say how it is shared
+        print(f"{run.name}: {read_ownership(run_folder(run)).describe()}")
+        return 0
+    remove = args.targets if args.revoke else ()
+    add = () if args.revoke else args.targets
+    clear = args.revoke and not args.targets
+    try:
+        after = share_as(run, user, add=add, remove=remove, clear=clear, audit_user=who)
+    except OSError as exc:  # shared, but the audit log beside the run could not be written
+        print(f"rtm: warning: the audit log could not be written ({exc})", file=sys.stderr)
+        after = read_ownership(run)
+    print(f"{run.name}: {after.describe()}")
     return 0
 
 
@@ -321,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "features": _cmd_features,
         "synth": _cmd_synth,
         "backtest": _cmd_backtest,
+        "share": _cmd_share,
     }
     try:
         return commands[args.command](args)

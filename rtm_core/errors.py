@@ -11,6 +11,8 @@ __all__ = [
     "RTMError",
     "InputError",
     "ConfigError",
+    "AccessDenied",
+    "LimitReached",
     "FitError",
     "Cancelled",
     "NotFittedError",
@@ -50,6 +52,15 @@ class InputError(RTMError, ValueError):
 
 class ConfigError(InputError):
     """A configuration value that is missing, of the wrong type or out of range."""
+
+
+class AccessDenied(InputError):
+    """An action the user's role or the run's ownership does not allow (who may do what is
+    :mod:`rtm_core.record.access`); ``source`` is the run, ``field`` the action."""
+
+
+class LimitReached(InputError):
+    """A per-user limit was reached (e.g. ``RTM_MAX_JOBS_PER_USER`` jobs queued or running)."""
 
 
 class FitError(RTMError, RuntimeError):

@@ -272,3 +272,13 @@ def places_run_dir(tmp_path_factory) -> Path:
     from tests.brief_run import places_run
 
     return places_run(tmp_path_factory.mktemp("places-run"))
+
+
+@pytest.fixture(scope="session")
+def alices_run(tmp_path_factory) -> Path:
+    """A department's run owned by alice@pd.example, with a forecast and the incidents kept
+    (:func:`tests.department_run.department_run`), made once per session: copy it, never
+    change it."""
+    from tests.department_run import department_run
+
+    return department_run(tmp_path_factory.mktemp("department"))

@@ -98,7 +98,17 @@ def test_command_runs_streamlit_app(instructions):
         "--server.address": "0.0.0.0",
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
+        "--secrets.files": "/run/secrets/rtm/secrets.toml",  # mounted at run time
     }
+
+
+def test_secrets_are_mounted_never_baked(instructions, text):
+    copied = " ".join(args for keyword, args in instructions if keyword in ("COPY", "ADD"))
+    assert "secrets" not in copied and not re.search(r"cookie_secret\s*=", text)
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert ".streamlit/secrets.toml" in ignored and "**/secrets.toml" in ignored
+    env = " ".join(args for keyword, args in instructions if keyword == "ENV")
+    assert "RTM_SESSION_HOURS=8" in env and "RTM_ALLOW_ANONYMOUS" not in env
 
 
 def test_dockerignore_keeps_local_state_out():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -220,6 +220,9 @@ class BacktestInfo:
     label : str
     origins : tuple of str
     problem : str
+    manifest : dict
+        ``backtest.json`` as read (empty when damaged): its ``owner`` and ``shared_with``
+        decide who sees the backtest and its origin runs.
     """
 
     path: Path
@@ -229,6 +232,7 @@ class BacktestInfo:
     label: str
     origins: tuple[str, ...]
     problem: str
+    manifest: dict = field(default_factory=dict)
 
 
 def _open(path: Path) -> tuple[BacktestInfo, dict | None]:
@@ -250,6 +254,7 @@ def _open(path: Path) -> tuple[BacktestInfo, dict | None]:
         str(manifest.get("label") or path.name),
         origins,
         problem,
+        manifest,
     )
     return info, manifest
 

@@ -44,6 +44,7 @@ from rtm_core.config import BacktestConfig, RunConfig
 from rtm_core.errors import ConfigError, check_cancel
 from rtm_core.io import parse_dates, read_layer
 from rtm_core.periods import Period, lag_windows, period_length, shift_period
+from rtm_core.record.access import normalise_email
 from rtm_core.record.folder import COMPARISON_FILE, environment, staged_run
 from rtm_core.runs.pipeline import Progress
 
@@ -218,6 +219,7 @@ def run_backtest(
     progress: Callable[[Progress], None] | None = None,
     cancel=None,
     label: str = "",
+    owner: str | None = None,
 ) -> Path:
     """Run a rolling-origin backtest and write ``out_dir`` atomically.
 
@@ -243,6 +245,9 @@ def run_backtest(
         A cancel stops the backtest within a few seconds and writes nothing.
     label : str
         A name for the backtest (stored in ``backtest.json``).
+    owner : str, optional
+        The e-mail of the user running it (``backtest.json``'s ``owner``; its origin runs
+        are opened under the backtest's ownership, see :mod:`rtm_core.record.access`).
 
     Returns
     -------
@@ -288,6 +293,7 @@ def run_backtest(
         manifest = {
             "kind": "backtest",
             "label": label,
+            **({"owner": normalise_email(owner)} if owner else {}),
             "name": out_dir.name,
             "created": started,
             "status": "complete",

@@ -22,12 +22,19 @@ import os
 from rtm_core.errors import ConfigError
 
 __all__ = [
+    "ADMINS",
+    "ALLOW_ANONYMOUS",
+    "ANALYSTS",
     "BASEMAP",
     "DASK_SCHEDULER",
     "MALLOC_TRIM",
     "MAX_JOBS",
+    "MAX_JOBS_PER_USER",
     "MAX_UPLOAD_MB",
+    "PLANNERS",
+    "ROLE_CLAIM",
     "RUNS_DIR",
+    "SESSION_HOURS",
     "TORCH_THREADS",
     "flag_from_env",
     "names_from_env",
@@ -47,6 +54,20 @@ TORCH_THREADS = "RTM_TORCH_THREADS"
 MAX_UPLOAD_MB = "RTM_MAX_UPLOAD_MB"
 #: a Dask scheduler address ``rtm`` sends its tasks to
 DASK_SCHEDULER = "RTM_DASK_SCHEDULER"
+#: the ID-token claim holding a user's groups (default ``groups``), matched against the lists below
+ROLE_CLAIM = "RTM_ROLE_CLAIM"
+#: comma-separated group names or e-mail addresses of the analysts
+ANALYSTS = "RTM_ANALYSTS"
+#: ... of the planners (read-only: the Brief of runs shared with them)
+PLANNERS = "RTM_PLANNERS"
+#: ... of the admins (every run, the audit log)
+ADMINS = "RTM_ADMINS"
+#: ``1``: serve without login on an address other than loopback (with a banner saying so)
+ALLOW_ANONYMOUS = "RTM_ALLOW_ANONYMOUS"
+#: training jobs (and, apart, backtests) one user may have queued or running (default 2)
+MAX_JOBS_PER_USER = "RTM_MAX_JOBS_PER_USER"
+#: hours a login lasts before the app asks for it again (default 8)
+SESSION_HOURS = "RTM_SESSION_HOURS"
 #: glibc's own variable; a Dask worker that has it trims its heap (:mod:`rtm_core.cluster`)
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
 

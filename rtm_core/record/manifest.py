@@ -110,6 +110,13 @@ class Manifest:
     inputs, inputs_kept, crs, reads, counts, device, timings, n_units, unit_kind, measure,
     crimes, selected, forecast, history, grid
         As the pipeline records them (None when the run did not get that far or has none).
+    owner : str or None
+        The e-mail of the user who made the run (the app's login, ``rtm run --owner``);
+        None for a run made without one (only admins see it when login is on).
+    shared_with : tuple of str
+        Who else may open it: ``"analysts"``, ``"planners"`` and/or e-mail addresses
+        (:mod:`rtm_core.record.access` holds the rules; ``rtm share`` and the Runs page
+        change it).
     schema : int
         The schema of the file it was read from (1 for folders written before it was kept);
         the fields always hold this version's meaning, and :meth:`to_json` writes
@@ -144,11 +151,15 @@ class Manifest:
     forecast: Mapping | None = None
     history: Mapping | None = None
     grid: Mapping | None = None
+    owner: str | None = None
+    shared_with: tuple[str, ...] = ()
     schema: int = SCHEMA
     extra: Mapping = field(default_factory=dict)
 
     @classmethod
-    def begin(cls, config, *, label: str, name: str, created: float) -> Manifest:
+    def begin(
+        cls, config, *, label: str, name: str, created: float, owner: str | None = None
+    ) -> Manifest:
         """The manifest of a run about to start (what a failed run still records).
 
         Parameters
@@ -159,6 +170,8 @@ class Manifest:
             The run folder's name.
         created : float
             Seconds since the epoch.
+        owner : str, optional
+            The e-mail of the user making the run.
 
         Returns
         -------
@@ -174,10 +187,12 @@ class Manifest:
             seeds=tuple(range(model.seeds)),
             seed_root=int(model.random_state),
             versions=environment(),
+            owner=owner or None,
         )
 
     def to_json(self) -> dict:
-        """The JSON object written to ``manifest.json`` (fields left None are left out)."""
+        """The JSON object written to ``manifest.json`` (fields left None, and an empty
+        ``shared_with``, are left out)."""
         out: dict[str, Any] = {"schema": SCHEMA}
         for f in fields(self):
             if f.name in ("schema", "extra"):
@@ -187,7 +202,7 @@ class Manifest:
                 if not value:
                     continue
                 value = {m: dict(fit) for m, fit in value.items()}
-            if value is None:
+            if value is None or (f.name == "shared_with" and not value):
                 continue
             if isinstance(value, tuple):
                 value = list(value)
@@ -251,6 +266,8 @@ class Manifest:
             forecast=optional("forecast", _mapping),
             history=optional("history", _mapping),
             grid=optional("grid", _mapping),
+            owner=data["owner"] if isinstance(data.get("owner"), str) else None,
+            shared_with=tuple(s for s in _records(data.get("shared_with")) if isinstance(s, str)),
             schema=schema,
             extra={k: v for k, v in data.items() if k not in known},
         )

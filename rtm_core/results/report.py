@@ -38,6 +38,7 @@ from rtm_core.results.summary import (
 )
 
 __all__ = [
+    "PLANNER_NOTE",
     "write_report",
     "render_report",
     "brief_map",
@@ -49,6 +50,10 @@ __all__ = [
 ]
 
 _png = png_base64  # the backtest report draws its figures with the same helper
+PLANNER_NOTE = (
+    "Prepared for planners: the risk and forecast of each place and what drives them; "
+    "crime counts per place and incident locations are left out."
+)
 
 
 def _marks(run: RunFiles, brief: Brief) -> pd.DataFrame:
@@ -105,7 +110,12 @@ def _include_incidents(run: RunFiles, include: bool | None) -> bool:
     return bool(isinstance(report_cfg, dict) and report_cfg.get("include_incidents"))
 
 
-def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None = None) -> str:
+def render_report(
+    run: RunFiles | str | Path,
+    *,
+    include_incidents: bool | None = None,
+    for_planners: bool = False,
+) -> str:
     """The report of a run as one HTML string.
 
     Parameters
@@ -115,6 +125,10 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
     include_incidents : bool, optional
         Show the crime points (map and table). Default: as the run's config said
         (``[report] include_incidents``, off unless the analyst opted in).
+    for_planners : bool
+        The planners' version: never the incidents (whatever the run's config says), and
+        the conjunctive table without its observed crime counts (a profile of one unit
+        would place its crimes); a line at the top says so.
 
     Returns
     -------
@@ -138,6 +152,8 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
         )
     else:
         parts.append(f"<h1>Risk Terrain Model: {esc(title)}</h1><p class='muted'>{created}</p>")
+    if for_planners:
+        parts.append(f"<p class='muted'>{esc(PLANNER_NOTE)}</p>")
     parts.append(
         "<h2>For the analyst</h2><p>Each unit's <b>relative risk score</b> is how many times "
         "more likely a crime is there than in the lowest-risk unit, because of the risk factors "
@@ -150,10 +166,10 @@ def render_report(run: RunFiles | str | Path, *, include_incidents: bool | None 
     parts += sections.accuracy_section(run)
     parts += verdicts.calibration_section(run)
     parts += sections.coefficient_sections(run, has_history(m, run.coefficients))
-    parts += sections.conjunctive_section(run)
+    parts += sections.conjunctive_section(run, counts=not for_planners)
     parts += sections.stability_section(run)
     parts += sections.top_places_section(run)
-    if _include_incidents(run, include_incidents):
+    if _include_incidents(run, include_incidents) and not for_planners:
         parts += sections.incidents_section(run)
     parts.append(appendix_section(run))
     body = "\n".join(parts)

@@ -173,11 +173,14 @@ def coefficient_sections(run: RunFiles, history: bool) -> list[str]:
     return parts
 
 
-def conjunctive_section(run: RunFiles) -> list[str]:
-    """Combinations of risk factors, with the dominant profiles (CACC)."""
+def conjunctive_section(run: RunFiles, *, counts: bool = True) -> list[str]:
+    """Combinations of risk factors, with the dominant profiles (CACC); ``counts=False`` (the
+    planners' report) leaves out the observed crimes (a profile of one unit would place them).
+    """
     if run.conjunctive.empty:
         return []
-    keep = [c for c in (*_CONJUNCTIVE, "dominant") if c in run.conjunctive.columns]
+    wanted = _CONJUNCTIVE if counts else [c for c in _CONJUNCTIVE if not c.startswith("observed")]
+    keep = [c for c in (*wanted, "dominant") if c in run.conjunctive.columns]
     return [
         "<h2>Conjunctive analysis (CACC)</h2>",
         "<p class='muted'>Units grouped by their combination of selected risk factors. Dominant "

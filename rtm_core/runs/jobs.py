@@ -20,18 +20,32 @@ from pathlib import Path
 
 from rtm_core.cluster import set_process_threads, usable_cores
 from rtm_core.config import RunConfig
-from rtm_core.config.environment import MAX_JOBS, TORCH_THREADS, positive_from_env
-from rtm_core.errors import Cancelled, ConfigError, RTMError
+from rtm_core.config.environment import (
+    MAX_JOBS,
+    MAX_JOBS_PER_USER,
+    TORCH_THREADS,
+    positive_from_env,
+)
+from rtm_core.errors import Cancelled, ConfigError, LimitReached, RTMError
 from rtm_core.record.folder import new_run_name
 from rtm_core.runs.pipeline import run_pipeline
 
-__all__ = ["JobStatus", "JobManager", "STATUSES", "ACTIVE", "job_threads", "max_jobs_from_env"]
+__all__ = [
+    "JobStatus",
+    "JobManager",
+    "STATUSES",
+    "ACTIVE",
+    "job_threads",
+    "max_jobs_from_env",
+    "max_jobs_per_user_from_env",
+]
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 DEFAULT_MAX_JOBS = 2
+DEFAULT_MAX_JOBS_PER_USER = 2
 KEEP_FINISHED = 200  # finished jobs remembered per manager (oldest forgotten first)
 
 Runner = Callable[..., Path]
@@ -112,6 +126,7 @@ class _Job:
     status: JobStatus
     config: RunConfig
     cancel: threading.Event
+    run_owner: str | None = None
 
 
 def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
@@ -123,6 +138,17 @@ def max_jobs_from_env(default: int = DEFAULT_MAX_JOBS) -> int:
         The variable is set but is not a positive integer.
     """
     return positive_from_env(MAX_JOBS, default, whole=True, example="2")
+
+
+def max_jobs_per_user_from_env(default: int = DEFAULT_MAX_JOBS_PER_USER) -> int:
+    """Jobs one user may have queued or running at once: ``RTM_MAX_JOBS_PER_USER`` (default 2).
+
+    Raises
+    ------
+    ConfigError
+        The variable is set but is not a positive integer.
+    """
+    return positive_from_env(MAX_JOBS_PER_USER, default, whole=True, example="2")
 
 
 def job_threads(max_concurrent: int) -> int:
@@ -147,8 +173,9 @@ class JobManager:
     max_concurrent : int, optional
         Jobs that may run at the same time; default ``RTM_MAX_JOBS`` or 2.
     runner : callable, optional
-        ``runner(config, out_dir, *, progress, cancel, label) -> Path``; default
-        :func:`rtm_core.runs.pipeline.run_pipeline`. Tests pass a fake.
+        ``runner(config, out_dir, *, progress, cancel, label) -> Path`` (and ``owner=`` for a
+        job submitted with ``run_owner``); default :func:`rtm_core.runs.pipeline.run_pipeline`.
+        Tests pass a fake.
     configure_torch : bool
         Set torch's thread count (one core left to the server) and warm up the optimizer
         import in the background, so the first progress report comes quickly.
@@ -187,7 +214,15 @@ class JobManager:
     # ------------------------------------------------------------------ public API
 
     def submit(
-        self, config: RunConfig, runs_dir: str | Path, label: str = "", owner: str = ""
+        self,
+        config: RunConfig,
+        runs_dir: str | Path,
+        label: str = "",
+        owner: str = "",
+        *,
+        run_owner: str | None = None,
+        max_active: int | None = None,
+        what: str = "jobs",
     ) -> str:
         """Queue a pipeline run; it starts as soon as a slot is free.
 
@@ -201,11 +236,24 @@ class JobManager:
             The analyst's name for the run (stored in the manifest).
         owner : str
             Who submitted it; :meth:`jobs` filters on it.
+        run_owner : str, optional
+            The e-mail recorded as the run's owner (passed to the runner as ``owner=``);
+            None: a run without an owner (and the runner is called as before).
+        max_active : int, optional
+            Refuse the job when ``owner`` already has this many queued or running
+            (checked and queued under one lock, so two clicks cannot both pass).
+        what : str
+            What the jobs are called in that refusal ("training jobs", "backtests").
 
         Returns
         -------
         str
             The job id.
+
+        Raises
+        ------
+        LimitReached
+            ``owner`` already has ``max_active`` jobs queued or running.
         """
         job_id = uuid.uuid4().hex[:12]
         out_dir = Path(runs_dir) / new_run_name()
@@ -229,7 +277,9 @@ class JobManager:
             finished=None,
         )
         with self._lock:
-            self._jobs[job_id] = _Job(status, config, threading.Event())
+            if max_active is not None:
+                self._check_limit_locked(str(owner), max_active, what)
+            self._jobs[job_id] = _Job(status, config, threading.Event(), run_owner)
             self._queue.append(job_id)
             self._dispatch_locked()
             self._forget_old_locked()
@@ -339,6 +389,18 @@ class JobManager:
 
     # ------------------------------------------------------------------ internals
 
+    def _check_limit_locked(self, owner: str, max_active: int, what: str) -> None:
+        active = sum(
+            1 for job in self._jobs.values() if job.status.owner == owner and job.status.active
+        )
+        if active >= max_active:
+            raise LimitReached(
+                f"your {what}",
+                MAX_JOBS_PER_USER,
+                f"{active} of yours are already queued or running, the most one user may have",
+                "wait for one to finish or cancel one, then start again",
+            )
+
     def _snapshot_locked(self, job_id: str) -> JobStatus:
         job = self._jobs[job_id]
         if job.status.status == "queued":
@@ -388,6 +450,7 @@ class JobManager:
         with self._lock:
             job = self._jobs[job_id]
             config, cancel, status = job.config, job.cancel, job.status
+            owned = {"owner": job.run_owner} if job.run_owner else {}
         outcome: dict = {}
         try:
             if not self._torch_ready:
@@ -399,6 +462,7 @@ class JobManager:
                 progress=lambda report: self._progress(job_id, report),
                 cancel=cancel,
                 label=status.label,
+                **owned,
             )
             outcome = {
                 "status": "done",

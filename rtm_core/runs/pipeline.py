@@ -35,6 +35,7 @@ from rtm_core.models.classical import ClassicalRTM
 from rtm_core.models.design import Design
 from rtm_core.models.dl import DeepRTM
 from rtm_core.models.dl_seeds import DASK_SEED_BATCH
+from rtm_core.record.access import normalise_email
 from rtm_core.record.folder import staged_run, write_failed_run
 from rtm_core.record.manifest import Manifest
 from rtm_core.results.bootstrap import N_RESAMPLES, compare_maps, scored_crimes
@@ -201,6 +202,7 @@ def run_pipeline(
     label: str = "",
     max_cells: int | None = None,
     client=None,
+    owner: str | None = None,
 ) -> Path:
     """Run the whole pipeline and write a complete run folder atomically.
 
@@ -219,6 +221,9 @@ def run_pipeline(
         Largest grid built; default ``config.units.max_cells``.
     client : dask.distributed.Client, optional
         Builds the risk factors on Dask when given.
+    owner : str, optional
+        The e-mail of the user making the run (the manifest's ``owner``; see
+        :mod:`rtm_core.record.access`). None: a run without an owner.
 
     Returns
     -------
@@ -235,7 +240,10 @@ def run_pipeline(
     out_dir = Path(out_dir)
     report = _reporter(progress)
     config = _with_seed_batch(config, client)
-    draft = _Draft(Manifest.begin(config, label=label, name=out_dir.name, created=time.time()))
+    owner = normalise_email(owner) or None
+    draft = _Draft(
+        Manifest.begin(config, label=label, name=out_dir.name, created=time.time(), owner=owner)
+    )
     try:
         with staged_run(out_dir) as staging:
             _run_into(staging, config, draft, progress, cancel, max_cells, client)

@@ -1,4 +1,5 @@
-"""Fixtures of the AppTest suites: fresh Streamlit caches per test and a runs folder."""
+"""Fixtures of the AppTest suites: served on loopback, fresh Streamlit caches per test and a
+runs folder."""
 
 from __future__ import annotations
 
@@ -6,6 +7,16 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+
+
+@pytest.fixture(autouse=True)
+def served_on_loopback():
+    """Streamlit's ``server.address`` as ``make run`` sets it: AppTest starts no server, and an
+    unset address means every address (the app then asks for login; see rtm_app.auth)."""
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)
 
 
 @pytest.fixture(autouse=True)

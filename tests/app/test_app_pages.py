@@ -26,12 +26,12 @@ from rtm_core.runs.pipeline import run_pipeline
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 DATA, FACTORS, TRAIN, RESULTS = (
-    "pages/1_data.py",
-    "pages/2_risk_factors.py",
-    "pages/3_train.py",
-    "pages/4_results.py",
+    "views/1_data.py",
+    "views/2_risk_factors.py",
+    "views/3_train.py",
+    "views/4_results.py",
 )
-STABILITY, RUNS, EXPORT = "pages/5_stability.py", "pages/6_runs.py", "pages/7_export.py"
+STABILITY, RUNS, EXPORT = "views/5_stability.py", "views/6_runs.py", "views/7_export.py"
 
 
 @pytest.fixture(scope="session")

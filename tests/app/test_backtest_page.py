@@ -21,7 +21,7 @@ from tests.backtest_city import dated_city
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-BACKTEST, RUNS = "pages/8_backtest.py", "pages/6_runs.py"
+BACKTEST, RUNS = "views/8_backtest.py", "views/6_runs.py"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from tests.brief_run import DISTRICTS, write_districts
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-BRIEF = "pages/9_brief.py"
+BRIEF = "views/9_brief.py"
 
 
 def open_brief(runs_dir: Path) -> AppTest:
@@ -59,7 +59,7 @@ def test_the_results_maps_name_the_areas_too(runs_dir, places_run_dir):
     shutil.copytree(places_run_dir, runs_dir / "run-places")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/4_results.py").run()
+    at.switch_page("views/4_results.py").run()
     assert not at.exception, [e.value for e in at.exception]
     for chart in at.get("deck_gl_json_chart"):
         deck = json.loads(chart.proto.json)

@@ -24,7 +24,7 @@ from tests.forecast_run import FORECAST, add_forecast, history_run
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-FACTORS, RESULTS = "pages/2_risk_factors.py", "pages/4_results.py"
+FACTORS, RESULTS = "views/2_risk_factors.py", "views/4_results.py"
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +271,7 @@ def test_history_control_flows_into_the_run_config(runs_dir, tiny_city):
     assert not at.exception and not at.error, [e.value for e in at.error]
     history = at.session_state["rtm_data"].run_config().history
     assert (history.lags, history.bandwidths, history.transform) == (1, (100, 250), "count")
-    at.switch_page("pages/3_train.py").run()
+    at.switch_page("views/3_train.py").run()
     assert any(
         c.value.startswith("Crime history in the models: 1 lag(s)") and "100, 250 m" in c.value
         for c in at.caption

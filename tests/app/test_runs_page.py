@@ -16,7 +16,7 @@ from rtm_core.record.folder import list_runs
 from rtm_core.runs.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = "pages/6_runs.py"
+RUNS = "views/6_runs.py"
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,6 @@ def test_a_run_of_the_earlier_format_is_listed_opened_and_compared(runs_dir, sma
     metrics = json.loads((V1 / "metrics.json").read_text())
     dl = pai[(pai["run"] == "A") & (pai["model"] == "Deep-learning RTM")]  # A: the older run
     assert dl["5 %"].tolist() == [metrics["dl"]["test"]["pai"]["0.05"]]
-    for page in ("pages/5_stability.py", "pages/7_export.py"):
+    for page in ("views/5_stability.py", "views/7_export.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])

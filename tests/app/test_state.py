@@ -96,13 +96,13 @@ def test_fill_train_form_keeps_the_preset_when_none_is_given():
 def test_only_state_touches_the_session_and_pages_are_short():
     offenders = [
         str(path.relative_to(ROOT))
-        for path in [*ROOT.glob("pages/*.py"), ROOT / "app.py", *ROOT.glob("rtm_app/*.py")]
+        for path in [*ROOT.glob("views/*.py"), ROOT / "app.py", *ROOT.glob("rtm_app/*.py")]
         if path.name != "state.py" and re.search(r"\bsession_state\b", path.read_text())
     ]
     assert offenders == [], f"session keys outside rtm_app/state.py: {offenders}"
     long = {
         p.name: n
-        for p in ROOT.glob("pages/*.py")
+        for p in ROOT.glob("views/*.py")
         if (n := len(p.read_text().splitlines())) > PAGE_LINES
     }
     assert long == {}, f"pages over {PAGE_LINES} lines: {long}"

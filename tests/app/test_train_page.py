@@ -19,7 +19,7 @@ from rtm_core.runs import jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-TRAIN = "pages/3_train.py"
+TRAIN = "views/3_train.py"
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -66,21 +66,24 @@ def runs_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(runs_dir: Path, chromium_path: str):
     """Start the dashboard; yield its URL; stop it."""
-    with _serve(runs_dir) as url:
+    with serve_app(runs_dir) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def serve(runs_dir: Path):
     """Start another server over the same runs folder (a restart): ``with serve() as url``."""
-    return lambda: _serve(runs_dir)
+    return lambda: serve_app(runs_dir)
 
 
 @contextlib.contextmanager
-def _serve(runs_dir: Path):
-    """Run a dashboard server over ``runs_dir`` on a free port; yield its URL; stop it."""
-    port = _free_port()
-    env = dict(os.environ, RTM_RUNS_DIR=str(runs_dir), RTM_MAX_JOBS="2")
+def serve_app(runs_dir: Path, *, port: int | None = None, env: dict | None = None, args=()):
+    """Run a dashboard server over ``runs_dir`` on a free port (or ``port``); yield its URL;
+    stop it. ``env`` adds environment variables and ``args`` Streamlit options (e.g.
+    ``--secrets.files``); a server with login is reached at ``localhost``, as its
+    ``redirect_uri`` says."""
+    port = port or free_port()
+    env = dict(os.environ, RTM_RUNS_DIR=str(runs_dir), RTM_MAX_JOBS="2", **(env or {}))
     env.pop("RTM_BASEMAP", None)
     log = open(runs_dir.parent / f"streamlit-{port}.log", "w")
     server = subprocess.Popen(
@@ -100,13 +103,14 @@ def _serve(runs_dir: Path):
             "false",
             "--server.fileWatcherType",
             "none",
+            *args,
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{'localhost' if args else '127.0.0.1'}:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -124,7 +124,7 @@ UNSAFE = [
 
 def _product_files() -> list[Path]:
     files = [ROOT / "app.py"] if (ROOT / "app.py").is_file() else []
-    for folder in ("rtm_core", "rtm_app", "pages"):
+    for folder in ("rtm_core", "rtm_app", "views"):
         files += sorted((ROOT / folder).rglob("*.py"))
     return files
 

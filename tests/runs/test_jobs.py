@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from rtm_core.config import load_config
-from rtm_core.errors import Cancelled, ConfigError, InputError
+from rtm_core.errors import Cancelled, ConfigError, InputError, LimitReached
 from rtm_core.record.folder import load_run
-from rtm_core.runs.jobs import JobManager, max_jobs_from_env
+from rtm_core.runs.jobs import JobManager, max_jobs_from_env, max_jobs_per_user_from_env
 from rtm_core.runs.pipeline import Progress, run_pipeline
 
 
@@ -218,3 +218,45 @@ def test_concurrent_jobs_write_separate_correct_runs(tiny_city, tmp_path):
         run_a.coefficients[columns], alone.coefficients[columns], rtol=1e-4
     )
     pd.testing.assert_series_equal(run_a.units["risk_dl"], alone.units["risk_dl"], rtol=1e-4)
+
+
+def test_a_user_over_their_limit_is_refused_and_others_are_not(tmp_path, monkeypatch):
+    runner = GatedRunner()
+    manager = JobManager(max_concurrent=1, runner=runner, configure_torch=False)
+    monkeypatch.setenv("RTM_MAX_JOBS_PER_USER", "2")
+    limit = max_jobs_per_user_from_env()
+    a = manager.submit(None, tmp_path, label="a", owner="alice@pd", max_active=limit)
+    manager.submit(None, tmp_path, label="b", owner="alice@pd", max_active=limit)
+    with pytest.raises(LimitReached, match=r"RTM_MAX_JOBS_PER_USER\]: 2 of yours are already"):
+        manager.submit(None, tmp_path, label="c", owner="alice@pd", max_active=limit)
+    assert len(manager.jobs("alice@pd")) == 2  # the refused job left no trace
+    manager.submit(None, tmp_path, label="d", owner="bob@pd", max_active=limit)
+    runner.open("a")
+    assert manager.wait(a, timeout=5).status == "done"
+    manager.submit(None, tmp_path, label="e", owner="alice@pd", max_active=limit)  # a slot freed
+    for label in "bde":
+        runner.open(label)
+
+
+def test_the_per_user_limit_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("RTM_MAX_JOBS_PER_USER", raising=False)
+    assert max_jobs_per_user_from_env() == 2
+    monkeypatch.setenv("RTM_MAX_JOBS_PER_USER", "0")
+    with pytest.raises(ConfigError, match="RTM_MAX_JOBS_PER_USER.*positive integer"):
+        max_jobs_per_user_from_env()
+
+
+def test_a_job_with_a_run_owner_passes_it_to_the_runner(tmp_path):
+    seen = {}
+
+    def runner(config, out_dir, *, progress, cancel, label, owner=None):
+        seen[label] = owner
+        Path(out_dir).mkdir(parents=True)
+        return Path(out_dir)
+
+    manager = JobManager(max_concurrent=1, runner=runner, configure_torch=False)
+    owned = manager.submit(None, tmp_path, label="owned", owner="s1", run_owner="alice@pd")
+    plain = manager.submit(None, tmp_path, label="plain", owner="s1")
+    assert manager.wait(owned, timeout=5).status == "done"
+    assert manager.wait(plain, timeout=5).status == "done"
+    assert seen == {"owned": "alice@pd", "plain": None}

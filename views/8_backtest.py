@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rtm_app import backtest, backtest_sections, cache, state, widgets
+from rtm_app import backtest, backtest_sections, cache, permissions, state, widgets
 from rtm_app.job_cards import backtest_card, job_list, open_finished_backtest
 from rtm_app.train_settings import check_models
 from rtm_core.backtest.report import list_backtests, load_backtest
@@ -16,7 +16,8 @@ st.caption(
     "may be lucky; one that beats them at every origin is not."
 )
 data = state.dataset()
-runs = cache.runs(state.runs_dir())
+# a run's settings re-run its kept inputs: the owner's or an admin's to use
+runs = permissions.visible(cache.runs(state.runs_dir()), "rerun")
 sources = backtest.settings_sources(runs)
 source = st.selectbox(
     "Use the settings of",
@@ -57,10 +58,10 @@ else:
         try:
             models = check_models(kinds)
             config = backtest.backtest_config(data, int(origins), preset, models, run_config)
-        except RTMError as exc:
+            backtest.start(config, label.strip() or name)
+        except RTMError as exc:  # bad settings, or the per-user limit
             widgets.show_error(exc)
         else:
-            backtest.start(config, label.strip() or name)
             st.rerun()
 
 if backtest.my_backtests():
@@ -68,7 +69,9 @@ if backtest.my_backtests():
 job_list(backtest.my_backtests, backtest_card, on_finished=open_finished_backtest)
 
 st.subheader("Finished backtests")
-found = [b for b in list_backtests(backtest.backtests_dir()) if b.status == "complete"]
+found = [
+    b for b in backtest.visible(list_backtests(backtest.backtests_dir())) if b.status == "complete"
+]
 if not found:
     st.caption(
         f"None yet in `{backtest.backtests_dir()}`. "

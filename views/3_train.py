@@ -97,8 +97,13 @@ if start:
         widgets.show_error(exc, TRAIN_FORM)
     else:
         state.set_model_config(model)
-        if start_training(config, label.strip() or data.name):
-            st.rerun()  # so the sidebar shows the new job too
+        try:
+            started = start_training(config, label.strip() or data.name)
+        except RTMError as exc:  # the per-user limit
+            widgets.show_error(exc, TRAIN_FORM)
+        else:
+            if started:
+                st.rerun()  # so the sidebar shows the new job too
 duplicate_confirm()
 
 st.subheader("Your training jobs")

@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from rtm_app import charts, widgets
+from rtm_app import charts, permissions, widgets
 from rtm_core.results import export
 
 st.title("Export")
@@ -15,7 +15,7 @@ def download(column, label: str, make, suffix: str, mime: str, help_text: str) -
     """A download button whose file is made when clicked."""
     column.download_button(
         label,
-        data=partial(make, run),
+        data=permissions.audited_download(make, run, suffix),
         file_name=export.export_name(run, suffix),
         mime=mime,
         help=help_text,
