@@ -5,8 +5,7 @@ hot-spot maps, and the files to take away. Nothing here places a crime."""
 import streamlit as st
 
 from rtm_app import brief_sections as sections
-from rtm_app import cache, widgets
-from rtm_app import results_sections as results
+from rtm_app import cache, verdict_sections, widgets
 from rtm_core.results.planner import planner_run
 
 st.title("Brief")
@@ -19,5 +18,5 @@ if brief is None:
 sections.summary(brief)
 sections.brief_map(run, brief)
 sections.top_places(brief)
-results.verdict_section(run)
+verdict_sections.verdict_section(run)
 sections.downloads(run)

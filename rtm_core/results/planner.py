@@ -32,12 +32,14 @@ __all__ = [
     "planner_geopackage",
 ]
 
-#: units columns a planner's map may hold besides the geometry: identity and grid position,
-#: the seeds' top-5 % share, and per RTM model its score, forecast and factors present
+#: units columns a planner's map may hold besides the geometry: identity, grid position and
+#: the named area it lies in, the seeds' top-5 % share, and per RTM model its score, forecast
+#: and factors present
 UNIT_COLUMNS = (
     "unit_id",
     "row",
     "col",
+    "place",
     "top5_share_dl",
     *(f"{prefix}_{k}" for k in MODEL_KINDS for prefix in ("risk", "forecast", "factors")),
 )

@@ -174,8 +174,19 @@ def coefficient_sections(run: RunFiles, history: bool) -> list[str]:
 
 
 def conjunctive_section(run: RunFiles, *, counts: bool = True) -> list[str]:
-    """Combinations of risk factors, with the dominant profiles (CACC); ``counts=False`` (the
-    planners' report) leaves out the observed crimes (a profile of one unit would place them).
+    """Combinations of risk factors, with the dominant profiles (CACC).
+
+    Parameters
+    ----------
+    run : RunFiles
+    counts : bool
+        False (the planners' report) leaves out the observed crimes: a profile of one unit
+        would place them.
+
+    Returns
+    -------
+    list of str
+        HTML fragments (none without a conjunctive table).
     """
     if run.conjunctive.empty:
         return []

@@ -1,6 +1,7 @@
 """The Brief page (AppTest): the paragraph, how sure we are, the map with the areas named and
-no crime counts sent to the browser, the top places with names and lat/lon, the report to
-download; and the Data page's Places role with its guessed, editable name column."""
+no crime counts sent to the browser, the top places with names and lat/lon, the planner-safe
+report and map to download; and the Data page's Places role with its guessed, editable name
+column."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def test_the_brief_page_shows_the_brief_without_crime_counts(runs_dir, places_ru
         "#", "place", "lat", "lon", "expected crimes", "risk factors present",
     ]  # fmt: skip
     assert set(places["place"]) <= set(DISTRICTS) and len(places) == 10
-    assert at.get("download_button")[0].proto.label == "Download the report (HTML)"
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Report (HTML)", "Map (GeoJSON)", "Map (GeoPackage)"]  # planner-safe
 
 
 def test_the_results_maps_name_the_areas_too(runs_dir, places_run_dir):

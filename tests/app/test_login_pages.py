@@ -263,7 +263,8 @@ def test_runs_are_seen_by_their_owner_and_those_they_are_shared_with(
     assert bob.info and "No run yet" in bob.info[0].value  # neither is shared with analysts
     pat = visit(section, PAT, BRIEF)
     (picker,) = [s for s in pat.selectbox if s.label == "Run"]
-    assert [Path(o).name for o in picker.options] == ["Burglary 2023 · run-shared"]
+    [shown] = [Path(o).name for o in picker.options]  # "label · created · id"
+    assert shown.startswith("Burglary 2023 · ") and shown.endswith(" · run-shared")
 
     denied = visit(section, BOB, RESULTS, run="run-private")  # a link to Alice's private run
     assert "No finished run called 'run-private' is shared with you" in denied.error[0].value
@@ -314,6 +315,7 @@ def test_a_users_jobs_are_limited(runs_dir, roles, provider, monkeypatch):
     at = visit(auth_section(provider), ALICE, TRAIN)
     next(b for b in at.button if b.label == "Start training").click().run()
     next(b for b in at.button if b.label == "Start training").click().run()
+    next(b for b in at.button if b.label == "Start it anyway").click().run()  # same settings
     assert len(at.error) == 1
     assert "1 of yours are already queued or running" in at.error[0].value
     assert [j.owner for j in cache.job_manager().jobs()] == ["alice@pd.example"]

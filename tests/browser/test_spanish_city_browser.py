@@ -1,12 +1,13 @@
-"""Issue 17's acceptance walk, first half: a city with Spanish column names, ``;`` separators
-and decimal commas (tests/spanish_city.py) goes through the browser only, with no column
-chosen by hand; Enter in every Train field starts no job; Cancel stays put under the pointer
-while the progress bar moves; a tiny run trains and reaches Results.
+"""Issue 17's acceptance walk: a city with Spanish column names, ``;`` separators and decimal
+commas (tests/spanish_city.py) goes through the browser only, with no column chosen by hand;
+Enter in every Train field starts no job; Cancel stays put under the pointer while the
+progress bar moves; a tiny run trains and reaches Results; the Brief paints its map and names
+the districts; the run's report prints to PDF (Chromium, A4) with the brief on page one, and
+every PDF page is rendered to PNG (``test-output/screenshots/spanish_report_page*.png``).
 
 The steps share one module fixture, :func:`walk` (the page, the runs folder, the city and the
 run once trained), and run in file order; a step that needs an earlier one skips when that
-one did not finish. Later steps (the Brief, the PDF) are appended as further ``test_<n>_...``
-functions taking ``walk`` (``walk.require("results")``, then ``walk.page``, ``walk.run``).
+one did not finish.
 Screenshots go to ``test-output/screenshots/spanish_*.png``.
 """
 
@@ -21,6 +22,7 @@ import pytest
 
 from tests.browser.test_browser import (
     MAP,
+    SCREENSHOTS,
     build_risk_factors,
     go,
     idle,
@@ -30,7 +32,7 @@ from tests.browser.test_browser import (
     wait_for_painted_map,
 )
 from tests.browser.test_new_city_browser import add_layer, start_empty
-from tests.spanish_city import CITY_CRS, INVALID_DISTRICT, write_spanish_city
+from tests.spanish_city import CITY_CRS, DISTRICTS, INVALID_DISTRICT, write_spanish_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -208,3 +210,59 @@ def test_5_stability_and_backtest_pages_of_the_run(walk):
     idle(page)
     no_traceback(page)
     shot(page, "spanish_8_backtest")
+
+
+def test_6_the_brief_paints_its_map_and_names_the_districts(walk):
+    walk.require("results")
+    page = walk.page
+    go(page, "Brief")
+    page.get_by_text("Risk concentrates in").first.wait_for(timeout=60_000)
+    idle(page)
+    no_traceback(page)
+    canvas = page.locator(MAP).first
+    canvas.wait_for(state="visible", timeout=60_000)
+    share = 0.0
+    for _ in range(60):
+        share = painted_share(canvas.screenshot())
+        if share > 0.05:
+            break
+        page.wait_for_timeout(500)
+    assert share > 0.05, f"the brief's map is blank ({share:.1%} painted)"
+    page.wait_for_timeout(1500)  # the area names are drawn once the font atlas is ready
+    canvas.screenshot(path=str(SCREENSHOTS / "spanish_9_brief_map.png"))
+    shot(page, "spanish_9_brief")
+    body = page.locator("body").inner_text()
+    assert "How sure we are:" in body and "Top places: where to look first" in body
+    assert any(name in body for name in DISTRICTS)
+    assert "Crimes:" not in body  # the brief sends no crime counts
+    walk.done.add("brief")
+
+
+def test_7_the_report_prints_to_pdf_with_the_brief_on_its_first_page(walk):
+    """The run's report.html printed by Chromium (A4), each PDF page rendered to PNG."""
+    walk.require("brief")
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    page = walk.page
+    pdf_path = SCREENSHOTS / "spanish_report.pdf"
+    page.goto((walk.run / "report.html").resolve().as_uri())
+    page.wait_for_load_state("load")
+    page.pdf(path=str(pdf_path), format="A4", print_background=True)
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    pages = len(pdf)
+    assert 4 <= pages <= 16, pages
+    texts = [pdf[k].get_textpage().get_text_range() for k in range(pages)]
+    first = texts[0]
+    assert "RISK BRIEF" in first.upper() and "Risk Terrain Model: ciudad" in first
+    assert "How sure we are" in first
+    assert "Top places: where to look first" in first and "North is up" in first
+    assert any(name in first for name in DISTRICTS)
+    assert "For the analyst" not in first  # the analyst's part starts on page 2
+    assert texts[1].lstrip().startswith("For the analyst")
+    assert "Appendix: about this run" in texts[-1] and "Working CRS" in texts[-1]
+    for k in range(pages):
+        pdf[k].render(scale=1.3).to_pil().save(SCREENSHOTS / f"spanish_report_page{k + 1}.png")
+    image = np.asarray(pdf[0].render(scale=1.0).to_pil().convert("RGB"))
+    reds = (image[..., 0] > 150) & (image[..., 1] < 120) & (image[..., 2] < 120)
+    assert reds.sum() > 200, "the brief's map (its reddest classes) is on the first page"
