@@ -8,6 +8,8 @@ page only orders them.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +18,17 @@ from rtm_core.models.registry import display_name
 from rtm_core.results import planner
 from rtm_core.results.brief import Brief, model_heading, rank_labels
 from rtm_core.results.export import export_name
+
+
+def header(run) -> None:
+    """The run's label, when it was made, its units and models, and who shared it."""
+    m = run.record
+    created = time.strftime("%Y-%m-%d", time.localtime(m.created))
+    models = ", ".join(display_name(k) for k in m.models) or "none"
+    n_units = m.n_units if m.n_units is not None else len(run.units)
+    shared = f" · shared by {m.owner}" if m.owner else ""
+    st.markdown(f"### {m.label or m.name}")
+    st.caption(f"Made {created} · {n_units:,} {m.unit_kind or ''} units · {models}{shared}")
 
 
 def summary(brief: Brief) -> None:

@@ -15,6 +15,7 @@ if brief is None:
     st.info("This run has no model to brief on.")
     st.stop()
 
+sections.header(run)
 sections.summary(brief)
 sections.brief_map(run, brief)
 sections.top_places(brief)
