@@ -31,8 +31,14 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The whole suite in two parts: everything but the wall-clock tests on $(TEST_WORKERS) worker
+# processes (pytest-xdist; --dist loadscope keeps a module on one worker, so its fixtures are
+# built once), then the tests marked `timing` alone, so that no neighbour slows a cancel that
+# must stop within seconds.
+TEST_WORKERS ?= 2
 test: install-dev lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not timing"
+	$(BIN)/python -m pytest -m timing
 
 # Hypothesis with fresh randomness and ten times the examples (tests/hypothesis_profiles.py);
 # pin every failing case it finds with @example. Browser tests are left out.

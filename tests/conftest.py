@@ -6,8 +6,11 @@ that the lon/lat and foot-based copies of the same points reproject onto known p
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,10 +271,11 @@ def _main_module_restored():
 @pytest.fixture(scope="session")
 def places_run_dir(tmp_path_factory) -> Path:
     """A small trained run with place names from a districts layer (tests/brief_run.py),
-    shared by the brief, report, app and browser tests (trained once, about 20 s)."""
+    shared by the brief, report, app and browser tests (trained once per test session, about
+    20 s): copy it, never change it."""
     from tests.brief_run import places_run
 
-    return places_run(tmp_path_factory.mktemp("places-run"))
+    return made_once(tmp_path_factory, "places-run", places_run)
 
 
 @pytest.fixture(scope="session")
@@ -281,4 +285,36 @@ def alices_run(tmp_path_factory) -> Path:
     change it."""
     from tests.department_run import department_run
 
-    return department_run(tmp_path_factory.mktemp("department"))
+    return made_once(tmp_path_factory, "department", department_run)
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], Path]) -> Path:
+    """What ``make(folder)`` writes, made once per test session even across the xdist worker
+    processes of ``make test``: the first worker to ask makes it under a file lock in the
+    session's base folder; the others wait for it and get the same path.
+
+    Parameters
+    ----------
+    tmp_path_factory
+        pytest's factory (its base folder is per worker; its parent is the session's).
+    name : str
+        The shared folder's name.
+    make : callable
+        ``make(folder) -> path`` writes into the (new) folder and returns what it made.
+
+    Returns
+    -------
+    Path
+        ``make``'s result; callers copy it before changing anything.
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, made = root / f"shared-{name}", root / f"shared-{name}.path"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not made.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            made.write_text(str(make(folder)))
+    return Path(made.read_text())

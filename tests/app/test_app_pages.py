@@ -199,6 +199,7 @@ def test_training_a_tiny_job_writes_a_run_folder(runs_dir):
     assert at.session_state["rtm_selected_run"] == str(run.path)
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 def test_cancel_stops_a_training_job_from_the_page(runs_dir):
     at = open_page(app(runs_dir), TRAIN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -175,6 +176,15 @@ def test_a_backtest_can_take_the_settings_of_a_run(runs_dir, dated_run):
     preset = next(s for s in at.selectbox if s.label == "Model settings")
     assert preset.value == backtest.AS_IN_RUN
     assert preset.options[0] == "As in the run (1 seeds, 20 + 20 steps)"
+    release = threading.Event()  # the job stays queued or running until the checks are done
+
+    def held(config, out_dir, *, progress, cancel, label, owner=None):
+        while not (release.wait(0.05) or cancel.is_set()):
+            pass
+        Path(out_dir).mkdir(parents=True)
+        return Path(out_dir)
+
+    backtest.manager()._runner = held
     next(b for b in at.button if b.label == "Start backtest").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (job,) = backtest.manager().jobs()
@@ -187,6 +197,7 @@ def test_a_backtest_can_take_the_settings_of_a_run(runs_dir, dated_run):
         assert [j.job_id for j in backtest.manager().active_like(expected)] == [job.job_id]
         assert job.label == "dated"
     finally:
+        release.set()
         backtest.manager().cancel(job.job_id)
         backtest.manager().wait(job.job_id, timeout=30)
 

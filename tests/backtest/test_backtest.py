@@ -345,6 +345,7 @@ def test_process_pool_equals_in_process(city, finished, tmp_path):
     assert json.loads((out / "backtest.json").read_text())["engine"] == "2 processes"
 
 
+@pytest.mark.timing
 def test_cancel_with_processes_stops_within_seconds_and_writes_nothing(city, tmp_path):
     stop, when = threading.Event(), []
 

@@ -46,7 +46,9 @@ def test_backtest_page_draws_and_runs_a_backtest(page, app_url, runs_dir, finish
     no_traceback(page)
     # the demo has no date column: the page says so, with the fix
     assert page.get_by_text("needs the crimes as one file with a date column").count() == 1
-    assert page.get_by_text(re.compile(r"On average over the \d+ origins")).count() == 1
+    verdict = page.get_by_text(re.compile(r"On average over the \d+ origins"))
+    verdict.first.wait_for(timeout=30_000)  # drawn once the backtest's comparison is read
+    assert verdict.count() == 1
     chart_painted(page)
     shot(page, "backtest-finished")
 

@@ -1,16 +1,21 @@
 """A new city through the browser only (issue 9): a feet-CRS boundary with an invalid polygon,
 crimes with x/y in feet and lon/lat with gaps, a ``;``/decimal-comma CSV and a ``.csv.gz``
 layer are uploaded on the Data page with what it guesses, then Risk factors, Train (quick
-settings) and Results with painted maps. Screenshots go to ``test-output/screenshots/``.
+settings) and Results with painted maps. Then the run repeats exactly from its folder after
+the uploads were moved away (issue 10: Runs → "Run again", the same IRRs). Screenshots go to
+``test-output/screenshots/``.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from rtm_core.record.folder import list_runs
 from tests.browser.test_browser import (
     MAP,
     build_risk_factors,
@@ -31,6 +36,8 @@ ROLE = {
     "generator": "Crime generator layer (one risk-factor set)",
 }
 UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
+LABEL = "new city"
+TRAIN_TIMEOUT = 300  # seconds for one training job (2 seeds, 200 + 200 steps, both models)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +130,7 @@ def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs
     page.get_by_label("Burn-in steps").fill("200")
     page.get_by_label("Prune steps").fill("200")
     page.get_by_label("Seeds").fill("2")
-    page.get_by_label("Run label").fill("new city")
+    page.get_by_label("Run label").fill(LABEL)
     page.get_by_role("button", name="Start training").click()
     open_results = page.get_by_role("button", name="Open results")
     open_results.wait_for(timeout=240_000)
@@ -144,3 +151,77 @@ def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs
     run = next(p for p in runs_dir.iterdir() if (p / "manifest.json").is_file())
     config = (run / "config.toml").read_text() if (run / "config.toml").is_file() else ""
     assert not config or METRE_CRS in config
+
+
+def complete_runs(runs_dir: Path) -> list:
+    """The complete run folders under ``runs_dir`` (backtests and staging left out)."""
+    return [r for r in list_runs(runs_dir) if r.status == "complete"]
+
+
+def wait_for_runs(runs_dir: Path, n: int, timeout: float = TRAIN_TIMEOUT) -> list:
+    """The complete runs once there are ``n`` of them (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = complete_runs(runs_dir)
+        if len(done) >= n:
+            return done
+        time.sleep(1)
+    pytest.fail(f"{n} complete runs expected in {timeout} s, found {complete_runs(runs_dir)}")
+
+
+def irr_table(run: Path) -> pd.DataFrame:
+    """A run's IRR table: model, variable, IRR and its interval, in the file's order."""
+    frame = pd.read_csv(run / "coefficients.csv")
+    return frame[["model", "variable", "irr", "irr_low", "irr_high"]]
+
+
+def test_the_run_repeats_from_its_folder_after_the_uploads_moved(page, runs_dir, city, tmp_path):
+    """Issue 10 in a real browser, on the run the test above trained: its uploads are moved
+    away, then Runs → "Run again": the new run appears on the page, its IRR table equals the
+    first run's to 1e-9 (both read from the run folders' ``coefficients.csv``), and its risk
+    map is painted on Results."""
+    done = complete_runs(runs_dir)
+    if len(done) != 1:
+        pytest.skip("needs the new city's run, trained by the test above")
+    (first,) = done
+    assert first.label == LABEL
+
+    # the uploaded files go away: the run folder must hold what it read
+    shutil.move(str(city["boundary"].parent), str(tmp_path / "moved_away"))
+    assert not city["crimes"].exists()
+
+    # ---------------------------------------------------------------- Runs → Run again
+    go(page, "Runs")
+    page.get_by_text(LABEL).first.wait_for(state="attached", timeout=30_000)
+    idle(page)
+    page.get_by_role("button", name="Run again").click()
+    page.get_by_text(f"Started {LABEL}").first.wait_for(timeout=30_000)
+    no_traceback(page)
+    shot(page, "run_again_2_started")
+    runs = wait_for_runs(runs_dir, 2)
+    again = next(r for r in runs if r.path != first.path)
+    assert again.label == f"{LABEL} (again)"
+    # the finished job reruns the page: the new run is listed and offered first
+    page.get_by_text(f"{LABEL} (again)").first.wait_for(state="attached", timeout=60_000)
+    idle(page)
+    no_traceback(page)
+    shot(page, "run_again_3_listed")
+
+    a, b = irr_table(first.path), irr_table(again.path)
+    assert len(a) > 2 and set(a["model"]) == {"dl", "classical"}
+    assert a[["model", "variable"]].equals(b[["model", "variable"]])
+    for column in ("irr", "irr_low", "irr_high"):
+        gap = (a[column] - b[column]).abs().max()
+        assert gap <= 1e-9, f"{column} differs by {gap:.3g} between the run and its repeat"
+
+    # ---------------------------------------------------------------- the repeat in Results
+    # (the newest run is the one offered first)
+    page.get_by_role("button", name="Open in Results").click()
+    page.get_by_role("heading", name="Results").first.wait_for(timeout=30_000)
+    wait_for_painted_map(page, minimum=0.05)
+    idle(page)
+    share = painted_share(page.locator(MAP).first.screenshot())
+    assert share > 0.05, f"risk map of the repeat mostly blank ({share:.1%} painted)"
+    page.get_by_text(again.path.name).first.wait_for(state="attached", timeout=30_000)
+    no_traceback(page)
+    shot(page, "run_again_4_results")

@@ -371,6 +371,7 @@ def test_one_owner_of_torch_threads():
     assert owners == {"cluster.py"}
 
 
+@pytest.mark.timing
 def test_cancel_stops_the_fit_quickly(data):
     design, y = data
     token = _Token()

@@ -89,6 +89,7 @@ def test_negbin_gate_batches_of_two_equal_in_process(data, client):
     assert remote.dispersion_ == local.dispersion_
 
 
+@pytest.mark.timing
 def test_a_cancel_stops_the_dask_batches(data, client):
     design, y = data
     token = threading.Event()

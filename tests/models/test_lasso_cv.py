@@ -130,6 +130,7 @@ def test_unit_folds_are_kfold_test_sets():
         assert np.array_equal(np.flatnonzero(folds == k), test)
 
 
+@pytest.mark.timing
 def test_fits_shared_with_a_helper_process_give_the_one_after_another_result(monkeypatch):
     import rtm_core.models.lasso_cv as module
 

@@ -157,6 +157,7 @@ def test_unknown_job_id_raises_key_error():
 # ------------------------------------------------------------ real pipeline (tiny city)
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 def test_cancel_stops_a_real_run_within_two_seconds_and_writes_nothing(tiny_city, tmp_path):
     runs = tmp_path / "runs"
