@@ -26,6 +26,33 @@ from tests import hypothesis_profiles
 
 hypothesis_profiles.load()
 
+#: the longest modules (measured with --durations), started first so that the two workers of
+#: `make test` finish together instead of one waiting on a long module picked up last
+LONGEST_FIRST = (
+    "tests/browser/test_login_browser.py",
+    "tests/browser/test_browser.py",
+    "tests/browser/test_spanish_city_browser.py",
+    "tests/browser/test_new_city_browser.py",
+    "tests/test_planted_history.py",
+    "tests/test_planted_truth.py",
+    "tests/browser/test_backtest_browser.py",
+    "tests/browser/test_results_browser.py",
+    "tests/backtest/test_backtest.py",
+    "tests/app/test_backtest_page.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the modules of :data:`LONGEST_FIRST` first, in that order (the rest as collected)."""
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    root = Path(str(config.rootpath))
+
+    def key(item) -> int:
+        module = Path(str(item.path)).relative_to(root).as_posix()
+        return rank.get(module, len(rank))
+
+    items.sort(key=key)  # stable: each module keeps its own order
+
 WORK_CRS = "EPSG:26971"
 X0, Y0 = 350_000.0, 570_000.0
 
