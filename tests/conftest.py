@@ -53,6 +53,7 @@ def pytest_collection_modifyitems(config, items):
 
     items.sort(key=key)  # stable: each module keeps its own order
 
+
 WORK_CRS = "EPSG:26971"
 X0, Y0 = 350_000.0, 570_000.0
 
