@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import secrets
 import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from playwright.sync_api import expect
 
 from rtm_core.record.sharing import change_sharing
 from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, free_port, serve_app
@@ -217,8 +219,11 @@ def test_an_analyst_sees_her_runs_and_shares_one_with_the_analysts(sessions, app
     assert sorted(t.split(" · ")[-1] for t in listed) == ["run-later", "run-private", "run-shared"]
     page.get_by_test_id("stSelectbox").filter(has_text="Complete run").click()
     page.get_by_role("option").filter(has_text="run-later").click()
+    # the chosen run's share form replaces the first run's once that rerun has finished
+    page.get_by_text(re.compile(r"run-later: owned by alice@pd\.example")).wait_for(timeout=30_000)
     idle(page)
     share = page.get_by_test_id("stForm")
+    expect(share).to_have_count(1, timeout=30_000)
     share.get_by_test_id("stMultiSelect").click()
     page.get_by_role("option", name="analysts").click()
     page.keyboard.press("Escape")
