@@ -18,6 +18,7 @@ __all__ = [
     "score_breaks",
     "class_legend",
     "class_of",
+    "score_classes",
 ]
 
 #: yellow -> orange -> dark red
@@ -81,6 +82,33 @@ def class_of(score: np.ndarray, breaks: list[float]) -> np.ndarray:
         0 below ``breaks[0]`` ... ``len(breaks)`` at or above the last break.
     """
     return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(score, dtype=float), "right")
+
+
+def score_classes(score: np.ndarray, digits: int) -> tuple[list[float], np.ndarray]:
+    """Breaks and the class of each score, both from the scores as shown (``digits`` decimals).
+
+    A break is a rounded quantile, so an unrounded score just under it (2.5907 under the break
+    2.591) would fall in the class below while its table and tooltip say 2.591: classing the
+    shown value keeps the map, its legend and the tables in agreement (the app's maps send
+    rounded scores for the same reason).
+
+    Parameters
+    ----------
+    score : array-like
+        Scores of every unit.
+    digits : int
+        Decimals shown (2 for relative risk, 3 for expected crimes).
+
+    Returns
+    -------
+    breaks : list of float
+        From :func:`score_breaks` on the shown scores.
+    classes : ndarray of int
+        From :func:`class_of`.
+    """
+    shown = np.round(np.asarray(score, dtype=float), digits)
+    breaks = score_breaks(shown, digits=digits)
+    return breaks, class_of(shown, breaks)
 
 
 def class_legend(breaks: list[float], low: float, fmt="{:.3g}") -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 
 from rtm_core.config import MODEL_KINDS
 from rtm_core.models.registry import display_name
-from rtm_core.results.colours import class_legend, class_of, hex_color, ramp_color, score_breaks
+from rtm_core.results.colours import class_legend, hex_color, ramp_color, score_classes
 from rtm_core.study.places import label_points
 
 __all__ = [
@@ -163,13 +163,13 @@ def score_map(
         The PNG, base64-encoded.
     """
     values = units[column].to_numpy(dtype=float)
-    breaks = score_breaks(values, digits=digits)
+    breaks, classes = score_classes(values, digits)
     n = len(breaks)
     colours = [hex_color(ramp_color(k / n if n else 0.0)) for k in range(n + 1)]
     low = float(np.nanmin(values)) if values.size else 0.0
     legend = class_legend(breaks, low, fmt=f"{{:.{digits}f}}")
     fig, ax = plt.subplots(figsize=size)
-    _draw_classes(ax, units, class_of(values, breaks), colours)
+    _draw_classes(ax, units, classes, colours)
     xmin, ymin, xmax, ymax = units.total_bounds
     if places is not None and not places.empty:
         named = set(marks["place"]) if marks is not None and "place" in marks else None
