@@ -44,7 +44,6 @@ LONGEST_FIRST = (  # seconds of one run with --durations=0, 2026-12-06
     "tests/app/test_backtest_page.py",  # 30
     "tests/app/test_login_pages.py",  # 29
     "tests/hardening/test_faults.py",  # 26
-    "tests/hardening/test_concurrency.py",  # 22
 )
 
 

@@ -27,6 +27,7 @@ def _config(random_state: int):
     )
 
 
+@pytest.mark.timing
 def test_four_sessions_with_a_limit_of_two(tmp_path):
     runs = tmp_path / "runs"
     manager = JobManager(max_concurrent=2)
