@@ -175,9 +175,19 @@ def score_map(
         named = set(marks["place"]) if marks is not None and "place" in marks else None
         _area_names(ax, places, named)
     if marks is not None and not marks.empty:
-        ax.scatter(marks["x"], marks["y"], s=70, facecolor="white", edgecolor="#1d2330", lw=0.9)
+        # a ring around each place, its number beside it: the cell's colour stays visible
+        ax.scatter(marks["x"], marks["y"], s=80, facecolor="none", edgecolor="#1d2330", lw=1.1)
         for row in marks.itertuples():
-            ax.text(row.x, row.y, str(row.label), ha="center", va="center", size=5.5, weight="bold")
+            ax.annotate(
+                str(row.label),
+                (row.x, row.y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                size=6.5,
+                weight="bold",
+                color="#1d2330",
+                path_effects=_HALO,
+            )
     pad_x, pad_y = 0.02 * (xmax - xmin), 0.1 * (ymax - ymin)
     ax.set_xlim(xmin - pad_x, xmax + pad_x)
     ax.set_ylim(ymin - pad_y, ymax + 0.02 * (ymax - ymin))
