@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 from shapely.geometry import Point, Polygon, box
@@ -35,7 +35,7 @@ from rtm_core.io import (
     write_table,
     xy_ranges,
 )
-from rtm_core.io.tables import _SPACE, offset_note
+from rtm_core.io.tables import _SPACE, date_note, day_first, offset_note
 from tests.conftest import (
     POINT_KINDS,
     POINTS_XY,
@@ -718,6 +718,54 @@ def test_utc_dates_keep_their_utc_clock_time_as_the_note_says():
     aware = pd.Series(pd.to_datetime(["2021-03-04T23:30:00Z"]))
     assert parse_dates(aware).iloc[0] == pd.Timestamp("2021-03-04 23:30")
     assert offset_note(aware).startswith("dates in UTC: the UTC clock time is kept")
+
+
+def test_day_first_dates_are_read_day_first_as_a_column_and_said():
+    # read one by one, 06/12 would be June 12 while 13/12 is December 13
+    values = pd.Series(["06/12/2026", "13/12/2026 10:30", None, "31.01.2025", "2026-12-07"])
+    assert day_first(values)
+    assert parse_dates(values).tolist()[:2] == [
+        pd.Timestamp("2026-12-06"),
+        pd.Timestamp("2026-12-13 10:30"),
+    ]
+    assert parse_dates(values).iloc[3:].tolist() == [
+        pd.Timestamp("2025-01-31"),
+        pd.Timestamp("2026-12-07"),  # an ISO date stays year-month-day
+    ]
+    assert date_note(values) == "dates like 06/12/2026 read day first (day/month/year)"
+    offsets = pd.Series(["06/12/2026 10:00-05:00", "13/12/2026 11:00-05:00"])
+    assert parse_dates(offsets).tolist() == [
+        pd.Timestamp("2026-12-06 10:00"),
+        pd.Timestamp("2026-12-13 11:00"),
+    ]
+
+
+def test_month_first_dates_stay_month_first_and_an_undecided_column_is_said():
+    us = pd.Series(["01/05/2025", "01/25/2025"])
+    assert not day_first(us)
+    assert parse_dates(us).tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-25")]
+    assert date_note(us) == ""
+    undecided = pd.Series(["01/05/2025", "03/02/2025"])
+    assert parse_dates(undecided).iloc[1] == pd.Timestamp("2025-03-02")
+    assert date_note(undecided).startswith(
+        "dates like 01/05/2025 read month first (month/day/year): no date in the column has a "
+        "day above 12 to tell"
+    )
+    assert date_note(pd.Series(["2025-01-05", "2025-03-02"])) == ""
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    days=st.lists(st.integers(0, 3 * 365), min_size=1, max_size=40),
+    order=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%y", "%d-%m-%Y %H:%M"]),
+)
+@example(days=[339, 346], order="%d/%m/%Y")  # 2021-12-06 and 2021-12-13
+def test_numeric_dates_in_either_order_read_back_when_a_day_tells(days, order):
+    when = pd.Timestamp("2021-01-01") + pd.to_timedelta(sorted(days), unit="D")
+    when = when.append(pd.DatetimeIndex([pd.Timestamp("2021-01-13")]))  # a day above 12
+    text = pd.Series(when.strftime(order))
+    assert day_first(text) == order.startswith("%d")
+    assert parse_dates(text).tolist() == list(when)
 
 
 def test_the_offset_pattern_spells_out_every_space_python_matches():

@@ -13,13 +13,22 @@ import re
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rtm_core.config import LayerSource
 from rtm_core.errors import InputError
 from rtm_core.io.zips import MAX_ZIP_UNPACKED, csv_member, csv_member_name, megabytes
 
-__all__ = ["read_table", "parse_dates", "offset_note", "table_kind", "TABLE_SUFFIXES"]
+__all__ = [
+    "read_table",
+    "parse_dates",
+    "day_first",
+    "date_note",
+    "offset_note",
+    "table_kind",
+    "TABLE_SUFFIXES",
+]
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -38,6 +47,8 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 # at a time, but this class in pyarrow's RE2, over the whole column at once (10x faster)
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
+# a date written with numbers only, day and month in either order: "06/12/2026", "6.12.26"
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)")
 _TZ_SUFFIX = re.compile(
     r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([" + _SPACE + r"]*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))$"
 )
@@ -138,16 +149,106 @@ def parse_dates(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     text = series.astype("string").str.strip()
+    numeric = _numeric_rows(text) if day_first(text) else None
     sample = text.dropna().iloc[:: max(1, text.notna().sum() // 1000)]
     if not sample.str.fullmatch(_TZ_SUFFIX).any():  # the regex pass costs: skip it if we can
         try:
-            when = pd.to_datetime(text, errors="coerce", format="mixed")
+            when = _to_datetime(text, numeric)
         except (ValueError, TypeError):  # offsets in rows the sample missed
             when = None
         if when is not None and not isinstance(when.dtype, pd.DatetimeTZDtype):
             return when
     text = text.str.replace(_TZ_SUFFIX, r"\1", regex=True)
-    return pd.to_datetime(text, errors="coerce", format="mixed")
+    return _to_datetime(text, numeric)
+
+
+def _numeric_rows(text: pd.Series) -> np.ndarray:
+    return text.str.match(_NUMERIC_DATE).fillna(False).to_numpy(dtype=bool)
+
+
+def _has_numeric(text: pd.Series) -> bool:
+    return bool(_numeric_rows(text.dropna().head(1000)).any())
+
+
+def _to_datetime(text: pd.Series, day_first_rows: np.ndarray | None) -> pd.Series:
+    """``pd.to_datetime`` of every row, the rows of ``day_first_rows`` read day first.
+
+    ``dayfirst`` is given to those rows only: pandas would read an ISO ``2026-12-06`` as
+    June 12 with it.
+    """
+    if day_first_rows is None or not day_first_rows.any():
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+    if day_first_rows[text.notna().to_numpy()].all():
+        return pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=True)
+    when = pd.to_datetime(text.where(~day_first_rows), errors="coerce", format="mixed")
+    if isinstance(when.dtype, pd.DatetimeTZDtype):
+        return when  # offsets: the caller strips them and reads again
+    first = pd.to_datetime(text[day_first_rows], errors="coerce", format="mixed", dayfirst=True)
+    when = when.astype(first.dtype) if when.isna().all() else when
+    when[day_first_rows] = first.to_numpy()
+    return when
+
+
+def day_first(series: pd.Series) -> bool:
+    """Whether a column's all-number dates (``13/01/2025``, ``6.12.26``) are day first.
+
+    Read one by one, such dates would be month first where that is possible and day first
+    elsewhere, so a day-first column would have every day up to 12 swapped with its month.
+    The column is read as a whole instead: day first when some date's first number is above
+    12 and no date's second number is; month first otherwise (said by :func:`date_note` when
+    nothing in the column tells).
+
+    Parameters
+    ----------
+    series : Series
+        The date column as text (other types are never day first).
+
+    Returns
+    -------
+    bool
+    """
+    if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
+        return False
+    text = series.astype("string").str.strip()
+    if not _has_numeric(text):  # ISO dates: no need to look on
+        return False
+    fields = text.str.extract(_NUMERIC_DATE)
+    first = pd.to_numeric(fields[0], errors="coerce")
+    second = pd.to_numeric(fields[1], errors="coerce")
+    return bool((first > 12).any() and not (second > 12).any())
+
+
+def date_note(series: pd.Series) -> str:
+    """What the reading of a date column should tell the analyst ("" when nothing).
+
+    UTC offsets (:func:`offset_note`) and the order of all-number dates: "read day first"
+    when :func:`day_first` found it, and a warning when no date in the column tells the order
+    (every number up to 12: read month first).
+
+    Parameters
+    ----------
+    series : Series
+        The date column as read.
+
+    Returns
+    -------
+    str
+    """
+    notes = [offset_note(series)]
+    if pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series):
+        text = series.astype("string").str.strip()
+        numeric = text[_numeric_rows(text)] if _has_numeric(text) else text[:0]
+        if len(numeric):
+            example = _NUMERIC_DATE.match(numeric.iloc[0]).group(0)
+            if day_first(text):
+                notes.append(f"dates like {example} read day first (day/month/year)")
+            elif not numeric.str.extract(_NUMERIC_DATE)[1].astype(int).gt(12).any():
+                notes.append(
+                    f"dates like {example} read month first (month/day/year): no date in the "
+                    "column has a day above 12 to tell; if they are day first, write them as "
+                    "YYYY-MM-DD"
+                )
+    return "; ".join(n for n in notes if n)
 
 
 _UTC = re.compile(r"^(?:Z|UTC|[+-]00:?00)$")

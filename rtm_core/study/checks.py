@@ -21,7 +21,7 @@ from rtm_core.io.delimited import (
     looks_like_degrees,
     numeric_column,
 )
-from rtm_core.io.tables import offset_note, table_kind
+from rtm_core.io.tables import date_note, table_kind
 from rtm_core.study.load import load_study
 from rtm_core.study.repair import check_polygons, repair_note
 
@@ -282,7 +282,7 @@ def _date_problems(
                 "use dates like 2021-03-01 (YYYY-MM-DD), or set crimes.date to the date column",
             )
         ], when
-    notes = [offset_note(table[date])]
+    notes = [date_note(table[date])]
     undated = int(when.isna().sum())
     if undated:
         notes.append(f"{undated:,} rows without a readable date")

@@ -16,7 +16,7 @@ from rtm_core.config import LayerSource, RunConfig
 from rtm_core.config.toml import map_sources
 from rtm_core.io import Layer, ReadReport, to_working_crs, working_crs
 from rtm_core.io.delimited import fill_missing_crs
-from rtm_core.io.tables import offset_note
+from rtm_core.io.tables import date_note
 from rtm_core.study.repair import repair_note, repair_polygons
 
 __all__ = [
@@ -125,7 +125,7 @@ def fill_config_crs(config: RunConfig, anchor: Layer) -> tuple[RunConfig, dict[s
 
 
 def date_notes(crime_layers, date: str | None) -> dict[str, str]:
-    """Source label → note for crime layers whose dates carry UTC offsets.
+    """Source label → note for crime layers whose dates need one (UTC offsets, day first).
 
     Parameters
     ----------
@@ -141,7 +141,7 @@ def date_notes(crime_layers, date: str | None) -> dict[str, str]:
     notes = {}
     for layer, _ in crime_layers:
         if date is not None and date in layer.frame.columns:
-            note = offset_note(layer.frame[date])
+            note = date_note(layer.frame[date])
             if note:
                 notes[layer.report.source] = note
     return notes
