@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as st_
 from streamlit.testing.v1 import AppTest
@@ -30,13 +29,9 @@ APP = str(ROOT / "app.py")
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches(tmp_path, monkeypatch):
+def runs_folder(tmp_path, monkeypatch):
+    """A runs folder of the test's own (the caches are conftest's ``fresh_caches``)."""
     monkeypatch.setenv("RTM_RUNS_DIR", str(tmp_path / "runs"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
