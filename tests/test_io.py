@@ -752,6 +752,8 @@ def test_month_first_dates_stay_month_first_and_an_undecided_column_is_said():
         "day above 12 to tell"
     )
     assert date_note(pd.Series(["2025-01-05", "2025-03-02"])) == ""
+    both = pd.Series(["13/01/2025", "01/13/2025"])
+    assert date_note(both).startswith("dates are written in both orders")
 
 
 @settings(max_examples=examples(60), deadline=None)

@@ -240,9 +240,16 @@ def date_note(series: pd.Series) -> str:
         numeric = text[_numeric_rows(text)] if _has_numeric(text) else text[:0]
         if len(numeric):
             example = _NUMERIC_DATE.match(numeric.iloc[0]).group(0)
+            fields = numeric.str.extract(_NUMERIC_DATE).astype(int)
             if day_first(text):
                 notes.append(f"dates like {example} read day first (day/month/year)")
-            elif not numeric.str.extract(_NUMERIC_DATE)[1].astype(int).gt(12).any():
+            elif fields[0].gt(12).any() and fields[1].gt(12).any():
+                notes.append(
+                    "dates are written in both orders (day first and month first): each is read "
+                    "as it can be, so days up to 12 may be swapped with their month; write them "
+                    "as YYYY-MM-DD"
+                )
+            elif not fields[1].gt(12).any():
                 notes.append(
                     f"dates like {example} read month first (month/day/year): no date in the "
                     "column has a day above 12 to tell; if they are day first, write them as "
