@@ -69,7 +69,14 @@ def add_layer(page, role: str, path: Path, check=None) -> None:
     if check is not None:
         check(page)
     page.get_by_role("button", name="Add layer").click()
-    page.get_by_text(f"Added {path.name}").first.wait_for(timeout=60_000)
+    try:
+        page.get_by_text(f"Added {path.name}").first.wait_for(timeout=60_000)
+    except Exception as error:  # keep what the page showed, for the next one who sees this
+        shot(page, f"failed_add_{path.stem}")
+        main = page.locator('[data-testid="stMain"]').inner_text()[:3000]
+        raise AssertionError(
+            f"no 'Added {path.name}' within 60 s; the page said:\n{main}"
+        ) from error
     idle(page)
     no_traceback(page)
 
