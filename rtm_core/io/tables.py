@@ -46,9 +46,9 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 # what Python's \s matches, spelled out: pandas runs a pattern with \s in Python's re, one row
 # at a time, but this class in pyarrow's RE2, over the whole column at once (10x faster)
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
 # a date written with numbers only, day and month in either order: "06/12/2026", "6.12.26"
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)")
+# a time followed by a UTC offset: "…10:00:00-06:00", "…10:00Z", "…10:00:00.5 +0100"
 _TZ_SUFFIX = re.compile(
     r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([" + _SPACE + r"]*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))$"
 )
@@ -149,7 +149,7 @@ def parse_dates(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     text = series.astype("string").str.strip()
-    numeric = _numeric_rows(text) if day_first(text) else None
+    numeric = _numeric_rows(text) if _date_order(text) == "day" else None
     sample = text.dropna().iloc[:: max(1, text.notna().sum() // 1000)]
     if not sample.str.fullmatch(_TZ_SUFFIX).any():  # the regex pass costs: skip it if we can
         try:
@@ -166,8 +166,18 @@ def _numeric_rows(text: pd.Series) -> np.ndarray:
     return text.str.match(_NUMERIC_DATE).fillna(False).to_numpy(dtype=bool)
 
 
-def _has_numeric(text: pd.Series) -> bool:
-    return bool(_numeric_rows(text.dropna().head(1000)).any())
+def _date_order(text: pd.Series) -> str:
+    """The order of a text column's all-number dates: "" (none in its first 1,000 values),
+    "day" (a first number above 12, no second one), "month" (a second number above 12, no
+    first one), "both" or "undecided" (no number above 12)."""
+    if not _numeric_rows(text.dropna().head(1000)).any():  # ISO dates: no need to look on
+        return ""
+    fields = text.str.extract(_NUMERIC_DATE)
+    big_first = bool((pd.to_numeric(fields[0], errors="coerce") > 12).any())
+    big_second = bool((pd.to_numeric(fields[1], errors="coerce") > 12).any())
+    if big_first:
+        return "both" if big_second else "day"
+    return "month" if big_second else "undecided"
 
 
 def _to_datetime(text: pd.Series, day_first_rows: np.ndarray | None) -> pd.Series:
@@ -209,13 +219,7 @@ def day_first(series: pd.Series) -> bool:
     """
     if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
         return False
-    text = series.astype("string").str.strip()
-    if not _has_numeric(text):  # ISO dates: no need to look on
-        return False
-    fields = text.str.extract(_NUMERIC_DATE)
-    first = pd.to_numeric(fields[0], errors="coerce")
-    second = pd.to_numeric(fields[1], errors="coerce")
-    return bool((first > 12).any() and not (second > 12).any())
+    return _date_order(series.astype("string").str.strip()) == "day"
 
 
 def date_note(series: pd.Series) -> str:
@@ -237,24 +241,23 @@ def date_note(series: pd.Series) -> str:
     notes = [offset_note(series)]
     if pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series):
         text = series.astype("string").str.strip()
-        numeric = text[_numeric_rows(text)] if _has_numeric(text) else text[:0]
-        if len(numeric):
-            example = _NUMERIC_DATE.match(numeric.iloc[0]).group(0)
-            fields = numeric.str.extract(_NUMERIC_DATE).astype(int)
-            if day_first(text):
-                notes.append(f"dates like {example} read day first (day/month/year)")
-            elif fields[0].gt(12).any() and fields[1].gt(12).any():
-                notes.append(
-                    "dates are written in both orders (day first and month first): each is read "
-                    "as it can be, so days up to 12 may be swapped with their month; write them "
-                    "as YYYY-MM-DD"
-                )
-            elif not fields[1].gt(12).any():
-                notes.append(
-                    f"dates like {example} read month first (month/day/year): no date in the "
-                    "column has a day above 12 to tell; if they are day first, write them as "
-                    "YYYY-MM-DD"
-                )
+        order = _date_order(text)
+        if order in ("day", "undecided"):
+            example = _NUMERIC_DATE.match(text[_numeric_rows(text)].iloc[0]).group(0)
+        if order == "day":
+            notes.append(f"dates like {example} read day first (day/month/year)")
+        elif order == "both":
+            notes.append(
+                "dates are written in both orders (day first and month first): each is read "
+                "as it can be, so days up to 12 may be swapped with their month; write them "
+                "as YYYY-MM-DD"
+            )
+        elif order == "undecided":
+            notes.append(
+                f"dates like {example} read month first (month/day/year): no date in the "
+                "column has a day above 12 to tell; if they are day first, write them as "
+                "YYYY-MM-DD"
+            )
     return "; ".join(n for n in notes if n)
 
 
