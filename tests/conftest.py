@@ -26,24 +26,37 @@ from tests import hypothesis_profiles
 
 hypothesis_profiles.load()
 
-#: the longest modules (measured with --durations), started first so that the two workers of
-#: `make test` finish together instead of one waiting on a long module picked up last
-LONGEST_FIRST = (  # seconds of one run with --durations=0, 2026-12-06
-    "tests/browser/test_login_browser.py",  # 97
-    "tests/browser/test_browser.py",  # 82
-    "tests/app/test_app_pages.py",  # 71
-    "tests/browser/test_spanish_city_browser.py",  # 67
-    "tests/backtest/test_backtest.py",  # 64
-    "tests/browser/test_new_city_browser.py",  # 52
-    "tests/test_planted_truth.py",  # 43
-    "tests/test_planted_history.py",  # 42
-    "tests/app/test_results_page.py",  # 42
-    "tests/app/test_data_page.py",  # 39
-    "tests/browser/test_backtest_browser.py",  # 34
-    "tests/browser/test_results_browser.py",  # 32
-    "tests/app/test_backtest_page.py",  # 30
-    "tests/app/test_login_pages.py",  # 29
-    "tests/hardening/test_faults.py",  # 26
+#: the longest modules (wall seconds of one `make test` run, 2026-12-06), started first so that
+#: the two workers of `make test` finish together instead of one waiting on a long module picked
+#: up last. Browser modules (whose worker mostly waits on the server and Chromium) alternate with
+#: modules that compute in the worker, so the two workers seldom wait on the same thing.
+#: `make test` passes --no-loadscope-reorder: xdist would otherwise start the modules with the
+#: most tests first, which put the longest browser walk on one worker at 454 s of 655.
+LONGEST_FIRST = (
+    "tests/browser/test_browser.py",  # 129
+    "tests/backtest/test_backtest.py",  # 82
+    "tests/browser/test_login_browser.py",  # 129
+    "tests/test_planted_truth.py",  # 58
+    "tests/browser/test_spanish_city_browser.py",  # 92
+    "tests/test_planted_history.py",  # 55
+    "tests/browser/test_new_city_browser.py",  # 72
+    "tests/app/test_app_pages.py",  # 49
+    "tests/browser/test_backtest_browser.py",  # 55
+    "tests/hardening/test_faults.py",  # 46
+    "tests/browser/test_results_browser.py",  # 51
+    "tests/app/test_backtest_page.py",  # 44
+    "tests/app/test_results_page.py",  # 31
+    "tests/runs/test_rerun.py",  # 30
+    "tests/app/test_data_page.py",  # 23
+    "tests/test_cluster.py",  # 22
+    "tests/results/test_report.py",  # 20
+    "tests/hardening/test_catalogue.py",  # 20
+    "tests/app/test_login_pages.py",  # 18
+    "tests/factors/test_features_dask.py",  # 18
+    "tests/runs/test_pipeline.py",  # 18
+    "tests/models/test_dl.py",  # 16
+    "tests/app/test_runs_page.py",  # 16
+    "tests/models/test_dl_dask.py",  # 14
 )
 
 

@@ -62,6 +62,13 @@ def idle(page, timeout: float = 60.0) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout * 1000)
 
 
+def settle(page) -> None:
+    """Let a resized page lay out and paint: two animation frames, then 300 ms for the charts'
+    and maps' resize handlers (was a fixed 1.2 s per screenshot, 50 of them in the suite)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_timeout(300)
+
+
 def shot(page, name: str) -> None:
     """Save a screenshot of the whole page (the viewport grows to the content's height)."""
     height = page.evaluate(
@@ -70,7 +77,7 @@ def shot(page, name: str) -> None:
             + '[data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight), 1000)"""
     )
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 7000)})
-    page.wait_for_timeout(1200)
+    settle(page)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
