@@ -6,6 +6,7 @@ that the lon/lat and foot-based copies of the same points reproject onto known p
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -25,6 +26,26 @@ from rtm_core.config import LayerSource
 from tests import hypothesis_profiles
 
 hypothesis_profiles.load()
+
+
+def _scan_for_components_once() -> None:
+    """Streamlit looks through every installed package for custom components each time an
+    AppTest is made (0.7 s of CPU each, hundreds of AppTests); a served app does it once at
+    start. The installed packages do not change during a test session, so the scan is made
+    once per process and its result handed out again."""
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    if hasattr(scan, "cache_info"):
+        return
+    once = functools.cache(scan)
+    manifest_scanner.scan_component_manifests = functools.wraps(scan)(
+        lambda *args, **kwargs: list(once(*args, **kwargs))
+    )
+    manifest_scanner.scan_component_manifests.cache_info = once.cache_info
+
+
+_scan_for_components_once()
 
 #: the longest modules (wall seconds of one `make test` run, 2026-12-06), started first so that
 #: the two workers of `make test` finish together instead of one waiting on a long module picked
