@@ -41,8 +41,8 @@ lint: install-dev
 # The whole suite in two parts: everything but the wall-clock tests on $(TEST_WORKERS) worker
 # processes (pytest-xdist; --dist loadscope keeps a module on one worker, so its fixtures are
 # built once; --no-loadscope-reorder keeps the longest-first order of tests/conftest.py instead
-# of xdist's most-tests-first), then the tests marked `timing` alone, so that no neighbour slows a cancel that
-# must stop within seconds.
+# of xdist's most-tests-first), then the tests marked `timing` alone, so that no neighbour
+# slows a cancel that must stop within seconds.
 # The second run collects only the modules that hold a timing test (6 s less start-up).
 TEST_WORKERS ?= 2
 TIMING_MODULES = $(shell grep -rl --include='test_*.py' 'pytest.mark.timing' tests | sort)

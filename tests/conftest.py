@@ -6,7 +6,6 @@ that the lon/lat and foot-based copies of the same points reproject onto known p
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import sys
@@ -30,19 +29,13 @@ hypothesis_profiles.load()
 
 def _scan_for_components_once() -> None:
     """Streamlit looks through every installed package for custom components each time an
-    AppTest is made (0.7 s of CPU each, hundreds of AppTests); a served app does it once at
-    start. The installed packages do not change during a test session, so the scan is made
-    once per process and its result handed out again."""
+    AppTest is made (0.3-0.7 s of CPU each, hundreds of AppTests); a served app does it once at
+    start. The installed packages do not change during a test session, so this process scans
+    once and hands the result out again."""
     from streamlit.components.v2 import manifest_scanner
 
-    scan = manifest_scanner.scan_component_manifests
-    if hasattr(scan, "cache_info"):
-        return
-    once = functools.cache(scan)
-    manifest_scanner.scan_component_manifests = functools.wraps(scan)(
-        lambda *args, **kwargs: list(once(*args, **kwargs))
-    )
-    manifest_scanner.scan_component_manifests.cache_info = once.cache_info
+    found = tuple(manifest_scanner.scan_component_manifests())
+    manifest_scanner.scan_component_manifests = lambda max_workers=None: list(found)
 
 
 _scan_for_components_once()
