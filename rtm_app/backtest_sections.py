@@ -10,6 +10,7 @@ from rtm_app import backtest, state, widgets
 from rtm_core.backtest.report import BacktestFiles, verdict
 from rtm_core.errors import RTMError
 from rtm_core.models.registry import display_name
+from rtm_core.record.folder import BACKTEST_REPORT_FILE, BACKTEST_TABLE_FILE
 from rtm_core.results.summary import verdict_table
 
 __all__ = ["origin_labels", "again_origins", "verdict_and_chart", "summary", "origin_actions"]
@@ -91,7 +92,7 @@ def origin_actions(files: BacktestFiles) -> None:
         state.select_run(files.origin_dir(origin))
         st.switch_page(widgets.RESULTS_PAGE)
     left, mid, right = st.columns([1, 1, 2], vertical_alignment="bottom")
-    for name, mime in (("backtest.html", "text/html"), ("backtest.csv", "text/csv")):
+    for name, mime in ((BACKTEST_REPORT_FILE, "text/html"), (BACKTEST_TABLE_FILE, "text/csv")):
         data = (files.path / name).read_bytes()
         left.download_button(f"Download {name}", data, file_name=name, mime=mime)
     again = mid.number_input(

@@ -17,12 +17,10 @@ from pathlib import Path
 import streamlit as st
 
 from rtm_app import state
-from rtm_core.backtest.rolling import MANIFEST_FILE as BACKTEST_MANIFEST
-from rtm_core.backtest.rolling import ORIGINS_DIR
 from rtm_core.errors import AccessDenied
 from rtm_core.record.access import Decision, Ownership, decide
 from rtm_core.record.audit import record_event
-from rtm_core.record.folder import RunInfo
+from rtm_core.record.folder import BACKTEST_MANIFEST_FILE, ORIGINS_DIR, RunInfo
 from rtm_core.record.sharing import read_ownership
 
 __all__ = [
@@ -42,7 +40,7 @@ log = logging.getLogger(__name__)
 def ownership(path: str | Path) -> Ownership:
     """Who owns the run at ``path`` (an origin run of a backtest: the backtest's owner)."""
     path = Path(path)
-    backtest = path.parent.parent / BACKTEST_MANIFEST
+    backtest = path.parent.parent / BACKTEST_MANIFEST_FILE
     if path.parent.name == ORIGINS_DIR and backtest.is_file():
         try:
             return Ownership.of(json.loads(backtest.read_text(encoding="utf-8")))

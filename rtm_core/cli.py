@@ -332,6 +332,7 @@ def _cmd_synth(args) -> int:
 
 def _cmd_backtest(args) -> int:
     from rtm_core.backtest.rolling import run_backtest
+    from rtm_core.record.folder import BACKTEST_REPORT_FILE, BACKTEST_TABLE_FILE, ORIGINS_DIR
 
     config = _large_grid(_with_overrides(_load(args), args), args)
     owner = _owner(args)
@@ -360,7 +361,7 @@ def _cmd_backtest(args) -> int:
         )
     ).resolve()
     print(f"Backtest written to {out} in {time.perf_counter() - start:.1f} s")
-    for name in ("backtest.html", "backtest.csv", "origins"):
+    for name in (BACKTEST_REPORT_FILE, BACKTEST_TABLE_FILE, ORIGINS_DIR):
         print(f"  {name}: {out / name}")
     return 0
 

@@ -34,7 +34,13 @@ from rtm_core.backtest.table import (
 from rtm_core.backtest.verdict import Verdict, backtest_comparison, origin_characters, verdict
 from rtm_core.errors import InputError
 from rtm_core.models.registry import display_name
-from rtm_core.record.folder import COMPARISON_FILE
+from rtm_core.record.folder import (
+    BACKTEST_MANIFEST_FILE,
+    BACKTEST_REPORT_FILE,
+    BACKTEST_TABLE_FILE,
+    COMPARISON_FILE,
+    ORIGINS_DIR,
+)
 from rtm_core.results.report import CSS, _png
 from rtm_core.results.summary import verdict_table
 
@@ -202,7 +208,7 @@ def write_html(
     Path
         The file written.
     """
-    path = Path(folder) / "backtest.html"
+    path = Path(folder) / BACKTEST_REPORT_FILE
     path.write_text(render_html(table, manifest, comparison, characters), encoding="utf-8")
     return path
 
@@ -239,13 +245,13 @@ def _open(path: Path) -> tuple[BacktestInfo, dict | None]:
     """A backtest folder's listing entry and its parsed ``backtest.json`` (None if damaged)."""
     created = path.stat().st_mtime
     try:
-        manifest = json.loads((path / "backtest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / BACKTEST_MANIFEST_FILE).read_text(encoding="utf-8"))
         if not isinstance(manifest, dict):
             raise ValueError("not an object")
         origins = tuple(str(o["origin"]) for o in manifest.get("origins", []))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return BacktestInfo(path, path.name, "damaged", created, path.name, (), f"{exc}"), None
-    problem = "" if (path / "backtest.csv").is_file() else "missing backtest.csv"
+    problem = "" if (path / BACKTEST_TABLE_FILE).is_file() else f"missing {BACKTEST_TABLE_FILE}"
     info = BacktestInfo(
         path,
         path.name,
@@ -282,7 +288,7 @@ class BacktestFiles:
 
     def origin_dir(self, origin: str) -> Path:
         """The run folder of one origin."""
-        return self.path / "origins" / origin
+        return self.path / ORIGINS_DIR / origin
 
 
 def load_backtest(path: str | Path) -> BacktestFiles:
@@ -301,10 +307,10 @@ def load_backtest(path: str | Path) -> BacktestFiles:
             str(path), None, f"is not a complete backtest ({problem})", "choose another or re-run"
         )
     try:
-        table = read_csv(path / "backtest.csv")
+        table = read_csv(path / BACKTEST_TABLE_FILE)
     except (OSError, ValueError) as exc:
         raise InputError(
-            str(path), "backtest.csv", f"unreadable ({exc})", "re-run the backtest"
+            str(path), BACKTEST_TABLE_FILE, f"unreadable ({exc})", "re-run the backtest"
         ) from None
     comparison = None
     if (path / COMPARISON_FILE).is_file():

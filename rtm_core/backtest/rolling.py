@@ -45,7 +45,14 @@ from rtm_core.errors import ConfigError, check_cancel
 from rtm_core.io import parse_dates, read_layer
 from rtm_core.periods import Period, lag_windows, period_length, shift_period
 from rtm_core.record.access import normalise_email
-from rtm_core.record.folder import COMPARISON_FILE, environment, staged_run
+from rtm_core.record.folder import (
+    BACKTEST_MANIFEST_FILE,
+    BACKTEST_TABLE_FILE,
+    COMPARISON_FILE,
+    ORIGINS_DIR,
+    environment,
+    staged_run,
+)
 from rtm_core.runs.pipeline import Progress
 
 __all__ = [
@@ -56,13 +63,9 @@ __all__ = [
     "run_backtest",
     "run_origin",
     "default_processes",
-    "ORIGINS_DIR",
-    "MANIFEST_FILE",
     "MAX_ORIGINS",
 ]
 
-ORIGINS_DIR = "origins"
-MANIFEST_FILE = "backtest.json"
 MAX_ORIGINS = 50
 
 
@@ -289,7 +292,7 @@ def run_backtest(
             results = run_origins(plan, folder, tracker, cancel, processes=n, client=client)
         check_cancel(cancel)
         table = collect_metrics({name: r["metrics"] for name, r in results.items()})
-        table.to_csv(staging / "backtest.csv", index=False)
+        table.to_csv(staging / BACKTEST_TABLE_FILE, index=False)
         manifest = {
             "kind": "backtest",
             "label": label,
@@ -312,7 +315,7 @@ def run_backtest(
             "timings": {"total": time.perf_counter() - t0},
             "versions": environment(),
         }
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+        (staging / BACKTEST_MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
         dirs = [folder / o.name for o in plan]
         comparison = backtest_comparison(dirs, random_state=config.model.random_state)
         if comparison is not None:

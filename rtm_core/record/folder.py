@@ -70,6 +70,11 @@ CALIBRATION_FILE = "calibration.csv"  # observed vs expected counts, totals and 
 REQUIRED_FILES = (MANIFEST_FILE, COEFFICIENTS_FILE, UNITS_FILE, METRICS_FILE)
 STAGING_PREFIX = ".staging-"
 BACKTESTS_DIR = "backtests"  # backtests kept beside the runs (the app's Backtest page)
+# a backtest folder: its manifest, table and report, and one run folder per origin under ORIGINS_DIR
+BACKTEST_MANIFEST_FILE = "backtest.json"
+BACKTEST_TABLE_FILE = "backtest.csv"
+BACKTEST_REPORT_FILE = "backtest.html"
+ORIGINS_DIR = "origins"
 
 
 def file_hash(path: str | Path | None = None, data: bytes | None = None) -> str:
