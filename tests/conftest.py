@@ -6,6 +6,7 @@ that the lon/lat and foot-based copies of the same points reproject onto known p
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -31,11 +32,13 @@ def _scan_for_components_once() -> None:
     """Streamlit looks through every installed package for custom components each time an
     AppTest is made (0.3-0.7 s of CPU each, hundreds of AppTests); a served app does it once at
     start. The installed packages do not change during a test session, so this process scans
-    once and hands the result out again."""
+    at its first AppTest (not at start-up: most test processes make none) and hands the result
+    out again."""
     from streamlit.components.v2 import manifest_scanner
 
-    found = tuple(manifest_scanner.scan_component_manifests())
-    manifest_scanner.scan_component_manifests = lambda max_workers=None: list(found)
+    scan = manifest_scanner.scan_component_manifests
+    installed = functools.cache(lambda: tuple(scan()))
+    manifest_scanner.scan_component_manifests = lambda max_workers=None: list(installed())
 
 
 _scan_for_components_once()
