@@ -377,7 +377,7 @@ def summary_table(entries: list[tuple[str, str, Layer]]) -> pd.DataFrame:
     rows = []
     for role, name, layer in entries:
         report = layer.report
-        west, south, east, north = layer.frame.to_crs("EPSG:4326").total_bounds
+        west, south, east, north = layer.lonlat_bounds
         why = ""
         if report.n_dropped:
             why = "missing, empty or non-finite coordinates"

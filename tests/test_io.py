@@ -89,6 +89,9 @@ def test_every_format_reads_the_same_points(layer_files, fmt, from_bytes):
     assert working.crs.equals(WORKING)
     np.testing.assert_allclose(_xy(working), POINTS_XY, atol=1e-3)
     assert list(working["kind"]) == POINT_KINDS
+    lonlat = to_lonlat(POINTS_XY)
+    expected = (*lonlat.min(axis=0), *lonlat.max(axis=0))  # west, south, east, north
+    np.testing.assert_allclose(layer.lonlat_bounds, expected, atol=1e-7)
 
 
 def test_zip_from_bytes_under_upload_name(layer_files):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,10 +61,20 @@ class Layer:
     frame: gpd.GeoDataFrame
     report: ReadReport
 
-    @property
+    @cached_property
     def geom_type(self) -> str:
         """ "point", "line" or "polygon" (the layer's single geometry family)."""
         return geometry_family(self.frame, self.report.source)
+
+    @cached_property
+    def lonlat_bounds(self) -> tuple[float, float, float, float]:
+        """West, south, east and north of the features in lon/lat degrees.
+
+        Worked out once per layer (a page that shows the extent redraws on every click, and
+        reprojecting every feature of a large layer each time cost seconds).
+        """
+        west, south, east, north = self.frame.to_crs("EPSG:4326").total_bounds
+        return float(west), float(south), float(east), float(north)
 
 
 def max_upload_bytes() -> int:
