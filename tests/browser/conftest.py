@@ -151,3 +151,32 @@ def page(chromium_path: str, app_url: str):
         yield tab
         context.close()
         browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, save what each of its open pages shows: a screenshot in
+    ``test-output/screenshots/failed-<test>-<k>.png`` and the page's text in the report, so a
+    failure on a loaded CI machine can be read afterwards."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for k, tab in enumerate(_open_pages(item)):
+            name = f"failed-{item.name}-{k}".replace("/", "_")[:150]
+            try:
+                tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True, timeout=10_000)
+                text = tab.locator("body").inner_text(timeout=10_000)
+            except Exception as exc:  # a page that died: say so and go on
+                text = f"(page unreadable: {exc})"
+            report.sections.append((f"page {k} at failure ({tab.url})", text[-4000:]))
+    return report
+
+
+def _open_pages(item) -> list:
+    """The Playwright pages a test holds: its ``page`` and every page of its browsers."""
+    pages = []
+    for value in getattr(item, "funcargs", {}).values():
+        if hasattr(value, "contexts"):  # a Browser
+            pages += [tab for context in value.contexts for tab in context.pages]
+        elif hasattr(value, "screenshot") and hasattr(value, "url"):  # a Page
+            pages.append(value)
+    return list(dict.fromkeys(pages))

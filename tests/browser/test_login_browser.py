@@ -227,6 +227,10 @@ def test_an_analyst_sees_her_runs_and_shares_one_with_the_analysts(sessions, app
     share.get_by_test_id("stMultiSelect").click()
     page.get_by_role("option", name="analysts").click()
     page.keyboard.press("Escape")
+    # Save only once the choice shows in the form and the list has closed: in one loaded
+    # clean-clone run the Save never reached the server (no share in the audit log)
+    expect(share.get_by_test_id("stMultiSelect")).to_contain_text("analysts", timeout=30_000)
+    expect(page.get_by_role("listbox")).to_have_count(0, timeout=30_000)
     share.get_by_role("button", name="Save sharing").click()
     page.get_by_text("run-later: owned by alice@pd.example; shared with analysts").first.wait_for(
         timeout=30_000
