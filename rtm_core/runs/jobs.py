@@ -28,7 +28,6 @@ from rtm_core.config.environment import (
 )
 from rtm_core.errors import Cancelled, ConfigError, LimitReached, RTMError
 from rtm_core.record.folder import new_run_name
-from rtm_core.runs.pipeline import run_pipeline
 
 __all__ = [
     "JobStatus",
@@ -177,8 +176,7 @@ class JobManager:
         job submitted with ``run_owner``); default :func:`rtm_core.runs.pipeline.run_pipeline`.
         Tests pass a fake.
     configure_torch : bool
-        Set torch's thread count (one core left to the server) in the background at start
-        (else before the first job).
+        Set torch's thread count (one core left to the server) before the first job.
 
     Examples
     --------
@@ -208,8 +206,6 @@ class JobManager:
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
         self._torch_ready = not configure_torch
-        if configure_torch:
-            threading.Thread(target=self._prepare_torch, name="rtm-warm-up", daemon=True).start()
 
     # ------------------------------------------------------------------ public API
 
@@ -499,15 +495,17 @@ class JobManager:
     def _prepare_torch(self) -> None:
         """Limit torch's threads (one core left to the server, the rest shared by the jobs).
 
-        Nothing else is warmed up: the deep-learning RTM writes its own Adam step, and building
-        a ``torch.optim.Adam`` (as this once did) imported ``torch._dynamo``, 1.5 s of CPU at
-        every server start for nothing a job uses.
+        Done before the first job, not at start: a server whose users only read results never
+        imports torch (nor, see :func:`_default_runner`, the pipeline).
         """
         set_process_threads(self.threads)
         self._torch_ready = True
 
 
 def _default_runner() -> Runner:
+    # imported when the first job starts: the pipeline brings torch, scikit-learn, glum and
+    # statsmodels (2.5 s of CPU), which a page that lists or shows runs does not need
+    from rtm_core.runs.pipeline import run_pipeline
 
     return run_pipeline
 

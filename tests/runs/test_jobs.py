@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -261,3 +263,20 @@ def test_a_job_with_a_run_owner_passes_it_to_the_runner(tmp_path):
     assert manager.wait(owned, timeout=5).status == "done"
     assert manager.wait(plain, timeout=5).status == "done"
     assert seen == {"owned": "alice@pd", "plain": None}
+
+
+def test_the_pipeline_is_imported_when_the_first_job_starts_not_with_the_manager():
+    """A server whose users only list or read runs never pays for torch, scikit-learn, glum
+    and statsmodels (2.5 s of CPU at start); the first job brings them."""
+    code = """
+import sys
+from rtm_core.runs import jobs
+manager = jobs.JobManager(max_concurrent=1)
+heavy = {"torch", "sklearn", "glum", "statsmodels", "rtm_core.runs.pipeline"}
+assert not heavy & set(sys.modules), sorted(heavy & set(sys.modules))
+assert manager.threads >= 1
+jobs._default_runner()
+assert heavy <= set(sys.modules), sorted(heavy - set(sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
