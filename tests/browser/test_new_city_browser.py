@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from rtm_core.record.folder import list_runs
 from tests.browser.test_browser import (
@@ -88,7 +89,7 @@ def test_a_new_city_loads_through_the_ui_and_reaches_results(page, app_url, runs
     add_layer(page, "boundary", city["boundary"])
     page.get_by_text(INVALID_DISTRICT).first.wait_for(timeout=10_000)  # the repair note
     working = page.get_by_role("textbox", name="Working CRS (projected, metres)")
-    assert working.input_value() == METRE_CRS
+    expect(working).to_have_value(METRE_CRS, timeout=30_000)  # same rerun as "Added": wait
     page.get_by_text(f"{METRE_CRS}, chosen for you: boundary is in {FEET_CRS}").first.wait_for()
     shot(page, "new_city_1_boundary")
     # a feet CRS typed as working CRS: one line, with the metre zone as the fix

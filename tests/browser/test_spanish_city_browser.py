@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_browser import (
     MAP,
@@ -79,7 +80,8 @@ def test_1_the_city_loads_through_the_ui_with_every_column_guessed(walk):
     added = page.get_by_test_id("stAlertContentSuccess").first.inner_text()
     assert f"NOMBRE '{INVALID_DISTRICT}'" in added and "SHAPE__Area" not in added, added
     working = page.get_by_role("textbox", name="Working CRS (projected, metres)")
-    assert working.input_value() == CITY_CRS
+    # the box is further down the same rerun as the "Added" note: wait for it, do not race it
+    expect(working).to_have_value(CITY_CRS, timeout=30_000)
 
     def crimes_form(page) -> None:
         page.get_by_text("Coordinate columns found").wait_for(timeout=30_000)
@@ -92,7 +94,7 @@ def test_1_the_city_loads_through_the_ui_with_every_column_guessed(walk):
         year = page.get_by_role("radio", name=re.compile(r"last full year \(2022\) after 2021"))
         assert year.is_checked()
         crs = page.get_by_role("textbox", name="CRS of the coordinates")
-        assert crs.input_value() == "EPSG:4326"
+        expect(crs).to_have_value("EPSG:4326", timeout=30_000)
         shot(page, "spanish_1_crimes_form")
 
     add_layer(page, "crimes", city["crimes"], crimes_form)
