@@ -495,8 +495,8 @@ class JobManager:
     def _prepare_torch(self) -> None:
         """Limit torch's threads (one core left to the server, the rest shared by the jobs).
 
-        Done before the first job, not at start: a server whose users only read results never
-        imports torch (nor, see :func:`_default_runner`, the pipeline).
+        Done before the first job, not at start: a server whose users only list or read runs
+        need not import torch for it (nor, see :func:`_default_runner`, the pipeline).
         """
         set_process_threads(self.threads)
         self._torch_ready = True
@@ -504,7 +504,8 @@ class JobManager:
 
 def _default_runner() -> Runner:
     # imported when the first job starts: the pipeline brings torch, scikit-learn, glum and
-    # statsmodels (2.5 s of CPU), which a page that lists or shows runs does not need
+    # statsmodels (1.6 s of CPU on top of what the pages import), which a page that lists or
+    # shows runs does not need
     from rtm_core.runs.pipeline import run_pipeline
 
     return run_pipeline

@@ -267,7 +267,7 @@ def test_a_job_with_a_run_owner_passes_it_to_the_runner(tmp_path):
 
 def test_the_pipeline_is_imported_when_the_first_job_starts_not_with_the_manager():
     """A server whose users only list or read runs never pays for torch, scikit-learn, glum
-    and statsmodels (2.5 s of CPU at start); the first job brings them."""
+    and statsmodels (1.6 s of CPU at start); the first job brings them."""
     code = """
 import sys
 from rtm_core.runs import jobs
