@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+SERVER = Path(__file__).with_name("streamlit_server.py")
+#: the servers running now, with their logs (the failure hook reads them)
+LIVE_SERVERS: dict[subprocess.Popen, Path] = {}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -89,8 +93,7 @@ def serve_app(runs_dir: Path, *, port: int | None = None, env: dict | None = Non
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
+            str(SERVER),
             "run",
             str(ROOT / "app.py"),
             "--server.port",
@@ -111,6 +114,7 @@ def serve_app(runs_dir: Path, *, port: int | None = None, env: dict | None = Non
         stderr=subprocess.STDOUT,
     )
     url = f"http://{'localhost' if args else '127.0.0.1'}:{port}"
+    LIVE_SERVERS[server] = Path(log.name)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -126,6 +130,7 @@ def serve_app(runs_dir: Path, *, port: int | None = None, env: dict | None = Non
             time.sleep(0.3)
         yield url
     finally:
+        LIVE_SERVERS.pop(server, None)
         server.terminate()
         try:
             server.wait(timeout=10)
@@ -155,9 +160,10 @@ def page(chromium_path: str, app_url: str):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """When a browser test fails, save what each of its open pages shows: a screenshot in
-    ``test-output/screenshots/failed-<test>-<k>.png`` and the page's text in the report, so a
-    failure on a loaded CI machine can be read afterwards."""
+    """When a browser test fails, save what each of its open pages shows (a screenshot in
+    ``test-output/screenshots/failed-<test>-<k>.png`` and the page's text in the report) and
+    what each running server was doing (the end of its log, after a dump of its threads'
+    stacks), so a failure on a loaded CI machine can be read afterwards."""
     report = yield
     if report.when == "call" and report.failed:
         for k, tab in enumerate(_open_pages(item)):
@@ -168,7 +174,21 @@ def pytest_runtest_makereport(item, call):
             except Exception as exc:  # a page that died: say so and go on
                 text = f"(page unreadable: {exc})"
             report.sections.append((f"page {k} at failure ({tab.url})", text[-4000:]))
+        for server, log in list(LIVE_SERVERS.items()):
+            report.sections.append((f"server {server.pid} at failure", _server_state(server, log)))
     return report
+
+
+def _server_state(server: subprocess.Popen, log: Path) -> str:
+    """Whether the server still runs, and the end of its log after it dumped its threads."""
+    code = server.poll()
+    if code is None:
+        server.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack, into the log
+        time.sleep(1.0)
+        state = "running; its threads' stacks were dumped into the log"
+    else:
+        state = f"exited with code {code}"
+    return f"{state}\n--- end of {log.name} ---\n{log.read_text(errors='replace')[-12000:]}"
 
 
 def _open_pages(item) -> list:
