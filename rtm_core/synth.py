@@ -29,6 +29,7 @@ from rtm_core.config import (
 )
 from rtm_core.config.toml import config_to_toml
 from rtm_core.factors.features import build_risk_factors
+from rtm_core.io.gdal import write_vector
 from rtm_core.study.generators import GeneratorLayer
 from rtm_core.study.units import grid_units
 
@@ -274,7 +275,7 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    city.boundary.to_file(out / "boundary.gpkg", layer="boundary", engine="pyogrio")
+    write_vector(city.boundary, out / "boundary.gpkg", layer="boundary")
     city.crimes.drop(columns="geometry").to_csv(out / "crimes.csv", index=False)
     sources = []
     for i, (name, frame) in enumerate(city.generators.items()):
@@ -285,15 +286,13 @@ def write_city(city: SyntheticCity, out: str | Path) -> Path:
             )
             sources.append(LayerSource(path=out / f"{name}.csv"))
         elif i == 1:
-            frame.to_crs("EPSG:4326").to_file(
-                out / f"{name}.geojson", driver="GeoJSON", engine="pyogrio"
-            )
+            write_vector(frame.to_crs("EPSG:4326"), out / f"{name}.geojson", driver="GeoJSON")
             sources.append(LayerSource(path=out / f"{name}.geojson"))
         elif i == 2:
             _write_zipped_shapefile(frame.assign(kind=name), out, name)
             sources.append(LayerSource(path=out / f"{name}.zip"))
         else:
-            frame.assign(kind=name).to_file(out / "generators.gpkg", layer=name, engine="pyogrio")
+            write_vector(frame.assign(kind=name), out / "generators.gpkg", layer=name)
             sources.append(LayerSource(path=out / "generators.gpkg", layer=name))
     config = RunConfig(
         units=UnitsConfig(
@@ -322,7 +321,7 @@ def _write_zipped_shapefile(frame: gpd.GeoDataFrame, out: Path, name: str) -> No
     """``out/<name>.zip`` holding the shapefile ``<name>.shp`` and its sidecars."""
     shp_dir = out / f"_{name}_shp"
     shp_dir.mkdir(exist_ok=True)
-    frame.to_file(shp_dir / f"{name}.shp", engine="pyogrio")
+    write_vector(frame, shp_dir / f"{name}.shp")
     with zipfile.ZipFile(out / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for part in sorted(shp_dir.iterdir()):
             archive.write(part, part.name)

@@ -149,3 +149,48 @@ def test_environment_variables_are_read_in_one_place():
         if "os.environ" in text or "getenv(" in text:
             readers.append(path.relative_to(ROOT.parent).as_posix())
     assert readers == ["rtm_core/config/environment.py"]
+
+
+#: calls that enter GDAL: geopandas' and pyogrio's readers and writers, rasterio's datasets
+GDAL_ENTRIES = {
+    "read_file",
+    "to_file",
+    "read_dataframe",
+    "write_dataframe",
+    "read_info",
+    "list_layers",
+    "read_arrow",
+    "write_arrow",
+    "open_arrow",
+    "MemoryFile",
+    "open",
+}
+
+
+def _gdal_calls(tree: ast.AST) -> list[int]:
+    """Lines calling into GDAL: ``<frame>.to_file(...)`` or ``gpd/pyogrio/rasterio.<entry>``."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            base = node.func.value
+            module = base.id if isinstance(base, ast.Name) else None
+            if node.func.attr == "to_file" or (
+                module in {"gpd", "geopandas", "pyogrio", "rasterio"}
+                and node.func.attr in GDAL_ENTRIES
+            ):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_gdal_is_entered_only_under_its_lock_in_one_module():
+    """Two threads in GDAL can freeze the server (rtm_core/io/gdal.py): the package and the app
+    reach GDAL only through that module's functions, which hold ``GDAL_LOCK``."""
+    app = ROOT.parent / "rtm_app"
+    sources = [*ROOT.rglob("*.py"), *app.rglob("*.py"), *(ROOT.parent / "views").glob("*.py")]
+    found = {
+        path.relative_to(ROOT.parent).as_posix(): lines
+        for path in [*sources, ROOT.parent / "app.py"]
+        if (lines := _gdal_calls(ast.parse(path.read_text())))
+    }
+    assert len(found.pop("rtm_core/io/gdal.py", [])) >= 4  # the finder sees the real calls
+    assert found == {}

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import io
 import re
+import threading
 import zipfile
 
 import geopandas as gpd
@@ -877,3 +878,72 @@ def test_xy_ranges_ignore_outliers_and_gaps():
     x0, y0, x1, y1 = xy_ranges(x, y)
     assert x1 < 100 and y1 < 50 and x0 >= 0
     assert xy_ranges(np.array([np.nan]), np.array([1.0])) is None
+
+
+# --------------------------------------------------------------------------- one thread in GDAL
+
+
+def lock_checked(monkeypatch, module, names: tuple[str, ...], calls: list) -> None:
+    """Wrap ``module.<name>`` so each call appends to ``calls`` its name and whether its
+    thread held ``GDAL_LOCK``.
+
+    Another thread tries to take the lock during the call: it fails exactly when the calling
+    thread holds it.
+    """
+    from rtm_core.io.gdal import GDAL_LOCK
+
+    def probe() -> bool:
+        got: list[bool] = []
+
+        def try_lock() -> None:
+            got.append(GDAL_LOCK.acquire(blocking=False))
+            if got[0]:
+                GDAL_LOCK.release()
+
+        helper = threading.Thread(target=try_lock)
+        helper.start()
+        helper.join()
+        return not got[0]
+
+    for name in names:
+        real = getattr(module, name)
+
+        def checked(*args, _real=real, _name=name, **kwargs):
+            calls.append((_name, probe()))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, checked)
+
+
+def test_every_gdal_call_of_the_package_holds_the_gdal_lock(
+    monkeypatch, tmp_path, places_run_dir
+):
+    """pyogrio releases the GIL inside GDAL and takes it back in callbacks: two threads in
+    GDAL can freeze the server (rtm_core/io/gdal.py), so reads, writes and layer listings of
+    the package, on any thread (a run folder writes units.gpkg on a second one), hold the lock."""
+    import dataclasses
+
+    import pyogrio
+    import rasterio
+
+    from rtm_core.record.folder import load_run
+    from rtm_core.results import export
+    from rtm_core.runs.outputs import write_run
+
+    calls: list[tuple[str, bool]] = []
+    names = ("read_dataframe", "write_dataframe", "read_info", "list_layers")
+    lock_checked(monkeypatch, pyogrio, names, calls)
+    lock_checked(monkeypatch, rasterio, ("MemoryFile",), calls)
+    run = load_run(places_run_dir)
+    (tmp_path / "copy").mkdir()
+    write_run(dataclasses.replace(run, path=tmp_path / "copy"))
+    export.units_geopackage(run)
+    export.units_geojson(run)
+    export.risk_geotiff(run)
+    gpkg = write_table(run.units, tmp_path / "units.gpkg")
+    for source in (source_for(gpkg, False), source_for(gpkg, True)):
+        assert list_layers(source) == ["units"]
+        assert len(read_layer(source).frame) == len(run.units)
+    names = {name for name, _ in calls}
+    assert {"read_dataframe", "write_dataframe", "list_layers", "MemoryFile"} <= names, names
+    assert [name for name, held in calls if not held] == []

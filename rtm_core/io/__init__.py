@@ -9,7 +9,9 @@ are parsed; zips are checked for names that escape the folder and for bombs.
 
 Modules: :mod:`~rtm_core.io.layers` (read one layer), :mod:`~rtm_core.io.tables` (tables,
 dates), :mod:`~rtm_core.io.delimited` (points from tables), :mod:`~rtm_core.io.zips` (zips),
-:mod:`~rtm_core.io.crs` (working CRS), :mod:`~rtm_core.io.writing` (outputs).
+:mod:`~rtm_core.io.crs` (working CRS), :mod:`~rtm_core.io.writing` (outputs),
+:mod:`~rtm_core.io.gdal` (every call into GDAL, under one lock: the rest of the package and the
+app reach GDAL only through it).
 """
 
 from rtm_core.io.crs import (

@@ -11,7 +11,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from rtm_core.config import LayerSource
@@ -19,6 +18,7 @@ from rtm_core.config.environment import MAX_UPLOAD_MB, positive_from_env
 from rtm_core.errors import InputError
 from rtm_core.io.crs import parse_crs
 from rtm_core.io.delimited import read_csv
+from rtm_core.io.gdal import read_vector, vector_layers
 from rtm_core.io.tables import table_kind
 from rtm_core.io.zips import MB, check_zip, megabytes
 
@@ -109,7 +109,7 @@ def _check_size(source: LayerSource) -> None:
 def list_layers(source: LayerSource) -> list[str]:
     """Layer names in a (multi-layer) vector file such as a GeoPackage."""
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(_vector_input(source))]
+        return vector_layers(_vector_input(source))
     except Exception:
         return []
 
@@ -255,7 +255,7 @@ def _read_vector(source: LayerSource, suffix: str) -> tuple[gpd.GeoDataFrame, st
             frame = gpd.read_parquet(_vector_input(source))
         else:
             kwargs = {"layer": source.layer} if source.layer is not None else {}
-            frame = gpd.read_file(_vector_input(source), engine="pyogrio", **kwargs)
+            frame = read_vector(_vector_input(source), **kwargs)
     except InputError:
         raise
     except Exception as exc:  # pyogrio/GDAL raise many types; all mean "cannot read"

@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from rtm_core.errors import InputError
+from rtm_core.io.gdal import write_vector
 
 
 def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path) -> Path:
@@ -108,5 +109,5 @@ def write_gpkg(
     -------
     Path
     """
-    frame.to_file(path, driver=driver, layer=layer, engine="pyogrio", use_arrow=True)
+    write_vector(frame, path, driver=driver, layer=layer, use_arrow=True)
     return Path(path)

@@ -31,6 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from rtm_core.errors import InputError
+from rtm_core.io.gdal import read_vector
 from rtm_core.record.manifest import Manifest, RunFiles, environment, presence_column
 
 __all__ = [
@@ -370,7 +371,7 @@ def load_run(path: str | Path) -> RunFiles:
         )
     try:
         metrics = json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
-        units = gpd.read_file(path / UNITS_FILE, engine="pyogrio", use_arrow=True)
+        units = read_vector(path / UNITS_FILE, use_arrow=True)
     except Exception as exc:
         raise InputError(
             str(path), None, f"run files unreadable ({exc})", "delete it or re-run"
@@ -398,7 +399,7 @@ def _places(path: Path) -> gpd.GeoDataFrame | None:
     if not path.is_file():
         return None
     try:
-        return gpd.read_file(path, layer=PLACES_LAYER, engine="pyogrio")
+        return read_vector(path, layer=PLACES_LAYER)
     except Exception as exc:
         raise InputError(
             str(path.parent), path.name, f"run file unreadable ({exc})", "delete it or re-run"

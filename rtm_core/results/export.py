@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from rtm_core.errors import InputError
+from rtm_core.io.gdal import geotiff_bytes, write_vector
 from rtm_core.record.folder import REPORT_FILE, UNITS_LAYER, RunFiles
 from rtm_core.results.report import render_report
 from rtm_core.study.units import representative_points
@@ -109,7 +110,7 @@ def _units(run: RunFiles) -> gpd.GeoDataFrame:
 def _vector_bytes(frame: gpd.GeoDataFrame, driver: str, layer: str | None = None) -> bytes:
     buffer = io.BytesIO()
     kwargs = {"layer": layer} if layer else {}
-    frame.to_file(buffer, driver=driver, engine="pyogrio", **kwargs)
+    write_vector(frame, buffer, driver=driver, **kwargs)
     return buffer.getvalue()
 
 
@@ -200,7 +201,6 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
     InputError
         The run is not a grid run, or the column does not exist.
     """
-    import rasterio
     from affine import Affine
 
     grid = run.record.grid
@@ -240,11 +240,7 @@ def risk_geotiff(run: RunFiles, column: str | None = None) -> bytes:
         "nodata": float("nan"),
         "compress": "deflate",
     }
-    with rasterio.MemoryFile() as memfile:
-        with memfile.open(**profile) as dataset:
-            dataset.write(image, 1)
-            dataset.set_band_description(1, column)
-        return memfile.read()
+    return geotiff_bytes(image, profile, column)
 
 
 def coefficients_csv(run: RunFiles) -> bytes:
