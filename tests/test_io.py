@@ -915,9 +915,7 @@ def lock_checked(monkeypatch, module, names: tuple[str, ...], calls: list) -> No
         monkeypatch.setattr(module, name, checked)
 
 
-def test_every_gdal_call_of_the_package_holds_the_gdal_lock(
-    monkeypatch, tmp_path, places_run_dir
-):
+def test_every_gdal_call_of_the_package_holds_the_gdal_lock(monkeypatch, tmp_path, places_run_dir):
     """pyogrio releases the GIL inside GDAL and takes it back in callbacks: two threads in
     GDAL can freeze the server (rtm_core/io/gdal.py), so reads, writes and layer listings of
     the package, on any thread (a run folder writes units.gpkg on a second one), hold the lock."""
