@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from rtm_core.record.folder import list_runs
@@ -56,6 +57,27 @@ def start_empty(page, app_url: str) -> None:
     idle(page)
 
 
+def upload(page, path: Path, tries: int = 3) -> None:
+    """Put ``path`` in the uploader and wait for its name to show.
+
+    Once in a clean clone (two workers starting at once), a file set right after the role
+    click never showed: the server was idle and its threads' dump showed no script running,
+    so the upload was dropped in the browser, likely by the role click's rerun redrawing the
+    uploader under it. The file is then set again (the same file: a slow first upload that
+    shows late changes nothing), and it fails if the name never shows.
+    """
+    for attempt in range(1, tries + 1):
+        page.locator(UPLOAD).set_input_files(str(path))
+        try:
+            page.get_by_text(path.name).first.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == tries:
+                raise
+            print(f"\n{path.name}: not shown 20 s after it was set, set again ({attempt})")
+            idle(page)
+
+
 def add_layer(page, role: str, path: Path, check=None) -> None:
     """Pick the role, upload the file, look at the form (``check``), press Add layer."""
     choice = page.get_by_text(ROLE[role], exact=True)
@@ -63,9 +85,9 @@ def add_layer(page, role: str, path: Path, check=None) -> None:
     while choice.count() != 1 and time.monotonic() < deadline:  # the last form fading out
         page.wait_for_timeout(200)
     choice.click()
+    expect(page.get_by_role("radio", name=ROLE[role], exact=True)).to_be_checked()
     idle(page)
-    page.locator(UPLOAD).set_input_files(str(path))
-    page.get_by_text(path.name).first.wait_for(timeout=30_000)
+    upload(page, path)
     idle(page)
     if check is not None:
         check(page)
