@@ -1,12 +1,12 @@
 """Every call of the package into GDAL, one thread at a time.
 
 GDAL is safe to call from several threads on separate files, but not together with the
-Python bindings around it: pyogrio releases the GIL inside GDAL (since 0.12, for most calls)
-and takes it back in callbacks made from inside GDAL (its handler for GDAL's warnings;
-pyarrow releasing buffers that numpy owns), possibly while GDAL holds one of its global
-mutexes. A second thread that holds the GIL and waits for that mutex then stops the whole
-process: every thread, the web server's too (rasterio issue #3611 traces one such lock-order
-inversion with GDAL 3.11 and later). The app runs training jobs and pages on threads of one
+Python bindings around it: pyogrio (0.13 here, with GDAL 3.12) releases the GIL around many
+GDAL calls and takes it back in callbacks made from inside GDAL (its handler for GDAL's
+warnings is ``with gil``), possibly while GDAL holds one of its global mutexes. A second
+thread that holds the GIL and waits for that mutex then stops the whole process: every
+thread, the web server's too (rasterio issue #3611 traces one such lock-order inversion with
+GDAL 3.11 and later). The app runs training jobs and pages on threads of one
 process, and a job writes ``units.gpkg`` on a second thread while the rest of its run folder
 is written, so the package never enters GDAL from two threads at once: every read, write and
 layer listing goes through this module, under :data:`GDAL_LOCK`.
