@@ -256,11 +256,12 @@ def _json(value) -> str:
 def write_run(run: RunFiles) -> Path:
     """Write every file of a finished run into ``run.path`` (its staging folder).
 
-    ``units.gpkg`` is written on a second thread (GDAL works without the GIL; 7 s at a
-    million units) while the tables, the manifest (status "complete") and ``report.html``
-    (rendered from ``run`` itself, not read back) are written here. The order inside the
-    folder does not matter to readers: it is a staging folder, renamed into a run only once
-    everything is written (:func:`rtm_core.record.folder.staged_run`).
+    ``units.gpkg`` (7 s at a million units) and ``places.gpkg``, one after the other (GDAL
+    takes one thread at a time: :mod:`rtm_core.io.gdal`), are written on a second thread
+    (GDAL works without the GIL) while the tables, the manifest (status "complete") and
+    ``report.html`` (rendered from ``run`` itself, not read back) are written here. The
+    order inside the folder does not matter to readers: it is a staging folder, renamed into a
+    run only once everything is written (:func:`rtm_core.record.folder.staged_run`).
 
     Parameters
     ----------
@@ -274,7 +275,11 @@ def write_run(run: RunFiles) -> Path:
     """
     folder = Path(run.path)
     with ThreadPoolExecutor(1) as pool:
-        units = pool.submit(write_gpkg, run.units, folder / UNITS_FILE, layer=UNITS_LAYER)
+        geopackages = [pool.submit(write_gpkg, run.units, folder / UNITS_FILE, layer=UNITS_LAYER)]
+        if run.places is not None:
+            geopackages.append(
+                pool.submit(write_gpkg, run.places, folder / PLACES_FILE, layer=PLACES_LAYER)
+            )
         run.coefficients.to_csv(folder / COEFFICIENTS_FILE, index=False)
         (folder / METRICS_FILE).write_text(_json(run.metrics))
         run.curves.to_csv(folder / CURVES_FILE, index=False)
@@ -287,10 +292,9 @@ def write_run(run: RunFiles) -> Path:
                 table.to_csv(folder / name, index=False)
         if run.incidents is not None:  # the analyst opted in: crime points for the report
             run.incidents.to_csv(folder / INCIDENTS_FILE, index=False)
-        if run.places is not None:
-            write_gpkg(run.places, folder / PLACES_FILE, layer=PLACES_LAYER)
         (folder / MANIFEST_FILE).write_text(_json(run.manifest))
 
         write_report(run)
-        units.result()  # re-raises the GeoPackage's error
+        for written in geopackages:
+            written.result()  # re-raises a GeoPackage's error
     return folder
