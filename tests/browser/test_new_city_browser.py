@@ -62,9 +62,10 @@ def upload(page, path: Path, tries: int = 3) -> None:
 
     Once in a clean clone (two workers starting at once), a file set right after the role
     click never showed: the server was idle and its threads' dump showed no script running,
-    so the upload was dropped in the browser, likely by the role click's rerun redrawing the
-    uploader under it. The file is then set again (the same file: a slow first upload that
-    shows late changes nothing), and it fails if the name never shows.
+    so the upload was dropped in the browser (likely set in the form the last rerun was about
+    to remove: see :func:`add_layer`). Should that happen again, the file is set once more
+    (the same file: a slow first upload that shows late changes nothing); it fails if the
+    name never shows.
     """
     for attempt in range(1, tries + 1):
         page.locator(UPLOAD).set_input_files(str(path))
@@ -80,13 +81,16 @@ def upload(page, path: Path, tries: int = 3) -> None:
 
 def add_layer(page, role: str, path: Path, check=None) -> None:
     """Pick the role, upload the file, look at the form (``check``), press Add layer."""
-    choice = page.get_by_text(ROLE[role], exact=True)
-    deadline = time.monotonic() + 30
-    while choice.count() != 1 and time.monotonic() < deadline:  # the last form fading out
-        page.wait_for_timeout(200)
-    choice.click()
-    expect(page.get_by_role("radio", name=ROLE[role], exact=True)).to_be_checked()
+    # The "Added ..." note of the last layer sits above the form, so the rerun that shows it
+    # draws a new form below while the old one stays on the page until that rerun ends (seen:
+    # two "This file holds" groups at once). Wait for one form before each step.
+    radio = page.get_by_role("radio", name=ROLE[role], exact=True)
+    expect(radio).to_have_count(1, timeout=30_000)
+    page.get_by_text(ROLE[role], exact=True).click()
+    expect(radio).to_have_count(1, timeout=30_000)
+    expect(radio).to_be_checked()
     idle(page)
+    expect(page.locator(UPLOAD)).to_have_count(1, timeout=30_000)
     upload(page, path)
     idle(page)
     if check is not None:
