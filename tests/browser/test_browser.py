@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
@@ -57,9 +58,14 @@ def go(page, title: str) -> None:
 
 
 def idle(page, timeout: float = 60.0) -> None:
-    """Wait until the script run has finished (the running indicator is gone)."""
+    """Wait until the script run has finished: the running indicator is gone and no element of
+    the last run is left on the page (a rerun keeps the last run's elements, marked
+    ``data-stale``, until it ends; a run whose first element is new, such as the Data page's
+    "Added ..." note, shows the old and the new forms side by side until then)."""
     page.wait_for_timeout(300)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout * 1000)
+    stale = page.locator('[data-testid="stElementContainer"][data-stale="true"]')
+    expect(stale).to_have_count(0, timeout=timeout * 1000)
 
 
 def settle(page) -> None:

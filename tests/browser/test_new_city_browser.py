@@ -83,7 +83,9 @@ def add_layer(page, role: str, path: Path, check=None) -> None:
     """Pick the role, upload the file, look at the form (``check``), press Add layer."""
     # The "Added ..." note of the last layer sits above the form, so the rerun that shows it
     # draws a new form below while the old one stays on the page until that rerun ends (seen:
-    # two "This file holds" groups at once). Wait for one form before each step.
+    # two "This file holds" groups at once): idle() waits for that run to end (no stale
+    # element left), and each step checks that one form is on the page.
+    idle(page)
     radio = page.get_by_role("radio", name=ROLE[role], exact=True)
     expect(radio).to_have_count(1, timeout=30_000)
     page.get_by_text(ROLE[role], exact=True).click()
