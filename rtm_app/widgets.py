@@ -273,10 +273,17 @@ def flash(message: str) -> None:
 
 
 def show_flash() -> None:
-    """Show (once) the note left by :func:`flash`."""
+    """Show (once) the note left by :func:`flash`.
+
+    The note's slot is drawn on every run, with or without a note, so that the elements below
+    it keep their places: a note that came and went shifted them by one, and while such a run
+    was drawing, the page showed the last run's form beside the new one (two add-a-layer forms
+    on the Data page for a moment, a click on either one landing in the form about to go).
+    """
+    slot = st.empty()
     message = state.take_flash()
     if message:
-        st.success(message, icon=":material/check_circle:")
+        slot.success(message, icon=":material/check_circle:")
 
 
 def run_again(run_path: str | Path, label: str) -> str:
