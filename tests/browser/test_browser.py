@@ -57,15 +57,19 @@ def go(page, title: str) -> None:
     page.get_by_role("heading", level=1).filter(has_text=title).first.wait_for(timeout=30_000)
 
 
+#: Streamlit's running indicator, shown while a script run draws the page
+RUNNING = '[data-testid="stStatusWidget"]'
+#: elements of the last run still on the page (a rerun keeps them, marked stale, until it ends)
+STALE = '[data-testid="stElementContainer"][data-stale="true"]'
+
+
 def idle(page, timeout: float = 60.0) -> None:
     """Wait until the script run has finished: the running indicator is gone and no element of
-    the last run is left on the page (a rerun keeps the last run's elements, marked
-    ``data-stale``, until it ends; a run whose first element is new, such as the Data page's
-    "Added ..." note, shows the old and the new forms side by side until then)."""
+    the last run is left on the page (an element that moved in the rerun shows at its old and
+    its new place until then)."""
     page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout * 1000)
-    stale = page.locator('[data-testid="stElementContainer"][data-stale="true"]')
-    expect(stale).to_have_count(0, timeout=timeout * 1000)
+    page.locator(RUNNING).wait_for(state="hidden", timeout=timeout * 1000)
+    expect(page.locator(STALE)).to_have_count(0, timeout=timeout * 1000)
 
 
 def settle(page) -> None:

@@ -20,6 +20,8 @@ from playwright.sync_api import expect
 from rtm_core.record.folder import list_runs
 from tests.browser.test_browser import (
     MAP,
+    RUNNING,
+    STALE,
     build_risk_factors,
     go,
     idle,
@@ -62,10 +64,10 @@ def upload(page, path: Path, tries: int = 3) -> None:
 
     Once in a clean clone (two workers starting at once), a file set right after the role
     click never showed: the server was idle and its threads' dump showed no script running,
-    so the upload was dropped in the browser (likely set in the form the last rerun was about
-    to remove: see :func:`add_layer`). Should that happen again, the file is set once more
-    (the same file: a slow first upload that shows late changes nothing); it fails if the
-    name never shows.
+    so the upload was dropped in the browser: it was set in the old of two add-a-layer forms
+    (see :func:`add_layer`, which now checks that one form shows). Should a file still not
+    show, it is set once more (the same file: a slow first upload that shows late changes
+    nothing); it fails if the name never shows.
     """
     for attempt in range(1, tries + 1):
         page.locator(UPLOAD).set_input_files(str(path))
@@ -116,8 +118,7 @@ def most_forms_until_added(page, name: str, timeout: float = 60.0) -> int:
     run that shows it has ended; return the most seen at once."""
     forms = page.get_by_role("radio", name=ROLE["generator"], exact=True)
     added = page.get_by_text(f"Added {name}")
-    running = page.locator('[data-testid="stStatusWidget"]')
-    stale = page.locator('[data-testid="stElementContainer"][data-stale="true"]')
+    running, stale = page.locator(RUNNING), page.locator(STALE)
     most, quiet_since = 0, None
     deadline = time.monotonic() + timeout
     while True:
